@@ -1,0 +1,15 @@
+# Build stage: the workspace in release mode.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --bin hunar
+
+# Runtime stage: just the binary; TLS roots come from rustls' bundled webpki roots.
+FROM debian:bookworm-slim
+RUN useradd --system --uid 10001 --home /data hunar && mkdir -p /data/media && chown -R hunar /data
+COPY --from=build /src/target/release/hunar /usr/local/bin/hunar
+USER hunar
+WORKDIR /data
+ENV BIND_ADDR=0.0.0.0:8080 MEDIA_DIR=/data/media LOG_FORMAT=json
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/hunar"]

@@ -1,0 +1,10 @@
+//! SeaORM entities for Hunar's tables. Only row shapes live here; rules live in the server.
+pub mod admin;
+pub mod admin_session;
+pub mod artist;
+pub mod artwork;
+pub mod audit_log;
+pub mod shipping_zone;
+pub mod size_tier;
+pub mod size_tier_price;
+pub mod zone_country;

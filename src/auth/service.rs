@@ -1,0 +1,165 @@
+//! Admin accounts and sessions.
+use chrono::{DateTime, Utc};
+use entity::{admin, admin_session};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter,
+};
+
+use super::{password, rate_limit::LoginLimiter, token};
+use crate::db;
+
+/// Who is calling an admin route; put in request extensions by the auth middleware.
+#[derive(Debug, Clone)]
+pub struct AdminIdentity {
+    pub admin_id: String,
+    pub session_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("too many login attempts")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("missing, expired or revoked token")]
+    Unauthenticated,
+    #[error("`{0}` is not a valid email address")]
+    InvalidEmail(String),
+    #[error("password must be at least {} characters", password::MIN_LENGTH)]
+    WeakPassword,
+    #[error("an admin with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub struct LoginToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Argon2 takes tens of milliseconds of CPU: keep it off the async executor.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(Into::into)
+}
+
+pub async fn login(
+    db: &DatabaseConnection,
+    limiter: &LoginLimiter,
+    session_ttl: std::time::Duration,
+    client_ip: Option<std::net::IpAddr>,
+    email: &str,
+    password_attempt: String,
+) -> Result<LoginToken, AuthError> {
+    let email = normalize_email(email);
+    limiter
+        .check(client_ip, &email)
+        .map_err(|retry_after_secs| AuthError::RateLimited { retry_after_secs })?;
+
+    let admin = admin::Entity::find()
+        .filter(admin::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?;
+    let stored = admin
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| password::dummy_hash().to_string());
+    let valid = blocking(move || password::verify(&password_attempt, &stored)).await?;
+    let admin = match admin {
+        Some(admin) if valid => admin,
+        _ => return Err(AuthError::InvalidCredentials),
+    };
+
+    let token = token::generate();
+    let now = Utc::now();
+    let expires_at =
+        now + chrono::Duration::from_std(session_ttl).map_err(|e| AuthError::Internal(e.into()))?;
+    admin_session::ActiveModel {
+        id: Set(db::new_id()),
+        admin_id: Set(admin.id.clone()),
+        token_hash: Set(token::digest(&token)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    admin::ActiveModel {
+        id: Set(admin.id),
+        last_login_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(LoginToken { token, expires_at })
+}
+
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<AdminIdentity, AuthError> {
+    let session = admin_session::Entity::find()
+        .filter(admin_session::Column::TokenHash.eq(token::digest(token)))
+        .filter(admin_session::Column::RevokedAt.is_null())
+        .filter(admin_session::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?
+        .ok_or(AuthError::Unauthenticated)?;
+    Ok(AdminIdentity {
+        admin_id: session.admin_id,
+        session_id: session.id,
+    })
+}
+
+pub async fn logout(db: &DatabaseConnection, identity: &AdminIdentity) -> Result<(), AuthError> {
+    admin_session::ActiveModel {
+        id: Set(identity.session_id.clone()),
+        revoked_at: Set(Some(Utc::now())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn admin_count(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    admin::Entity::find().count(db).await
+}
+
+pub async fn create_admin(
+    db: &DatabaseConnection,
+    email: &str,
+    new_password: String,
+) -> Result<admin::Model, AuthError> {
+    let email = normalize_email(email);
+    if !email_address::EmailAddress::is_valid(&email) {
+        return Err(AuthError::InvalidEmail(email));
+    }
+    if new_password.chars().count() < password::MIN_LENGTH {
+        return Err(AuthError::WeakPassword);
+    }
+    let password_hash = blocking(move || password::hash(&new_password)).await??;
+    admin::ActiveModel {
+        id: Set(db::new_id()),
+        email: Set(email),
+        password_hash: Set(password_hash),
+        created_at: Set(Utc::now()),
+        last_login_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if db::is_unique_violation(&e) {
+            AuthError::EmailTaken
+        } else {
+            AuthError::Db(e)
+        }
+    })
+}

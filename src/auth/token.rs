@@ -1,0 +1,16 @@
+//! Opaque bearer tokens: 256 random bits handed out once; only their SHA-256 is stored, so
+//! a leaked database cannot be replayed as a login.
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+pub fn generate() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn digest(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,375 @@
+//! Artists as coordinators manage them, private fields included. The public view lives in
+//! `public.rs` and is built from other types, so a private field cannot leak by accident.
+use chrono::{DateTime, Utc};
+use entity::{artist, artwork, size_tier};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{CatalogError, Language, double_option, text_field};
+use crate::country::CountryCode;
+use crate::error::FieldErrors;
+use crate::pagination::{Page, Pagination};
+use crate::{audit, db};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtistInput {
+    pub display_name: String,
+    /// Derived from display_name when absent.
+    pub slug: Option<String>,
+    pub bio: Option<String>,
+    pub bio_fa: Option<String>,
+    /// ISO 3166-1 alpha-2 code of the country the artist was deported from.
+    pub deported_from: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// en, fa or ps; en when absent.
+    pub preferred_language: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtistPatch {
+    pub display_name: Option<String>,
+    pub slug: Option<String>,
+    pub bio: Option<String>,
+    pub bio_fa: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub deported_from: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    pub preferred_language: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+}
+
+/// Admin-only: carries contact details and notes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArtistAdminView {
+    pub id: String,
+    pub slug: String,
+    pub display_name: String,
+    pub bio: String,
+    pub bio_fa: String,
+    pub deported_from: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub preferred_language: String,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<artist::Model> for ArtistAdminView {
+    fn from(a: artist::Model) -> Self {
+        Self {
+            id: a.id,
+            slug: a.slug,
+            display_name: a.display_name,
+            bio: a.bio,
+            bio_fa: a.bio_fa,
+            deported_from: a.deported_from,
+            email: a.email,
+            phone: a.phone,
+            preferred_language: a.preferred_language,
+            notes: a.notes,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+struct ValidArtist {
+    slug: String,
+    display_name: String,
+    bio: String,
+    bio_fa: String,
+    deported_from: Option<CountryCode>,
+    email: Option<String>,
+    phone: Option<String>,
+    language: Language,
+    notes: Option<String>,
+}
+
+fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 80
+        && slug.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+fn optional_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Option<String> {
+    value
+        .map(|v| text_field(errors, field, &v, false, max))
+        .filter(|v| !v.is_empty())
+}
+
+fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let display_name = text_field(&mut errors, "display_name", &input.display_name, true, 100);
+    let slug = match input.slug {
+        Some(slug) => {
+            let slug = slug.trim().to_string();
+            if !is_valid_slug(&slug) {
+                errors.add(
+                    "slug",
+                    "use 1-80 lower-case letters, digits and single hyphens, e.g. `shabnam-r`",
+                );
+            }
+            slug
+        }
+        None => {
+            let mut derived = slug::slugify(&display_name);
+            derived.truncate(80);
+            let derived = derived.trim_end_matches('-').to_string();
+            if !display_name.is_empty() && !is_valid_slug(&derived) {
+                errors.add("slug", "cannot be derived from display_name; give one");
+            }
+            derived
+        }
+    };
+    let bio = text_field(
+        &mut errors,
+        "bio",
+        input.bio.as_deref().unwrap_or(""),
+        false,
+        5000,
+    );
+    let bio_fa = text_field(
+        &mut errors,
+        "bio_fa",
+        input.bio_fa.as_deref().unwrap_or(""),
+        false,
+        5000,
+    );
+    let deported_from = input
+        .deported_from
+        .and_then(|c| errors.check("deported_from", CountryCode::parse(&c)));
+    let email = optional_text(&mut errors, "email", input.email, 254);
+    if let Some(email) = &email
+        && !email_address::EmailAddress::is_valid(email)
+    {
+        errors.add("email", "not a valid email address");
+    }
+    let phone = optional_text(&mut errors, "phone", input.phone, 40);
+    if let Some(phone) = &phone
+        && !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'))
+    {
+        errors.add("phone", "use digits, spaces, +, -, ( and ) only");
+    }
+    let language = match input.preferred_language.as_deref() {
+        None => Some(Language::En),
+        Some(code) => {
+            let lang = Language::parse(code);
+            if lang.is_none() {
+                errors.add("preferred_language", "expected en, fa or ps");
+            }
+            lang
+        }
+    };
+    let notes = optional_text(&mut errors, "notes", input.notes, 10_000);
+    errors.into_result()?;
+    Ok(ValidArtist {
+        slug,
+        display_name,
+        bio,
+        bio_fa,
+        deported_from,
+        email,
+        phone,
+        language: language.unwrap_or(Language::En),
+        notes,
+    })
+}
+
+async fn check_slug_free(
+    conn: &impl ConnectionTrait,
+    slug: &str,
+    own_id: Option<&str>,
+) -> Result<(), CatalogError> {
+    let holder = artist::Entity::find()
+        .filter(artist::Column::Slug.eq(slug))
+        .one(conn)
+        .await?;
+    if holder.is_some_and(|a| Some(a.id.as_str()) != own_id) {
+        return Err(FieldErrors::single("slug", format!("`{slug}` is already taken")).into());
+    }
+    Ok(())
+}
+
+fn slug_race(err: sea_orm::DbErr) -> CatalogError {
+    if db::is_unique_violation(&err) {
+        FieldErrors::single("slug", "is already taken").into()
+    } else {
+        err.into()
+    }
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<ArtistAdminView, CatalogError> {
+    artist::Entity::find_by_id(id.to_string())
+        .one(conn)
+        .await?
+        .map(Into::into)
+        .ok_or(CatalogError::NotFound("artist"))
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    page: Pagination,
+) -> Result<Page<ArtistAdminView>, CatalogError> {
+    let query = artist::Entity::find()
+        .order_by_asc(artist::Column::DisplayName)
+        .order_by_asc(artist::Column::Id);
+    let total = query.clone().count(db).await?;
+    let items = query
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Page::new(items, page, total))
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    input: ArtistInput,
+) -> Result<ArtistAdminView, CatalogError> {
+    let artist = validate(input)?;
+    let txn = db::begin_write(db).await?;
+    check_slug_free(&txn, &artist.slug, None).await?;
+    let now = Utc::now();
+    let id = db::new_id();
+    let model = artist::ActiveModel {
+        id: Set(id.clone()),
+        slug: Set(artist.slug),
+        display_name: Set(artist.display_name),
+        bio: Set(artist.bio),
+        bio_fa: Set(artist.bio_fa),
+        deported_from: Set(artist.deported_from.map(|c| c.to_string())),
+        email: Set(artist.email),
+        phone: Set(artist.phone),
+        preferred_language: Set(artist.language.as_str().to_string()),
+        notes: Set(artist.notes),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(slug_race)?;
+    audit::record(&txn, admin_id, "artist.create", "artist", &id, &[]).await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    id: &str,
+    patch: ArtistPatch,
+) -> Result<ArtistAdminView, CatalogError> {
+    let txn = db::begin_write(db).await?;
+    let current = get(&txn, id).await?;
+    let mut changed = Vec::new();
+    for (name, present) in [
+        ("display_name", patch.display_name.is_some()),
+        ("slug", patch.slug.is_some()),
+        ("bio", patch.bio.is_some()),
+        ("bio_fa", patch.bio_fa.is_some()),
+        ("deported_from", patch.deported_from.is_some()),
+        ("email", patch.email.is_some()),
+        ("phone", patch.phone.is_some()),
+        ("preferred_language", patch.preferred_language.is_some()),
+        ("notes", patch.notes.is_some()),
+    ] {
+        if present {
+            changed.push(name);
+        }
+    }
+    let artist = validate(ArtistInput {
+        display_name: patch.display_name.unwrap_or(current.display_name),
+        // Renaming keeps the slug (links stay valid) unless a new slug is given.
+        slug: Some(patch.slug.unwrap_or(current.slug)),
+        bio: Some(patch.bio.unwrap_or(current.bio)),
+        bio_fa: Some(patch.bio_fa.unwrap_or(current.bio_fa)),
+        deported_from: patch.deported_from.unwrap_or(current.deported_from),
+        email: patch.email.unwrap_or(current.email),
+        phone: patch.phone.unwrap_or(current.phone),
+        preferred_language: Some(
+            patch
+                .preferred_language
+                .unwrap_or(current.preferred_language),
+        ),
+        notes: patch.notes.unwrap_or(current.notes),
+    })?;
+    check_slug_free(&txn, &artist.slug, Some(id)).await?;
+    let model = artist::ActiveModel {
+        id: Set(id.to_string()),
+        slug: Set(artist.slug),
+        display_name: Set(artist.display_name),
+        bio: Set(artist.bio),
+        bio_fa: Set(artist.bio_fa),
+        deported_from: Set(artist.deported_from.map(|c| c.to_string())),
+        email: Set(artist.email),
+        phone: Set(artist.phone),
+        preferred_language: Set(artist.language.as_str().to_string()),
+        notes: Set(artist.notes),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await
+    .map_err(slug_race)?;
+    audit::record(&txn, admin_id, "artist.update", "artist", id, &changed).await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result<(), CatalogError> {
+    let txn = db::begin_write(db).await?;
+    get(&txn, id).await?;
+    let artworks = artwork::Entity::find()
+        .filter(artwork::Column::ArtistId.eq(id))
+        .count(&txn)
+        .await?;
+    let tiers = size_tier::Entity::find()
+        .filter(size_tier::Column::ArtistId.eq(id))
+        .count(&txn)
+        .await?;
+    if artworks > 0 || tiers > 0 {
+        return Err(CatalogError::InUse(format!(
+            "this artist still has {artworks} artwork(s) and {tiers} own size tier(s); \
+             delete or withdraw those first"
+        )));
+    }
+    artist::Entity::delete_by_id(id.to_string())
+        .exec(&txn)
+        .await?;
+    audit::record(&txn, admin_id, "artist.delete", "artist", id, &[]).await?;
+    txn.commit().await?;
+    Ok(())
+}

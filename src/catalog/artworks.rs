@@ -1,0 +1,395 @@
+//! Artworks as coordinators manage them: create, edit, publish, withdraw, delete.
+use chrono::{DateTime, Datelike, Utc};
+use entity::{artist, artwork, size_tier};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::tiers::check_dimension;
+use super::{ArtworkStatus, CatalogError, double_option, text_field};
+use crate::error::FieldErrors;
+use crate::money::{Currency, Money, MoneyDto};
+use crate::pagination::{Page, Pagination};
+use crate::{audit, db};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtworkInput {
+    pub artist_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub medium: Option<String>,
+    pub width_cm: i32,
+    pub height_cm: i32,
+    pub year: Option<i32>,
+    pub size_tier_id: String,
+    /// draft (default), available or withdrawn.
+    pub status: Option<String>,
+    /// A price that replaces the tier's price for every destination, shipping included.
+    pub price_override: Option<MoneyDto>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtworkPatch {
+    pub artist_id: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub medium: Option<String>,
+    pub width_cm: Option<i32>,
+    pub height_cm: Option<i32>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub year: Option<Option<i32>>,
+    pub size_tier_id: Option<String>,
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<MoneyDto>)]
+    pub price_override: Option<Option<MoneyDto>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArtworkAdminView {
+    pub id: String,
+    pub artist_id: String,
+    pub title: String,
+    pub description: String,
+    pub medium: String,
+    pub width_cm: i32,
+    pub height_cm: i32,
+    pub year: Option<i32>,
+    pub size_tier_id: String,
+    pub status: ArtworkStatus,
+    pub price_override: Option<MoneyDto>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn status_of(model: &artwork::Model) -> ArtworkStatus {
+    // Only this module writes the column, always from an ArtworkStatus.
+    ArtworkStatus::parse(&model.status).unwrap_or(ArtworkStatus::Withdrawn)
+}
+
+pub fn price_override_of(model: &artwork::Model) -> Option<Money> {
+    let currency = Currency::parse(model.price_override_currency.as_deref()?).ok()?;
+    Some(Money::from_minor(model.price_override_minor?, currency))
+}
+
+impl From<artwork::Model> for ArtworkAdminView {
+    fn from(a: artwork::Model) -> Self {
+        let status = status_of(&a);
+        let price_override = price_override_of(&a).map(Into::into);
+        Self {
+            id: a.id,
+            artist_id: a.artist_id,
+            title: a.title,
+            description: a.description,
+            medium: a.medium,
+            width_cm: a.width_cm,
+            height_cm: a.height_cm,
+            year: a.year,
+            size_tier_id: a.size_tier_id,
+            status,
+            price_override,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+struct ValidArtwork {
+    artist_id: String,
+    title: String,
+    description: String,
+    medium: String,
+    width_cm: i32,
+    height_cm: i32,
+    year: Option<i32>,
+    size_tier_id: String,
+    status: ArtworkStatus,
+    price_override: Option<Money>,
+}
+
+async fn validate(
+    conn: &impl ConnectionTrait,
+    input: ArtworkInput,
+) -> Result<ValidArtwork, CatalogError> {
+    let mut errors = FieldErrors::new();
+    let title = text_field(&mut errors, "title", &input.title, true, 200);
+    let description = text_field(
+        &mut errors,
+        "description",
+        input.description.as_deref().unwrap_or(""),
+        false,
+        5000,
+    );
+    let medium = text_field(
+        &mut errors,
+        "medium",
+        input.medium.as_deref().unwrap_or(""),
+        false,
+        200,
+    );
+    check_dimension(&mut errors, "width_cm", input.width_cm);
+    check_dimension(&mut errors, "height_cm", input.height_cm);
+    let this_year = Utc::now().year();
+    if let Some(year) = input.year
+        && !(1900..=this_year + 1).contains(&year)
+    {
+        errors.add("year", format!("must be from 1900 to {}", this_year + 1));
+    }
+    let status = match input.status.as_deref() {
+        None => Some(ArtworkStatus::Draft),
+        Some(s) => match ArtworkStatus::parse(s) {
+            Some(status) if status.is_admin_settable() => Some(status),
+            Some(_) => {
+                errors.add("status", "reserved and sold are set by orders, not by hand");
+                None
+            }
+            None => {
+                errors.add("status", "expected draft, available or withdrawn");
+                None
+            }
+        },
+    };
+    let price_override = match input.price_override {
+        None => None,
+        Some(dto) => Currency::parse(&dto.currency)
+            .and_then(|c| Money::from_decimal(dto.amount, c))
+            .map_err(|e| errors.add("price_override", e.to_string()))
+            .ok()
+            .filter(|m| {
+                let positive = m.minor() > 0;
+                if !positive {
+                    errors.add("price_override.amount", "must be greater than zero");
+                }
+                positive
+            }),
+    };
+    let artist_exists = artist::Entity::find_by_id(input.artist_id.clone())
+        .one(conn)
+        .await?
+        .is_some();
+    if !artist_exists {
+        errors.add("artist_id", "no artist with this id");
+    }
+    match size_tier::Entity::find_by_id(input.size_tier_id.clone())
+        .one(conn)
+        .await?
+    {
+        None => errors.add("size_tier_id", "no size tier with this id"),
+        Some(tier) => {
+            if tier
+                .artist_id
+                .as_ref()
+                .is_some_and(|owner| *owner != input.artist_id)
+            {
+                errors.add("size_tier_id", "this tier belongs to another artist");
+            }
+        }
+    }
+    errors.into_result()?;
+    Ok(ValidArtwork {
+        artist_id: input.artist_id,
+        title,
+        description,
+        medium,
+        width_cm: input.width_cm,
+        height_cm: input.height_cm,
+        year: input.year,
+        size_tier_id: input.size_tier_id,
+        status: status.unwrap_or(ArtworkStatus::Draft),
+        price_override,
+    })
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<ArtworkAdminView, CatalogError> {
+    find(conn, id).await.map(Into::into)
+}
+
+async fn find(conn: &impl ConnectionTrait, id: &str) -> Result<artwork::Model, CatalogError> {
+    artwork::Entity::find_by_id(id.to_string())
+        .one(conn)
+        .await?
+        .ok_or(CatalogError::NotFound("artwork"))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminArtworkFilter {
+    /// Artist id.
+    pub artist_id: Option<String>,
+    /// Any status, draft and withdrawn included.
+    pub status: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: AdminArtworkFilter,
+    page: Pagination,
+) -> Result<Page<ArtworkAdminView>, CatalogError> {
+    let mut query = artwork::Entity::find()
+        .order_by_desc(artwork::Column::CreatedAt)
+        .order_by_desc(artwork::Column::Id);
+    if let Some(artist_id) = filter.artist_id {
+        query = query.filter(artwork::Column::ArtistId.eq(artist_id));
+    }
+    if let Some(status) = filter.status {
+        let status = ArtworkStatus::parse(&status).ok_or_else(|| {
+            FieldErrors::single(
+                "status",
+                "expected draft, available, reserved, sold or withdrawn",
+            )
+        })?;
+        query = query.filter(artwork::Column::Status.eq(status.as_str()));
+    }
+    let total = query.clone().count(db).await?;
+    let items = query
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Page::new(items, page, total))
+}
+
+fn active_model(id: &str, artwork: ValidArtwork, now: DateTime<Utc>) -> artwork::ActiveModel {
+    artwork::ActiveModel {
+        id: Set(id.to_string()),
+        artist_id: Set(artwork.artist_id),
+        size_tier_id: Set(artwork.size_tier_id),
+        title: Set(artwork.title),
+        description: Set(artwork.description),
+        medium: Set(artwork.medium),
+        width_cm: Set(artwork.width_cm),
+        height_cm: Set(artwork.height_cm),
+        year: Set(artwork.year),
+        status: Set(artwork.status.as_str().to_string()),
+        price_override_minor: Set(artwork.price_override.map(|m| m.minor())),
+        price_override_currency: Set(artwork
+            .price_override
+            .map(|m| m.currency().code().to_string())),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    input: ArtworkInput,
+) -> Result<ArtworkAdminView, CatalogError> {
+    let txn = db::begin_write(db).await?;
+    let artwork = validate(&txn, input).await?;
+    let now = Utc::now();
+    let id = db::new_id();
+    let mut model = active_model(&id, artwork, now);
+    model.created_at = Set(now);
+    let model = model.insert(&txn).await?;
+    audit::record(&txn, admin_id, "artwork.create", "artwork", &id, &[]).await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    id: &str,
+    patch: ArtworkPatch,
+) -> Result<ArtworkAdminView, CatalogError> {
+    let txn = db::begin_write(db).await?;
+    let current = find(&txn, id).await?;
+    let current_status = status_of(&current);
+    if let Some(wanted) = &patch.status
+        && !current_status.is_admin_settable()
+        && *wanted != current_status.as_str()
+    {
+        return Err(CatalogError::IllegalState(format!(
+            "this painting is {}; its status follows its order and cannot be set to {wanted}",
+            current_status.as_str()
+        )));
+    }
+    let mut changed = Vec::new();
+    for (name, present) in [
+        ("artist_id", patch.artist_id.is_some()),
+        ("title", patch.title.is_some()),
+        ("description", patch.description.is_some()),
+        ("medium", patch.medium.is_some()),
+        ("width_cm", patch.width_cm.is_some()),
+        ("height_cm", patch.height_cm.is_some()),
+        ("year", patch.year.is_some()),
+        ("size_tier_id", patch.size_tier_id.is_some()),
+        ("status", patch.status.is_some()),
+        ("price_override", patch.price_override.is_some()),
+    ] {
+        if present {
+            changed.push(name);
+        }
+    }
+    let current_override = price_override_of(&current).map(MoneyDto::from);
+    let mut artwork = validate(
+        &txn,
+        ArtworkInput {
+            artist_id: patch.artist_id.unwrap_or(current.artist_id),
+            title: patch.title.unwrap_or(current.title),
+            description: Some(patch.description.unwrap_or(current.description)),
+            medium: Some(patch.medium.unwrap_or(current.medium)),
+            width_cm: patch.width_cm.unwrap_or(current.width_cm),
+            height_cm: patch.height_cm.unwrap_or(current.height_cm),
+            year: patch.year.unwrap_or(current.year),
+            size_tier_id: patch.size_tier_id.unwrap_or(current.size_tier_id),
+            // Reserved and sold are not admin-settable; validate against a stand-in and
+            // keep the real status below.
+            status: Some(
+                patch
+                    .status
+                    .unwrap_or_else(|| current_status_for_validation(current_status)),
+            ),
+            price_override: patch.price_override.unwrap_or(current_override),
+        },
+    )
+    .await?;
+    if !current_status.is_admin_settable() {
+        artwork.status = current_status;
+    }
+    let model = active_model(id, artwork, Utc::now()).update(&txn).await?;
+    audit::record(&txn, admin_id, "artwork.update", "artwork", id, &changed).await?;
+    txn.commit().await?;
+    Ok(model.into())
+}
+
+fn current_status_for_validation(status: ArtworkStatus) -> String {
+    if status.is_admin_settable() {
+        status
+    } else {
+        ArtworkStatus::Available
+    }
+    .as_str()
+    .to_string()
+}
+
+/// A painting that is reserved or sold belongs to an order and is never deleted.
+pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result<(), CatalogError> {
+    let txn = db::begin_write(db).await?;
+    let current = find(&txn, id).await?;
+    let status = status_of(&current);
+    if matches!(status, ArtworkStatus::Reserved | ArtworkStatus::Sold) {
+        return Err(CatalogError::InUse(format!(
+            "this painting is {} and belongs to an order; it cannot be deleted",
+            status.as_str()
+        )));
+    }
+    artwork::Entity::delete_by_id(id.to_string())
+        .exec(&txn)
+        .await?;
+    audit::record(&txn, admin_id, "artwork.delete", "artwork", id, &[]).await?;
+    txn.commit().await?;
+    Ok(())
+}

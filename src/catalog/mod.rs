@@ -1,0 +1,143 @@
+//! The catalog: artists, shipping zones, size tiers with their prices, and artworks.
+pub mod admin_routes;
+pub mod artists;
+pub mod artworks;
+pub mod pricing;
+pub mod public;
+pub mod public_routes;
+pub mod tiers;
+pub mod zones;
+
+use sea_orm::DbErr;
+
+use crate::error::{ApiError, FieldErrors};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    /// Deleting something that others still point at.
+    #[error("{0}")]
+    InUse(String),
+    /// A change the current state does not allow (e.g. withdrawing a sold painting).
+    #[error("{0}")]
+    IllegalState(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(err: CatalogError) -> Self {
+        match err {
+            CatalogError::NotFound(what) => ApiError::NotFound(what),
+            CatalogError::Invalid(errors) => ApiError::Validation(errors),
+            CatalogError::InUse(detail) => ApiError::conflict("in_use", detail),
+            CatalogError::IllegalState(detail) => ApiError::conflict("illegal_state", detail),
+            CatalogError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// An artwork's life: `draft → available → reserved → sold`, or `withdrawn`. Admins move
+/// it between draft, available and withdrawn; orders own reserved and sold.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtworkStatus {
+    Draft,
+    Available,
+    Reserved,
+    Sold,
+    Withdrawn,
+}
+
+impl ArtworkStatus {
+    pub const PUBLIC: [ArtworkStatus; 3] = [Self::Available, Self::Reserved, Self::Sold];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Available => "available",
+            Self::Reserved => "reserved",
+            Self::Sold => "sold",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "draft" => Self::Draft,
+            "available" => Self::Available,
+            "reserved" => Self::Reserved,
+            "sold" => Self::Sold,
+            "withdrawn" => Self::Withdrawn,
+            _ => return None,
+        })
+    }
+
+    pub fn is_public(self) -> bool {
+        Self::PUBLIC.contains(&self)
+    }
+
+    /// Whether an admin may set this status by hand.
+    pub fn is_admin_settable(self) -> bool {
+        matches!(self, Self::Draft | Self::Available | Self::Withdrawn)
+    }
+}
+
+/// Languages artists receive email in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    En,
+    Fa,
+    Ps,
+}
+
+impl Language {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "en" => Self::En,
+            "fa" => Self::Fa,
+            "ps" => Self::Ps,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Fa => "fa",
+            Self::Ps => "ps",
+        }
+    }
+}
+
+/// Deserializes a field that may be absent (keep), `null` (clear) or a value (set):
+/// PATCH bodies need all three.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}
+
+/// Trims a free-text field and checks its length in characters.
+pub fn text_field(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &str,
+    required: bool,
+    max_chars: usize,
+) -> String {
+    let value = value.trim();
+    if required && value.is_empty() {
+        errors.add(field, "must not be empty");
+    } else if value.chars().count() > max_chars {
+        errors.add(field, format!("must be at most {max_chars} characters"));
+    }
+    value.to_string()
+}

@@ -1,0 +1,99 @@
+//! Public catalog endpoints: thin wrappers over `public.rs`.
+use actix_web::{HttpResponse, get, web};
+
+use super::public::{
+    self, ArtistDetail, ArtistSummary, ArtworkQuery, ArtworkView, CountryQuery, PageQuery, Quote,
+};
+use crate::error::ApiError;
+use crate::extract::ValidQuery;
+use crate::pagination::{Page, Pagination};
+use crate::state::AppState;
+
+/// Artists with at least one public artwork.
+#[utoipa::path(tag = "catalog", params(PageQuery), responses((status = 200, body = Page<ArtistSummary>), (status = 422)))]
+#[get("/artists")]
+pub async fn list_artists(
+    state: web::Data<AppState>,
+    query: ValidQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = Pagination::new(query.page, query.per_page)?;
+    Ok(HttpResponse::Ok().json(public::list_artists(&state.db, page).await?))
+}
+
+/// One artist with their size tiers and prices (for `country`, else every zone).
+#[utoipa::path(
+    tag = "catalog",
+    params(("slug" = String, Path), CountryQuery),
+    responses((status = 200, body = ArtistDetail), (status = 404), (status = 422))
+)]
+#[get("/artists/{slug}")]
+pub async fn get_artist(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    query: ValidQuery<CountryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let artist = public::get_artist(&state.db, &slug, query.country.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(artist))
+}
+
+/// Public artworks with filters, sorting and prices for a destination.
+#[utoipa::path(tag = "catalog", params(ArtworkQuery), responses((status = 200, body = Page<ArtworkView>), (status = 422)))]
+#[get("/artworks")]
+pub async fn list_artworks(
+    state: web::Data<AppState>,
+    query: ValidQuery<ArtworkQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(public::list_artworks(&state.db, query.into_inner()).await?))
+}
+
+/// One public artwork; `price` is for `country`, else a list of every zone's price.
+#[utoipa::path(
+    tag = "catalog",
+    params(("id" = String, Path), CountryQuery),
+    responses((status = 200, body = ArtworkView), (status = 404), (status = 422))
+)]
+#[get("/artworks/{id}")]
+pub async fn get_artwork(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: ValidQuery<CountryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let artwork = public::get_artwork(&state.db, &id, query.country.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(artwork))
+}
+
+/// The shipped price of one painting to one country.
+#[utoipa::path(
+    tag = "catalog",
+    params(("id" = String, Path), CountryQuery),
+    responses((status = 200, body = Quote), (status = 404), (status = 422, description = "unknown or unserved country"))
+)]
+#[get("/artworks/{id}/quote")]
+pub async fn quote(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: ValidQuery<CountryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    Ok(HttpResponse::Ok().json(public::quote(&state.db, &id, query.country.as_deref()).await?))
+}
+
+pub fn scope() -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    utoipa_actix_web::scope("/api/v1")
+        .service(list_artists)
+        .service(get_artist)
+        .service(list_artworks)
+        .service(get_artwork)
+        .service(quote)
+}

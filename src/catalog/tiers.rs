@@ -1,0 +1,455 @@
+//! Size tiers: a painting size with a shipped price for every zone, in one currency; either
+//! shop-wide or one artist's own price list.
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{artist, artwork, shipping_zone, size_tier, size_tier_price};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{CatalogError, double_option, text_field};
+use crate::error::FieldErrors;
+use crate::money::{Currency, Money};
+use crate::pagination::{Page, Pagination};
+use crate::{audit, db};
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceInput {
+    pub zone_id: String,
+    #[schema(value_type = String, example = "50.00")]
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierInput {
+    #[schema(example = "20×30 cm")]
+    pub name: String,
+    pub width_cm: i32,
+    pub height_cm: i32,
+    /// null for a shop-wide tier.
+    #[serde(default)]
+    pub artist_id: Option<String>,
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// One price per shipping zone, shipping included; every zone must be priced.
+    pub prices: Vec<PriceInput>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierPatch {
+    pub name: Option<String>,
+    pub width_cm: Option<i32>,
+    pub height_cm: Option<i32>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub artist_id: Option<Option<String>>,
+    pub currency: Option<String>,
+    pub prices: Option<Vec<PriceInput>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierPriceView {
+    pub zone_id: String,
+    pub zone: String,
+    #[schema(value_type = String, example = "50.00")]
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierView {
+    pub id: String,
+    pub name: String,
+    pub width_cm: i32,
+    pub height_cm: i32,
+    pub artist_id: Option<String>,
+    pub currency: String,
+    pub prices: Vec<TierPriceView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A tier with its prices, as pricing needs it.
+#[derive(Debug, Clone)]
+pub struct PricedTier {
+    pub tier: size_tier::Model,
+    pub currency: Option<Currency>,
+    /// zone id → amount in minor units
+    pub prices: BTreeMap<String, i64>,
+}
+
+impl PricedTier {
+    pub fn price_in(&self, zone_id: &str) -> Option<Money> {
+        let currency = self.currency?;
+        self.prices
+            .get(zone_id)
+            .map(|minor| Money::from_minor(*minor, currency))
+    }
+}
+
+struct ValidTier {
+    name: String,
+    width_cm: i32,
+    height_cm: i32,
+    artist_id: Option<String>,
+    currency: Currency,
+    prices: Vec<(String, Money)>,
+}
+
+pub fn check_dimension(errors: &mut FieldErrors, field: &str, cm: i32) {
+    if !(1..=1000).contains(&cm) {
+        errors.add(field, "must be from 1 to 1000 (centimetres)");
+    }
+}
+
+async fn validate(
+    conn: &impl ConnectionTrait,
+    input: TierInput,
+) -> Result<ValidTier, CatalogError> {
+    let mut errors = FieldErrors::new();
+    let name = text_field(&mut errors, "name", &input.name, true, 100);
+    check_dimension(&mut errors, "width_cm", input.width_cm);
+    check_dimension(&mut errors, "height_cm", input.height_cm);
+    if let Some(artist_id) = &input.artist_id
+        && artist::Entity::find_by_id(artist_id.clone())
+            .one(conn)
+            .await?
+            .is_none()
+    {
+        errors.add("artist_id", "no artist with this id");
+    }
+    let currency = errors.check("currency", Currency::parse(&input.currency));
+
+    let zones = shipping_zone::Entity::find()
+        .order_by_asc(shipping_zone::Column::Name)
+        .all(conn)
+        .await?;
+    let mut seen = HashSet::new();
+    let mut prices = Vec::new();
+    for (i, price) in input.prices.iter().enumerate() {
+        if !zones.iter().any(|z| z.id == price.zone_id) {
+            errors.add(
+                format!("prices[{i}].zone_id"),
+                "no shipping zone with this id",
+            );
+        } else if !seen.insert(price.zone_id.clone()) {
+            errors.add(format!("prices[{i}].zone_id"), "this zone is priced twice");
+        }
+        if let Some(currency) = currency {
+            let field = format!("prices[{i}].amount");
+            if let Some(money) = errors.check(&field, Money::from_decimal(price.amount, currency)) {
+                if money.minor() == 0 {
+                    errors.add(field, "must be greater than zero");
+                } else {
+                    prices.push((price.zone_id.clone(), money));
+                }
+            }
+        }
+    }
+    let missing: Vec<&str> = zones
+        .iter()
+        .filter(|z| !input.prices.iter().any(|p| p.zone_id == z.id))
+        .map(|z| z.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        errors.add(
+            "prices",
+            format!(
+                "every shipping zone needs a price; missing: {}",
+                missing.join(", ")
+            ),
+        );
+    }
+    errors.into_result()?;
+    Ok(ValidTier {
+        name,
+        width_cm: input.width_cm,
+        height_cm: input.height_cm,
+        artist_id: input.artist_id,
+        // A parsed currency is present whenever there were no errors.
+        currency: currency.ok_or_else(|| FieldErrors::single("currency", "required"))?,
+        prices,
+    })
+}
+
+pub async fn load_priced(
+    conn: &impl ConnectionTrait,
+    ids: Vec<String>,
+) -> Result<BTreeMap<String, PricedTier>, CatalogError> {
+    let tiers = size_tier::Entity::find()
+        .filter(size_tier::Column::Id.is_in(ids.clone()))
+        .all(conn)
+        .await?;
+    let mut priced: BTreeMap<String, PricedTier> = tiers
+        .into_iter()
+        .map(|t| {
+            let currency = Currency::parse(&t.currency).ok();
+            (
+                t.id.clone(),
+                PricedTier {
+                    tier: t,
+                    currency,
+                    prices: BTreeMap::new(),
+                },
+            )
+        })
+        .collect();
+    for price in size_tier_price::Entity::find()
+        .filter(size_tier_price::Column::TierId.is_in(ids))
+        .all(conn)
+        .await?
+    {
+        if let Some(tier) = priced.get_mut(&price.tier_id) {
+            tier.prices.insert(price.zone_id, price.amount_minor);
+        }
+    }
+    Ok(priced)
+}
+
+fn view(priced: PricedTier, zone_names: &BTreeMap<String, String>) -> TierView {
+    let prices = zone_names
+        .iter()
+        .filter_map(|(zone_id, zone)| {
+            priced.price_in(zone_id).map(|money| TierPriceView {
+                zone_id: zone_id.clone(),
+                zone: zone.clone(),
+                amount: money.to_decimal(),
+            })
+        })
+        .collect();
+    let t = priced.tier;
+    TierView {
+        id: t.id,
+        name: t.name,
+        width_cm: t.width_cm,
+        height_cm: t.height_cm,
+        artist_id: t.artist_id,
+        currency: t.currency,
+        prices,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+    }
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<TierView, CatalogError> {
+    let priced = load_priced(conn, vec![id.to_string()])
+        .await?
+        .remove(id)
+        .ok_or(CatalogError::NotFound("size tier"))?;
+    let names = super::zones::names(conn).await?;
+    Ok(view(priced, &names))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TierFilter {
+    /// Only this artist's own tiers.
+    pub artist_id: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: TierFilter,
+    page: Pagination,
+) -> Result<Page<TierView>, CatalogError> {
+    let mut query = size_tier::Entity::find()
+        .order_by_asc(size_tier::Column::WidthCm)
+        .order_by_asc(size_tier::Column::HeightCm)
+        .order_by_asc(size_tier::Column::Id);
+    if let Some(artist_id) = filter.artist_id {
+        query = query.filter(size_tier::Column::ArtistId.eq(artist_id));
+    }
+    let total = query.clone().count(db).await?;
+    let tiers = query
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?;
+    let ids: Vec<String> = tiers.iter().map(|t| t.id.clone()).collect();
+    let mut priced = load_priced(db, ids.clone()).await?;
+    let names = super::zones::names(db).await?;
+    let items = ids
+        .iter()
+        .filter_map(|id| priced.remove(id))
+        .map(|p| view(p, &names))
+        .collect();
+    Ok(Page::new(items, page, total))
+}
+
+async fn write_prices(
+    conn: &impl ConnectionTrait,
+    tier_id: &str,
+    prices: &[(String, Money)],
+) -> Result<(), CatalogError> {
+    size_tier_price::Entity::delete_many()
+        .filter(size_tier_price::Column::TierId.eq(tier_id))
+        .exec(conn)
+        .await?;
+    let rows = prices
+        .iter()
+        .map(|(zone_id, money)| size_tier_price::ActiveModel {
+            tier_id: Set(tier_id.to_string()),
+            zone_id: Set(zone_id.clone()),
+            amount_minor: Set(money.minor()),
+        });
+    if !prices.is_empty() {
+        size_tier_price::Entity::insert_many(rows)
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    input: TierInput,
+) -> Result<TierView, CatalogError> {
+    let txn = db::begin_write(db).await?;
+    let tier = validate(&txn, input).await?;
+    let now = Utc::now();
+    let id = db::new_id();
+    size_tier::ActiveModel {
+        id: Set(id.clone()),
+        name: Set(tier.name),
+        width_cm: Set(tier.width_cm),
+        height_cm: Set(tier.height_cm),
+        artist_id: Set(tier.artist_id),
+        currency: Set(tier.currency.code().to_string()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    write_prices(&txn, &id, &tier.prices).await?;
+    audit::record(&txn, admin_id, "size_tier.create", "size_tier", &id, &[]).await?;
+    let view = get(&txn, &id).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    id: &str,
+    patch: TierPatch,
+) -> Result<TierView, CatalogError> {
+    let txn = db::begin_write(db).await?;
+    let current = get(&txn, id).await?;
+    let mut changed = Vec::new();
+    for (name, present) in [
+        ("name", patch.name.is_some()),
+        ("width_cm", patch.width_cm.is_some()),
+        ("height_cm", patch.height_cm.is_some()),
+        ("artist_id", patch.artist_id.is_some()),
+        ("currency", patch.currency.is_some()),
+        ("prices", patch.prices.is_some()),
+    ] {
+        if present {
+            changed.push(name);
+        }
+    }
+    if patch
+        .currency
+        .as_ref()
+        .is_some_and(|c| *c != current.currency)
+        && patch.prices.is_none()
+    {
+        return Err(FieldErrors::single(
+            "prices",
+            "required when the currency changes: the old amounts are in the old currency",
+        )
+        .into());
+    }
+    let prices = patch.prices.unwrap_or_else(|| {
+        current
+            .prices
+            .iter()
+            .map(|p| PriceInput {
+                zone_id: p.zone_id.clone(),
+                amount: p.amount,
+            })
+            .collect()
+    });
+    let artist_id = patch.artist_id.unwrap_or(current.artist_id.clone());
+    let tier = validate(
+        &txn,
+        TierInput {
+            name: patch.name.unwrap_or(current.name),
+            width_cm: patch.width_cm.unwrap_or(current.width_cm),
+            height_cm: patch.height_cm.unwrap_or(current.height_cm),
+            artist_id: artist_id.clone(),
+            currency: patch.currency.unwrap_or(current.currency),
+            prices,
+        },
+    )
+    .await?;
+    if let Some(owner) = &artist_id {
+        // An artist's own tier cannot price another artist's paintings.
+        let foreign = artwork::Entity::find()
+            .filter(artwork::Column::SizeTierId.eq(id))
+            .filter(artwork::Column::ArtistId.ne(owner.as_str()))
+            .count(&txn)
+            .await?;
+        if foreign > 0 {
+            return Err(CatalogError::InUse(format!(
+                "{foreign} artwork(s) of other artists use this tier; it cannot become one \
+                 artist's own"
+            )));
+        }
+    }
+    size_tier::ActiveModel {
+        id: Set(id.to_string()),
+        name: Set(tier.name),
+        width_cm: Set(tier.width_cm),
+        height_cm: Set(tier.height_cm),
+        artist_id: Set(tier.artist_id),
+        currency: Set(tier.currency.code().to_string()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    write_prices(&txn, id, &tier.prices).await?;
+    audit::record(
+        &txn,
+        admin_id,
+        "size_tier.update",
+        "size_tier",
+        id,
+        &changed,
+    )
+    .await?;
+    let view = get(&txn, id).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result<(), CatalogError> {
+    let txn = db::begin_write(db).await?;
+    get(&txn, id).await?;
+    let used = artwork::Entity::find()
+        .filter(artwork::Column::SizeTierId.eq(id))
+        .count(&txn)
+        .await?;
+    if used > 0 {
+        return Err(CatalogError::InUse(format!(
+            "{used} artwork(s) use this size tier; move them to another tier first"
+        )));
+    }
+    size_tier::Entity::delete_by_id(id.to_string())
+        .exec(&txn)
+        .await?;
+    audit::record(&txn, admin_id, "size_tier.delete", "size_tier", id, &[]).await?;
+    txn.commit().await?;
+    Ok(())
+}

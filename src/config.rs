@@ -1,0 +1,260 @@
+//! Configuration: read once from environment variables (and `.env`), validated at start-up.
+//! A bad value stops the server with one line naming the variable.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaBackend {
+    Local { dir: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    pub database_url: String,
+    pub public_base_url: String,
+    pub seed_demo: bool,
+    pub media: MediaBackend,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub coordinator_email: Option<String>,
+    pub stripe_secret_key: Option<String>,
+    pub stripe_webhook_secret: Option<String>,
+    pub stripe_api_base: String,
+    pub cors_origins: Vec<String>,
+    pub log_format: LogFormat,
+    pub admin_session_ttl: Duration,
+    /// Login attempts allowed per minute from one IP address, and for one account.
+    pub login_per_ip_per_minute: u32,
+    pub login_per_account_per_minute: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment, after loading `.env` if there is one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(invalid(".env", e.to_string())),
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
+
+        let bind_addr = or("BIND_ADDR", "127.0.0.1:8080")
+            .parse()
+            .map_err(|_| invalid("BIND_ADDR", "expected host:port such as 127.0.0.1:8080"))?;
+
+        let database_url = or("DATABASE_URL", "sqlite://hunar.db?mode=rwc");
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL",
+                "expected sqlite://FILE?mode=rwc or postgres://USER@HOST/DB",
+            ));
+        }
+
+        let public_base_url = or("PUBLIC_BASE_URL", "http://127.0.0.1:8080");
+        if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
+            return Err(invalid(
+                "PUBLIC_BASE_URL",
+                "expected an http:// or https:// URL",
+            ));
+        }
+        let public_base_url = public_base_url.trim_end_matches('/').to_string();
+
+        let seed_demo = parse_bool("SEED_DEMO", &or("SEED_DEMO", "true"))?;
+
+        let media = match or("MEDIA_BACKEND", "local").as_str() {
+            "local" => MediaBackend::Local {
+                dir: PathBuf::from(or("MEDIA_DIR", "./media")),
+            },
+            other => {
+                return Err(invalid(
+                    "MEDIA_BACKEND",
+                    format!("`{other}` is not supported; expected `local`"),
+                ));
+            }
+        };
+
+        let smtp_url = get("SMTP_URL");
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err(invalid(
+                "SMTP_URL",
+                "expected smtp://HOST:PORT or smtps://USER:PASS@HOST:PORT",
+            ));
+        }
+        let coordinator_email = get("COORDINATOR_EMAIL");
+        if let Some(email) = &coordinator_email
+            && !email_address::EmailAddress::is_valid(email)
+        {
+            return Err(invalid("COORDINATOR_EMAIL", "not a valid email address"));
+        }
+        if smtp_url.is_some() && coordinator_email.is_none() {
+            return Err(invalid(
+                "COORDINATOR_EMAIL",
+                "required when SMTP_URL is set: coordination emails need a recipient",
+            ));
+        }
+
+        let cors_origins = get("CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        if let Some(bad) = cors_origins
+            .iter()
+            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(invalid(
+                "CORS_ORIGINS",
+                format!("`{bad}` is not an origin such as https://shop.example.org"),
+            ));
+        }
+
+        let log_format = match or("LOG_FORMAT", "pretty").as_str() {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            _ => return Err(invalid("LOG_FORMAT", "expected `pretty` or `json`")),
+        };
+
+        let admin_session_hours = parse_number(
+            "ADMIN_SESSION_HOURS",
+            &or("ADMIN_SESSION_HOURS", "12"),
+            1,
+            24 * 30,
+        )?;
+        let login_per_ip_per_minute = parse_number(
+            "LOGIN_PER_IP_PER_MINUTE",
+            &or("LOGIN_PER_IP_PER_MINUTE", "20"),
+            1,
+            10_000,
+        )?;
+        let login_per_account_per_minute = parse_number(
+            "LOGIN_PER_ACCOUNT_PER_MINUTE",
+            &or("LOGIN_PER_ACCOUNT_PER_MINUTE", "5"),
+            1,
+            10_000,
+        )?;
+
+        Ok(Self {
+            bind_addr,
+            database_url,
+            public_base_url,
+            seed_demo,
+            media,
+            smtp_url,
+            mail_from: or("MAIL_FROM", "Hunar <no-reply@localhost>"),
+            coordinator_email,
+            stripe_secret_key: get("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET"),
+            stripe_api_base: or("STRIPE_API_BASE", "https://api.stripe.com"),
+            cors_origins,
+            log_format,
+            admin_session_ttl: Duration::from_secs(u64::from(admin_session_hours) * 3600),
+            login_per_ip_per_minute,
+            login_per_account_per_minute,
+        })
+    }
+}
+
+fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(invalid(var, "expected true or false")),
+    }
+}
+
+fn parse_number(var: &'static str, value: &str, min: u32, max: u32) -> Result<u32, ConfigError> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| invalid(var, format!("expected a whole number from {min} to {max}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_give_the_embedded_setup() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://hunar.db?mode=rwc");
+        assert_eq!(
+            c.media,
+            MediaBackend::Local {
+                dir: "./media".into()
+            }
+        );
+        assert!(c.seed_demo);
+        assert!(c.smtp_url.is_none());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("BIND_ADDR", "nowhere"),
+            ("DATABASE_URL", "mysql://x"),
+            ("PUBLIC_BASE_URL", "example.org"),
+            ("SEED_DEMO", "perhaps"),
+            ("MEDIA_BACKEND", "ftp"),
+            ("LOG_FORMAT", "xml"),
+            ("CORS_ORIGINS", "example.org"),
+            ("ADMIN_SESSION_HOURS", "0"),
+        ] {
+            let err = config(&[(var, value)]).expect_err(var);
+            assert_eq!(err.var, var);
+        }
+        let err = config(&[("SMTP_URL", "smtp://127.0.0.1:1025")]).expect_err("needs coordinator");
+        assert_eq!(err.var, "COORDINATOR_EMAIL");
+    }
+}

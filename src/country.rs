@@ -1,0 +1,50 @@
+//! ISO 3166-1 alpha-2 country codes, valid by construction.
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CountryCode([u8; 2]);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an ISO 3166-1 alpha-2 country code (e.g. SE, AF, US)")]
+pub struct UnknownCountry(pub String);
+
+impl CountryCode {
+    /// Accepts upper-case codes only: "se" is refused rather than guessed at.
+    pub fn parse(code: &str) -> Result<Self, UnknownCountry> {
+        let unknown = || UnknownCountry(code.chars().take(8).collect());
+        let bytes = code.as_bytes();
+        if bytes.len() != 2 || !bytes.iter().all(u8::is_ascii_uppercase) {
+            return Err(unknown());
+        }
+        isocountry::CountryCode::for_alpha2(code).map_err(|_| unknown())?;
+        Ok(Self([bytes[0], bytes[1]]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Both bytes are ASCII upper-case letters, checked in `parse`.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_real_codes_only() {
+        assert_eq!(
+            CountryCode::parse("SE").map(|c| c.to_string()),
+            Ok("SE".into())
+        );
+        assert!(CountryCode::parse("AF").is_ok());
+        for bad in ["se", "XX", "ZZ", "SWE", "", "S", "1A"] {
+            assert!(CountryCode::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

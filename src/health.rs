@@ -1,0 +1,42 @@
+//! Liveness and readiness for load balancers and orchestrators.
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub database: &'static str,
+    pub card_payments: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/health/live")]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The process can serve requests: its database answers.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503)))]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state
+        .db
+        .ping()
+        .await
+        .map_err(|_| ApiError::Unavailable("the database does not answer".into()))?;
+    let card_payments = if state.config.stripe_secret_key.is_some() {
+        "configured"
+    } else {
+        "not configured"
+    };
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ready",
+        database: "ok",
+        card_payments,
+    }))
+}

@@ -1,0 +1,19 @@
+//! Hunar: the backend of a marketplace where artists deported to Afghanistan sell their
+//! paintings to supporters abroad.
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod country;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod money;
+pub mod openapi;
+pub mod pagination;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod telemetry_span;

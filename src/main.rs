@@ -1,0 +1,90 @@
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use hunar::config::Config;
+use hunar::{auth, db, startup::Application, telemetry};
+
+#[derive(Parser)]
+#[command(name = "hunar", about = "Hunar marketplace server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Create an admin. The password is read from stdin when it is not a terminal,
+    /// else one is generated and printed once.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log_format);
+    match run(cli.command.unwrap_or(Command::Serve), config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let started = std::time::Instant::now();
+            let app = Application::build(config.clone()).await?;
+            tracing::info!(
+                addr = %config.bind_addr,
+                port = app.port(),
+                startup_ms = started.elapsed().as_millis() as u64,
+                "hunar is ready"
+            );
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            println!("database schema is up to date");
+        }
+        Command::CreateAdmin { email } => {
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            let stdin = std::io::stdin();
+            let (password, generated) = if stdin.is_terminal() {
+                (auth::password::generate(), true)
+            } else {
+                let mut input = String::new();
+                stdin.lock().read_to_string(&mut input)?;
+                let line = input.lines().next().unwrap_or("").to_string();
+                (line, false)
+            };
+            auth::service::create_admin(&db, &email, password.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("admin created: {email}");
+            if generated {
+                println!("password (shown once): {password}");
+            }
+        }
+    }
+    Ok(())
+}

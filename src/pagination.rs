@@ -1,0 +1,55 @@
+//! `?page=1&per_page=24` → `{"items", "page", "per_page", "total"}`.
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::FieldErrors;
+
+pub const DEFAULT_PER_PAGE: u64 = 24;
+pub const MAX_PER_PAGE: u64 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pagination {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl Pagination {
+    /// Page 0 and per_page outside 1..=100 are refused rather than silently clamped, so a
+    /// client bug shows up instead of returning a page it did not ask for.
+    pub fn new(page: Option<u64>, per_page: Option<u64>) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if page == 0 {
+            errors.add("page", "pages start at 1");
+        }
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            errors.add("per_page", format!("must be from 1 to {MAX_PER_PAGE}"));
+        }
+        errors.into_result()?;
+        Ok(Self { page, per_page })
+    }
+
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, pagination: Pagination, total: u64) -> Self {
+        Self {
+            items,
+            page: pagination.page,
+            per_page: pagination.per_page,
+            total,
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Demo data for a fresh database: the seed campaign's zones and size tiers, two invented
+//! artists (one priced in USD on the shop-wide tiers, one in SEK on their own tier), a few
+//! available paintings, and a first admin whose password is printed once.
+use chrono::Utc;
+use entity::{artist, artwork, shipping_zone, size_tier, size_tier_price, zone_country};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait,
+};
+
+use crate::{auth, db};
+
+pub const DEMO_ADMIN_EMAIL: &str = "admin@hunar.local";
+
+pub struct FirstLogin {
+    pub email: String,
+    pub password: String,
+}
+
+impl FirstLogin {
+    /// Straight to stdout, once: a credential does not belong in the log stream.
+    pub fn print(&self) {
+        println!();
+        println!("  First admin login (shown once; change or keep it safe):");
+        println!("    email:    {}", self.email);
+        println!("    password: {}", self.password);
+        println!();
+    }
+}
+
+async fn zone(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    countries: &[&str],
+    is_fallback: bool,
+) -> Result<String, DbErr> {
+    let id = db::new_id();
+    let now = Utc::now();
+    shipping_zone::ActiveModel {
+        id: Set(id.clone()),
+        name: Set(name.into()),
+        is_fallback: Set(is_fallback),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    for country in countries {
+        zone_country::ActiveModel {
+            country: Set((*country).into()),
+            zone_id: Set(id.clone()),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+async fn tier(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    (width_cm, height_cm): (i32, i32),
+    artist_id: Option<&str>,
+    currency: &str,
+    prices_minor: &[(&str, i64)],
+) -> Result<String, DbErr> {
+    let id = db::new_id();
+    let now = Utc::now();
+    size_tier::ActiveModel {
+        id: Set(id.clone()),
+        name: Set(name.into()),
+        width_cm: Set(width_cm),
+        height_cm: Set(height_cm),
+        artist_id: Set(artist_id.map(Into::into)),
+        currency: Set(currency.into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    for (zone_id, amount_minor) in prices_minor {
+        size_tier_price::ActiveModel {
+            tier_id: Set(id.clone()),
+            zone_id: Set((*zone_id).into()),
+            amount_minor: Set(*amount_minor),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+struct DemoArtist<'a> {
+    slug: &'a str,
+    display_name: &'a str,
+    bio: &'a str,
+    bio_fa: &'a str,
+    deported_from: &'a str,
+    email: &'a str,
+    language: &'a str,
+}
+
+async fn demo_artist(conn: &impl ConnectionTrait, a: DemoArtist<'_>) -> Result<String, DbErr> {
+    let id = db::new_id();
+    let now = Utc::now();
+    artist::ActiveModel {
+        id: Set(id.clone()),
+        slug: Set(a.slug.into()),
+        display_name: Set(a.display_name.into()),
+        bio: Set(a.bio.into()),
+        bio_fa: Set(a.bio_fa.into()),
+        deported_from: Set(Some(a.deported_from.into())),
+        email: Set(Some(a.email.into())),
+        phone: Set(None),
+        preferred_language: Set(a.language.into()),
+        notes: Set(Some("Invented demo artist.".into())),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(id)
+}
+
+async fn painting(
+    conn: &impl ConnectionTrait,
+    artist_id: &str,
+    tier_id: &str,
+    title: &str,
+    medium: &str,
+    (width_cm, height_cm): (i32, i32),
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    artwork::ActiveModel {
+        id: Set(db::new_id()),
+        artist_id: Set(artist_id.into()),
+        size_tier_id: Set(tier_id.into()),
+        title: Set(title.into()),
+        description: Set(format!("{title}, painted in Kabul.")),
+        medium: Set(medium.into()),
+        width_cm: Set(width_cm),
+        height_cm: Set(height_cm),
+        year: Set(Some(2025)),
+        status: Set("available".into()),
+        price_override_minor: Set(None),
+        price_override_currency: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Seeds when there are no artists yet; returns the first admin's login when it made one.
+pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Option<FirstLogin>> {
+    if artist::Entity::find().count(db).await? > 0 {
+        return Ok(None);
+    }
+    let txn = db::begin_write(db).await?;
+    let af = zone(&txn, "Afghanistan", &["AF"], false).await?;
+    let intl = zone(&txn, "International", &[], true).await?;
+    let small = tier(
+        &txn,
+        "20×30 cm",
+        (20, 30),
+        None,
+        "USD",
+        &[(&intl, 5000), (&af, 4500)],
+    )
+    .await?;
+    let medium = tier(
+        &txn,
+        "30×40 cm",
+        (30, 40),
+        None,
+        "USD",
+        &[(&intl, 10000), (&af, 4500)],
+    )
+    .await?;
+    let large = tier(
+        &txn,
+        "60×80 cm",
+        (60, 80),
+        None,
+        "USD",
+        &[(&intl, 20000), (&af, 4500)],
+    )
+    .await?;
+
+    let shabnam = demo_artist(
+        &txn,
+        DemoArtist {
+            slug: "shabnam-r",
+            display_name: "Shabnam R.",
+            bio: "Paints the mountains and markets she remembers from childhood.",
+            bio_fa: "کوه‌ها و بازارهایی را که از کودکی به یاد دارد نقاشی می‌کند.",
+            deported_from: "IR",
+            email: "shabnam.demo@example.org",
+            language: "fa",
+        },
+    )
+    .await?;
+    painting(
+        &txn,
+        &shabnam,
+        &small,
+        "Bamiyan at dusk",
+        "Oil on canvas",
+        (20, 30),
+    )
+    .await?;
+    painting(
+        &txn,
+        &shabnam,
+        &small,
+        "Kites over Kabul",
+        "Acrylic on canvas",
+        (20, 30),
+    )
+    .await?;
+    painting(
+        &txn,
+        &shabnam,
+        &medium,
+        "Market in Herat",
+        "Oil on canvas",
+        (30, 40),
+    )
+    .await?;
+    painting(
+        &txn,
+        &shabnam,
+        &large,
+        "Mother's garden",
+        "Oil on canvas",
+        (60, 80),
+    )
+    .await?;
+
+    let farid = demo_artist(
+        &txn,
+        DemoArtist {
+            slug: "farid-n",
+            display_name: "Farid N.",
+            bio: "Lived eleven years in Sweden; paints the two winters he knows.",
+            bio_fa: "یازده سال در سویدن زندگی کرد؛ دو زمستانی را که می‌شناسد نقاشی می‌کند.",
+            deported_from: "SE",
+            email: "farid.demo@example.org",
+            language: "en",
+        },
+    )
+    .await?;
+    let farid_tier = tier(
+        &txn,
+        "30×40 cm",
+        (30, 40),
+        Some(&farid),
+        "SEK",
+        &[(&intl, 100_000), (&af, 45_000)],
+    )
+    .await?;
+    painting(
+        &txn,
+        &farid,
+        &farid_tier,
+        "Snow in Gothenburg",
+        "Watercolour",
+        (30, 40),
+    )
+    .await?;
+    painting(
+        &txn,
+        &farid,
+        &farid_tier,
+        "Letters home",
+        "Ink and watercolour",
+        (30, 40),
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!("demo catalog created");
+
+    if auth::service::admin_count(db).await? > 0 {
+        return Ok(None);
+    }
+    let password = auth::password::generate();
+    auth::service::create_admin(db, DEMO_ADMIN_EMAIL, password.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+    Ok(Some(FirstLogin {
+        email: DEMO_ADMIN_EMAIL.into(),
+        password,
+    }))
+}

@@ -1,0 +1,145 @@
+//! Builds the application: database, migrations, demo data, routes and the HTTP server.
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Compress, Condition, ErrorHandlers, from_fn};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::auth::rate_limit::LoginLimiter;
+use crate::catalog::{admin_routes, public_routes};
+use crate::config::Config;
+use crate::error::{ApiError, ensure_problem_json};
+use crate::state::AppState;
+use crate::telemetry_span::HunarRootSpan;
+use crate::{auth, db, health, openapi, seed};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, seeds (when configured and empty) and binds; does not serve yet.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = db::connect(&config.database_url).await?;
+        db::migrate(&db).await?;
+        if config.seed_demo
+            && let Some(login) = seed::seed_if_empty(&db).await?
+        {
+            login.print();
+        }
+        let listener = TcpListener::bind(config.bind_addr)?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db,
+            login_limiter: Arc::new(LoginLimiter::new(
+                config.login_per_ip_per_minute,
+                config.login_per_account_per_minute,
+            )),
+            config: Arc::new(config),
+        };
+        let server = serve(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn unknown_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound)
+}
+
+/// Echo the request id so a supporter's bug report can be matched to the logs.
+async fn request_id_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(value) = request_id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::HeaderName::from_static("x-request-id")])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        let (app, api) = App::new()
+            .into_utoipa_app()
+            .openapi(openapi::ApiDoc::openapi())
+            .app_data(web::Data::new(state.clone()))
+            .service(health::live)
+            .service(health::ready)
+            // Login sits outside the guarded admin scope; registered first so it matches first.
+            .service(auth::routes::login)
+            .service(admin_routes::register(
+                utoipa_actix_web::scope("/api/v1/admin")
+                    .wrap(from_fn(auth::routes::require_admin))
+                    .service(auth::routes::logout),
+            ))
+            .service(public_routes::scope())
+            .split_for_parts();
+        let spec = web::Data::new(api.clone());
+        app.app_data(spec)
+            .route(
+                "/api/openapi.json",
+                web::get().to(|spec: web::Data<utoipa::openapi::OpenApi>| async move {
+                    HttpResponse::Ok().json(spec.get_ref())
+                }),
+            )
+            .service(Scalar::with_url("/docs", api))
+            .default_service(web::to(unknown_route))
+            .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
+            .wrap(Condition::new(
+                !state.config.cors_origins.is_empty(),
+                cors(&state.config.cors_origins),
+            ))
+            .wrap(Compress::default())
+            .wrap(from_fn(request_id_header))
+            .wrap(TracingLogger::<HunarRootSpan>::new())
+    })
+    .shutdown_timeout(15)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,14 @@
+//! What every request handler can reach.
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::rate_limit::LoginLimiter;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub login_limiter: Arc<LoginLimiter>,
+}

@@ -1,0 +1,407 @@
+//! Starts the real application on a random port with its own database, like a client
+//! would meet it. SQLite by default; PostgreSQL when DATABASE_URL points at one, each test
+//! in a fresh database copied from a template migrated once per run.
+use std::collections::HashMap;
+
+use hunar::config::Config;
+use hunar::startup::Application;
+use reqwest::{Method, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+pub const ADMIN_EMAIL: &str = "coordinator@example.org";
+pub const ADMIN_PASSWORD: &str = "a long enough test password";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    _dir: Option<tempfile::TempDir>,
+    pg_database: Option<(String, String)>,
+}
+
+fn postgres_base_url() -> Option<String> {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+}
+
+/// `postgres://user@host:port/db?x` with another database name.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+async fn maintenance(base: &str) -> DatabaseConnection {
+    Database::connect(with_database(base, "postgres"))
+        .await
+        .expect("connect to PostgreSQL maintenance database")
+}
+
+/// A fresh PostgreSQL database for one test, cloned from a migrated template.
+async fn fresh_postgres_database(base: &str) -> (String, String) {
+    let template = TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("hunar_tpl_{}", uuid::Uuid::new_v4().simple());
+            let admin = maintenance(base).await;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create template database");
+            admin.close().await.ok();
+            let db = hunar::db::connect(&with_database(base, &name))
+                .await
+                .expect("connect to template");
+            hunar::db::migrate(&db).await.expect("migrate template");
+            db.close().await.ok();
+            name
+        })
+        .await;
+    let name = format!("hunar_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = maintenance(base).await;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    (with_database(base, &name), name)
+}
+
+pub struct TestAppBuilder {
+    vars: HashMap<String, String>,
+}
+
+impl TestAppBuilder {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.vars.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn seeded(self) -> Self {
+        self.env("SEED_DEMO", "true")
+    }
+
+    pub async fn spawn(mut self) -> TestApp {
+        let mut dir = None;
+        let mut pg_database = None;
+        let url = match postgres_base_url() {
+            Some(base) => {
+                let (url, name) = fresh_postgres_database(&base).await;
+                pg_database = Some((base, name));
+                url
+            }
+            None => {
+                let tmp = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/hunar.db?mode=rwc", tmp.path().display());
+                self.vars.insert(
+                    "MEDIA_DIR".into(),
+                    tmp.path().join("media").display().to_string(),
+                );
+                dir = Some(tmp);
+                url
+            }
+        };
+        self.vars.insert("DATABASE_URL".into(), url);
+        let vars = self.vars;
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+        let app = Application::build(config).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.state().db.clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+            db,
+            _dir: dir,
+            pg_database,
+        }
+    }
+}
+
+pub fn builder() -> TestAppBuilder {
+    let vars = [
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("SEED_DEMO", "false"),
+        ("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    TestAppBuilder { vars }
+}
+
+pub async fn spawn_app() -> TestApp {
+    builder().spawn().await
+}
+
+pub async fn spawn_seeded_app() -> TestApp {
+    builder().seeded().spawn().await
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Remove this test's PostgreSQL database; FORCE ends the app's pooled connections.
+        if let Some((base, name)) = self.pg_database.take() {
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    let admin = maintenance(&base).await;
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    admin.close().await.ok();
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A response read whole: status, headers and JSON body (Null when empty).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn read(res: Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            text,
+            body,
+        }
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts an RFC 9457 problem document with this status and returns it.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert!(
+            self.content_type().starts_with("application/problem+json"),
+            "not problem+json: {} {}",
+            self.content_type(),
+            self.text
+        );
+        for key in ["type", "title", "status", "detail"] {
+            assert!(
+                self.body.get(key).is_some(),
+                "problem lacks {key}: {}",
+                self.text
+            );
+        }
+        assert_eq!(self.body["status"], status);
+        &self.body
+    }
+
+    /// Asserts a 422 naming `field` among its errors.
+    #[track_caller]
+    pub fn invalid_field(&self, field: &str) {
+        let problem = self.problem(422);
+        let errors = problem["errors"].as_array().expect("errors array");
+        assert!(
+            errors.iter().any(|e| e["field"] == field),
+            "no error for `{field}` in {}",
+            self.text
+        );
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Reply::read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request(Method::GET, path, None, None).await
+    }
+
+    pub async fn admin_get(&self, token: &str, path: &str) -> Reply {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn admin_post(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn admin_patch(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn admin_delete(&self, token: &str, path: &str) -> Reply {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.request(
+            Method::POST,
+            "/api/v1/admin/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    /// Creates the test admin (once) and returns a fresh bearer token.
+    pub async fn admin_token(&self) -> String {
+        let _ =
+            hunar::auth::service::create_admin(&self.db, ADMIN_EMAIL, ADMIN_PASSWORD.into()).await;
+        let reply = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        reply.ok(200)["token"].as_str().expect("token").to_string()
+    }
+
+    /// Zones AF and International (fallback); returns (af_id, intl_id).
+    pub async fn create_zones(&self, token: &str) -> (String, String) {
+        let af = self
+            .admin_post(
+                token,
+                "/api/v1/admin/shipping-zones",
+                json!({"name": "Afghanistan", "countries": ["AF"]}),
+            )
+            .await;
+        let intl = self
+            .admin_post(
+                token,
+                "/api/v1/admin/shipping-zones",
+                json!({"name": "International", "countries": [], "is_fallback": true}),
+            )
+            .await;
+        (id_of(af.ok(201)), id_of(intl.ok(201)))
+    }
+
+    pub async fn create_artist(&self, token: &str, body: Value) -> String {
+        id_of(
+            self.admin_post(token, "/api/v1/admin/artists", body)
+                .await
+                .ok(201),
+        )
+    }
+
+    /// A shop-wide USD tier priced 50 abroad and 45 in Afghanistan.
+    pub async fn create_tier(&self, token: &str, zones: &(String, String)) -> String {
+        let reply = self
+            .admin_post(
+                token,
+                "/api/v1/admin/size-tiers",
+                json!({
+                    "name": "20×30 cm", "width_cm": 20, "height_cm": 30, "artist_id": null,
+                    "currency": "USD",
+                    "prices": [{"zone_id": zones.0, "amount": "45.00"}, {"zone_id": zones.1, "amount": "50.00"}]
+                }),
+            )
+            .await;
+        id_of(reply.ok(201))
+    }
+
+    pub async fn create_artwork(
+        &self,
+        token: &str,
+        artist_id: &str,
+        tier_id: &str,
+        status: &str,
+    ) -> String {
+        let reply = self
+            .admin_post(
+                token,
+                "/api/v1/admin/artworks",
+                json!({
+                    "artist_id": artist_id, "title": "Kites", "description": "Kites over a hill",
+                    "medium": "Oil", "width_cm": 20, "height_cm": 30, "year": 2025,
+                    "size_tier_id": tier_id, "status": status
+                }),
+            )
+            .await;
+        id_of(reply.ok(201))
+    }
+
+    /// A complete small catalog: zones, one tier, one artist, one available artwork.
+    pub async fn small_catalog(&self, token: &str) -> Catalog {
+        let zones = self.create_zones(token).await;
+        let tier = self.create_tier(token, &zones).await;
+        let artist = self
+            .create_artist(token, json!({"display_name": "Test Painter"}))
+            .await;
+        let artwork = self
+            .create_artwork(token, &artist, &tier, "available")
+            .await;
+        Catalog {
+            zones,
+            tier,
+            artist,
+            artwork,
+        }
+    }
+}
+
+pub struct Catalog {
+    pub zones: (String, String),
+    pub tier: String,
+    pub artist: String,
+    pub artwork: String,
+}
+
+pub fn id_of(body: &Value) -> String {
+    body["id"].as_str().expect("id in body").to_string()
+}

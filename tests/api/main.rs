@@ -1,0 +1,7 @@
+//! One test binary (linking is the slow part of a build): a module per domain.
+mod auth;
+mod catalog_admin;
+mod catalog_public;
+mod errors;
+mod helpers;
+mod operations;

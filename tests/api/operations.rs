@@ -1,0 +1,142 @@
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+
+use crate::helpers::{builder, spawn_app};
+
+#[tokio::test]
+async fn health_endpoints() {
+    let app = spawn_app().await;
+    app.get("/health/live").await.ok(200);
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.ok(200)["database"], "ok");
+    assert_eq!(ready.body["card_payments"], "not configured");
+    assert!(ready.headers.contains_key("x-request-id"));
+}
+
+/// The routes of the API contract that exist so far; each must be in the spec.
+const CONTRACT: &[(&str, &str)] = &[
+    ("get", "/api/v1/artists"),
+    ("get", "/api/v1/artists/{slug}"),
+    ("get", "/api/v1/artworks"),
+    ("get", "/api/v1/artworks/{id}"),
+    ("get", "/api/v1/artworks/{id}/quote"),
+    ("post", "/api/v1/admin/login"),
+    ("post", "/api/v1/admin/logout"),
+    ("get", "/api/v1/admin/artists"),
+    ("post", "/api/v1/admin/artists"),
+    ("get", "/api/v1/admin/artists/{id}"),
+    ("patch", "/api/v1/admin/artists/{id}"),
+    ("delete", "/api/v1/admin/artists/{id}"),
+    ("get", "/api/v1/admin/shipping-zones"),
+    ("post", "/api/v1/admin/shipping-zones"),
+    ("patch", "/api/v1/admin/shipping-zones/{id}"),
+    ("delete", "/api/v1/admin/shipping-zones/{id}"),
+    ("get", "/api/v1/admin/size-tiers"),
+    ("post", "/api/v1/admin/size-tiers"),
+    ("patch", "/api/v1/admin/size-tiers/{id}"),
+    ("delete", "/api/v1/admin/size-tiers/{id}"),
+    ("get", "/api/v1/admin/artworks"),
+    ("post", "/api/v1/admin/artworks"),
+    ("get", "/api/v1/admin/artworks/{id}"),
+    ("patch", "/api/v1/admin/artworks/{id}"),
+    ("delete", "/api/v1/admin/artworks/{id}"),
+    ("get", "/health/live"),
+    ("get", "/health/ready"),
+];
+
+#[tokio::test]
+async fn openapi_describes_every_route_and_only_real_ones() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let spec = app.get("/api/openapi.json").await;
+    let spec = spec.ok(200).clone();
+    assert!(
+        spec["openapi"].as_str().unwrap_or("").starts_with("3.1"),
+        "{}",
+        spec["openapi"]
+    );
+    let mut documented = BTreeSet::new();
+    for (path, ops) in spec["paths"].as_object().expect("paths") {
+        for method in ops.as_object().expect("ops").keys() {
+            documented.insert((method.clone(), path.clone()));
+        }
+    }
+    for (method, path) in CONTRACT {
+        assert!(
+            documented.contains(&(method.to_string(), path.to_string())),
+            "{method} {path} missing from the spec"
+        );
+    }
+    // Every documented operation is served by the app (never the unknown-route 404).
+    for (method, path) in &documented {
+        let concrete = path.replace("{id}", "unknown").replace("{slug}", "unknown");
+        let method: Method = method.to_uppercase().parse().expect("method");
+        let body = matches!(method, Method::POST | Method::PATCH).then(|| serde_json::json!({}));
+        let reply = app
+            .request(method.clone(), &concrete, Some(&token), body)
+            .await;
+        assert_ne!(
+            reply.body["code"], "route_not_found",
+            "{method} {path} is documented but not routed"
+        );
+    }
+    let docs = app.get("/docs").await;
+    assert_eq!(docs.status, 200);
+    assert!(
+        docs.headers["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = builder()
+        .env("CORS_ORIGINS", "https://shop.example.org")
+        .spawn()
+        .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/api/v1/artworks"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+            .send()
+    };
+    let allowed = preflight("https://shop.example.org").await.expect("send");
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://shop.example.org")
+    );
+    let refused = preflight("https://evil.example.com").await.expect("send");
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn seeding_happens_once_and_creates_the_first_admin() {
+    let app = crate::helpers::spawn_seeded_app().await;
+    assert_eq!(app.get("/api/v1/artists").await.ok(200)["total"], 2);
+    assert_eq!(
+        hunar::auth::service::admin_count(&app.db)
+            .await
+            .expect("count"),
+        1
+    );
+    // A second run on the same database adds nothing.
+    assert!(
+        hunar::seed::seed_if_empty(&app.db)
+            .await
+            .expect("seed")
+            .is_none()
+    );
+    assert_eq!(app.get("/api/v1/artworks").await.ok(200)["total"], 6);
+}
