@@ -37,7 +37,7 @@ impl RootSpanBuilder for HunarRootSpan {
         if status >= 500 {
             tracing::error!(status, "request failed");
         } else {
-            tracing::debug!(status, "request done");
+            tracing::info!(status, "request done");
         }
     }
 }

@@ -2,6 +2,7 @@
 mod auth;
 mod catalog_admin;
 mod catalog_public;
+mod cli;
 mod errors;
 mod helpers;
 mod operations;

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Catalog read benchmark (issue 3): GET /api/v1/artworks?country=SE (a page of 24, catalog
+# grown to 2,000 artworks) on the release build with SQLite, side by side in the same run
+# with a trivial actix-web server returning a fixed JSON body of the same size (the ceiling).
+# Also reports idle and peak RSS and the time from exec to ready on a fresh and an existing
+# database.
+#
+#   bash scripts/bench-catalog.sh            # needs wrk (apt-get install wrk)
+#   DURATION=30s CONNECTIONS=64 bash scripts/bench-catalog.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+ARTWORKS=${ARTWORKS:-2000}
+PORT=${PORT:-18080}
+CEILING_PORT=${CEILING_PORT:-18081}
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+cargo build --release --quiet -p hunar -p bench-ceiling
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+wait_ready() { # url → prints milliseconds until it answered 200
+  local start=$1 url=$2
+  for _ in $(seq 1 2000); do
+    if curl -sf -o /dev/null "$url"; then echo $(( $(now_ms) - start )); return; fi
+    sleep 0.005
+  done
+  echo "server did not become ready" >&2; exit 1
+}
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+
+start_hunar() {
+  local start; start=$(now_ms)
+  (cd "$work" && exec env DATABASE_URL="sqlite://$work/hunar.db?mode=rwc" BIND_ADDR="127.0.0.1:$PORT" \
+      MEDIA_DIR="$work/media" SEED_DEMO=true RUST_LOG=warn \
+      "$OLDPWD/target/release/hunar" >"$work/hunar.log" 2>&1) &
+  HUNAR_PID=$!
+  pids+=("$HUNAR_PID")
+  READY_MS=$(wait_ready "$start" "http://127.0.0.1:$PORT/health/ready")
+}
+
+start_hunar
+fresh_ms=$READY_MS
+password=$(awk '/password:/ {print $2}' "$work/hunar.log")
+python3 scripts/grow_catalog.py "http://127.0.0.1:$PORT" admin@hunar.local "$password" "$ARTWORKS" >/dev/null
+
+# Restart on the existing database for the start-up time that matters day to day.
+kill "$HUNAR_PID"; wait "$HUNAR_PID" 2>/dev/null || true
+start_hunar
+existing_ms=$READY_MS
+
+url="http://127.0.0.1:$PORT/api/v1/artworks?country=SE"
+curl -sf "$url" >"$work/body.json"
+body_bytes=$(wc -c <"$work/body.json")
+items=$(python3 -c "import json,sys; d=json.load(open('$work/body.json')); print(len(d['items']), d['total'])")
+./target/release/bench-ceiling "127.0.0.1:$CEILING_PORT" "$work/body.json" &
+pids+=("$!")
+wait_ready "$(now_ms)" "http://127.0.0.1:$CEILING_PORT/" >/dev/null
+sleep 1
+idle_kb=$(rss_kb "$HUNAR_PID")
+
+run_wrk() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$1" >"$2"; }
+# Warm both, then measure each in turn.
+wrk -t1 -c4 -d2s "$url" >/dev/null
+run_wrk "$url" "$work/catalog.txt"
+run_wrk "http://127.0.0.1:$CEILING_PORT/api/v1/artworks?country=SE" "$work/ceiling.txt"
+peak_kb=$(hwm_kb "$HUNAR_PID")
+
+rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
+p99() { awk '$1 == "99%" {print $2}' "$1"; }
+non2xx() { awk '/Non-2xx/ {print $5}' "$1"; }
+catalog_rps=$(rps "$work/catalog.txt"); ceiling_rps=$(rps "$work/ceiling.txt")
+
+echo "== Hunar catalog benchmark ($(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION) =="
+echo "page: ${items% *} items of ${items#* } artworks, $body_bytes bytes"
+printf '%-34s %12s %10s\n' "endpoint" "req/s" "p99"
+printf '%-34s %12s %10s\n' "GET /api/v1/artworks?country=SE" "$catalog_rps" "$(p99 "$work/catalog.txt")"
+printf '%-34s %12s %10s\n' "ceiling (fixed body, actix-web)" "$ceiling_rps" "$(p99 "$work/ceiling.txt")"
+python3 -c "print(f'catalog / ceiling: {100*float('$catalog_rps')/float('$ceiling_rps'):.1f} %')"
+echo "non-2xx responses (catalog): $(non2xx "$work/catalog.txt")"
+echo "RSS idle: $((idle_kb / 1024)) MB, peak under load: $((peak_kb / 1024)) MB"
+echo "exec → ready: fresh database ${fresh_ms} ms (migrate + seed), existing database ${existing_ms} ms"

@@ -1,0 +1,179 @@
+//! The binary as an operator meets it: start-up, configuration errors, SIGTERM, CLI.
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn hunar(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hunar"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/hunar.db?mode=rwc", dir.display()),
+        )
+        .env("MEDIA_DIR", dir.join("media"))
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json");
+    cmd
+}
+
+/// Reads the JSON log until the "ready" line and returns the port it listens on.
+fn wait_for_port(child: &mut Child) -> u16 {
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+            && v["message"] == "hunar is ready"
+        {
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return v["port"].as_u64().expect("port") as u16;
+        }
+    }
+    panic!("server never said it was ready");
+}
+
+#[test]
+fn serves_seeds_once_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = hunar(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // The first admin's login is printed, not logged: read it before the JSON lines.
+    let port = wait_for_port(&mut child);
+    let body = reqwest::blocking_get(port, "/api/v1/artworks?country=SE");
+    assert!(body.contains("\"total\":6"), "{body}");
+
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+
+    // Second start on the same database: no second seed, no second admin password.
+    let out = hunar(dir.path()).arg("migrate").output().expect("migrate");
+    assert!(out.status.success());
+    let mut child = hunar(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let port = wait_for_port(&mut child);
+    assert!(reqwest::blocking_get(port, "/api/v1/artworks").contains("\"total\":6"));
+    child.kill().ok();
+    child.wait().ok();
+}
+
+#[test]
+fn first_start_prints_the_admin_login_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = hunar(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut printed = String::new();
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        if line.contains("hunar is ready") {
+            break;
+        }
+        printed.push_str(&line);
+        printed.push('\n');
+    }
+    child.kill().ok();
+    child.wait().ok();
+    assert!(printed.contains("email:    admin@hunar.local"), "{printed}");
+    assert!(printed.contains("password: "), "{printed}");
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for (var, value) in [
+        ("BIND_ADDR", "everywhere"),
+        ("LOG_FORMAT", "xml"),
+        ("SEED_DEMO", "maybe"),
+    ] {
+        let out = hunar(dir.path()).env(var, value).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{var}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(var), "{stderr}");
+    }
+}
+
+#[test]
+fn create_admin_reads_the_password_from_stdin() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = hunar(dir.path())
+        .args(["create-admin", "--email", "c@example.org"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a long enough passphrase\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("admin created"), "{stdout}");
+    assert!(
+        !stdout.contains("passphrase"),
+        "the given password is not echoed"
+    );
+
+    // The same email again fails with a message, not a panic.
+    let mut again = hunar(dir.path())
+        .args(["create-admin", "--email", "c@example.org"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    again
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"another long passphrase\n")
+        .expect("write");
+    let out = again.wait_with_output().expect("wait");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+/// A tiny blocking GET without pulling in reqwest's blocking feature.
+mod reqwest {
+    use std::io::{Read, Write};
+
+    pub fn blocking_get(port: u16, path: &str) -> String {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response
+    }
+}
