@@ -31,6 +31,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub admin_session_ttl: Duration,
+    /// How long a public catalog response may be served from memory; zero disables.
+    pub catalog_cache_ttl: Duration,
     /// Login attempts allowed per minute from one IP address, and for one account.
     pub login_per_ip_per_minute: u32,
     pub login_per_account_per_minute: u32,
@@ -161,6 +163,12 @@ impl Config {
             1,
             24 * 30,
         )?;
+        let catalog_cache_ms = parse_number(
+            "CATALOG_CACHE_MS",
+            &or("CATALOG_CACHE_MS", "1000"),
+            0,
+            60_000,
+        )?;
         let login_per_ip_per_minute = parse_number(
             "LOGIN_PER_IP_PER_MINUTE",
             &or("LOGIN_PER_IP_PER_MINUTE", "20"),
@@ -189,6 +197,7 @@ impl Config {
             cors_origins,
             log_format,
             admin_session_ttl: Duration::from_secs(u64::from(admin_session_hours) * 3600),
+            catalog_cache_ttl: Duration::from_millis(u64::from(catalog_cache_ms)),
             login_per_ip_per_minute,
             login_per_account_per_minute,
         })
@@ -237,6 +246,7 @@ mod tests {
         );
         assert!(c.seed_demo);
         assert!(c.smtp_url.is_none());
+        assert_eq!(c.catalog_cache_ttl, Duration::from_millis(1000));
     }
 
     #[test]
@@ -250,6 +260,7 @@ mod tests {
             ("LOG_FORMAT", "xml"),
             ("CORS_ORIGINS", "example.org"),
             ("ADMIN_SESSION_HOURS", "0"),
+            ("CATALOG_CACHE_MS", "-1"),
         ] {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);

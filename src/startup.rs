@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::auth::rate_limit::LoginLimiter;
+use crate::catalog::cache::{self, CatalogCache};
 use crate::catalog::{admin_routes, public_routes};
 use crate::config::Config;
 use crate::error::{ApiError, ensure_problem_json};
@@ -40,6 +41,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState {
             db,
+            catalog_cache: CatalogCache::new(config.catalog_cache_ttl),
             login_limiter: Arc::new(LoginLimiter::new(
                 config.login_per_ip_per_minute,
                 config.login_per_account_per_minute,
@@ -114,6 +116,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(auth::routes::login)
             .service(admin_routes::register(
                 utoipa_actix_web::scope("/api/v1/admin")
+                    .wrap(from_fn(cache::invalidate_on_write))
                     .wrap(from_fn(auth::routes::require_admin))
                     .service(auth::routes::logout),
             ))

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::rate_limit::LoginLimiter;
+use crate::catalog::cache::CatalogCache;
 use crate::config::Config;
 
 #[derive(Clone)]
@@ -11,4 +12,5 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub login_limiter: Arc<LoginLimiter>,
+    pub catalog_cache: CatalogCache,
 }

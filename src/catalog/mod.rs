@@ -2,6 +2,7 @@
 pub mod admin_routes;
 pub mod artists;
 pub mod artworks;
+pub mod cache;
 pub mod pricing;
 pub mod public;
 pub mod public_routes;

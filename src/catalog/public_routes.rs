@@ -1,6 +1,7 @@
 //! Public catalog endpoints: thin wrappers over `public.rs`.
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 
+use super::cache;
 use super::public::{
     self, ArtistDetail, ArtistSummary, ArtworkQuery, ArtworkView, CountryQuery, PageQuery, Quote,
 };
@@ -14,11 +15,16 @@ use crate::state::AppState;
 #[get("/artists")]
 pub async fn list_artists(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let page = Pagination::new(query.page, query.per_page)?;
-    Ok(HttpResponse::Ok().json(public::list_artists(&state.db, page).await?))
+    let body = state
+        .catalog_cache
+        .json(cache::key(&req), public::list_artists(&state.db, page))
+        .await?;
+    Ok(json(body))
 }
 
 /// One artist with their size tiers and prices (for `country`, else every zone).
@@ -30,12 +36,15 @@ pub async fn list_artists(
 #[get("/artists/{slug}")]
 pub async fn get_artist(
     state: web::Data<AppState>,
+    req: HttpRequest,
     slug: web::Path<String>,
     query: ValidQuery<CountryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let artist = public::get_artist(&state.db, &slug, query.country.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(artist))
+    let artist = public::get_artist(&state.db, &slug, query.country.as_deref());
+    Ok(json(
+        state.catalog_cache.json(cache::key(&req), artist).await?,
+    ))
 }
 
 /// Public artworks with filters, sorting and prices for a destination.
@@ -43,9 +52,13 @@ pub async fn get_artist(
 #[get("/artworks")]
 pub async fn list_artworks(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: ValidQuery<ArtworkQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(public::list_artworks(&state.db, query.into_inner()).await?))
+    let page = public::list_artworks(&state.db, query.into_inner());
+    Ok(json(
+        state.catalog_cache.json(cache::key(&req), page).await?,
+    ))
 }
 
 /// One public artwork; `price` is for `country`, else a list of every zone's price.
@@ -57,12 +70,15 @@ pub async fn list_artworks(
 #[get("/artworks/{id}")]
 pub async fn get_artwork(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
     query: ValidQuery<CountryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let artwork = public::get_artwork(&state.db, &id, query.country.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(artwork))
+    let artwork = public::get_artwork(&state.db, &id, query.country.as_deref());
+    Ok(json(
+        state.catalog_cache.json(cache::key(&req), artwork).await?,
+    ))
 }
 
 /// The shipped price of one painting to one country.
@@ -79,6 +95,12 @@ pub async fn quote(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     Ok(HttpResponse::Ok().json(public::quote(&state.db, &id, query.country.as_deref()).await?))
+}
+
+fn json(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
 }
 
 pub fn scope() -> utoipa_actix_web::scope::Scope<

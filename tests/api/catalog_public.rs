@@ -415,3 +415,60 @@ async fn private_fields_never_appear_in_public_responses() {
         .await;
     assert_eq!(admin.ok(200)["email"], secrets[0]);
 }
+
+#[tokio::test]
+async fn an_admin_edit_shows_on_public_pages_at_once() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let path = format!("/api/v1/artworks/{}?country=SE", catalog.artwork);
+    assert_eq!(app.get(&path).await.ok(200)["title"], "Kites");
+    assert_eq!(
+        titles(app.get("/api/v1/artworks").await.ok(200)),
+        vec!["Kites"]
+    );
+    app.admin_patch(
+        &token,
+        &format!("/api/v1/admin/artworks/{}", catalog.artwork),
+        json!({"title": "Kites at noon"}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(app.get(&path).await.ok(200)["title"], "Kites at noon");
+    assert_eq!(
+        titles(app.get("/api/v1/artworks").await.ok(200)),
+        vec!["Kites at noon"]
+    );
+}
+
+#[tokio::test]
+async fn a_change_made_elsewhere_shows_after_the_cache_lifetime() {
+    let app = crate::helpers::builder()
+        .env("CATALOG_CACHE_MS", "200")
+        .spawn()
+        .await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    assert_eq!(app.get("/api/v1/artworks").await.ok(200)["total"], 1);
+    // Another process (here: the database directly) withdraws the painting.
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    entity::artwork::Entity::update(entity::artwork::ActiveModel {
+        id: Set(catalog.artwork.clone()),
+        status: Set("withdrawn".into()),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .expect("withdraw");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if app.get("/api/v1/artworks").await.ok(200)["total"] == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stale page outlived the cache TTL"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,106 @@
+//! A short-lived cache of public catalog responses (microcaching). Browsing is almost all of
+//! the traffic and the catalog changes rarely, so a page is built once and served from
+//! memory until it expires or an admin changes something in this process.
+//!
+//! With several processes, another process's change shows here after at most the TTL
+//! (`CATALOG_CACHE_MS`, default 1 s). That staleness is harmless: placing an order always
+//! checks the painting in the database, never in this cache.
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use serde::Serialize;
+
+use super::CatalogError;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Upper bound on cached bytes, so the cache cannot push the process past its memory budget.
+const MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct CatalogCache {
+    pages: Option<moka::future::Cache<String, Bytes>>,
+}
+
+impl CatalogCache {
+    /// A zero TTL disables caching.
+    pub fn new(ttl: Duration) -> Self {
+        let pages = (!ttl.is_zero()).then(|| {
+            moka::future::Cache::builder()
+                .time_to_live(ttl)
+                .weigher(|key: &String, body: &Bytes| {
+                    u32::try_from(key.len() + body.len()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(MAX_BYTES)
+                .build()
+        });
+        Self { pages }
+    }
+
+    /// The JSON body for `key`, built by `build` on a miss. Concurrent misses for one key
+    /// wait for a single build instead of all hitting the database.
+    pub async fn json<T, F>(&self, key: String, build: F) -> Result<Bytes, ApiError>
+    where
+        T: Serialize,
+        F: Future<Output = Result<T, CatalogError>>,
+    {
+        let render = async {
+            let value = build.await?;
+            serde_json::to_vec(&value)
+                .map(Bytes::from)
+                .map_err(|e| CatalogError::Db(sea_orm::DbErr::Custom(e.to_string())))
+        };
+        match &self.pages {
+            None => render.await.map_err(Into::into),
+            Some(pages) => pages
+                .try_get_with(key, render)
+                .await
+                .map_err(|err: Arc<CatalogError>| to_api_error(&err)),
+        }
+    }
+
+    pub fn invalidate(&self) {
+        if let Some(pages) = &self.pages {
+            pages.invalidate_all();
+        }
+    }
+}
+
+/// The shared build's error, for each request that waited on it.
+fn to_api_error(err: &CatalogError) -> ApiError {
+    match err {
+        CatalogError::NotFound(what) => ApiError::NotFound(what),
+        CatalogError::Invalid(errors) => ApiError::Validation(errors.clone()),
+        CatalogError::InUse(detail) => ApiError::conflict("in_use", detail.clone()),
+        CatalogError::IllegalState(detail) => ApiError::conflict("illegal_state", detail.clone()),
+        CatalogError::Db(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
+    }
+}
+
+/// Cache key: the path and the query string as sent.
+pub fn key(req: &actix_web::HttpRequest) -> String {
+    format!("{}?{}", req.path(), req.query_string())
+}
+
+/// Wraps the admin scope: every successful admin change empties this process's cache, so
+/// a coordinator sees their own edit on the public pages at once.
+pub async fn invalidate_on_write(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let writes = req.method() != Method::GET && req.method() != Method::HEAD;
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    if writes
+        && res.status().is_success()
+        && let Some(state) = state
+    {
+        state.catalog_cache.invalidate();
+    }
+    Ok(res)
+}
