@@ -36,7 +36,17 @@ pub struct Config {
     /// Login attempts allowed per minute from one IP address, and for one account.
     pub login_per_ip_per_minute: u32,
     pub login_per_account_per_minute: u32,
+    pub card_reservation_minutes: u32,
+    pub manual_reservation_days: u32,
+    /// Shown to buyers who pay by hand; `{reference}`, `{amount}` and `{expires}` are filled in.
+    pub manual_payment_instructions: String,
+    /// How often unpaid reservations are looked for.
+    pub reservation_sweep: Duration,
 }
+
+pub const DEFAULT_MANUAL_INSTRUCTIONS: &str = "Thank you! Please pay {amount} by bank transfer \
+or in cash through the Hunar coordinator, quoting {reference}. The coordinator confirms \
+your payment by hand; the painting is reserved for you until {expires}.";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error: {var}: {message}")]
@@ -182,6 +192,25 @@ impl Config {
             10_000,
         )?;
 
+        let card_reservation_minutes = parse_number(
+            "CARD_RESERVATION_MINUTES",
+            &or("CARD_RESERVATION_MINUTES", "30"),
+            1,
+            24 * 60,
+        )?;
+        let manual_reservation_days = parse_number(
+            "MANUAL_RESERVATION_DAYS",
+            &or("MANUAL_RESERVATION_DAYS", "7"),
+            1,
+            90,
+        )?;
+        let reservation_sweep_ms = parse_number(
+            "RESERVATION_SWEEP_MS",
+            &or("RESERVATION_SWEEP_MS", "15000"),
+            10,
+            3_600_000,
+        )?;
+
         Ok(Self {
             bind_addr,
             database_url,
@@ -200,6 +229,13 @@ impl Config {
             catalog_cache_ttl: Duration::from_millis(u64::from(catalog_cache_ms)),
             login_per_ip_per_minute,
             login_per_account_per_minute,
+            card_reservation_minutes,
+            manual_reservation_days,
+            manual_payment_instructions: or(
+                "MANUAL_PAYMENT_INSTRUCTIONS",
+                DEFAULT_MANUAL_INSTRUCTIONS,
+            ),
+            reservation_sweep: Duration::from_millis(u64::from(reservation_sweep_ms)),
         })
     }
 }
@@ -261,6 +297,9 @@ mod tests {
             ("CORS_ORIGINS", "example.org"),
             ("ADMIN_SESSION_HOURS", "0"),
             ("CATALOG_CACHE_MS", "-1"),
+            ("CARD_RESERVATION_MINUTES", "0"),
+            ("MANUAL_RESERVATION_DAYS", "a week"),
+            ("RESERVATION_SWEEP_MS", "1"),
         ] {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod health;
 pub mod money;
 pub mod openapi;
+pub mod orders;
 pub mod pagination;
 pub mod seed;
 pub mod startup;

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&BearerAuth),
     tags(
         (name = "catalog", description = "Public artists, artworks and prices"),
+        (name = "orders", description = "Placing and following an order"),
         (name = "admin", description = "Coordinators: bearer token from /api/v1/admin/login"),
         (name = "operations", description = "Health checks"),
     )

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ensure_problem_json};
 use crate::state::AppState;
 use crate::telemetry_span::HunarRootSpan;
-use crate::{auth, db, health, openapi, seed};
+use crate::{auth, db, health, openapi, orders, seed};
 
 pub struct Application {
     port: u16,
@@ -48,6 +48,7 @@ impl Application {
             )),
             config: Arc::new(config),
         };
+        orders::expiry::spawn(state.db.clone(), state.config.reservation_sweep);
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,
@@ -114,13 +115,17 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(health::ready)
             // Login sits outside the guarded admin scope; registered first so it matches first.
             .service(auth::routes::login)
-            .service(admin_routes::register(
+            .service(orders::admin_routes::register(admin_routes::register(
                 utoipa_actix_web::scope("/api/v1/admin")
                     .wrap(from_fn(cache::invalidate_on_write))
                     .wrap(from_fn(auth::routes::require_admin))
                     .service(auth::routes::logout),
-            ))
-            .service(public_routes::scope())
+            )))
+            .service(
+                public_routes::scope()
+                    .service(orders::routes::place)
+                    .service(orders::routes::show),
+            )
             .split_for_parts();
         let spec = web::Data::new(api.clone());
         app.app_data(spec)

@@ -15,6 +15,7 @@ pub const ADMIN_PASSWORD: &str = "a long enough test password";
 
 pub struct TestApp {
     pub address: String,
+    pub database_url: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     _dir: Option<tempfile::TempDir>,
@@ -80,11 +81,18 @@ async fn fresh_postgres_database(base: &str) -> (String, String) {
 
 pub struct TestAppBuilder {
     vars: HashMap<String, String>,
+    shared_database: Option<String>,
 }
 
 impl TestAppBuilder {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.vars.insert(key.into(), value.into());
+        self
+    }
+
+    /// A second app instance on another instance's database (another process, in effect).
+    pub fn database(mut self, url: &str) -> Self {
+        self.shared_database = Some(url.to_string());
         self
     }
 
@@ -95,13 +103,14 @@ impl TestAppBuilder {
     pub async fn spawn(mut self) -> TestApp {
         let mut dir = None;
         let mut pg_database = None;
-        let url = match postgres_base_url() {
-            Some(base) => {
+        let url = match (self.shared_database.take(), postgres_base_url()) {
+            (Some(url), _) => url,
+            (None, Some(base)) => {
                 let (url, name) = fresh_postgres_database(&base).await;
                 pg_database = Some((base, name));
                 url
             }
-            None => {
+            (None, None) => {
                 let tmp = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}/hunar.db?mode=rwc", tmp.path().display());
                 self.vars.insert(
@@ -112,7 +121,7 @@ impl TestAppBuilder {
                 url
             }
         };
-        self.vars.insert("DATABASE_URL".into(), url);
+        self.vars.insert("DATABASE_URL".into(), url.clone());
         let vars = self.vars;
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
         let app = Application::build(config).await.expect("build app");
@@ -121,6 +130,7 @@ impl TestAppBuilder {
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
+            database_url: url,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -141,7 +151,10 @@ pub fn builder() -> TestAppBuilder {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    TestAppBuilder { vars }
+    TestAppBuilder {
+        vars,
+        shared_database: None,
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -393,6 +406,36 @@ impl TestApp {
             artwork,
         }
     }
+}
+
+impl TestApp {
+    pub async fn place_order(&self, key: &str, body: &Value) -> Reply {
+        let res = self
+            .client
+            .post(self.url("/api/v1/orders"))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("send");
+        Reply::read(res).await
+    }
+}
+
+/// A valid manual order for `artwork_id`, shipped to Sweden.
+pub fn order_body(artwork_id: &str) -> Value {
+    json!({
+        "artwork_id": artwork_id,
+        "payment_method": "manual",
+        "buyer": {"name": "Anna Lind", "email": "anna@example.se", "phone": "+46 70 123 45 67"},
+        "shipping_address": {"line1": "Storgatan 1", "line2": "lgh 1102", "city": "Göteborg",
+                             "postal_code": "411 01", "region": "Västra Götaland", "country": "SE"},
+        "note": "Tack!"
+    })
+}
+
+pub fn new_key() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 pub struct Catalog {

@@ -6,3 +6,4 @@ mod cli;
 mod errors;
 mod helpers;
 mod operations;
+mod orders;

@@ -1,0 +1,157 @@
+//! Admin order endpoints: list, inspect, confirm payment, ship, deliver, cancel.
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::service::{self, AdminOrderDetail, AdminOrderFilter, AdminOrderView};
+use crate::auth::AdminIdentity;
+use crate::error::ApiError;
+use crate::extract::{OptionalJson, ValidJson, ValidQuery};
+use crate::pagination::Page;
+use crate::state::AppState;
+
+/// Orders with full buyer and address data.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(AdminOrderFilter), responses((status = 200, body = Page<AdminOrderView>), (status = 401), (status = 422)))]
+#[get("/orders")]
+pub async fn list_orders(
+    state: web::Data<AppState>,
+    query: ValidQuery<AdminOrderFilter>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::list(&state.db, query.into_inner()).await?))
+}
+
+/// One order with its status history.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404)))]
+#[get("/orders/{id}")]
+pub async fn order_detail(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::detail(&state.db, &id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmPayment {
+    /// The bank transfer or receipt reference.
+    pub reference: String,
+}
+
+/// Mark a manual-payment order paid.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ConfirmPayment, responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409), (status = 422)))]
+#[post("/orders/{id}/confirm-payment")]
+pub async fn confirm_payment(
+    state: web::Data<AppState>,
+    identity: web::ReqData<AdminIdentity>,
+    id: web::Path<String>,
+    body: ValidJson<ConfirmPayment>,
+) -> Result<HttpResponse, ApiError> {
+    let detail = service::confirm_payment(
+        &state.db,
+        &identity.admin_id,
+        &id,
+        &body.into_inner().reference,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ship {
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+/// Record the shipment.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = Ship, responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409), (status = 422)))]
+#[post("/orders/{id}/ship")]
+pub async fn ship(
+    state: web::Data<AppState>,
+    identity: web::ReqData<AdminIdentity>,
+    id: web::Path<String>,
+    body: ValidJson<Ship>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let detail = service::ship(
+        &state.db,
+        &identity.admin_id,
+        &id,
+        &body.carrier,
+        &body.tracking_number,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+/// Record the delivery.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409)))]
+#[post("/orders/{id}/deliver")]
+pub async fn deliver(
+    state: web::Data<AppState>,
+    identity: web::ReqData<AdminIdentity>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::deliver(&state.db, &identity.admin_id, &id).await?))
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cancel {
+    pub reason: Option<String>,
+    /// For a paid order: put the painting back on sale (default true).
+    #[serde(default = "yes")]
+    pub release_artwork: bool,
+}
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Self {
+            reason: None,
+            release_artwork: true,
+        }
+    }
+}
+
+/// Cancel a pending or paid order; the painting is released.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body(content = Option<Cancel>), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409)))]
+#[post("/orders/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    identity: web::ReqData<AdminIdentity>,
+    id: web::Path<String>,
+    body: OptionalJson<Cancel>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let detail = service::cancel(
+        &state.db,
+        &identity.admin_id,
+        &id,
+        body.reason,
+        body.release_artwork,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+pub fn register<T>(scope: utoipa_actix_web::scope::Scope<T>) -> utoipa_actix_web::scope::Scope<T>
+where
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
+    scope
+        .service(list_orders)
+        .service(order_detail)
+        .service(confirm_payment)
+        .service(ship)
+        .service(deliver)
+        .service(cancel)
+}

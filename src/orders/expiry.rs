@@ -1,0 +1,65 @@
+//! Releases paintings whose reservation ran out: unpaid card orders after
+//! CARD_RESERVATION_MINUTES, manual ones after MANUAL_RESERVATION_DAYS. Safe with several
+//! processes: each expiry is a conditional update, so only one process makes it.
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::order;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::state::{self, Actor, Change, OrderStatus};
+use super::{OrderError, idempotency};
+use crate::db;
+
+const BATCH: u64 = 100;
+
+/// Expires every pending order due by `now`; returns how many this call expired.
+pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, OrderError> {
+    let mut expired = 0;
+    loop {
+        let due = order::Entity::find()
+            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+            .filter(order::Column::ExpiresAt.lte(now))
+            .order_by_asc(order::Column::ExpiresAt)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let batch = due.len();
+        for candidate in due {
+            let txn = db::begin_write(db).await?;
+            let change = Change::new(OrderStatus::Expired, Actor::System)
+                .reason("reservation expired unpaid");
+            match state::transition(&txn, &candidate, change).await {
+                Ok(_) => {
+                    txn.commit().await?;
+                    expired += 1;
+                }
+                // Paid, cancelled or expired by someone else meanwhile: nothing to do.
+                Err(OrderError::IllegalTransition { .. }) => txn.rollback().await?,
+                Err(e) => return Err(e),
+            }
+        }
+        if (batch as u64) < BATCH {
+            return Ok(expired);
+        }
+    }
+}
+
+/// The background sweep, started with the server.
+pub fn spawn(db: DatabaseConnection, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match expire_due(&db, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "released unpaid reservations"),
+                Err(err) => tracing::warn!(error = %err, "reservation sweep failed; will retry"),
+            }
+            if let Err(err) = idempotency::sweep(&db).await {
+                tracing::warn!(error = %err, "idempotency key sweep failed");
+            }
+        }
+    })
+}

@@ -1,0 +1,110 @@
+//! Public order endpoints: place an order, follow it with its access token.
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+
+use super::OrderError;
+use super::idempotency::{self, Claim};
+use super::service::{self, BuyerOrderView, OrderRequest, PlacedOrder};
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::state::AppState;
+use actix_web::ResponseError;
+use actix_web::body::MessageBody;
+
+fn raw(status: u16, content_type: &str, body: String) -> HttpResponse {
+    HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .content_type(content_type)
+        .body(body)
+}
+
+/// Order a painting. Requires an `Idempotency-Key` header: a retry with the same key and
+/// body returns the first answer again; the same key with another body is a 409.
+#[utoipa::path(
+    tag = "orders",
+    request_body = OrderRequest,
+    params(("Idempotency-Key" = String, Header, description = "unique per order attempt, ≤ 255 characters")),
+    responses(
+        (status = 201, body = PlacedOrder),
+        (status = 404, description = "no such artwork"),
+        (status = 409, description = "painting taken, or key reused with another body"),
+        (status = 422, description = "invalid fields"),
+    )
+)]
+#[post("/orders")]
+pub async fn place(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<OrderRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency::parse_key(
+        req.headers()
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok()),
+    )?;
+    let body = body.into_inner();
+    // Hash the parsed request, so whitespace or key order in the JSON do not matter.
+    let canonical = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?;
+    let request_hash = idempotency::hash_request(&canonical);
+    match idempotency::claim(&state.db, &key, &request_hash).await? {
+        Claim::Replay { status, body } => {
+            let content_type = if status < 300 {
+                "application/json"
+            } else {
+                PROBLEM_JSON
+            };
+            return Ok(raw(status, content_type, body));
+        }
+        Claim::New => {}
+    }
+    match service::place(&state.db, &state.config, &key, &body).await {
+        Ok((_, json)) => {
+            state.catalog_cache.invalidate();
+            Ok(raw(201, "application/json", json))
+        }
+        Err(OrderError::Db(err)) => {
+            // Our failure, not the buyer's: let a retry with this key try again.
+            let _ = idempotency::release(&state.db, &key).await;
+            Err(ApiError::from(err))
+        }
+        Err(err) => {
+            // A definite answer (409, 404, 422) is the answer for this key from now on.
+            let api = ApiError::from(err);
+            let response = api.error_response();
+            let status = response.status().as_u16();
+            let problem = match response.into_body().try_into_bytes() {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(_) => String::new(),
+            };
+            if let Err(e) = idempotency::store(&state.db, &key, status, &problem).await {
+                tracing::warn!(error = %e, "could not store idempotent answer");
+                let _ = idempotency::release(&state.db, &key).await;
+            }
+            Ok(raw(status, PROBLEM_JSON, problem))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// The access_token returned when the order was placed.
+    pub token: Option<String>,
+}
+
+/// The buyer's view of their order. A wrong or missing token is a 404, like a missing order.
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = String, Path), TokenQuery),
+    responses((status = 200, body = BuyerOrderView), (status = 404))
+)]
+#[get("/orders/{id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: ValidQuery<TokenQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    let view = service::for_buyer(&state.db, &state.config, &id, &token).await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,294 @@
+//! The order state machine: the one place where an order changes status. Each change is a
+//! conditional update (so two processes cannot both make it), recorded in the order's
+//! history, mirrored on the artwork, and announced as an event in the same transaction.
+use std::fmt;
+
+use chrono::Utc;
+use entity::{artwork, event, order, order_history};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    Value,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::OrderError;
+use crate::catalog::ArtworkStatus;
+use crate::db;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Shipped,
+    Delivered,
+    Expired,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 7] = [
+        Self::PendingPayment,
+        Self::Paid,
+        Self::Shipped,
+        Self::Delivered,
+        Self::Expired,
+        Self::Cancelled,
+        Self::Refunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingPayment => "pending_payment",
+            Self::Paid => "paid",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+
+    /// The legal moves. Anything else is a 409 naming both states.
+    pub fn can_become(self, to: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, to),
+            (PendingPayment, Paid | Expired | Cancelled)
+                | (Paid, Shipped | Cancelled | Refunded)
+                | (Shipped, Delivered | Refunded)
+                | (Delivered, Refunded)
+                | (Cancelled, Refunded)
+        )
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who made a change, as recorded in the order history.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Buyer,
+    System,
+    Admin(String),
+    Stripe(String),
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Buyer => f.write_str("buyer"),
+            Self::System => f.write_str("system"),
+            Self::Admin(id) => write!(f, "admin:{id}"),
+            Self::Stripe(event_id) => write!(f, "stripe:{event_id}"),
+        }
+    }
+}
+
+/// A requested change: target status, who, why, and the columns that come with it.
+pub struct Change {
+    pub to: OrderStatus,
+    pub actor: Actor,
+    pub reason: Option<String>,
+    pub set: Vec<(order::Column, Value)>,
+    /// For a cancelled paid order: put the painting back on sale.
+    pub release_artwork: bool,
+}
+
+impl Change {
+    pub fn new(to: OrderStatus, actor: Actor) -> Self {
+        Self {
+            to,
+            actor,
+            reason: None,
+            set: Vec::new(),
+            release_artwork: true,
+        }
+    }
+
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn set(mut self, column: order::Column, value: impl Into<Value>) -> Self {
+        self.set.push((column, value.into()));
+        self
+    }
+}
+
+pub fn status_of(order: &order::Model) -> OrderStatus {
+    OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Cancelled)
+}
+
+async fn move_artwork(
+    conn: &impl ConnectionTrait,
+    artwork_id: &str,
+    from: &[ArtworkStatus],
+    to: ArtworkStatus,
+) -> Result<u64, OrderError> {
+    let result = artwork::Entity::update_many()
+        .col_expr(artwork::Column::Status, Expr::value(to.as_str()))
+        .col_expr(artwork::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(artwork::Column::Id.eq(artwork_id))
+        .filter(artwork::Column::Status.is_in(from.iter().map(|s| s.as_str())))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Records a status change of an order that is being created or changed in `conn`'s
+/// transaction. `from` is None for a new order.
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    order_id: &str,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: &Actor,
+    reason: Option<&str>,
+) -> Result<(), OrderError> {
+    let now = Utc::now();
+    order_history::ActiveModel {
+        id: Set(db::new_id()),
+        order_id: Set(order_id.to_string()),
+        from_status: Set(from.map(|s| s.as_str().to_string())),
+        to_status: Set(to.as_str().to_string()),
+        actor: Set(actor.to_string()),
+        reason: Set(reason.map(str::to_string)),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    // What must follow a change (emails, refunds) reads these rows; writing them in the same
+    // transaction as the change means neither can exist without the other.
+    if from.is_some() {
+        event::ActiveModel {
+            id: Set(db::new_id()),
+            kind: Set(format!("order.{to}")),
+            order_id: Set(order_id.to_string()),
+            payload: Set(serde_json::json!({
+                "from": from.map(|s| s.as_str()),
+                "to": to.as_str(),
+                "actor": actor.to_string(),
+            })
+            .to_string()),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Applies `change` to `order` inside the caller's transaction.
+pub async fn transition(
+    conn: &impl ConnectionTrait,
+    order: &order::Model,
+    change: Change,
+) -> Result<order::Model, OrderError> {
+    let from = status_of(order);
+    let to = change.to;
+    if !from.can_become(to) {
+        return Err(OrderError::IllegalTransition { from, to });
+    }
+    let now = Utc::now();
+    let mut update = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(to.as_str()))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now));
+    for (column, value) in change.set {
+        update = update.col_expr(column, Expr::value(value));
+    }
+    if matches!(
+        to,
+        OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::Refunded
+    ) {
+        update = update.col_expr(order::Column::ClosedAt, Expr::value(now));
+    }
+    let result = update
+        .filter(order::Column::Id.eq(order.id.as_str()))
+        .filter(order::Column::Status.eq(from.as_str()))
+        .exec(conn)
+        .await?;
+    if result.rows_affected == 0 {
+        // Someone else moved it first; report against what it is now.
+        let current = order::Entity::find_by_id(order.id.clone())
+            .one(conn)
+            .await?
+            .ok_or(OrderError::NotFound("order"))?;
+        return Err(OrderError::IllegalTransition {
+            from: status_of(&current),
+            to,
+        });
+    }
+
+    use ArtworkStatus as A;
+    match (from, to) {
+        (OrderStatus::PendingPayment, OrderStatus::Paid) => {
+            move_artwork(conn, &order.artwork_id, &[A::Reserved], A::Sold).await?;
+        }
+        (OrderStatus::PendingPayment, OrderStatus::Expired | OrderStatus::Cancelled) => {
+            move_artwork(conn, &order.artwork_id, &[A::Reserved], A::Available).await?;
+        }
+        (OrderStatus::Paid, OrderStatus::Cancelled) if change.release_artwork => {
+            move_artwork(conn, &order.artwork_id, &[A::Sold], A::Available).await?;
+        }
+        _ => {}
+    }
+    record(
+        conn,
+        &order.id,
+        Some(from),
+        to,
+        &change.actor,
+        change.reason.as_deref(),
+    )
+    .await?;
+    order::Entity::find_by_id(order.id.clone())
+        .one(conn)
+        .await?
+        .ok_or(OrderError::NotFound("order"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus::*;
+    use super::*;
+
+    #[test]
+    fn only_the_documented_moves_are_legal() {
+        let legal = [
+            (PendingPayment, Paid),
+            (PendingPayment, Expired),
+            (PendingPayment, Cancelled),
+            (Paid, Shipped),
+            (Paid, Cancelled),
+            (Paid, Refunded),
+            (Shipped, Delivered),
+            (Shipped, Refunded),
+            (Delivered, Refunded),
+            (Cancelled, Refunded),
+        ];
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                assert_eq!(
+                    from.can_become(to),
+                    legal.contains(&(from, to)),
+                    "{from} → {to}"
+                );
+            }
+        }
+        assert_eq!(OrderStatus::parse("pending_payment"), Some(PendingPayment));
+        assert_eq!(OrderStatus::parse("lost"), None);
+    }
+}

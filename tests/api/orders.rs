@@ -1,0 +1,787 @@
+use chrono::Utc;
+use entity::{artwork, event, order};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{Reply, TestApp, builder, new_key, order_body, spawn_app};
+
+async fn artwork_status(app: &TestApp, id: &str) -> String {
+    artwork::Entity::find_by_id(id.to_string())
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("artwork")
+        .status
+}
+
+async fn orders_for(app: &TestApp, artwork_id: &str) -> u64 {
+    order::Entity::find()
+        .filter(order::Column::ArtworkId.eq(artwork_id))
+        .count(&app.db)
+        .await
+        .expect("count")
+}
+
+/// Places an order and returns (order id, access token).
+async fn place(app: &TestApp, artwork_id: &str) -> (String, String) {
+    let reply = app.place_order(&new_key(), &order_body(artwork_id)).await;
+    let body = reply.ok(201);
+    (
+        body["order"]["id"].as_str().expect("id").to_string(),
+        body["access_token"].as_str().expect("token").to_string(),
+    )
+}
+
+#[tokio::test]
+async fn placing_an_order_reserves_the_painting_and_freezes_the_price() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let reply = app
+        .place_order(&new_key(), &order_body(&catalog.artwork))
+        .await;
+    let body = reply.ok(201).clone();
+    assert_eq!(body["order"]["status"], "pending_payment");
+    assert_eq!(body["order"]["artwork_id"], catalog.artwork.as_str());
+    assert_eq!(body["order"]["amount"], "50.00");
+    assert_eq!(body["order"]["currency"], "USD");
+    assert_eq!(body["order"]["zone"], "International");
+    assert_eq!(body["payment"]["method"], "manual");
+    let instructions = body["payment"]["instructions"]
+        .as_str()
+        .expect("instructions");
+    assert!(
+        instructions.contains("50.00 USD") && instructions.contains("HN-"),
+        "{instructions}"
+    );
+    let created: chrono::DateTime<Utc> = body["order"]["created_at"]
+        .as_str()
+        .expect("ts")
+        .parse()
+        .expect("rfc3339");
+    let expires: chrono::DateTime<Utc> = body["order"]["expires_at"]
+        .as_str()
+        .expect("ts")
+        .parse()
+        .expect("rfc3339");
+    assert_eq!((expires - created).num_days(), 7);
+    let access_token = body["access_token"].as_str().expect("token");
+    assert!(access_token.len() >= 43, "at least 256 bits");
+
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "reserved");
+    let public = app
+        .get(&format!("/api/v1/artworks/{}", catalog.artwork))
+        .await;
+    assert_eq!(public.ok(200)["status"], "reserved");
+    // The stored token is a hash.
+    let row = order::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("order");
+    assert_ne!(row.access_token_hash, access_token);
+    assert_eq!(row.artwork_title, "Kites");
+    assert_eq!(row.artist_name, "Test Painter");
+    assert_eq!(row.tier_name, "20×30 cm");
+
+    // A later price change does not touch the placed order.
+    app.admin_patch(
+        &token,
+        &format!("/api/v1/admin/size-tiers/{}", catalog.tier),
+        json!({"prices": [{"zone_id": catalog.zones.0, "amount": "60"}, {"zone_id": catalog.zones.1, "amount": "99.99"}]}),
+    )
+    .await
+    .ok(200);
+    let id = body["order"]["id"].as_str().expect("id");
+    let mine = app
+        .get(&format!("/api/v1/orders/{id}?token={access_token}"))
+        .await;
+    assert_eq!(mine.ok(200)["amount"], "50.00");
+    let admin = app
+        .admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
+        .await;
+    assert_eq!(admin.ok(200)["amount"], "50.00");
+    assert_eq!(admin.body["zone"], "International");
+}
+
+#[tokio::test]
+async fn a_buyer_token_opens_only_its_own_order() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let second = app
+        .create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+        .await;
+    let (a, token_a) = place(&app, &catalog.artwork).await;
+    let (b, token_b) = place(&app, &second).await;
+
+    let view = app
+        .get(&format!("/api/v1/orders/{a}?token={token_a}"))
+        .await;
+    let view = view.ok(200);
+    assert_eq!(view["status"], "pending_payment");
+    assert_eq!(view["artwork_title"], "Kites");
+    assert!(view["instructions"].as_str().is_some());
+    // The buyer view carries no address: that stays in admin responses and emails.
+    let text = serde_json::to_string(view).expect("json");
+    assert!(
+        !text.contains("Storgatan") && !text.contains("anna@example.se"),
+        "{text}"
+    );
+
+    let wrong = app
+        .get(&format!("/api/v1/orders/{a}?token={token_b}"))
+        .await;
+    let missing = app.get(&format!("/api/v1/orders/{a}")).await;
+    let unknown = app
+        .get(&format!("/api/v1/orders/nope?token={token_a}"))
+        .await;
+    for reply in [&wrong, &missing, &unknown] {
+        reply.problem(404);
+    }
+    assert_eq!(
+        wrong.body["detail"], unknown.body["detail"],
+        "a wrong token looks like a missing order"
+    );
+    app.get(&format!("/api/v1/orders/{b}?token={token_b}"))
+        .await
+        .ok(200);
+}
+
+async fn race(app: &TestApp, artwork_id: &str, n: usize) -> Vec<Reply> {
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/orders");
+        let body = order_body(artwork_id);
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .header("Idempotency-Key", new_key())
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            Reply::read(res).await
+        }));
+    }
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.expect("task"));
+    }
+    replies
+}
+
+fn tally(replies: &[Reply]) -> (usize, usize, usize) {
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    let conflicts = replies
+        .iter()
+        .filter(|r| r.status == 409 && r.body["code"] == "artwork_unavailable")
+        .count();
+    let server_errors = replies
+        .iter()
+        .filter(|r| r.status.is_server_error())
+        .count();
+    (created, conflicts, server_errors)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_buyers_racing_for_one_painting_make_one_order() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let replies = race(&app, &catalog.artwork, 50).await;
+    assert_eq!(
+        tally(&replies),
+        (1, 49, 0),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for reply in replies.iter().filter(|r| r.status == 409) {
+        reply.problem(409);
+    }
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "reserved");
+    assert_eq!(orders_for(&app, &catalog.artwork).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_app_instances_on_one_database_still_sell_once() {
+    let first = spawn_app().await;
+    let second = builder().database(&first.database_url).spawn().await;
+    let token = first.admin_token().await;
+    let catalog = first.small_catalog(&token).await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let app_url = if i % 2 == 0 {
+            first.url("/api/v1/orders")
+        } else {
+            second.url("/api/v1/orders")
+        };
+        let client = first.client.clone();
+        let body = order_body(&catalog.artwork);
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(app_url)
+                .header("Idempotency-Key", new_key())
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            Reply::read(res).await
+        }));
+    }
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.expect("task"));
+    }
+    assert_eq!(tally(&replies), (1, 39, 0));
+    assert_eq!(orders_for(&first, &catalog.artwork).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_with_one_key_make_one_order_and_the_same_answer() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let key = new_key();
+    let body = order_body(&catalog.artwork);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/orders");
+        let (key, body) = (key.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            Reply::read(res).await
+        }));
+    }
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.expect("task"));
+    }
+    assert!(
+        replies.iter().all(|r| r.status == 201),
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, &r.text))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        replies.iter().all(|r| r.text == replies[0].text),
+        "every retry gets the identical body"
+    );
+    assert_eq!(orders_for(&app, &catalog.artwork).await, 1);
+
+    // A retry later: same answer, byte for byte, even with the JSON written differently.
+    let compact = serde_json::to_string(&body).expect("json");
+    let res = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("Idempotency-Key", &key)
+        .header("content-type", "application/json")
+        .body(format!("  {compact}\n"))
+        .send()
+        .await
+        .expect("send");
+    let again = Reply::read(res).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.text, replies[0].text);
+
+    // The same key with another body is refused and changes nothing.
+    let mut other = body.clone();
+    other["buyer"]["name"] = json!("Someone Else");
+    let reused = app.place_order(&key, &other).await;
+    assert_eq!(reused.problem(409)["code"], "idempotency_key_reused");
+    assert_eq!(orders_for(&app, &catalog.artwork).await, 1);
+}
+
+#[tokio::test]
+async fn a_refusal_is_also_the_answer_for_its_key() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    place(&app, &catalog.artwork).await;
+    let key = new_key();
+    let first = app.place_order(&key, &order_body(&catalog.artwork)).await;
+    first.problem(409);
+    let again = app.place_order(&key, &order_body(&catalog.artwork)).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.text, first.text);
+    assert!(again.content_type().starts_with("application/problem+json"));
+}
+
+#[tokio::test]
+async fn the_idempotency_key_is_required_and_bounded() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .json(&order_body(&catalog.artwork))
+        .send()
+        .await
+        .expect("send");
+    Reply::read(res).await.invalid_field("Idempotency-Key");
+    app.place_order(&"k".repeat(256), &order_body(&catalog.artwork))
+        .await
+        .invalid_field("Idempotency-Key");
+    app.place_order(&"k".repeat(255), &order_body(&catalog.artwork))
+        .await
+        .ok(201);
+}
+
+#[tokio::test]
+async fn order_validation_names_every_bad_field_and_reserves_nothing() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let with = |path: &[&str], value: Value| {
+        let mut body = order_body(&catalog.artwork);
+        let mut slot = &mut body;
+        for key in &path[..path.len() - 1] {
+            slot = &mut slot[*key];
+        }
+        match value {
+            Value::Null if path.len() > 1 => {
+                slot.as_object_mut().map(|o| o.remove(path[path.len() - 1]));
+            }
+            v => slot[path[path.len() - 1]] = v,
+        }
+        body
+    };
+    let cases = [
+        (
+            with(&["payment_method"], json!("bitcoin")),
+            "payment_method",
+        ),
+        (with(&["payment_method"], json!("stripe")), "payment_method"),
+        (with(&["buyer", "name"], json!("")), "buyer.name"),
+        (
+            with(&["buyer", "name"], json!("x".repeat(201))),
+            "buyer.name",
+        ),
+        (
+            with(&["buyer", "email"], json!("anna-at-example")),
+            "buyer.email",
+        ),
+        (with(&["buyer", "email"], Value::Null), "buyer.email"),
+        (with(&["buyer", "phone"], json!("ring me")), "buyer.phone"),
+        (
+            with(&["shipping_address", "line1"], json!(" ")),
+            "shipping_address.line1",
+        ),
+        (
+            with(&["shipping_address", "line2"], json!("x".repeat(201))),
+            "shipping_address.line2",
+        ),
+        (
+            with(&["shipping_address", "city"], json!("")),
+            "shipping_address.city",
+        ),
+        (
+            with(&["shipping_address", "postal_code"], json!("x".repeat(21))),
+            "shipping_address.postal_code",
+        ),
+        (
+            with(&["shipping_address", "region"], json!("x".repeat(101))),
+            "shipping_address.region",
+        ),
+        (
+            with(&["shipping_address", "country"], json!("XX")),
+            "shipping_address.country",
+        ),
+        (
+            with(&["shipping_address", "country"], json!("Sweden")),
+            "shipping_address.country",
+        ),
+        (
+            with(&["shipping_address", "country"], Value::Null),
+            "shipping_address.country",
+        ),
+        (with(&["note"], json!("x".repeat(1001))), "note"),
+        (with(&["artwork_id"], json!("")), "artwork_id"),
+        (with(&["price"], json!("1.00")), "price"),
+        (with(&["buyer", "age"], json!(30)), "buyer.age"),
+        (with(&["buyer"], json!("Anna")), "buyer"),
+    ];
+    for (body, field) in cases {
+        app.place_order(&new_key(), &body)
+            .await
+            .invalid_field(field);
+    }
+    app.place_order(
+        &new_key(),
+        &with(&["artwork_id"], json!("no-such-painting")),
+    )
+    .await
+    .problem(404);
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+    assert_eq!(orders_for(&app, &catalog.artwork).await, 0);
+
+    // A draft is not for sale (it does not exist publicly).
+    let draft = app
+        .create_artwork(&token, &catalog.artist, &catalog.tier, "draft")
+        .await;
+    app.place_order(&new_key(), &order_body(&draft))
+        .await
+        .problem(404);
+    assert_eq!(artwork_status(&app, &draft).await, "draft");
+}
+
+#[tokio::test]
+async fn an_unshippable_destination_is_refused_and_releases_nothing_held() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    app.admin_post(
+        &token,
+        "/api/v1/admin/shipping-zones",
+        json!({"name": "Nordics", "countries": ["SE"]}),
+    )
+    .await
+    .ok(201);
+    app.place_order(&new_key(), &order_body(&catalog.artwork))
+        .await
+        .invalid_field("shipping_address.country");
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+}
+
+async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> Reply {
+    let body = match action {
+        "confirm-payment" => Some(json!({"reference": "BANK-123"})),
+        "ship" => Some(json!({"carrier": "PostNord", "tracking_number": "RR123456789SE"})),
+        _ => None,
+    };
+    app.request(
+        reqwest::Method::POST,
+        &format!("/api/v1/admin/orders/{id}/{action}"),
+        Some(token),
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_whole_life_of_a_manual_order() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let (id, access) = place(&app, &catalog.artwork).await;
+
+    let paid = act(&app, &token, &id, "confirm-payment").await;
+    let paid = paid.ok(200);
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["payment_reference"], "BANK-123");
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "sold");
+    let shipped = act(&app, &token, &id, "ship").await;
+    assert_eq!(shipped.ok(200)["tracking_number"], "RR123456789SE");
+    let buyer = app
+        .get(&format!("/api/v1/orders/{id}?token={access}"))
+        .await;
+    assert_eq!(
+        buyer.ok(200)["tracking"],
+        json!({"carrier": "PostNord", "tracking_number": "RR123456789SE"})
+    );
+    assert!(buyer.body.get("instructions").is_none());
+    let delivered = act(&app, &token, &id, "deliver").await;
+    let detail = delivered.ok(200);
+    assert_eq!(detail["status"], "delivered");
+    assert_eq!(detail["buyer"]["email"], "anna@example.se");
+    assert_eq!(detail["shipping_address"]["city"], "Göteborg");
+    let history: Vec<(Value, Value, String)> = detail["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| {
+            (
+                h["from"].clone(),
+                h["to"].clone(),
+                h["actor"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(history.len(), 4);
+    assert_eq!(
+        history[0],
+        (Value::Null, json!("pending_payment"), "buyer".to_string())
+    );
+    assert_eq!(
+        (history[1].0.clone(), history[1].1.clone()),
+        (json!("pending_payment"), json!("paid"))
+    );
+    assert!(history[1].2.starts_with("admin:"));
+    assert_eq!(history[3].1, json!("delivered"));
+
+    let kinds: Vec<String> = event::Entity::find()
+        .filter(event::Column::OrderId.eq(id.as_str()))
+        .all(&app.db)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["order.paid", "order.shipped", "order.delivered"]
+    );
+    let audited = entity::audit_log::Entity::find()
+        .filter(entity::audit_log::Column::EntityId.eq(id.as_str()))
+        .count(&app.db)
+        .await
+        .expect("audit");
+    assert_eq!(audited, 3);
+
+    let list = app
+        .admin_get(
+            &token,
+            "/api/v1/admin/orders?status=delivered&artist=test-painter",
+        )
+        .await;
+    assert_eq!(list.ok(200)["total"], 1);
+    let by_id = app
+        .admin_get(
+            &token,
+            &format!("/api/v1/admin/orders?artist={}", catalog.artist),
+        )
+        .await;
+    assert_eq!(by_id.ok(200)["total"], 1);
+    let none = app
+        .admin_get(&token, "/api/v1/admin/orders?status=paid")
+        .await;
+    assert_eq!(none.ok(200)["total"], 0);
+    app.admin_get(&token, "/api/v1/admin/orders?status=lost")
+        .await
+        .invalid_field("status");
+}
+
+#[tokio::test]
+async fn every_illegal_transition_is_refused_with_both_states_named() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let mut paintings = Vec::new();
+    for _ in 0..5 {
+        paintings.push(
+            app.create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+                .await,
+        );
+    }
+    // Bring one order into each state, then try every action that is not allowed there.
+    let setups: [(&str, &[&str]); 5] = [
+        ("pending_payment", &[]),
+        ("paid", &["confirm-payment"]),
+        ("shipped", &["confirm-payment", "ship"]),
+        ("delivered", &["confirm-payment", "ship", "deliver"]),
+        ("cancelled", &["cancel"]),
+    ];
+    let illegal: [(&str, &[&str]); 5] = [
+        ("pending_payment", &["ship", "deliver"]),
+        ("paid", &["confirm-payment", "deliver"]),
+        ("shipped", &["confirm-payment", "ship", "cancel"]),
+        (
+            "delivered",
+            &["confirm-payment", "ship", "deliver", "cancel"],
+        ),
+        (
+            "cancelled",
+            &["confirm-payment", "ship", "deliver", "cancel"],
+        ),
+    ];
+    for (i, ((state, steps), (_, refused))) in setups.iter().zip(illegal.iter()).enumerate() {
+        let (id, _) = place(&app, &paintings[i]).await;
+        for step in *steps {
+            act(&app, &token, &id, step).await.ok(200);
+        }
+        for action in *refused {
+            let reply = act(&app, &token, &id, action).await;
+            let detail = reply.problem(409)["detail"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            assert_eq!(
+                reply.body["code"], "illegal_transition",
+                "{state} + {action}: {detail}"
+            );
+            assert!(detail.contains(state), "{state} + {action}: {detail}");
+        }
+        let after = app
+            .admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
+            .await;
+        assert_eq!(
+            after.ok(200)["status"],
+            *state,
+            "a refused action changed nothing"
+        );
+    }
+    app.request(
+        reqwest::Method::POST,
+        "/api/v1/admin/orders/nope/deliver",
+        Some(&token),
+        None,
+    )
+    .await
+    .problem(404);
+}
+
+#[tokio::test]
+async fn cancelling_releases_the_painting() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let (pending, _) = place(&app, &catalog.artwork).await;
+    let reply = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/admin/orders/{pending}/cancel"),
+            Some(&token),
+            Some(json!({"reason": "buyer changed their mind"})),
+        )
+        .await;
+    assert_eq!(reply.ok(200)["status"], "cancelled");
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+
+    let (paid, _) = place(&app, &catalog.artwork).await;
+    act(&app, &token, &paid, "confirm-payment").await.ok(200);
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "sold");
+    act(&app, &token, &paid, "cancel").await.ok(200);
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+
+    // Cancelling a paid order can keep the painting off sale.
+    let (kept, _) = place(&app, &catalog.artwork).await;
+    act(&app, &token, &kept, "confirm-payment").await.ok(200);
+    app.request(
+        reqwest::Method::POST,
+        &format!("/api/v1/admin/orders/{kept}/cancel"),
+        Some(&token),
+        Some(json!({"release_artwork": false})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "sold");
+    app.request(
+        reqwest::Method::POST,
+        &format!("/api/v1/admin/orders/{kept}/cancel"),
+        Some(&token),
+        Some(json!({"release": "yes"})),
+    )
+    .await
+    .invalid_field("release");
+}
+
+#[tokio::test]
+async fn unpaid_reservations_expire_and_late_payment_is_refused() {
+    let app = builder().env("RESERVATION_SWEEP_MS", "50").spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let (id, access) = place(&app, &catalog.artwork).await;
+    order::Entity::update(order::ActiveModel {
+        id: Set(id.clone()),
+        expires_at: Set(Utc::now() - chrono::Duration::seconds(1)),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .expect("age the reservation");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while artwork_status(&app, &catalog.artwork).await != "available" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sweep never released the painting"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let view = app
+        .get(&format!("/api/v1/orders/{id}?token={access}"))
+        .await;
+    assert_eq!(view.ok(200)["status"], "expired");
+    let late = act(&app, &token, &id, "confirm-payment").await;
+    assert!(
+        late.problem(409)["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("expired")
+    );
+    // The painting can be ordered again.
+    place(&app, &catalog.artwork).await;
+    let detail = app
+        .admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
+        .await;
+    assert_eq!(detail.ok(200)["history"][1]["actor"], "system");
+}
+
+#[tokio::test]
+async fn expiry_leaves_orders_that_are_not_due_alone() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    place(&app, &catalog.artwork).await;
+    let n = hunar::orders::expiry::expire_due(&app.db, Utc::now())
+        .await
+        .expect("sweep");
+    assert_eq!(n, 0);
+    let n = hunar::orders::expiry::expire_due(&app.db, Utc::now() + chrono::Duration::days(8))
+        .await
+        .expect("sweep");
+    assert_eq!(n, 1);
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+    // A second sweep (another process) finds nothing left to do.
+    let n = hunar::orders::expiry::expire_due(&app.db, Utc::now() + chrono::Duration::days(8))
+        .await
+        .expect("sweep");
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn confirm_payment_needs_a_reference_and_a_manual_order() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let (id, _) = place(&app, &catalog.artwork).await;
+    let path = format!("/api/v1/admin/orders/{id}/confirm-payment");
+    app.request(
+        reqwest::Method::POST,
+        &path,
+        Some(&token),
+        Some(json!({"reference": " "})),
+    )
+    .await
+    .invalid_field("reference");
+    app.request(reqwest::Method::POST, &path, Some(&token), Some(json!({})))
+        .await
+        .invalid_field("reference");
+    let ship = format!("/api/v1/admin/orders/{id}/ship");
+    app.request(
+        reqwest::Method::POST,
+        &ship,
+        Some(&token),
+        Some(json!({"carrier": "DHL"})),
+    )
+    .await
+    .invalid_field("tracking_number");
+    // A card order is not confirmed by hand.
+    order::Entity::update(order::ActiveModel {
+        id: Set(id.clone()),
+        payment_method: Set("stripe".into()),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .expect("make it a card order");
+    let reply = app
+        .request(
+            reqwest::Method::POST,
+            &path,
+            Some(&token),
+            Some(json!({"reference": "X"})),
+        )
+        .await;
+    assert_eq!(reply.problem(409)["code"], "not_allowed");
+}
