@@ -9,11 +9,15 @@ use sea_orm::{
 };
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, if url.starts_with("sqlite:") { 8 } else { 32 }).await
+}
+
+pub async fn connect_with(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10))
-        .max_connections(if url.starts_with("sqlite:") { 8 } else { 20 })
+        .max_connections(max_connections)
         .min_connections(1)
         // WAL lets readers run beside the one writer; busy_timeout makes a second writer
         // wait for the lock instead of failing with "database is locked".

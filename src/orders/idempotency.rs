@@ -1,8 +1,6 @@
 //! Idempotency keys for order placement (as zero2prod does it): the key is claimed first,
 //! the work is done, and the response is stored with the key, so a retry with the same key
 //! and body gets the same answer and never a second order.
-use std::time::Duration;
-
 use chrono::Utc;
 use entity::idempotency_key;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -17,11 +15,6 @@ use crate::error::FieldErrors;
 pub const MAX_KEY_LEN: usize = 255;
 /// Keys are remembered this long; after that the same key starts afresh.
 pub const KEY_LIFETIME_HOURS: i64 = 24;
-/// A claimed key with no answer after this long belongs to a request that died; a retry
-/// may take it over.
-const ABANDONED_AFTER_SECS: i64 = 60;
-/// How long a retry waits for a request with the same key that is still running.
-const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
 
 pub fn parse_key(header: Option<&str>) -> Result<String, FieldErrors> {
     let key = header.map(str::trim).unwrap_or("");
@@ -49,79 +42,94 @@ pub fn hash_request(canonical_body: &[u8]) -> String {
 
 /// What claiming a key found.
 pub enum Claim {
-    /// The key is ours: do the work, then `store` the answer.
+    /// The key is ours: do the work, then `store` the answer in the same transaction.
     New,
     /// The request was answered before: send exactly this again.
     Replay { status: u16, body: String },
 }
 
-pub async fn claim(
-    db: &DatabaseConnection,
+fn new_row(
     key: &str,
     request_hash: &str,
-) -> Result<Claim, OrderError> {
-    let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
-    loop {
-        let now = Utc::now();
-        let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-            key: Set(key.to_string()),
-            request_hash: Set(request_hash.to_string()),
-            response_status: Set(None),
-            response_body: Set(None),
-            created_at: Set(now),
-            expires_at: Set(now + chrono::Duration::hours(KEY_LIFETIME_HOURS)),
-        })
+    response: Option<(u16, &str)>,
+) -> idempotency_key::ActiveModel {
+    let now = Utc::now();
+    idempotency_key::ActiveModel {
+        key: Set(key.to_string()),
+        request_hash: Set(request_hash.to_string()),
+        response_status: Set(response.map(|(status, _)| i32::from(status))),
+        response_body: Set(response.map(|(_, body)| body.to_string())),
+        created_at: Set(now),
+        expires_at: Set(now + chrono::Duration::hours(KEY_LIFETIME_HOURS)),
+    }
+}
+
+async fn insert(
+    conn: &impl ConnectionTrait,
+    row: idempotency_key::ActiveModel,
+) -> Result<bool, OrderError> {
+    let inserted = idempotency_key::Entity::insert(row)
         .on_conflict(
             OnConflict::column(idempotency_key::Column::Key)
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(db)
+        .exec_without_returning(conn)
         .await?;
-        if inserted == 1 {
-            return Ok(Claim::New);
-        }
-        let Some(row) = idempotency_key::Entity::find_by_id(key.to_string())
-            .one(db)
-            .await?
-        else {
-            continue; // expired and swept in between: claim again
-        };
-        if row.expires_at <= now {
-            idempotency_key::Entity::delete_many()
-                .filter(idempotency_key::Column::Key.eq(key))
-                .filter(idempotency_key::Column::ExpiresAt.lte(now))
-                .exec(db)
-                .await?;
-            continue;
-        }
-        if row.request_hash != request_hash {
-            return Err(OrderError::KeyReused);
-        }
-        if let (Some(status), Some(body)) = (row.response_status, row.response_body) {
-            return Ok(Claim::Replay {
-                status: u16::try_from(status).unwrap_or(500),
-                body,
-            });
-        }
-        if row.created_at < now - chrono::Duration::seconds(ABANDONED_AFTER_SECS) {
-            let taken = idempotency_key::Entity::update_many()
-                .col_expr(idempotency_key::Column::CreatedAt, Expr::value(now))
-                .filter(idempotency_key::Column::Key.eq(key))
-                .filter(idempotency_key::Column::ResponseStatus.is_null())
-                .filter(idempotency_key::Column::CreatedAt.eq(row.created_at))
-                .exec(db)
-                .await?;
-            if taken.rows_affected == 1 {
-                return Ok(Claim::New);
-            }
-            continue;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(OrderError::KeyInProgress);
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+    Ok(inserted == 1)
+}
+
+/// Claims `key` as the first write of the order's transaction. A concurrent request with
+/// the same key waits on the key's unique index (PostgreSQL) or on the write lock (SQLite)
+/// until this transaction ends, then finds the stored answer: never a second order, and
+/// one commit per order instead of two.
+pub async fn claim(
+    conn: &impl ConnectionTrait,
+    key: &str,
+    request_hash: &str,
+) -> Result<Claim, OrderError> {
+    if insert(conn, new_row(key, request_hash, None)).await? {
+        return Ok(Claim::New);
     }
+    let Some(row) = idempotency_key::Entity::find_by_id(key.to_string())
+        .one(conn)
+        .await?
+    else {
+        return Err(OrderError::KeyInProgress);
+    };
+    if row.expires_at <= Utc::now() {
+        idempotency_key::Entity::delete_by_id(key.to_string())
+            .exec(conn)
+            .await?;
+        return if insert(conn, new_row(key, request_hash, None)).await? {
+            Ok(Claim::New)
+        } else {
+            Err(OrderError::KeyInProgress)
+        };
+    }
+    if row.request_hash != request_hash {
+        return Err(OrderError::KeyReused);
+    }
+    match (row.response_status, row.response_body) {
+        (Some(status), Some(body)) => Ok(Claim::Replay {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        }),
+        _ => Err(OrderError::KeyInProgress),
+    }
+}
+
+/// Remembers a refusal (409, 404, 422) as the answer for `key`, after the order's
+/// transaction was rolled back. If a retry got there first, its answer stands.
+pub async fn store_refusal(
+    db: &DatabaseConnection,
+    key: &str,
+    request_hash: &str,
+    status: u16,
+    body: &str,
+) -> Result<(), OrderError> {
+    insert(db, new_row(key, request_hash, Some((status, body)))).await?;
+    Ok(())
 }
 
 /// Stores the answer for `key`; pass the order's transaction so both commit together.
@@ -139,16 +147,6 @@ pub async fn store(
         .col_expr(idempotency_key::Column::ResponseBody, Expr::value(body))
         .filter(idempotency_key::Column::Key.eq(key))
         .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// Forgets a claim whose request failed on our side, so a retry can do the work.
-pub async fn release(db: &DatabaseConnection, key: &str) -> Result<(), OrderError> {
-    idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::Key.eq(key))
-        .filter(idempotency_key::Column::ResponseStatus.is_null())
-        .exec(db)
         .await?;
     Ok(())
 }

@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::OrderError;
-use super::idempotency::{self, Claim};
-use super::service::{self, BuyerOrderView, OrderRequest, PlacedOrder};
+use super::idempotency;
+use super::service::{self, BuyerOrderView, OrderRequest, PlacedOrder, Placement};
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -46,40 +46,32 @@ pub async fn place(
     // Hash the parsed request, so whitespace or key order in the JSON do not matter.
     let canonical = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?;
     let request_hash = idempotency::hash_request(&canonical);
-    match idempotency::claim(&state.db, &key, &request_hash).await? {
-        Claim::Replay { status, body } => {
+    match service::place(&state.db, &state.config, &key, &request_hash, &body).await {
+        Ok(Placement::Created { body }) => {
+            state.catalog_cache.invalidate();
+            Ok(raw(201, "application/json", body))
+        }
+        Ok(Placement::Replay { status, body }) => {
             let content_type = if status < 300 {
                 "application/json"
             } else {
                 PROBLEM_JSON
             };
-            return Ok(raw(status, content_type, body));
+            Ok(raw(status, content_type, body))
         }
-        Claim::New => {}
-    }
-    match service::place(&state.db, &state.config, &key, &body).await {
-        Ok((_, json)) => {
-            state.catalog_cache.invalidate();
-            Ok(raw(201, "application/json", json))
-        }
-        Err(OrderError::Db(err)) => {
-            // Our failure, not the buyer's: let a retry with this key try again.
-            let _ = idempotency::release(&state.db, &key).await;
+        // Our failure or a key conflict: nothing to remember, a retry may succeed.
+        Err(err @ (OrderError::Db(_) | OrderError::KeyReused | OrderError::KeyInProgress)) => {
             Err(ApiError::from(err))
         }
         Err(err) => {
-            // A definite answer (409, 404, 422) is the answer for this key from now on.
-            let api = ApiError::from(err);
-            let response = api.error_response();
+            // A definite refusal (409, 404, 422) is the answer for this key from now on.
+            let response = ApiError::from(err).error_response();
             let status = response.status().as_u16();
             let problem = match response.into_body().try_into_bytes() {
                 Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(_) => String::new(),
             };
-            if let Err(e) = idempotency::store(&state.db, &key, status, &problem).await {
-                tracing::warn!(error = %e, "could not store idempotent answer");
-                let _ = idempotency::release(&state.db, &key).await;
-            }
+            idempotency::store_refusal(&state.db, &key, &request_hash, status, &problem).await?;
             Ok(raw(status, PROBLEM_JSON, problem))
         }
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::OrderError;
-use super::idempotency;
+use super::idempotency::{self, Claim};
 use super::state::{self, Actor, Change, OrderStatus, status_of};
 use crate::auth::token;
 use crate::catalog::{ArtworkStatus, pricing, text_field, tiers, zones};
@@ -238,10 +238,17 @@ pub async fn place(
     db: &DatabaseConnection,
     config: &Config,
     idempotency_key: &str,
+    request_hash: &str,
     req: &OrderRequest,
-) -> Result<(PlacedOrder, String), OrderError> {
+) -> Result<Placement, OrderError> {
     let new = validate(req, config)?;
     let txn = db::begin_write(db).await?;
+    if let Claim::Replay { status, body } =
+        idempotency::claim(&txn, idempotency_key, request_hash).await?
+    {
+        txn.rollback().await?;
+        return Ok(Placement::Replay { status, body });
+    }
     let now = Utc::now();
     let reserved = artwork::Entity::update_many()
         .col_expr(
@@ -360,7 +367,14 @@ pub async fn place(
     idempotency::store(&txn, idempotency_key, 201, &body).await?;
     txn.commit().await?;
     tracing::info!(order_id = %id, artwork_id = %artwork.id, "order placed");
-    Ok((placed, body))
+    Ok(Placement::Created { body })
+}
+
+/// What `place` answers: a new order's JSON, or the stored answer to an earlier request
+/// with the same Idempotency-Key.
+pub enum Placement {
+    Created { body: String },
+    Replay { status: u16, body: String },
 }
 
 #[derive(Debug, Serialize, ToSchema)]

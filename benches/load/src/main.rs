@@ -1,0 +1,207 @@
+//! `bench-load BASE_URL ADMIN_EMAIL ADMIN_PASSWORD PAINTINGS CLIENTS`
+//!
+//! Creates PAINTINGS available paintings through the admin API, then places one order for
+//! each from CLIENTS concurrent clients (distinct case), and finally sends 200 concurrent
+//! orders for one fresh painting (contention case). Prints throughput, latency percentiles
+//! and status counts; exits non-zero on any 5xx or a double sale.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+async fn admin_json(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> Result<Value, Error> {
+    let mut req = client.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await?;
+    let status = res.status();
+    let body: Value = res.json().await?;
+    if !status.is_success() {
+        return Err(format!("{status}: {body}").into());
+    }
+    Ok(body)
+}
+
+async fn create_paintings(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    n: usize,
+) -> Result<Vec<String>, Error> {
+    let template = admin_json(
+        client,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/admin/artworks?per_page=1"),
+        token,
+        None,
+    )
+    .await?;
+    let t = &template["items"][0];
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let created = admin_json(
+            client,
+            reqwest::Method::POST,
+            format!("{base}/api/v1/admin/artworks"),
+            token,
+            Some(json!({
+                "artist_id": t["artist_id"], "title": format!("Bench {i}"), "width_cm": t["width_cm"],
+                "height_cm": t["height_cm"], "size_tier_id": t["size_tier_id"], "status": "available"
+            })),
+        )
+        .await?;
+        ids.push(created["id"].as_str().ok_or("no id")?.to_string());
+    }
+    Ok(ids)
+}
+
+fn order(artwork_id: &str, i: usize) -> Value {
+    json!({
+        "artwork_id": artwork_id, "payment_method": "manual",
+        "buyer": {"name": format!("Buyer {i}"), "email": format!("buyer{i}@example.org")},
+        "shipping_address": {"line1": "Storgatan 1", "city": "Göteborg", "postal_code": "411 01", "country": "SE"}
+    })
+}
+
+struct Outcome {
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    statuses: BTreeMap<u16, usize>,
+}
+
+async fn fire(
+    client: &reqwest::Client,
+    base: &str,
+    targets: Vec<String>,
+    clients: usize,
+) -> Outcome {
+    let gate = Arc::new(Semaphore::new(clients));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(targets.len());
+    for (i, artwork) in targets.into_iter().enumerate() {
+        let gate = gate.clone();
+        let client = client.clone();
+        let url = format!("{base}/api/v1/orders");
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await;
+            let sent = Instant::now();
+            let status = client
+                .post(url)
+                .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                .json(&order(&artwork, i))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(599);
+            (status, sent.elapsed())
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut statuses = BTreeMap::new();
+    for task in tasks {
+        if let Ok((status, latency)) = task.await {
+            *statuses.entry(status).or_insert(0) += 1;
+            latencies.push(latency);
+        }
+    }
+    latencies.sort();
+    Outcome {
+        elapsed: started.elapsed(),
+        latencies,
+        statuses,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+fn report(name: &str, o: &Outcome) {
+    let n = o.latencies.len();
+    println!(
+        "{name:<34} {n:>5} requests  {:>8.1} req/s  p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms  statuses {:?}",
+        n as f64 / o.elapsed.as_secs_f64(),
+        percentile(&o.latencies, 0.50),
+        percentile(&o.latencies, 0.99),
+        percentile(&o.latencies, 1.0),
+        o.statuses
+    );
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, base, email, password, paintings, clients] = args.as_slice() else {
+        return Err(
+            "usage: bench-load BASE_URL ADMIN_EMAIL ADMIN_PASSWORD PAINTINGS CLIENTS".into(),
+        );
+    };
+    let (paintings, clients): (usize, usize) = (paintings.parse()?, clients.parse()?);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+    let login: Value = client
+        .post(format!("{base}/api/v1/admin/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().ok_or("login failed")?.to_string();
+
+    let ids = create_paintings(&client, base, &token, paintings + 1).await?;
+    let (contended, distinct) = ids.split_last().ok_or("no paintings")?;
+
+    // Warm up with concurrent reads, so the server's database pool and our HTTP pool are
+    // open: the figures are for a running shop, not for its first second.
+    for _ in 0..5 {
+        let mut warm = Vec::new();
+        for _ in 0..clients {
+            let (client, url) = (client.clone(), format!("{base}/health/ready"));
+            warm.push(tokio::spawn(async move {
+                client.get(url).send().await.map(|_| ())
+            }));
+        }
+        for task in warm {
+            let _ = task.await;
+        }
+    }
+    let distinct_run = fire(&client, base, distinct.to_vec(), clients).await;
+    report(
+        &format!("distinct ({paintings} paintings, {clients} clients)"),
+        &distinct_run,
+    );
+    let contention = fire(&client, base, vec![contended.clone(); 200], 200).await;
+    report("contention (200 clients, 1 painting)", &contention);
+
+    let server_errors: usize = distinct_run
+        .statuses
+        .iter()
+        .chain(contention.statuses.iter())
+        .filter(|(s, _)| **s >= 500)
+        .map(|(_, n)| n)
+        .sum();
+    let winners = contention.statuses.get(&201).copied().unwrap_or(0);
+    if server_errors > 0 || winners != 1 || distinct_run.statuses.get(&201) != Some(&paintings) {
+        return Err(format!(
+            "FAILED: {server_errors} server errors, {winners} winners of the contended painting"
+        )
+        .into());
+    }
+    Ok(())
+}

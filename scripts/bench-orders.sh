@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Order placement benchmark (issue 4): 1,000 distinct paintings ordered by 32 concurrent
+# clients, then 200 clients racing for one painting; on SQLite and on PostgreSQL, release
+# build. Reports orders/s, p50/p99 and status counts; fails on any 5xx or double sale.
+#
+#   bash scripts/bench-orders.sh
+#   PG_URL=postgres://postgres@127.0.0.1:5432/postgres PAINTINGS=2000 CLIENTS=64 bash scripts/bench-orders.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PAINTINGS=${PAINTINGS:-1000}
+CLIENTS=${CLIENTS:-32}
+PORT=${PORT:-18090}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
+cargo build --release --quiet -p hunar -p bench-load
+work=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+run() { # label database_url
+  local label=$1 url=$2
+  (cd "$work" && exec env DATABASE_URL="$url" BIND_ADDR="127.0.0.1:$PORT" MEDIA_DIR="$work/media" \
+      SEED_DEMO=true RUST_LOG=warn "$OLDPWD/target/release/hunar" >"$work/$label.log" 2>&1) &
+  pid=$!
+  for _ in $(seq 1 400); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health/ready" && break; sleep 0.05; done
+  local password; password=$(awk '/password:/ {print $2}' "$work/$label.log")
+  echo "== $label =="
+  ./target/release/bench-load "http://127.0.0.1:$PORT" admin@hunar.local "$password" "$PAINTINGS" "$CLIENTS"
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+}
+
+echo "orders benchmark: $(nproc) cores, $PAINTINGS paintings, $CLIENTS clients"
+run sqlite "sqlite://$work/bench.db?mode=rwc"
+if psql "$PG_URL" -Atc 'select 1' >/dev/null 2>&1; then
+  psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS hunar_bench WITH (FORCE)' -qc 'CREATE DATABASE hunar_bench'
+  run postgresql "${PG_URL%/*}/hunar_bench"
+  psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS hunar_bench WITH (FORCE)'
+else
+  echo "PostgreSQL not reachable at $PG_URL: skipped"
+fi
