@@ -39,5 +39,11 @@ pub fn price_for(
     tier: Option<&PricedTier>,
     zone: &ZoneRef,
 ) -> Option<Money> {
-    price_override_of(artwork).or_else(|| tier?.price_in(&zone.id))
+    price_from(artwork, tier.and_then(|t| t.price_in(&zone.id)))
+}
+
+/// The same rule from a tier's price already looked up for the zone (the order path reads
+/// only that one price).
+pub fn price_from(artwork: &artwork::Model, tier_price: Option<Money>) -> Option<Money> {
+    price_override_of(artwork).or(tier_price)
 }

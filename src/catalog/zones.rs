@@ -3,9 +3,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{shipping_zone, zone_country};
+use sea_orm::sea_query::{Condition, Expr, JoinType, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -331,30 +332,41 @@ pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result
     Ok(())
 }
 
-/// The zone that ships to `country`: the zone listing it, else the fallback zone.
+/// The zone that ships to `country`: the zone listing it, else the fallback zone. One
+/// query, since it runs for every priced page and every order.
 pub async fn zone_for_country(
     conn: &impl ConnectionTrait,
     country: CountryCode,
 ) -> Result<Option<ZoneRef>, CatalogError> {
-    let listed = zone_country::Entity::find_by_id(country.to_string())
-        .one(conn)
-        .await?;
-    let zone = match listed {
-        Some(row) => {
-            shipping_zone::Entity::find_by_id(row.zone_id)
-                .one(conn)
-                .await?
-        }
-        None => {
-            shipping_zone::Entity::find()
-                .filter(shipping_zone::Column::IsFallback.eq(true))
-                .one(conn)
-                .await?
-        }
+    let listed = Expr::col((zone_country::Entity, zone_country::Column::Country));
+    let query =
+        Query::select()
+            .column((shipping_zone::Entity, shipping_zone::Column::Id))
+            .column((shipping_zone::Entity, shipping_zone::Column::Name))
+            .from(shipping_zone::Entity)
+            .join(
+                JoinType::LeftJoin,
+                zone_country::Entity,
+                Condition::all()
+                    .add(
+                        Expr::col((zone_country::Entity, zone_country::Column::ZoneId))
+                            .equals((shipping_zone::Entity, shipping_zone::Column::Id)),
+                    )
+                    .add(listed.clone().eq(country.as_str())),
+            )
+            .cond_where(Condition::any().add(listed.clone().is_not_null()).add(
+                Expr::col((shipping_zone::Entity, shipping_zone::Column::IsFallback)).eq(true),
+            ))
+            // The zone that lists the country comes before the fallback.
+            .order_by_expr(listed.is_null(), Order::Asc)
+            .limit(1)
+            .to_owned();
+    let Some(row) = conn.query_one(&query).await? else {
+        return Ok(None);
     };
-    Ok(zone.map(|z| ZoneRef {
-        id: z.id,
-        name: z.name,
+    Ok(Some(ZoneRef {
+        id: row.try_get("", "id")?,
+        name: row.try_get("", "name")?,
     }))
 }
 

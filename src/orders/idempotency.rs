@@ -119,6 +119,34 @@ pub async fn claim(
     }
 }
 
+/// Looks for an earlier answer before any transaction starts (the common retry and the
+/// losers of a race end here, cheaply). `claim` inside the transaction stays the guard.
+pub async fn lookup(
+    db: &DatabaseConnection,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<Claim>, OrderError> {
+    let Some(row) = idempotency_key::Entity::find_by_id(key.to_string())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.expires_at <= Utc::now() {
+        return Ok(None);
+    }
+    if row.request_hash != request_hash {
+        return Err(OrderError::KeyReused);
+    }
+    Ok(match (row.response_status, row.response_body) {
+        (Some(status), Some(body)) => Some(Claim::Replay {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        }),
+        _ => None,
+    })
+}
+
 /// Remembers a refusal (409, 404, 422) as the answer for `key`, after the order's
 /// transaction was rolled back. If a retry got there first, its answer stands.
 pub async fn store_refusal(

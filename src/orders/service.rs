@@ -1,11 +1,11 @@
 //! Placing orders and the admin actions on them.
 use chrono::{DateTime, Utc};
-use entity::{artist, artwork, order, order_history};
+use entity::{artist, artwork, order, order_history, size_tier, size_tier_price};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,7 +14,7 @@ use super::OrderError;
 use super::idempotency::{self, Claim};
 use super::state::{self, Actor, Change, OrderStatus, status_of};
 use crate::auth::token;
-use crate::catalog::{ArtworkStatus, pricing, text_field, tiers, zones};
+use crate::catalog::{ArtworkStatus, pricing, text_field, zones};
 use crate::config::Config;
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
@@ -242,6 +242,29 @@ pub async fn place(
     req: &OrderRequest,
 ) -> Result<Placement, OrderError> {
     let new = validate(req, config)?;
+    // A painting already taken is refused without opening a write transaction: under a rush
+    // for one painting, the losers cost two reads each. The conditional UPDATE below is
+    // still what decides.
+    let status: Option<String> = artwork::Entity::find_by_id(new.artwork_id.clone())
+        .select_only()
+        .column(artwork::Column::Status)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let status = status.as_deref().and_then(ArtworkStatus::parse);
+    if status != Some(ArtworkStatus::Available) {
+        // Taken, perhaps by this very request's first attempt: the order and its stored
+        // answer commit together, so the answer is visible whenever the painting is taken.
+        if let Some(Claim::Replay { status, body }) =
+            idempotency::lookup(db, idempotency_key, request_hash).await?
+        {
+            return Ok(Placement::Replay { status, body });
+        }
+        return Err(match status {
+            Some(s) if s.is_public() => OrderError::ArtworkUnavailable(s.as_str().into()),
+            _ => OrderError::NotFound("artwork"),
+        });
+    }
     let txn = db::begin_write(db).await?;
     if let Claim::Replay { status, body } =
         idempotency::claim(&txn, idempotency_key, request_hash).await?
@@ -250,6 +273,8 @@ pub async fn place(
         return Ok(Placement::Replay { status, body });
     }
     let now = Utc::now();
+    // The guard against a double sale: only one transaction can move the painting out of
+    // `available`; RETURNING hands back the row so it is not read twice.
     let reserved = artwork::Entity::update_many()
         .col_expr(
             artwork::Column::Status,
@@ -258,17 +283,18 @@ pub async fn place(
         .col_expr(artwork::Column::UpdatedAt, Expr::value(now))
         .filter(artwork::Column::Id.eq(new.artwork_id.as_str()))
         .filter(artwork::Column::Status.eq(ArtworkStatus::Available.as_str()))
-        .exec(&txn)
+        .exec_with_returning(&txn)
         .await?;
-    let artwork = artwork::Entity::find_by_id(new.artwork_id.clone())
-        .one(&txn)
-        .await?;
-    let artwork = match artwork {
-        Some(a) if reserved.rows_affected == 1 => a,
-        Some(a) if ArtworkStatus::parse(&a.status).is_some_and(ArtworkStatus::is_public) => {
-            return Err(OrderError::ArtworkUnavailable(a.status));
-        }
-        _ => return Err(OrderError::NotFound("artwork")),
+    let Some(artwork) = reserved.into_iter().next() else {
+        let existing = artwork::Entity::find_by_id(new.artwork_id.clone())
+            .one(&txn)
+            .await?;
+        return Err(match existing {
+            Some(a) if ArtworkStatus::parse(&a.status).is_some_and(ArtworkStatus::is_public) => {
+                OrderError::ArtworkUnavailable(a.status)
+            }
+            _ => OrderError::NotFound("artwork"),
+        });
     };
 
     let not_shipped = || {
@@ -280,13 +306,8 @@ pub async fn place(
     let zone = zones::zone_for_country(&txn, new.country)
         .await?
         .ok_or_else(not_shipped)?;
-    let priced = tiers::load_priced(&txn, vec![artwork.size_tier_id.clone()]).await?;
-    let tier = priced.get(&artwork.size_tier_id);
-    let price = pricing::price_for(&artwork, tier, &zone).ok_or_else(not_shipped)?;
-    let artist = artist::Entity::find_by_id(artwork.artist_id.clone())
-        .one(&txn)
-        .await?
-        .ok_or(OrderError::NotFound("artist"))?;
+    let snapshot = price_snapshot(&txn, &artwork, &zone.id).await?;
+    let price = pricing::price_from(&artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
 
     let access_token = token::generate();
     let expires_at = match new.method {
@@ -319,10 +340,10 @@ pub async fn place(
         zone_id: Set(zone.id.clone()),
         zone_name: Set(zone.name.clone()),
         tier_id: Set(artwork.size_tier_id.clone()),
-        tier_name: Set(tier.map(|t| t.tier.name.clone()).unwrap_or_default()),
+        tier_name: Set(snapshot.tier_name),
         artwork_title: Set(artwork.title.clone()),
-        artist_id: Set(artist.id.clone()),
-        artist_name: Set(artist.display_name.clone()),
+        artist_id: Set(artwork.artist_id.clone()),
+        artist_name: Set(snapshot.artist_name),
         payment_reference: Set(None),
         carrier: Set(None),
         tracking_number: Set(None),
@@ -333,17 +354,19 @@ pub async fn place(
         shipped_at: Set(None),
         delivered_at: Set(None),
         closed_at: Set(None),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| {
-        // The partial unique index: another order already holds this painting.
-        if db::is_unique_violation(&e) {
-            OrderError::ArtworkUnavailable(ArtworkStatus::Reserved.as_str().into())
-        } else {
-            e.into()
-        }
-    })?;
+    };
+    let model = model.clone().try_into_model()?;
+    order::Entity::insert(order::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await
+        .map_err(|e| {
+            // The partial unique index: another order already holds this painting.
+            if db::is_unique_violation(&e) {
+                OrderError::ArtworkUnavailable(ArtworkStatus::Reserved.as_str().into())
+            } else {
+                e.into()
+            }
+        })?;
     state::record(
         &txn,
         &id,
@@ -368,6 +391,77 @@ pub async fn place(
     txn.commit().await?;
     tracing::info!(order_id = %id, artwork_id = %artwork.id, "order placed");
     Ok(Placement::Created { body })
+}
+
+/// The names and the one tier price an order freezes, read in one query.
+struct PriceSnapshot {
+    tier_name: String,
+    artist_name: String,
+    tier_price: Option<Money>,
+}
+
+async fn price_snapshot(
+    conn: &impl sea_orm::ConnectionTrait,
+    artwork: &artwork::Model,
+    zone_id: &str,
+) -> Result<PriceSnapshot, OrderError> {
+    use sea_orm::sea_query::{Condition, JoinType};
+    let query = Query::select()
+        .expr_as(
+            Expr::col((size_tier::Entity, size_tier::Column::Name)),
+            "tier_name",
+        )
+        .expr_as(
+            Expr::col((size_tier::Entity, size_tier::Column::Currency)),
+            "currency",
+        )
+        .expr_as(
+            Expr::col((
+                size_tier_price::Entity,
+                size_tier_price::Column::AmountMinor,
+            )),
+            "amount_minor",
+        )
+        .expr_as(
+            Expr::col((artist::Entity, artist::Column::DisplayName)),
+            "artist_name",
+        )
+        .from(size_tier::Entity)
+        .join(
+            JoinType::LeftJoin,
+            size_tier_price::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((size_tier_price::Entity, size_tier_price::Column::TierId))
+                        .equals((size_tier::Entity, size_tier::Column::Id)),
+                )
+                .add(
+                    Expr::col((size_tier_price::Entity, size_tier_price::Column::ZoneId))
+                        .eq(zone_id),
+                ),
+        )
+        .join(
+            JoinType::InnerJoin,
+            artist::Entity,
+            Expr::col((artist::Entity, artist::Column::Id)).eq(artwork.artist_id.as_str()),
+        )
+        .and_where(
+            Expr::col((size_tier::Entity, size_tier::Column::Id)).eq(artwork.size_tier_id.as_str()),
+        )
+        .to_owned();
+    let row = conn
+        .query_one(&query)
+        .await?
+        .ok_or(OrderError::NotFound("size tier"))?;
+    let currency: String = row.try_get("", "currency")?;
+    let amount: Option<i64> = row.try_get("", "amount_minor")?;
+    Ok(PriceSnapshot {
+        tier_name: row.try_get("", "tier_name")?,
+        artist_name: row.try_get("", "artist_name")?,
+        tier_price: amount
+            .zip(Currency::parse(&currency).ok())
+            .map(|(m, c)| Money::from_minor(m, c)),
+    })
 }
 
 /// What `place` answers: a new order's JSON, or the stored answer to an earlier request

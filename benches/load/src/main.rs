@@ -1,7 +1,8 @@
 //! `bench-load BASE_URL ADMIN_EMAIL ADMIN_PASSWORD PAINTINGS CLIENTS`
 //!
-//! Creates PAINTINGS available paintings through the admin API, then places one order for
-//! each from CLIENTS concurrent clients (distinct case), and finally sends 200 concurrent
+//! Creates PAINTINGS available paintings through the admin API, warms up with 4 × CLIENTS
+//! orders (untimed), then places one order for each painting from CLIENTS concurrent clients
+//! (distinct case), and finally sends 200 concurrent
 //! orders for one fresh painting (contention case). Prints throughput, latency percentiles
 //! and status counts; exits non-zero on any 5xx or a double sale.
 use std::collections::BTreeMap;
@@ -164,7 +165,9 @@ async fn main() -> Result<(), Error> {
         .await?;
     let token = login["token"].as_str().ok_or("login failed")?.to_string();
 
-    let ids = create_paintings(&client, base, &token, paintings + 1).await?;
+    let warmup = clients * 4;
+    let mut ids = create_paintings(&client, base, &token, paintings + 1 + warmup).await?;
+    let warm_ids = ids.split_off(paintings + 1);
     let (contended, distinct) = ids.split_last().ok_or("no paintings")?;
 
     // Warm up with concurrent reads, so the server's database pool and our HTTP pool are
@@ -180,6 +183,11 @@ async fn main() -> Result<(), Error> {
         for task in warm {
             let _ = task.await;
         }
+    }
+    // Then a few real orders, so every pooled connection has its statements prepared.
+    let warm = fire(&client, base, warm_ids, clients).await;
+    if warm.statuses.get(&201) != Some(&warmup) {
+        return Err(format!("warm-up orders failed: {:?}", warm.statuses).into());
     }
     let distinct_run = fire(&client, base, distinct.to_vec(), clients).await;
     report(
