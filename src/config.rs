@@ -19,6 +19,8 @@ pub enum MediaBackend {
 pub struct Config {
     pub bind_addr: SocketAddr,
     pub database_url: String,
+    /// Pool size; None picks 8 for SQLite and 32 for PostgreSQL.
+    pub database_max_connections: Option<u32>,
     pub public_base_url: String,
     pub seed_demo: bool,
     pub media: MediaBackend,
@@ -97,6 +99,10 @@ impl Config {
                 "expected sqlite://FILE?mode=rwc or postgres://USER@HOST/DB",
             ));
         }
+
+        let database_max_connections = get("DATABASE_MAX_CONNECTIONS")
+            .map(|v| parse_number("DATABASE_MAX_CONNECTIONS", &v, 1, 1000))
+            .transpose()?;
 
         let public_base_url = or("PUBLIC_BASE_URL", "http://127.0.0.1:8080");
         if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
@@ -214,6 +220,7 @@ impl Config {
         Ok(Self {
             bind_addr,
             database_url,
+            database_max_connections,
             public_base_url,
             seed_demo,
             media,

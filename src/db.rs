@@ -12,10 +12,15 @@ use sea_orm::{
 };
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_with(url, if url.starts_with("sqlite:") { 8 } else { 32 }).await
+    connect_with(url, None).await
 }
 
-pub async fn connect_with(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect_with(
+    url: &str,
+    max_connections: Option<u32>,
+) -> Result<DatabaseConnection, DbErr> {
+    let default = if url.starts_with("sqlite:") { 8 } else { 32 };
+    let max_connections = max_connections.unwrap_or(default);
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)

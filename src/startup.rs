@@ -30,7 +30,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, seeds (when configured and empty) and binds; does not serve yet.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url).await?;
+        let db = db::connect_with(&config.database_url, config.database_max_connections).await?;
         db::migrate(&db).await?;
         if config.seed_demo
             && let Some(login) = seed::seed_if_empty(&db).await?
