@@ -26,6 +26,9 @@ pub struct Config {
     pub media: MediaBackend,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    pub mail_reply_to: Option<String>,
+    pub mail_max_attempts: u32,
+    pub mail_poll: Duration,
     pub coordinator_email: Option<String>,
     pub stripe_secret_key: Option<String>,
     pub stripe_webhook_secret: Option<String>,
@@ -149,6 +152,23 @@ impl Config {
             ));
         }
 
+        let mail_from = or("MAIL_FROM", "Hunar <no-reply@localhost>");
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "MAIL_FROM",
+                "expected an address such as `Hunar <no-reply@example.org>`",
+            ));
+        }
+        let mail_reply_to = get("MAIL_REPLY_TO");
+        if let Some(reply_to) = &mail_reply_to
+            && reply_to.parse::<lettre::message::Mailbox>().is_err()
+        {
+            return Err(invalid("MAIL_REPLY_TO", "expected an email address"));
+        }
+        let mail_max_attempts =
+            parse_number("MAIL_MAX_ATTEMPTS", &or("MAIL_MAX_ATTEMPTS", "8"), 1, 100)?;
+        let mail_poll_ms = parse_number("MAIL_POLL_MS", &or("MAIL_POLL_MS", "1000"), 10, 600_000)?;
+
         let cors_origins = get("CORS_ORIGINS")
             .map(|v| {
                 v.split(',')
@@ -225,7 +245,10 @@ impl Config {
             seed_demo,
             media,
             smtp_url,
-            mail_from: or("MAIL_FROM", "Hunar <no-reply@localhost>"),
+            mail_from,
+            mail_reply_to,
+            mail_max_attempts,
+            mail_poll: Duration::from_millis(u64::from(mail_poll_ms)),
             coordinator_email,
             stripe_secret_key: get("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET"),
@@ -307,6 +330,8 @@ mod tests {
             ("CARD_RESERVATION_MINUTES", "0"),
             ("MANUAL_RESERVATION_DAYS", "a week"),
             ("RESERVATION_SWEEP_MS", "1"),
+            ("MAIL_FROM", "not an address"),
+            ("MAIL_MAX_ATTEMPTS", "0"),
         ] {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod money;
+pub mod notifications;
 pub mod openapi;
 pub mod orders;
 pub mod pagination;

@@ -17,6 +17,7 @@ use crate::catalog::cache::{self, CatalogCache};
 use crate::catalog::{admin_routes, public_routes};
 use crate::config::Config;
 use crate::error::{ApiError, ensure_problem_json};
+use crate::notifications::{self, MailSettings, worker::Mailer};
 use crate::state::AppState;
 use crate::telemetry_span::HunarRootSpan;
 use crate::{auth, db, health, openapi, orders, seed};
@@ -42,13 +43,31 @@ impl Application {
         let state = AppState {
             db,
             catalog_cache: CatalogCache::new(config.catalog_cache_ttl),
+            mail: Arc::new(MailSettings::from_config(&config)),
             login_limiter: Arc::new(LoginLimiter::new(
                 config.login_per_ip_per_minute,
                 config.login_per_account_per_minute,
             )),
             config: Arc::new(config),
         };
-        orders::expiry::spawn(state.db.clone(), state.config.reservation_sweep);
+        orders::expiry::spawn(
+            state.db.clone(),
+            (*state.mail).clone(),
+            state.config.reservation_sweep,
+        );
+        if let Some(smtp_url) = &state.config.smtp_url {
+            let mailer = Mailer::new(
+                smtp_url,
+                &state.config.mail_from,
+                state.config.mail_reply_to.as_deref(),
+            )?;
+            notifications::worker::spawn(
+                state.db.clone(),
+                mailer,
+                (*state.mail).clone(),
+                state.config.mail_poll,
+            );
+        }
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,
@@ -119,7 +138,9 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                 utoipa_actix_web::scope("/api/v1/admin")
                     .wrap(from_fn(cache::invalidate_on_write))
                     .wrap(from_fn(auth::routes::require_admin))
-                    .service(auth::routes::logout),
+                    .service(auth::routes::logout)
+                    .service(notifications::routes::list_outbox)
+                    .service(notifications::routes::retry_email),
             )))
             .service(
                 public_routes::scope()

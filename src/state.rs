@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::catalog::cache::CatalogCache;
 use crate::config::Config;
+use crate::notifications::MailSettings;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -13,4 +14,5 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub login_limiter: Arc<LoginLimiter>,
     pub catalog_cache: CatalogCache,
+    pub mail: Arc<MailSettings>,
 }

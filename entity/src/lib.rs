@@ -8,6 +8,7 @@ pub mod event;
 pub mod idempotency_key;
 pub mod order;
 pub mod order_history;
+pub mod outbox;
 pub mod shipping_zone;
 pub mod size_tier;
 pub mod size_tier_price;

@@ -48,6 +48,7 @@ pub async fn confirm_payment(
 ) -> Result<HttpResponse, ApiError> {
     let detail = service::confirm_payment(
         &state.db,
+        &state.mail,
         &identity.admin_id,
         &id,
         &body.into_inner().reference,
@@ -75,6 +76,7 @@ pub async fn ship(
     let body = body.into_inner();
     let detail = service::ship(
         &state.db,
+        &state.mail,
         &identity.admin_id,
         &id,
         &body.carrier,
@@ -92,7 +94,8 @@ pub async fn deliver(
     identity: web::ReqData<AdminIdentity>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(service::deliver(&state.db, &identity.admin_id, &id).await?))
+    Ok(HttpResponse::Ok()
+        .json(service::deliver(&state.db, &state.mail, &identity.admin_id, &id).await?))
 }
 
 fn yes() -> bool {
@@ -129,6 +132,7 @@ pub async fn cancel(
     let body = body.into_inner();
     let detail = service::cancel(
         &state.db,
+        &state.mail,
         &identity.admin_id,
         &id,
         body.reason,

@@ -10,11 +10,16 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use super::state::{self, Actor, Change, OrderStatus};
 use super::{OrderError, idempotency};
 use crate::db;
+use crate::notifications::MailSettings;
 
 const BATCH: u64 = 100;
 
 /// Expires every pending order due by `now`; returns how many this call expired.
-pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, OrderError> {
+pub async fn expire_due(
+    db: &DatabaseConnection,
+    mail: &MailSettings,
+    now: DateTime<Utc>,
+) -> Result<usize, OrderError> {
     let mut expired = 0;
     loop {
         let due = order::Entity::find()
@@ -29,7 +34,7 @@ pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
             let txn = db::begin_write(db).await?;
             let change = Change::new(OrderStatus::Expired, Actor::System)
                 .reason("reservation expired unpaid");
-            match state::transition(&txn, &candidate, change).await {
+            match state::transition(&txn, mail, &candidate, change).await {
                 Ok(_) => {
                     txn.commit().await?;
                     expired += 1;
@@ -46,13 +51,17 @@ pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
 }
 
 /// The background sweep, started with the server.
-pub fn spawn(db: DatabaseConnection, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    db: DatabaseConnection,
+    mail: MailSettings,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match expire_due(&db, Utc::now()).await {
+            match expire_due(&db, &mail, Utc::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "released unpaid reservations"),
                 Err(err) => tracing::warn!(error = %err, "reservation sweep failed; will retry"),

@@ -46,7 +46,16 @@ pub async fn place(
     // Hash the parsed request, so whitespace or key order in the JSON do not matter.
     let canonical = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?;
     let request_hash = idempotency::hash_request(&canonical);
-    match service::place(&state.db, &state.config, &key, &request_hash, &body).await {
+    match service::place(
+        &state.db,
+        &state.config,
+        &state.mail,
+        &key,
+        &request_hash,
+        &body,
+    )
+    .await
+    {
         Ok(Placement::Created { body }) => {
             state.catalog_cache.invalidate();
             Ok(raw(201, "application/json", body))

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money};
+use crate::notifications::{MailSettings, order_emails, outbox};
 use crate::pagination::{Page, Pagination};
 use crate::{audit, db};
 
@@ -237,6 +238,7 @@ pub fn manual_instructions(config: &Config, o: &order::Model) -> String {
 pub async fn place(
     db: &DatabaseConnection,
     config: &Config,
+    mail: &MailSettings,
     idempotency_key: &str,
     request_hash: &str,
     req: &OrderRequest,
@@ -386,6 +388,10 @@ pub async fn place(
             instructions: Some(manual_instructions(config, &model)),
         },
     };
+    if new.method == PaymentMethod::Manual {
+        let instructions = placed.payment.instructions.clone().unwrap_or_default();
+        order_emails::on_placed(&txn, mail, &model, &placed.access_token, &instructions).await?;
+    }
     let body = serde_json::to_string(&placed).map_err(|e| OrderError::NotAllowed(e.to_string()))?;
     idempotency::store(&txn, idempotency_key, 201, &body).await?;
     txn.commit().await?;
@@ -707,7 +713,11 @@ pub async fn detail(db: &DatabaseConnection, id: &str) -> Result<AdminOrderDetai
     Ok(AdminOrderDetail {
         order: o.into(),
         history,
-        emails: Vec::new(),
+        emails: outbox::for_order(db, id)
+            .await?
+            .into_iter()
+            .map(|e| serde_json::to_value(e).unwrap_or_default())
+            .collect(),
         payments: Vec::new(),
     })
 }
@@ -715,6 +725,7 @@ pub async fn detail(db: &DatabaseConnection, id: &str) -> Result<AdminOrderDetai
 /// An admin action: one transaction for the change and its audit record.
 async fn admin_change(
     db: &DatabaseConnection,
+    mail: &MailSettings,
     admin_id: &str,
     id: &str,
     action: &str,
@@ -724,7 +735,7 @@ async fn admin_change(
     let txn = db::begin_write(db).await?;
     let current = find(&txn, id).await?;
     check(&current)?;
-    state::transition(&txn, &current, change).await?;
+    state::transition(&txn, mail, &current, change).await?;
     audit::record(&txn, admin_id, action, "order", id, &[]).await?;
     txn.commit().await?;
     detail(db, id).await
@@ -732,6 +743,7 @@ async fn admin_change(
 
 pub async fn confirm_payment(
     db: &DatabaseConnection,
+    mail: &MailSettings,
     admin_id: &str,
     id: &str,
     payment_reference: &str,
@@ -745,6 +757,7 @@ pub async fn confirm_payment(
         .set(order::Column::PaidAt, Utc::now());
     admin_change(
         db,
+        mail,
         admin_id,
         id,
         "order.confirm_payment",
@@ -763,6 +776,7 @@ pub async fn confirm_payment(
 
 pub async fn ship(
     db: &DatabaseConnection,
+    mail: &MailSettings,
     admin_id: &str,
     id: &str,
     carrier: &str,
@@ -776,21 +790,23 @@ pub async fn ship(
         .set(order::Column::Carrier, carrier)
         .set(order::Column::TrackingNumber, tracking_number)
         .set(order::Column::ShippedAt, Utc::now());
-    admin_change(db, admin_id, id, "order.ship", |_| Ok(()), change).await
+    admin_change(db, mail, admin_id, id, "order.ship", |_| Ok(()), change).await
 }
 
 pub async fn deliver(
     db: &DatabaseConnection,
+    mail: &MailSettings,
     admin_id: &str,
     id: &str,
 ) -> Result<AdminOrderDetail, OrderError> {
     let change = Change::new(OrderStatus::Delivered, Actor::Admin(admin_id.into()))
         .set(order::Column::DeliveredAt, Utc::now());
-    admin_change(db, admin_id, id, "order.deliver", |_| Ok(()), change).await
+    admin_change(db, mail, admin_id, id, "order.deliver", |_| Ok(()), change).await
 }
 
 pub async fn cancel(
     db: &DatabaseConnection,
+    mail: &MailSettings,
     admin_id: &str,
     id: &str,
     reason: Option<String>,
@@ -802,5 +818,5 @@ pub async fn cancel(
     let mut change = Change::new(OrderStatus::Cancelled, Actor::Admin(admin_id.into()));
     change.reason = reason.filter(|r| !r.is_empty());
     change.release_artwork = release_artwork;
-    admin_change(db, admin_id, id, "order.cancel", |_| Ok(()), change).await
+    admin_change(db, mail, admin_id, id, "order.cancel", |_| Ok(()), change).await
 }

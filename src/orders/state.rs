@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use super::OrderError;
 use crate::catalog::ArtworkStatus;
 use crate::db;
+use crate::notifications::{MailSettings, order_emails};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -194,6 +195,7 @@ pub async fn record(
 /// Applies `change` to `order` inside the caller's transaction.
 pub async fn transition(
     conn: &impl ConnectionTrait,
+    mail: &MailSettings,
     order: &order::Model,
     change: Change,
 ) -> Result<order::Model, OrderError> {
@@ -254,10 +256,12 @@ pub async fn transition(
         change.reason.as_deref(),
     )
     .await?;
-    order::Entity::find_by_id(order.id.clone())
+    let updated = order::Entity::find_by_id(order.id.clone())
         .one(conn)
         .await?
-        .ok_or(OrderError::NotFound("order"))
+        .ok_or(OrderError::NotFound("order"))?;
+    order_emails::on_transition(conn, mail, &updated, to, change.reason.as_deref()).await?;
+    Ok(updated)
 }
 
 #[cfg(test)]

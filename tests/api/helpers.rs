@@ -18,6 +18,7 @@ pub struct TestApp {
     pub database_url: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    pub state: hunar::state::AppState,
     _dir: Option<tempfile::TempDir>,
     pg_database: Option<(String, String)>,
 }
@@ -127,6 +128,7 @@ impl TestAppBuilder {
         let app = Application::build(config).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.state().db.clone();
+        let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
@@ -136,6 +138,7 @@ impl TestAppBuilder {
                 .build()
                 .expect("http client"),
             db,
+            state,
             _dir: dir,
             pg_database,
         }

@@ -5,5 +5,7 @@ mod catalog_public;
 mod cli;
 mod errors;
 mod helpers;
+mod notifications;
 mod operations;
 mod orders;
+mod smtp;

@@ -723,19 +723,27 @@ async fn expiry_leaves_orders_that_are_not_due_alone() {
     let token = app.admin_token().await;
     let catalog = app.small_catalog(&token).await;
     place(&app, &catalog.artwork).await;
-    let n = hunar::orders::expiry::expire_due(&app.db, Utc::now())
+    let n = hunar::orders::expiry::expire_due(&app.db, &app.state.mail, Utc::now())
         .await
         .expect("sweep");
     assert_eq!(n, 0);
-    let n = hunar::orders::expiry::expire_due(&app.db, Utc::now() + chrono::Duration::days(8))
-        .await
-        .expect("sweep");
+    let n = hunar::orders::expiry::expire_due(
+        &app.db,
+        &app.state.mail,
+        Utc::now() + chrono::Duration::days(8),
+    )
+    .await
+    .expect("sweep");
     assert_eq!(n, 1);
     assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
     // A second sweep (another process) finds nothing left to do.
-    let n = hunar::orders::expiry::expire_due(&app.db, Utc::now() + chrono::Duration::days(8))
-        .await
-        .expect("sweep");
+    let n = hunar::orders::expiry::expire_due(
+        &app.db,
+        &app.state.mail,
+        Utc::now() + chrono::Duration::days(8),
+    )
+    .await
+    .expect("sweep");
     assert_eq!(n, 0);
 }
 

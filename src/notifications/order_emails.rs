@@ -1,0 +1,239 @@
+//! Which emails an order change calls for, to whom, in which language. Called inside the
+//! transaction that makes the change, so the emails exist exactly when the change does.
+use entity::{artist, order};
+use minijinja::{Value, context};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+
+use super::MailSettings;
+use super::outbox::{self, NewEmail};
+use super::render::render;
+use crate::orders::OrderStatus;
+
+fn country_name(code: &str) -> String {
+    isocountry::CountryCode::for_alpha2(code)
+        .map(|c| c.name().to_string())
+        .unwrap_or_else(|_| code.to_string())
+}
+
+fn amount(o: &order::Model) -> String {
+    let exponent = crate::money::Currency::parse(&o.currency)
+        .map(|c| c.exponent())
+        .unwrap_or(2);
+    rust_decimal::Decimal::new(o.amount_minor, exponent).to_string()
+}
+
+fn base_context(mail: &MailSettings, o: &order::Model, a: Option<&artist::Model>) -> Value {
+    context! {
+        reference => crate::orders::service::reference(&o.id),
+        title => &o.artwork_title,
+        artist_name => &o.artist_name,
+        artist_email => a.and_then(|a| a.email.clone()),
+        artist_phone => a.and_then(|a| a.phone.clone()),
+        artist_language => a.map(|a| a.preferred_language.clone()).unwrap_or_else(|| "en".into()),
+        tier_name => &o.tier_name,
+        amount => amount(o),
+        currency => &o.currency,
+        zone => &o.zone_name,
+        payment_method => &o.payment_method,
+        payment_reference => &o.payment_reference,
+        buyer_name => &o.buyer_name,
+        buyer_email => &o.buyer_email,
+        buyer_phone => &o.buyer_phone,
+        line1 => &o.ship_line1,
+        line2 => &o.ship_line2,
+        city => &o.ship_city,
+        postal_code => &o.ship_postal_code,
+        region => &o.ship_region,
+        country => &o.ship_country,
+        country_name => country_name(&o.ship_country),
+        note => &o.note,
+        carrier => &o.carrier,
+        tracking_number => &o.tracking_number,
+        expires => o.expires_at.format("%Y-%m-%d").to_string(),
+        status => &o.status,
+        admin_link => format!("{}/admin/orders/{}", mail.public_base_url, o.id),
+    }
+}
+
+enum To<'a> {
+    Buyer,
+    Artist(&'a artist::Model),
+    Coordinator,
+}
+
+async fn send(
+    conn: &impl ConnectionTrait,
+    mail: &MailSettings,
+    o: &order::Model,
+    event: &str,
+    kind: &str,
+    to: To<'_>,
+    ctx: Value,
+) -> Result<(), DbErr> {
+    let (recipient, role, language) = match &to {
+        To::Buyer => (Some(o.buyer_email.clone()), "buyer", "en".to_string()),
+        To::Artist(a) => (a.email.clone(), "artist", a.preferred_language.clone()),
+        To::Coordinator => (mail.coordinator.clone(), "coordinator", "en".to_string()),
+    };
+    let Some(recipient) = recipient else {
+        return Ok(()); // an artist without email, or no coordinator configured
+    };
+    let rendered = render(kind, &language, ctx)
+        .map_err(|e| DbErr::Custom(format!("rendering {kind}: {e}")))?;
+    outbox::enqueue(
+        conn,
+        mail,
+        NewEmail {
+            dedupe_key: format!("order:{}:{event}:{role}", o.id),
+            order_id: Some(&o.id),
+            kind,
+            recipient: &recipient,
+            role,
+            rendered,
+        },
+    )
+    .await
+}
+
+async fn artist_of(
+    conn: &impl ConnectionTrait,
+    o: &order::Model,
+) -> Result<Option<artist::Model>, DbErr> {
+    artist::Entity::find_by_id(o.artist_id.clone())
+        .one(conn)
+        .await
+}
+
+/// A manual-payment order was placed: instructions to the buyer (with their private link),
+/// a heads-up to the coordinator.
+pub async fn on_placed(
+    conn: &impl ConnectionTrait,
+    mail: &MailSettings,
+    o: &order::Model,
+    access_token: &str,
+    instructions: &str,
+) -> Result<(), DbErr> {
+    let artist = artist_of(conn, o).await?;
+    let order_link = format!(
+        "{}/orders/{}?token={}",
+        mail.public_base_url, o.id, access_token
+    );
+    let ctx = context! { ..base_context(mail, o, artist.as_ref()), ..context! {
+        order_link => order_link, instructions => instructions,
+    }};
+    send(
+        conn,
+        mail,
+        o,
+        "placed",
+        "order_placed_buyer",
+        To::Buyer,
+        ctx.clone(),
+    )
+    .await?;
+    send(
+        conn,
+        mail,
+        o,
+        "placed",
+        "order_placed_coordinator",
+        To::Coordinator,
+        ctx,
+    )
+    .await
+}
+
+/// The emails that follow a status change.
+pub async fn on_transition(
+    conn: &impl ConnectionTrait,
+    mail: &MailSettings,
+    o: &order::Model,
+    to: OrderStatus,
+    reason: Option<&str>,
+) -> Result<(), DbErr> {
+    let artist = artist_of(conn, o).await?;
+    let status_word = match to {
+        OrderStatus::Expired => "expired",
+        OrderStatus::Refunded => "refunded",
+        _ => "cancelled",
+    };
+    let ctx = context! { ..base_context(mail, o, artist.as_ref()), ..context! {
+        reason => reason, status_word => status_word, order_link => Value::from(()),
+    }};
+    let event = to.as_str();
+    match to {
+        OrderStatus::Paid => {
+            if let Some(a) = &artist {
+                send(
+                    conn,
+                    mail,
+                    o,
+                    event,
+                    "order_paid_artist",
+                    To::Artist(a),
+                    ctx.clone(),
+                )
+                .await?;
+            }
+            send(
+                conn,
+                mail,
+                o,
+                event,
+                "order_paid_coordinator",
+                To::Coordinator,
+                ctx.clone(),
+            )
+            .await?;
+            send(conn, mail, o, event, "order_paid_buyer", To::Buyer, ctx).await
+        }
+        OrderStatus::Shipped => {
+            send(
+                conn,
+                mail,
+                o,
+                event,
+                "order_shipped_buyer",
+                To::Buyer,
+                ctx.clone(),
+            )
+            .await?;
+            if let Some(a) = &artist {
+                send(
+                    conn,
+                    mail,
+                    o,
+                    event,
+                    "order_shipped_artist",
+                    To::Artist(a),
+                    ctx,
+                )
+                .await?;
+            }
+            Ok(())
+        }
+        OrderStatus::Cancelled | OrderStatus::Refunded | OrderStatus::Expired => {
+            send(
+                conn,
+                mail,
+                o,
+                event,
+                "order_closed_buyer",
+                To::Buyer,
+                ctx.clone(),
+            )
+            .await?;
+            send(
+                conn,
+                mail,
+                o,
+                event,
+                "order_closed_coordinator",
+                To::Coordinator,
+                ctx,
+            )
+            .await
+        }
+        OrderStatus::PendingPayment | OrderStatus::Delivered => Ok(()),
+    }
+}

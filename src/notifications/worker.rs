@@ -1,0 +1,110 @@
+//! Delivers the outbox over SMTP with lettre (pooled connections), retrying failures with
+//! backoff. Safe with several processes: rows are claimed before they are sent.
+use std::time::Duration;
+
+use entity::outbox;
+use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::DatabaseConnection;
+
+use super::{MailSettings, header_safe, outbox as queue};
+
+/// Longer than any one send may take (the SMTP timeout), so a row is never sent twice
+/// while its first sender is still at it.
+const LEASE: Duration = Duration::from_secs(120);
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+const BATCH: u64 = 50;
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+}
+
+impl Mailer {
+    pub fn new(smtp_url: &str, from: &str, reply_to: Option<&str>) -> anyhow::Result<Self> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)?
+            .timeout(Some(SMTP_TIMEOUT))
+            .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(4))
+            .build();
+        Ok(Self {
+            transport,
+            from: from.parse()?,
+            reply_to: reply_to.map(str::parse).transpose()?,
+        })
+    }
+
+    pub fn message(&self, row: &outbox::Model) -> anyhow::Result<Message> {
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, row.recipient.parse()?))
+            .subject(header_safe(&row.subject))
+            .message_id(None)
+            .date_now();
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        Ok(builder.multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    lettre::message::SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(row.body_text.clone()),
+                )
+                .singlepart(
+                    lettre::message::SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(row.body_html.clone()),
+                ),
+        )?)
+    }
+
+    async fn deliver(&self, row: &outbox::Model) -> anyhow::Result<()> {
+        let message = self.message(row)?;
+        self.transport.send(message).await?;
+        Ok(())
+    }
+}
+
+/// Claims and sends one batch; returns how many rows it handled.
+pub async fn run_once(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    mail: &MailSettings,
+) -> anyhow::Result<usize> {
+    let rows = queue::claim(db, BATCH, LEASE).await?;
+    let sends = rows
+        .iter()
+        .map(|row| async move { (row, mailer.deliver(row).await) });
+    for (row, result) in futures_util::future::join_all(sends).await {
+        match result {
+            Ok(()) => queue::mark_sent(db, &row.id).await?,
+            Err(err) => {
+                tracing::warn!(outbox_id = %row.id, kind = %row.kind, attempts = row.attempts, error = %err,
+                    "email not delivered; will retry");
+                queue::mark_failed(db, row, &err.to_string(), mail.max_attempts).await?;
+            }
+        }
+    }
+    Ok(rows.len())
+}
+
+/// The delivery loop, started with the server when SMTP is configured.
+pub fn spawn(
+    db: DatabaseConnection,
+    mailer: Mailer,
+    mail: MailSettings,
+    poll: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match run_once(&db, &mailer, &mail).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "outbox delivery failed; will retry"),
+            }
+            tokio::time::sleep(poll).await;
+        }
+    })
+}
