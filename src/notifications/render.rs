@@ -4,6 +4,9 @@ use std::sync::OnceLock;
 
 use minijinja::{Environment, Value, context};
 
+/// The values a template is rendered with.
+pub type Context = Value;
+
 use super::header_safe;
 
 macro_rules! templates {
