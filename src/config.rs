@@ -29,6 +29,7 @@ pub struct Config {
     pub mail_reply_to: Option<String>,
     pub mail_max_attempts: u32,
     pub mail_poll: Duration,
+    pub mail_retry_base: Duration,
     pub coordinator_email: Option<String>,
     pub stripe_secret_key: Option<String>,
     pub stripe_webhook_secret: Option<String>,
@@ -167,6 +168,12 @@ impl Config {
         }
         let mail_max_attempts =
             parse_number("MAIL_MAX_ATTEMPTS", &or("MAIL_MAX_ATTEMPTS", "8"), 1, 100)?;
+        let mail_retry_base_ms = parse_number(
+            "MAIL_RETRY_BASE_MS",
+            &or("MAIL_RETRY_BASE_MS", "30000"),
+            10,
+            3_600_000,
+        )?;
         let mail_poll_ms = parse_number("MAIL_POLL_MS", &or("MAIL_POLL_MS", "1000"), 10, 600_000)?;
 
         let cors_origins = get("CORS_ORIGINS")
@@ -249,6 +256,7 @@ impl Config {
             mail_reply_to,
             mail_max_attempts,
             mail_poll: Duration::from_millis(u64::from(mail_poll_ms)),
+            mail_retry_base: Duration::from_millis(u64::from(mail_retry_base_ms)),
             coordinator_email,
             stripe_secret_key: get("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET"),

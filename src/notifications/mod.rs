@@ -15,6 +15,8 @@ pub struct MailSettings {
     pub public_base_url: String,
     pub smtp_configured: bool,
     pub max_attempts: u32,
+    /// First retry delay; each later one doubles (capped at 1 h), with ±50 % jitter.
+    pub retry_base: std::time::Duration,
 }
 
 impl MailSettings {
@@ -24,6 +26,7 @@ impl MailSettings {
             public_base_url: config.public_base_url.clone(),
             smtp_configured: config.smtp_url.is_some(),
             max_attempts: config.mail_max_attempts,
+            retry_base: config.mail_retry_base,
         }
     }
 }

@@ -137,22 +137,24 @@ pub async fn mark_sent(db: &DatabaseConnection, id: &str) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Exponential backoff with jitter: 30 s, 1 min, 2 min … capped at 1 h, each ±50 %.
-pub fn backoff(attempts: i32) -> chrono::Duration {
+/// Exponential backoff with jitter: base, 2 × base, 4 × base … capped at 1 h, each ±50 %,
+/// so emails that failed together do not all retry in the same second.
+pub fn backoff(attempts: i32, base: Duration) -> chrono::Duration {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let base = 30i64 * (1i64 << attempts.clamp(0, 7));
-    let capped = base.min(3600) as f64;
+    let base_ms = base.as_millis().min(3_600_000) as f64;
+    let factor = f64::from(1u32 << (attempts.clamp(1, 12) - 1));
+    let delay = (base_ms * factor).min(3_600_000.0);
     let jitter = 0.5 + f64::from(OsRng.next_u32() % 1000) / 1000.0;
-    chrono::Duration::milliseconds((capped * jitter * 1000.0) as i64)
+    chrono::Duration::milliseconds((delay * jitter) as i64)
 }
 
 pub async fn mark_failed(
     db: &DatabaseConnection,
     row: &outbox::Model,
     error: &str,
-    max_attempts: u32,
+    mail: &MailSettings,
 ) -> Result<(), DbErr> {
-    let give_up = row.attempts >= i32::try_from(max_attempts).unwrap_or(i32::MAX);
+    let give_up = row.attempts >= i32::try_from(mail.max_attempts).unwrap_or(i32::MAX);
     let error: String = error.chars().take(1000).collect();
     outbox::Entity::update_many()
         .col_expr(
@@ -161,7 +163,7 @@ pub async fn mark_failed(
         )
         .col_expr(
             outbox::Column::NextAttemptAt,
-            Expr::value(Utc::now() + backoff(row.attempts)),
+            Expr::value(Utc::now() + backoff(row.attempts, mail.retry_base)),
         )
         .col_expr(
             outbox::Column::LockedUntil,
@@ -294,4 +296,21 @@ pub async fn retry(
         .await?
         .ok_or(crate::error::ApiError::NotFound("email"))?;
     Ok(row.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_secs(30);
+        for (attempts, nominal) in [(1, 30_000), (2, 60_000), (3, 120_000), (20, 3_600_000)] {
+            let ms = backoff(attempts, base).num_milliseconds();
+            assert!(
+                (nominal / 2..=nominal * 3 / 2).contains(&ms),
+                "attempt {attempts}: {ms} ms"
+            );
+        }
+    }
 }

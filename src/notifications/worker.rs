@@ -83,7 +83,7 @@ pub async fn run_once(
             Err(err) => {
                 tracing::warn!(outbox_id = %row.id, kind = %row.kind, attempts = row.attempts, error = %err,
                     "email not delivered; will retry");
-                queue::mark_failed(db, row, &err.to_string(), mail.max_attempts).await?;
+                queue::mark_failed(db, row, &err.to_string(), mail).await?;
             }
         }
     }

@@ -359,3 +359,104 @@ async fn two_workers_on_one_database_deliver_each_email_once() {
     assert_eq!(ids.len(), queued);
     drop((a, b));
 }
+
+async fn wait_until(app: &TestApp, what: &str, check: impl Fn(Vec<outbox::Model>) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let rows = outbox::Entity::find().all(&app.db).await.expect("outbox");
+        if check(rows) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn retries_on_their_own_once_smtp_is_back() {
+    let port = free_port().await;
+    let app = builder()
+        .env("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))
+        .env("COORDINATOR_EMAIL", COORDINATOR)
+        .env("MAIL_POLL_MS", "20")
+        .env("MAIL_RETRY_BASE_MS", "100")
+        .spawn()
+        .await;
+    paid_order(&app, "Anna Lind").await;
+    wait_until(&app, "failed attempts", |rows| {
+        rows.len() == 5 && rows.iter().all(|r| r.attempts >= 1)
+    })
+    .await;
+    let sink = Sink::start_on(port).await;
+    sink.wait_for(5).await;
+    wait_until(&app, "all sent", |rows| {
+        rows.iter().all(|r| r.status == "sent")
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().len(), 5);
+}
+
+#[tokio::test]
+async fn an_email_that_keeps_failing_is_marked_failed() {
+    let port = free_port().await;
+    let app = builder()
+        .env("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))
+        .env("MAIL_POLL_MS", "20")
+        .env("MAIL_RETRY_BASE_MS", "10")
+        .env("MAIL_MAX_ATTEMPTS", "2")
+        .env("COORDINATOR_EMAIL", COORDINATOR)
+        .spawn()
+        .await;
+    paid_order(&app, "Anna Lind").await;
+    wait_until(&app, "failed status", |rows| {
+        rows.len() == 5 && rows.iter().all(|r| r.status == "failed")
+    })
+    .await;
+    let rows = outbox::Entity::find().all(&app.db).await.expect("outbox");
+    assert!(
+        rows.iter()
+            .all(|r| r.attempts == 2 && r.last_error.is_some())
+    );
+    let token = app.admin_token().await;
+    let failed = app
+        .admin_get(&token, "/api/v1/admin/outbox?status=failed")
+        .await;
+    assert_eq!(failed.ok(200)["total"], 5);
+}
+
+#[tokio::test]
+async fn a_row_left_sending_by_a_dead_worker_is_sent_after_its_lease() {
+    let sink = Sink::start().await;
+    let queued = builder()
+        .env("COORDINATOR_EMAIL", COORDINATOR)
+        .spawn()
+        .await;
+    paid_order(&queued, "Anna Lind").await;
+    // A worker claimed every row and died: its lease ran out a second ago.
+    use sea_orm::sea_query::Expr;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value("sending"))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .exec(&queued.db)
+        .await
+        .expect("stale lease");
+    let _worker = builder()
+        .database(&queued.database_url)
+        .env("SMTP_URL", &sink.url())
+        .env("COORDINATOR_EMAIL", COORDINATOR)
+        .env("MAIL_POLL_MS", "20")
+        .spawn()
+        .await;
+    sink.wait_for(5).await;
+    wait_until(&queued, "all sent", |rows| {
+        rows.iter().all(|r| r.status == "sent")
+    })
+    .await;
+}

@@ -23,6 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         public_base_url: "http://127.0.0.1:8080".into(),
         smtp_configured: true,
         max_attempts: 8,
+        retry_base: std::time::Duration::from_secs(30),
     };
 
     let queued_at = Instant::now();
