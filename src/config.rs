@@ -31,6 +31,10 @@ pub struct Config {
     pub mail_poll: Duration,
     pub mail_retry_base: Duration,
     pub coordinator_email: Option<String>,
+    /// Secret for buyers' order tokens; generated and kept in the database when unset.
+    pub token_secret: Option<String>,
+    /// Where a buyer follows their order; `{id}` and `{token}` are filled in.
+    pub order_url: String,
     pub stripe_secret_key: Option<String>,
     pub stripe_webhook_secret: Option<String>,
     pub stripe_api_base: String,
@@ -176,6 +180,18 @@ impl Config {
         )?;
         let mail_poll_ms = parse_number("MAIL_POLL_MS", &or("MAIL_POLL_MS", "1000"), 10, 600_000)?;
 
+        let order_url = or(
+            "ORDER_URL",
+            &format!("{public_base_url}/api/v1/orders/{{id}}?token={{token}}"),
+        );
+        if !(order_url.contains("{id}") && order_url.contains("{token}")) {
+            return Err(invalid("ORDER_URL", "must contain {id} and {token}"));
+        }
+        let token_secret = get("TOKEN_SECRET");
+        if token_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(invalid("TOKEN_SECRET", "use at least 32 random characters"));
+        }
+
         let cors_origins = get("CORS_ORIGINS")
             .map(|v| {
                 v.split(',')
@@ -258,6 +274,8 @@ impl Config {
             mail_poll: Duration::from_millis(u64::from(mail_poll_ms)),
             mail_retry_base: Duration::from_millis(u64::from(mail_retry_base_ms)),
             coordinator_email,
+            token_secret,
+            order_url,
             stripe_secret_key: get("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base: or("STRIPE_API_BASE", "https://api.stripe.com"),
@@ -340,6 +358,8 @@ mod tests {
             ("RESERVATION_SWEEP_MS", "1"),
             ("MAIL_FROM", "not an address"),
             ("MAIL_MAX_ATTEMPTS", "0"),
+            ("TOKEN_SECRET", "short"),
+            ("ORDER_URL", "https://shop.example.org/orders"),
         ] {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);

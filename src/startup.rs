@@ -18,6 +18,7 @@ use crate::catalog::{admin_routes, public_routes};
 use crate::config::Config;
 use crate::error::{ApiError, ensure_problem_json};
 use crate::notifications::{self, MailSettings, worker::Mailer};
+use crate::orders::tokens::OrderTokens;
 use crate::state::AppState;
 use crate::telemetry_span::HunarRootSpan;
 use crate::{auth, db, health, openapi, orders, seed};
@@ -38,12 +39,13 @@ impl Application {
         {
             login.print();
         }
+        let tokens = OrderTokens::load(&db, config.token_secret.as_deref()).await?;
         let listener = TcpListener::bind(config.bind_addr)?;
         let port = listener.local_addr()?.port();
         let state = AppState {
             db,
             catalog_cache: CatalogCache::new(config.catalog_cache_ttl),
-            mail: Arc::new(MailSettings::from_config(&config)),
+            mail: Arc::new(MailSettings::from_config(&config, tokens)),
             login_limiter: Arc::new(LoginLimiter::new(
                 config.login_per_ip_per_minute,
                 config.login_per_account_per_minute,

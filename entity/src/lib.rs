@@ -1,6 +1,7 @@
 //! SeaORM entities for Hunar's tables. Only row shapes live here; rules live in the server.
 pub mod admin;
 pub mod admin_session;
+pub mod app_secret;
 pub mod artist;
 pub mod artwork;
 pub mod audit_log;

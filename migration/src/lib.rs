@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_orders;
 mod m20261123_000003_outbox;
+mod m20261123_000004_secrets;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_orders::Migration),
             Box::new(m20261123_000003_outbox::Migration),
+            Box::new(m20261123_000004_secrets::Migration),
         ]
     }
 }

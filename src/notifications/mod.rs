@@ -7,31 +7,46 @@ pub mod routes;
 pub mod worker;
 
 use crate::config::Config;
+use crate::orders::tokens::OrderTokens;
 
 /// What composing emails needs to know about this installation.
 #[derive(Debug, Clone)]
 pub struct MailSettings {
     pub coordinator: Option<String>,
     pub public_base_url: String,
+    pub order_url: String,
     pub smtp_configured: bool,
     pub max_attempts: u32,
     /// First retry delay; each later one doubles (capped at 1 h), with ±50 % jitter.
     pub retry_base: std::time::Duration,
+    /// Buyers' private order links are built with these.
+    pub tokens: OrderTokens,
 }
 
 impl MailSettings {
-    pub fn from_config(config: &Config) -> Self {
+    pub fn from_config(config: &Config, tokens: OrderTokens) -> Self {
         Self {
             coordinator: config.coordinator_email.clone(),
             public_base_url: config.public_base_url.clone(),
+            order_url: config.order_url.clone(),
             smtp_configured: config.smtp_url.is_some(),
             max_attempts: config.mail_max_attempts,
             retry_base: config.mail_retry_base,
+            tokens,
         }
     }
 }
 
 /// Header values come from user input (names, titles): no CR or LF may reach a header.
+impl MailSettings {
+    /// The buyer's private page for an order.
+    pub fn order_link(&self, order_id: &str) -> String {
+        self.order_url
+            .replace("{id}", order_id)
+            .replace("{token}", &self.tokens.token(order_id))
+    }
+}
+
 pub fn header_safe(value: &str) -> String {
     value
         .chars()

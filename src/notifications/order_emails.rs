@@ -110,14 +110,10 @@ pub async fn on_placed(
     conn: &impl ConnectionTrait,
     mail: &MailSettings,
     o: &order::Model,
-    access_token: &str,
     instructions: &str,
 ) -> Result<(), DbErr> {
     let artist = artist_of(conn, o).await?;
-    let order_link = format!(
-        "{}/orders/{}?token={}",
-        mail.public_base_url, o.id, access_token
-    );
+    let order_link = mail.order_link(&o.id);
     let ctx = context! { ..base_context(mail, o, artist.as_ref()), ..context! {
         order_link => order_link, instructions => instructions,
     }};
@@ -158,7 +154,7 @@ pub async fn on_transition(
         _ => "cancelled",
     };
     let ctx = context! { ..base_context(mail, o, artist.as_ref()), ..context! {
-        reason => reason, status_word => status_word, order_link => Value::from(()),
+        reason => reason, status_word => status_word, order_link => mail.order_link(&o.id),
     }};
     let event = to.as_str();
     match to {

@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod routes;
 pub mod service;
 pub mod state;
+pub mod tokens;
 
 use sea_orm::DbErr;
 

@@ -311,7 +311,6 @@ pub async fn place(
     let snapshot = price_snapshot(&txn, &artwork, &zone.id).await?;
     let price = pricing::price_from(&artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
 
-    let access_token = token::generate();
     let expires_at = match new.method {
         PaymentMethod::Manual => {
             now + chrono::Duration::days(i64::from(config.manual_reservation_days))
@@ -321,6 +320,7 @@ pub async fn place(
         }
     };
     let id = db::new_id();
+    let access_token = mail.tokens.token(&id);
     let model = order::ActiveModel {
         id: Set(id.clone()),
         artwork_id: Set(artwork.id.clone()),
@@ -390,7 +390,7 @@ pub async fn place(
     };
     if new.method == PaymentMethod::Manual {
         let instructions = placed.payment.instructions.clone().unwrap_or_default();
-        order_emails::on_placed(&txn, mail, &model, &placed.access_token, &instructions).await?;
+        order_emails::on_placed(&txn, mail, &model, &instructions).await?;
     }
     let body = serde_json::to_string(&placed).map_err(|e| OrderError::NotAllowed(e.to_string()))?;
     idempotency::store(&txn, idempotency_key, 201, &body).await?;

@@ -21,9 +21,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mail = MailSettings {
         coordinator: None,
         public_base_url: "http://127.0.0.1:8080".into(),
+        order_url: "http://127.0.0.1:8080/api/v1/orders/{id}?token={token}".into(),
         smtp_configured: true,
         max_attempts: 8,
         retry_base: std::time::Duration::from_secs(30),
+        tokens: hunar::orders::tokens::OrderTokens::new(b"bench".to_vec()),
     };
 
     let queued_at = Instant::now();
