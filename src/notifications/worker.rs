@@ -81,8 +81,10 @@ pub async fn run_once(
         match result {
             Ok(()) => queue::mark_sent(db, &row.id).await?,
             Err(err) => {
-                tracing::warn!(outbox_id = %row.id, kind = %row.kind, attempts = row.attempts, error = %err,
-                    "email not delivered; will retry");
+                // The SMTP server's reply may quote the recipient's address: it goes to the
+                // outbox row (admin-only), not to the log.
+                tracing::warn!(outbox_id = %row.id, kind = %row.kind, attempts = row.attempts,
+                    "email not delivered; will retry (the outbox row has the error)");
                 queue::mark_failed(db, row, &err.to_string(), mail).await?;
             }
         }
