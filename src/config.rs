@@ -35,6 +35,8 @@ pub struct Config {
     pub token_secret: Option<String>,
     /// Where a buyer follows their order; `{id}` and `{token}` are filled in.
     pub order_url: String,
+    /// Where a coordinator opens an order; `{id}` is filled in.
+    pub admin_order_url: String,
     pub stripe_secret_key: Option<String>,
     pub stripe_webhook_secret: Option<String>,
     pub stripe_api_base: String,
@@ -187,6 +189,13 @@ impl Config {
         if !(order_url.contains("{id}") && order_url.contains("{token}")) {
             return Err(invalid("ORDER_URL", "must contain {id} and {token}"));
         }
+        let admin_order_url = or(
+            "ADMIN_ORDER_URL",
+            &format!("{public_base_url}/api/v1/admin/orders/{{id}}"),
+        );
+        if !admin_order_url.contains("{id}") {
+            return Err(invalid("ADMIN_ORDER_URL", "must contain {id}"));
+        }
         let token_secret = get("TOKEN_SECRET");
         if token_secret.as_ref().is_some_and(|s| s.len() < 32) {
             return Err(invalid("TOKEN_SECRET", "use at least 32 random characters"));
@@ -276,6 +285,7 @@ impl Config {
             coordinator_email,
             token_secret,
             order_url,
+            admin_order_url,
             stripe_secret_key: get("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base: or("STRIPE_API_BASE", "https://api.stripe.com"),

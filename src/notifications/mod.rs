@@ -15,6 +15,7 @@ pub struct MailSettings {
     pub coordinator: Option<String>,
     pub public_base_url: String,
     pub order_url: String,
+    pub admin_order_url: String,
     pub smtp_configured: bool,
     pub max_attempts: u32,
     /// First retry delay; each later one doubles (capped at 1 h), with ±50 % jitter.
@@ -29,6 +30,7 @@ impl MailSettings {
             coordinator: config.coordinator_email.clone(),
             public_base_url: config.public_base_url.clone(),
             order_url: config.order_url.clone(),
+            admin_order_url: config.admin_order_url.clone(),
             smtp_configured: config.smtp_url.is_some(),
             max_attempts: config.mail_max_attempts,
             retry_base: config.mail_retry_base,

@@ -51,7 +51,7 @@ fn base_context(mail: &MailSettings, o: &order::Model, a: Option<&artist::Model>
         tracking_number => &o.tracking_number,
         expires => o.expires_at.format("%Y-%m-%d").to_string(),
         status => &o.status,
-        admin_link => format!("{}/admin/orders/{}", mail.public_base_url, o.id),
+        admin_link => mail.admin_order_url.replace("{id}", &o.id),
     }
 }
 

@@ -22,6 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         coordinator: None,
         public_base_url: "http://127.0.0.1:8080".into(),
         order_url: "http://127.0.0.1:8080/api/v1/orders/{id}?token={token}".into(),
+        admin_order_url: "http://127.0.0.1:8080/api/v1/admin/orders/{id}".into(),
         smtp_configured: true,
         max_attempts: 8,
         retry_base: std::time::Duration::from_secs(30),
