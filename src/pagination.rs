@@ -53,3 +53,44 @@ impl<T> Page<T> {
         }
     }
 }
+
+/// One page of `select`, and how many rows it pages through.
+pub async fn fetch<E, C>(
+    conn: &C,
+    select: sea_orm::Select<E>,
+    page: Pagination,
+) -> Result<(Vec<E::Model>, u64), sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let total = select.clone().count(conn).await?;
+    let rows = select
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// `fetch`, each row turned into its view.
+pub async fn fetch_views<E, C, V>(
+    conn: &C,
+    select: sea_orm::Select<E>,
+    page: Pagination,
+) -> Result<Page<V>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+    C: sea_orm::ConnectionTrait,
+    V: From<E::Model>,
+{
+    let (rows, total) = fetch(conn, select, page).await?;
+    Ok(Page::new(
+        rows.into_iter().map(V::from).collect(),
+        page,
+        total,
+    ))
+}

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{artist, artwork, size_tier};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::{CatalogError, Language, double_option, text_field};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
-use crate::pagination::{Page, Pagination};
+use crate::pagination::{self, Page, Pagination};
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -242,16 +242,7 @@ pub async fn list(
     let query = artist::Entity::find()
         .order_by_asc(artist::Column::DisplayName)
         .order_by_asc(artist::Column::Id);
-    let total = query.clone().count(db).await?;
-    let items = query
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    Ok(Page::new(items, page, total))
+    Ok(pagination::fetch_views(db, query, page).await?)
 }
 
 pub async fn create(

@@ -3,7 +3,7 @@ use chrono::{DateTime, Datelike, Utc};
 use entity::{artist, artwork, size_tier};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +12,7 @@ use super::tiers::check_dimension;
 use super::{ArtworkStatus, CatalogError, double_option, text_field};
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money, MoneyDto};
-use crate::pagination::{Page, Pagination};
+use crate::pagination::{self, Page, Pagination};
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -248,16 +248,7 @@ pub async fn list(
         })?;
         query = query.filter(artwork::Column::Status.eq(status.as_str()));
     }
-    let total = query.clone().count(db).await?;
-    let items = query
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    Ok(Page::new(items, page, total))
+    Ok(pagination::fetch_views(db, query, page).await?)
 }
 
 fn active_model(id: &str, artwork: ValidArtwork, now: DateTime<Utc>) -> artwork::ActiveModel {

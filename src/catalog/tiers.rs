@@ -7,7 +7,7 @@ use entity::{artist, artwork, shipping_zone, size_tier, size_tier_price};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::{CatalogError, double_option, text_field};
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money};
-use crate::pagination::{Page, Pagination};
+use crate::pagination::{self, Page, Pagination};
 use crate::{audit, db};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -268,12 +268,7 @@ pub async fn list(
     if let Some(artist_id) = filter.artist_id {
         query = query.filter(size_tier::Column::ArtistId.eq(artist_id));
     }
-    let total = query.clone().count(db).await?;
-    let tiers = query
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
+    let (tiers, total) = pagination::fetch(db, query, page).await?;
     let ids: Vec<String> = tiers.iter().map(|t| t.id.clone()).collect();
     let mut priced = load_priced(db, ids.clone()).await?;
     let names = super::zones::names(db).await?;

@@ -6,7 +6,7 @@ use entity::{shipping_zone, zone_country};
 use sea_orm::sea_query::{Condition, Expr, JoinType, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, ExprTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::{CatalogError, text_field};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
-use crate::pagination::{Page, Pagination};
+use crate::pagination::{self, Page, Pagination};
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -215,12 +215,7 @@ pub async fn list(
     page: Pagination,
 ) -> Result<Page<ZoneView>, CatalogError> {
     let query = shipping_zone::Entity::find().order_by_asc(shipping_zone::Column::Name);
-    let total = query.clone().count(db).await?;
-    let zones = query
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
+    let (zones, total) = pagination::fetch(db, query, page).await?;
     let mut countries = countries_by_zone(db, zones.iter().map(|z| z.id.clone()).collect()).await?;
     let items = zones
         .into_iter()

@@ -7,7 +7,7 @@ use entity::outbox;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    EntityTrait, QueryFilter, QueryOrder, Statement,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ use super::MailSettings;
 use super::render::Rendered;
 use crate::db;
 use crate::error::FieldErrors;
-use crate::pagination::{Page, Pagination};
+use crate::pagination::{self, Page, Pagination};
 
 pub const PENDING: &str = "pending";
 pub const SENDING: &str = "sending";
@@ -242,16 +242,7 @@ pub async fn list(
     if let Some(order_id) = filter.order_id {
         query = query.filter(outbox::Column::OrderId.eq(order_id));
     }
-    let total = query.clone().count(db).await?;
-    let items = query
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    Ok(Page::new(items, page, total))
+    Ok(pagination::fetch_views(db, query, page).await?)
 }
 
 pub async fn for_order(db: &DatabaseConnection, order_id: &str) -> Result<Vec<OutboxView>, DbErr> {

@@ -4,8 +4,8 @@ use entity::{artist, artwork, order, order_history, size_tier, size_tier_price};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TryIntoModel,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,7 +20,7 @@ use crate::country::CountryCode;
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money};
 use crate::notifications::{MailSettings, order_emails, outbox};
-use crate::pagination::{Page, Pagination};
+use crate::pagination::{self, Page, Pagination};
 use crate::{audit, db};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -674,16 +674,7 @@ pub async fn list(
                 .or(order::Column::ArtistId.in_subquery(by_slug)),
         );
     }
-    let total = query.clone().count(db).await?;
-    let items = query
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    Ok(Page::new(items, page, total))
+    Ok(pagination::fetch_views(db, query, page).await?)
 }
 
 async fn find(conn: &impl sea_orm::ConnectionTrait, id: &str) -> Result<order::Model, OrderError> {

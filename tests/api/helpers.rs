@@ -451,3 +451,18 @@ pub struct Catalog {
 pub fn id_of(body: &Value) -> String {
     body["id"].as_str().expect("id in body").to_string()
 }
+
+/// Sends every request at once (a task each) and returns the replies in the same order.
+pub async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Reply> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            tokio::spawn(async move { Reply::read(request.send().await.expect("send")).await })
+        })
+        .collect();
+    let mut replies = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        replies.push(task.await.expect("request task"));
+    }
+    replies
+}

@@ -3,7 +3,7 @@ use entity::{artwork, event, order};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, builder, new_key, order_body, spawn_app};
+use crate::helpers::{Reply, TestApp, all_at_once, builder, new_key, order_body, spawn_app};
 
 async fn artwork_status(app: &TestApp, id: &str) -> String {
     artwork::Entity::find_by_id(id.to_string())
@@ -149,27 +149,15 @@ async fn a_buyer_token_opens_only_its_own_order() {
 }
 
 async fn race(app: &TestApp, artwork_id: &str, n: usize) -> Vec<Reply> {
-    let mut tasks = Vec::new();
-    for _ in 0..n {
-        let client = app.client.clone();
-        let url = app.url("/api/v1/orders");
-        let body = order_body(artwork_id);
-        tasks.push(tokio::spawn(async move {
-            let res = client
-                .post(url)
+    let requests = (0..n)
+        .map(|_| {
+            app.client
+                .post(app.url("/api/v1/orders"))
                 .header("Idempotency-Key", new_key())
-                .json(&body)
-                .send()
-                .await
-                .expect("send");
-            Reply::read(res).await
-        }));
-    }
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.expect("task"));
-    }
-    replies
+                .json(&order_body(artwork_id))
+        })
+        .collect();
+    all_at_once(requests).await
 }
 
 fn tally(replies: &[Reply]) -> (usize, usize, usize) {
@@ -210,30 +198,16 @@ async fn two_app_instances_on_one_database_still_sell_once() {
     let second = builder().database(&first.database_url).spawn().await;
     let token = first.admin_token().await;
     let catalog = first.small_catalog(&token).await;
-    let mut tasks = Vec::new();
-    for i in 0..40 {
-        let app_url = if i % 2 == 0 {
-            first.url("/api/v1/orders")
-        } else {
-            second.url("/api/v1/orders")
-        };
-        let client = first.client.clone();
-        let body = order_body(&catalog.artwork);
-        tasks.push(tokio::spawn(async move {
-            let res = client
-                .post(app_url)
+    let requests = (0..40)
+        .map(|i| {
+            let app = if i % 2 == 0 { &first } else { &second };
+            app.client
+                .post(app.url("/api/v1/orders"))
                 .header("Idempotency-Key", new_key())
-                .json(&body)
-                .send()
-                .await
-                .expect("send");
-            Reply::read(res).await
-        }));
-    }
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.expect("task"));
-    }
+                .json(&order_body(&catalog.artwork))
+        })
+        .collect();
+    let replies = all_at_once(requests).await;
     assert_eq!(tally(&replies), (1, 39, 0));
     assert_eq!(orders_for(&first, &catalog.artwork).await, 1);
 }
@@ -245,26 +219,15 @@ async fn retries_with_one_key_make_one_order_and_the_same_answer() {
     let catalog = app.small_catalog(&token).await;
     let key = new_key();
     let body = order_body(&catalog.artwork);
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let client = app.client.clone();
-        let url = app.url("/api/v1/orders");
-        let (key, body) = (key.clone(), body.clone());
-        tasks.push(tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .header("Idempotency-Key", key)
+    let requests = (0..10)
+        .map(|_| {
+            app.client
+                .post(app.url("/api/v1/orders"))
+                .header("Idempotency-Key", &key)
                 .json(&body)
-                .send()
-                .await
-                .expect("send");
-            Reply::read(res).await
-        }));
-    }
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.expect("task"));
-    }
+        })
+        .collect();
+    let replies = all_at_once(requests).await;
     assert!(
         replies.iter().all(|r| r.status == 201),
         "{:?}",
