@@ -3,7 +3,7 @@ use chrono::{DateTime, Datelike, Utc};
 use entity::{artist, artwork, size_tier};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -375,6 +375,16 @@ pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result
         return Err(CatalogError::InUse(format!(
             "this painting is {} and belongs to an order; it cannot be deleted",
             status.as_str()
+        )));
+    }
+    // Past orders (expired, cancelled) keep their painting: the history must stay whole.
+    let orders = entity::order::Entity::find()
+        .filter(entity::order::Column::ArtworkId.eq(id))
+        .count(&txn)
+        .await?;
+    if orders > 0 {
+        return Err(CatalogError::InUse(format!(
+            "this painting has {orders} past order(s); withdraw it instead of deleting it"
         )));
     }
     artwork::Entity::delete_by_id(id.to_string())

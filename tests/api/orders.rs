@@ -756,3 +756,22 @@ async fn confirm_payment_needs_a_reference_and_a_manual_order() {
         .await;
     assert_eq!(reply.problem(409)["code"], "not_allowed");
 }
+
+#[tokio::test]
+async fn a_painting_with_past_orders_is_withdrawn_not_deleted() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let (id, _) = place(&app, &catalog.artwork).await;
+    act(&app, &token, &id, "cancel").await.ok(200);
+    let path = format!("/api/v1/admin/artworks/{}", catalog.artwork);
+    let reply = app.admin_delete(&token, &path).await;
+    assert_eq!(reply.problem(409)["code"], "in_use");
+    app.admin_patch(&token, &path, json!({"status": "withdrawn"}))
+        .await
+        .ok(200);
+    let detail = app
+        .admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
+        .await;
+    assert_eq!(detail.ok(200)["artwork_id"], catalog.artwork.as_str());
+}
