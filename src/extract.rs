@@ -70,6 +70,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
+    if contains_escaped_nul(body) {
+        return Err(ApiError::Validation(FieldErrors::single(
+            "body",
+            "NUL characters (\\u0000) are not accepted",
+        )));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -164,4 +171,22 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
         let inner = ValidJson::<T>::from_request(req, payload);
         Box::pin(async move { inner.await.map(|ValidJson(v)| OptionalJson(v)) })
     }
+}
+
+fn contains_escaped_nul(body: &[u8]) -> bool {
+    body.windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].iter().all(|b| *b == b'0'))
+}
+
+/// Middleware: a NUL character in the path or query (`%00`) is a 400 before any handler or
+/// database sees it.
+pub async fn refuse_nul(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let uri = req.uri().to_string().to_ascii_lowercase();
+    if uri.contains("%00") {
+        return Err(ApiError::BadRequest("the URL contains a NUL character (%00)".into()).into());
+    }
+    next.call(req).await
 }

@@ -166,6 +166,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                 cors(&state.config.cors_origins),
             ))
             .wrap(Compress::default())
+            .wrap(from_fn(crate::extract::refuse_nul))
             .wrap(from_fn(request_id_header))
             .wrap(TracingLogger::<HunarRootSpan>::new())
     })

@@ -99,3 +99,28 @@ async fn wrong_query_types_are_422() {
         .await
         .invalid_field("page");
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_before_the_database() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let reply = app
+        .admin_post(
+            &token,
+            "/api/v1/admin/artists",
+            json!({"display_name": "a\u{0}b"}),
+        )
+        .await;
+    reply.invalid_field("body");
+    for path in [
+        "/api/v1/artworks?artist=%00",
+        "/api/v1/artworks/%00",
+        "/api/v1/artists/a%00b",
+    ] {
+        app.get(path).await.problem(400);
+    }
+    assert_eq!(
+        app.admin_get(&token, "/api/v1/admin/artists").await.ok(200)["total"],
+        0
+    );
+}
