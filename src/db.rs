@@ -132,13 +132,6 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-pub fn is_foreign_key_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(SqlErr::ForeignKeyConstraintViolation(_))
-    )
-}
-
 /// A fresh random id: UUIDv7, so ids sort by creation time and index well.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -60,7 +60,7 @@ impl CatalogCache {
             Some(pages) => pages
                 .try_get_with(key, render)
                 .await
-                .map_err(|err: Arc<CatalogError>| to_api_error(&err)),
+                .map_err(|err: Arc<CatalogError>| ApiError::from(err.as_ref())),
         }
     }
 
@@ -68,17 +68,6 @@ impl CatalogCache {
         if let Some(pages) = &self.pages {
             pages.invalidate_all();
         }
-    }
-}
-
-/// The shared build's error, for each request that waited on it.
-fn to_api_error(err: &CatalogError) -> ApiError {
-    match err {
-        CatalogError::NotFound(what) => ApiError::NotFound(what),
-        CatalogError::Invalid(errors) => ApiError::Validation(errors.clone()),
-        CatalogError::InUse(detail) => ApiError::conflict("in_use", detail.clone()),
-        CatalogError::IllegalState(detail) => ApiError::conflict("illegal_state", detail.clone()),
-        CatalogError::Db(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
     }
 }
 

@@ -29,14 +29,26 @@ pub enum CatalogError {
     Db(#[from] DbErr),
 }
 
+impl From<&CatalogError> for ApiError {
+    fn from(err: &CatalogError) -> Self {
+        match err {
+            CatalogError::NotFound(what) => ApiError::NotFound(what),
+            CatalogError::Invalid(errors) => ApiError::Validation(errors.clone()),
+            CatalogError::InUse(detail) => ApiError::conflict("in_use", detail.clone()),
+            CatalogError::IllegalState(detail) => {
+                ApiError::conflict("illegal_state", detail.clone())
+            }
+            CatalogError::Db(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
+        }
+    }
+}
+
 impl From<CatalogError> for ApiError {
     fn from(err: CatalogError) -> Self {
         match err {
-            CatalogError::NotFound(what) => ApiError::NotFound(what),
-            CatalogError::Invalid(errors) => ApiError::Validation(errors),
-            CatalogError::InUse(detail) => ApiError::conflict("in_use", detail),
-            CatalogError::IllegalState(detail) => ApiError::conflict("illegal_state", detail),
+            // Keep the database error itself (its cause chain is logged); the rest maps as above.
             CatalogError::Db(e) => e.into(),
+            other => ApiError::from(&other),
         }
     }
 }
