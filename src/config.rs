@@ -15,6 +15,29 @@ pub enum MediaBackend {
     Local { dir: PathBuf },
 }
 
+/// Stripe Checkout. Both secrets are required together: a key without a webhook secret
+/// would take card payments that nothing could ever confirm.
+#[derive(Clone)]
+pub struct StripeConfig {
+    pub secret_key: String,
+    /// Several during a secret rotation (comma-separated); any one may sign an event.
+    pub webhook_secrets: Vec<String>,
+    pub api_base: String,
+    pub timeout: Duration,
+    /// Where Stripe sends the buyer back; `{id}` and `{token}` are filled in.
+    pub success_url: String,
+    pub cancel_url: String,
+}
+
+impl std::fmt::Debug for StripeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeConfig")
+            .field("api_base", &self.api_base)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind_addr: SocketAddr,
@@ -37,9 +60,8 @@ pub struct Config {
     pub order_url: String,
     /// Where a coordinator opens an order; `{id}` is filled in.
     pub admin_order_url: String,
-    pub stripe_secret_key: Option<String>,
-    pub stripe_webhook_secret: Option<String>,
-    pub stripe_api_base: String,
+    /// Card payments; None when STRIPE_SECRET_KEY is unset.
+    pub stripe: Option<StripeConfig>,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub admin_session_ttl: Duration,
@@ -250,12 +272,65 @@ impl Config {
             10_000,
         )?;
 
+        // Stripe keeps a Checkout Session open for 30 minutes to 24 hours; the reservation
+        // and the session end together.
         let card_reservation_minutes = parse_number(
             "CARD_RESERVATION_MINUTES",
             &or("CARD_RESERVATION_MINUTES", "30"),
-            1,
+            30,
             24 * 60,
         )?;
+        let stripe = match get("STRIPE_SECRET_KEY") {
+            None => None,
+            Some(secret_key) => {
+                let webhook_secrets: Vec<String> = get("STRIPE_WEBHOOK_SECRET")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if webhook_secrets.is_empty() {
+                    return Err(invalid(
+                        "STRIPE_WEBHOOK_SECRET",
+                        "required when STRIPE_SECRET_KEY is set (whsec_…, from the Stripe dashboard or `stripe listen`)",
+                    ));
+                }
+                let api_base = or("STRIPE_API_BASE", "https://api.stripe.com");
+                if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+                    return Err(invalid("STRIPE_API_BASE", "expected an http(s) URL"));
+                }
+                let timeout_ms = parse_number(
+                    "STRIPE_TIMEOUT_MS",
+                    &or("STRIPE_TIMEOUT_MS", "10000"),
+                    100,
+                    120_000,
+                )?;
+                let with_param = |param: &str| {
+                    let sep = if order_url.contains('?') { '&' } else { '?' };
+                    format!("{order_url}{sep}checkout={param}")
+                };
+                let success_url = or("CHECKOUT_SUCCESS_URL", &with_param("success"));
+                let cancel_url = or("CHECKOUT_CANCEL_URL", &with_param("cancelled"));
+                for (var, url) in [
+                    ("CHECKOUT_SUCCESS_URL", &success_url),
+                    ("CHECKOUT_CANCEL_URL", &cancel_url),
+                ] {
+                    if !(url.starts_with("https://") || url.starts_with("http://"))
+                        || !url.contains("{id}")
+                    {
+                        return Err(invalid(var, "expected an http(s) URL containing {id}"));
+                    }
+                }
+                Some(StripeConfig {
+                    secret_key,
+                    webhook_secrets,
+                    api_base: api_base.trim_end_matches('/').to_string(),
+                    timeout: Duration::from_millis(u64::from(timeout_ms)),
+                    success_url,
+                    cancel_url,
+                })
+            }
+        };
         let manual_reservation_days = parse_number(
             "MANUAL_RESERVATION_DAYS",
             &or("MANUAL_RESERVATION_DAYS", "7"),
@@ -286,9 +361,7 @@ impl Config {
             token_secret,
             order_url,
             admin_order_url,
-            stripe_secret_key: get("STRIPE_SECRET_KEY"),
-            stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET"),
-            stripe_api_base: or("STRIPE_API_BASE", "https://api.stripe.com"),
+            stripe,
             cors_origins,
             log_format,
             admin_session_ttl: Duration::from_secs(u64::from(admin_session_hours) * 3600),
@@ -363,7 +436,7 @@ mod tests {
             ("CORS_ORIGINS", "example.org"),
             ("ADMIN_SESSION_HOURS", "0"),
             ("CATALOG_CACHE_MS", "-1"),
-            ("CARD_RESERVATION_MINUTES", "0"),
+            ("CARD_RESERVATION_MINUTES", "29"),
             ("MANUAL_RESERVATION_DAYS", "a week"),
             ("RESERVATION_SWEEP_MS", "1"),
             ("MAIL_FROM", "not an address"),
@@ -376,5 +449,37 @@ mod tests {
         }
         let err = config(&[("SMTP_URL", "smtp://127.0.0.1:1025")]).expect_err("needs coordinator");
         assert_eq!(err.var, "COORDINATOR_EMAIL");
+        let err = config(&[("STRIPE_SECRET_KEY", "sk_test_x")]).expect_err("needs webhook secret");
+        assert_eq!(err.var, "STRIPE_WEBHOOK_SECRET");
+        for (var, value) in [
+            ("STRIPE_API_BASE", "api.stripe.com"),
+            ("STRIPE_TIMEOUT_MS", "0"),
+            ("CHECKOUT_SUCCESS_URL", "https://shop.example.org/thanks"),
+            ("CHECKOUT_CANCEL_URL", "shop/{id}"),
+        ] {
+            let err = config(&[
+                ("STRIPE_SECRET_KEY", "sk_test_x"),
+                ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+                (var, value),
+            ])
+            .expect_err(var);
+            assert_eq!(err.var, var);
+        }
+    }
+
+    #[test]
+    fn stripe_takes_rotated_webhook_secrets_and_return_urls_from_the_order_link() {
+        let c = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_new, whsec_old"),
+        ])
+        .expect("valid");
+        let stripe = c.stripe.expect("configured");
+        assert_eq!(stripe.webhook_secrets, ["whsec_new", "whsec_old"]);
+        assert_eq!(
+            stripe.success_url,
+            "http://127.0.0.1:8080/api/v1/orders/{id}?token={token}&checkout=success"
+        );
+        assert!(!format!("{stripe:?}").contains("sk_test_x"));
     }
 }

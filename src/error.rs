@@ -100,6 +100,12 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A provider we depend on (Stripe) failed; nothing was kept, a retry may succeed.
+    #[error("{0}")]
+    BadGateway(String),
+    /// A webhook that is not provably from its sender.
+    #[error("{0}")]
+    InvalidWebhook(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -126,6 +132,8 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
+            Self::BadGateway(_) => "payment_provider_failed",
+            Self::InvalidWebhook(_) => "invalid_webhook",
             Self::Internal(_) => "internal",
         }
     }
@@ -142,6 +150,8 @@ impl ApiError {
             Self::Validation(_) => "Invalid fields",
             Self::TooManyRequests { .. } => "Too many requests",
             Self::Unavailable(_) => "Service unavailable",
+            Self::BadGateway(_) => "Payment provider failed",
+            Self::InvalidWebhook(_) => "Invalid webhook",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -198,6 +208,8 @@ impl ResponseError for ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::InvalidWebhook(_) => StatusCode::BAD_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -29,7 +29,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         .ping()
         .await
         .map_err(|_| ApiError::Unavailable("the database does not answer".into()))?;
-    let card_payments = if state.config.stripe_secret_key.is_some() {
+    let card_payments = if state.config.stripe.is_some() {
         "configured"
     } else {
         "not configured"

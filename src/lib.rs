@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod orders;
 pub mod pagination;
+pub mod payments;
 pub mod seed;
 pub mod startup;
 pub mod state;

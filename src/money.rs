@@ -118,6 +118,15 @@ impl From<Money> for MoneyDto {
     }
 }
 
+/// A stored amount with its currency's decimals ("50.00" USD, "1000" JPY).
+pub fn stored_amount(minor: i64, currency_code: &str) -> Decimal {
+    match Currency::parse(currency_code) {
+        Ok(currency) => Money::from_minor(minor, currency).to_decimal(),
+        // Stored currencies were validated on the way in; two decimals is the common case.
+        Err(_) => Decimal::new(minor, 2),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
         (name = "catalog", description = "Public artists, artworks and prices"),
         (name = "orders", description = "Placing and following an order"),
         (name = "admin", description = "Coordinators: bearer token from /api/v1/admin/login"),
+        (name = "payments", description = "Stripe webhooks"),
         (name = "operations", description = "Health checks"),
     )
 )]

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ensure_problem_json};
 use crate::notifications::{self, MailSettings, worker::Mailer};
 use crate::orders::tokens::OrderTokens;
+use crate::payments::StripeGateway;
 use crate::state::AppState;
 use crate::telemetry_span::HunarRootSpan;
 use crate::{auth, db, health, openapi, orders, seed};
@@ -42,8 +43,13 @@ impl Application {
         let tokens = OrderTokens::load(&db, config.token_secret.as_deref()).await?;
         let listener = TcpListener::bind(config.bind_addr)?;
         let port = listener.local_addr()?.port();
+        let payments = match &config.stripe {
+            Some(stripe) => Some(Arc::new(StripeGateway::new(stripe)?)),
+            None => None,
+        };
         let state = AppState {
             db,
+            payments,
             catalog_cache: CatalogCache::new(config.catalog_cache_ttl),
             mail: Arc::new(MailSettings::from_config(&config, tokens)),
             login_limiter: Arc::new(LoginLimiter::new(
@@ -147,7 +153,8 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(
                 public_routes::scope()
                     .service(orders::routes::place)
-                    .service(orders::routes::show),
+                    .service(orders::routes::show)
+                    .service(crate::payments::routes::stripe_webhook),
             )
             .split_for_parts();
         let spec = web::Data::new(api.clone());

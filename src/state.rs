@@ -7,6 +7,7 @@ use crate::auth::rate_limit::LoginLimiter;
 use crate::catalog::cache::CatalogCache;
 use crate::config::Config;
 use crate::notifications::MailSettings;
+use crate::payments::StripeGateway;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,4 +16,6 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     pub catalog_cache: CatalogCache,
     pub mail: Arc<MailSettings>,
+    /// None when card payments are not configured.
+    pub payments: Option<Arc<StripeGateway>>,
 }

@@ -5,6 +5,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_orders;
 mod m20261123_000003_outbox;
 mod m20261123_000004_secrets;
+mod m20261124_000005_payments;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_orders::Migration),
             Box::new(m20261123_000003_outbox::Migration),
             Box::new(m20261123_000004_secrets::Migration),
+            Box::new(m20261124_000005_payments::Migration),
         ]
     }
 }

@@ -98,30 +98,19 @@ pub async fn deliver(
         .json(service::deliver(&state.db, &state.mail, &identity.admin_id, &id).await?))
 }
 
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cancel {
     pub reason: Option<String>,
-    /// For a paid order: put the painting back on sale (default true).
-    #[serde(default = "yes")]
-    pub release_artwork: bool,
+    /// For a paid order: put the painting back on sale (default false: it stays sold until
+    /// an admin decides). A pending order's painting is always released.
+    pub release_artwork: Option<bool>,
 }
 
-impl Default for Cancel {
-    fn default() -> Self {
-        Self {
-            reason: None,
-            release_artwork: true,
-        }
-    }
-}
-
-/// Cancel a pending or paid order; the painting is released.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body(content = Option<Cancel>), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409)))]
+/// Cancel a pending or paid order. A pending order's painting is released; a paid card order
+/// is refunded at Stripe (→ `refunded` once Stripe confirms); a card payment that arrived
+/// after expiry or cancellation is refunded.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body(content = Option<Cancel>), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409), (status = 502)))]
 #[post("/orders/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
@@ -133,6 +122,7 @@ pub async fn cancel(
     let detail = service::cancel(
         &state.db,
         &state.mail,
+        state.payments.as_deref(),
         &identity.admin_id,
         &id,
         body.reason,

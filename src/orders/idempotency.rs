@@ -179,6 +179,14 @@ pub async fn store(
     Ok(())
 }
 
+/// Forgets a claimed key whose work was undone, so a retry with it starts afresh.
+pub async fn release(conn: &impl ConnectionTrait, key: &str) -> Result<(), OrderError> {
+    idempotency_key::Entity::delete_by_id(key.to_string())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Deletes keys past their lifetime (their stored answers carry access tokens).
 pub async fn sweep(db: &DatabaseConnection) -> Result<u64, OrderError> {
     Ok(idempotency_key::Entity::delete_many()

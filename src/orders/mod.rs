@@ -12,6 +12,7 @@ use sea_orm::DbErr;
 
 use crate::catalog::CatalogError;
 use crate::error::{ApiError, FieldErrors};
+use crate::payments::PaymentError;
 pub use state::OrderStatus;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,8 @@ pub enum OrderError {
     KeyReused,
     #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
     KeyInProgress,
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -60,6 +63,12 @@ impl From<OrderError> for ApiError {
             OrderError::KeyReused => ApiError::conflict("idempotency_key_reused", err.to_string()),
             OrderError::KeyInProgress => {
                 ApiError::conflict("idempotency_key_in_progress", err.to_string())
+            }
+            OrderError::Payment(PaymentError::Amount(detail)) => {
+                ApiError::Validation(FieldErrors::single("payment_method", detail))
+            }
+            OrderError::Payment(err @ PaymentError::Provider(_)) => {
+                ApiError::BadGateway(err.to_string())
             }
             OrderError::Db(e) => e.into(),
         }

@@ -29,6 +29,7 @@ fn raw(status: u16, content_type: &str, body: String) -> HttpResponse {
         (status = 404, description = "no such artwork"),
         (status = 409, description = "painting taken, or key reused with another body"),
         (status = 422, description = "invalid fields"),
+        (status = 502, description = "Stripe could not start the card payment; nothing was kept, retry"),
     )
 )]
 #[post("/orders")]
@@ -50,6 +51,7 @@ pub async fn place(
         &state.db,
         &state.config,
         &state.mail,
+        state.payments.as_deref(),
         &key,
         &request_hash,
         &body,
@@ -69,9 +71,12 @@ pub async fn place(
             Ok(raw(status, content_type, body))
         }
         // Our failure or a key conflict: nothing to remember, a retry may succeed.
-        Err(err @ (OrderError::Db(_) | OrderError::KeyReused | OrderError::KeyInProgress)) => {
-            Err(ApiError::from(err))
-        }
+        Err(
+            err @ (OrderError::Db(_)
+            | OrderError::KeyReused
+            | OrderError::KeyInProgress
+            | OrderError::Payment(crate::payments::PaymentError::Provider(_))),
+        ) => Err(ApiError::from(err)),
         Err(err) => {
             // A definite refusal (409, 404, 422) is the answer for this key from now on.
             let response = ApiError::from(err).error_response();

@@ -21,6 +21,7 @@ use crate::error::FieldErrors;
 use crate::money::{Currency, Money};
 use crate::notifications::{MailSettings, order_emails, outbox};
 use crate::pagination::{self, Page, Pagination};
+use crate::payments::{StripeGateway, checkout, records, refunds};
 use crate::{audit, db};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -98,13 +99,13 @@ fn optional(
         .filter(|v| !v.is_empty())
 }
 
-fn validate(req: &OrderRequest, config: &Config) -> Result<NewOrder, FieldErrors> {
+fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
     let mut errors = FieldErrors::new();
     let method = match req.payment_method.as_str() {
         "manual" => Some(PaymentMethod::Manual),
+        "stripe" if cards => Some(PaymentMethod::Stripe),
         "stripe" => {
-            // Card payments arrive with the Stripe integration; until a key is configured
-            // and that is built, say so plainly rather than take an order nobody can pay.
+            // Without a Stripe key, say so plainly rather than take an order nobody can pay.
             errors.add(
                 "payment_method",
                 "card payments are not configured; use manual",
@@ -116,7 +117,6 @@ fn validate(req: &OrderRequest, config: &Config) -> Result<NewOrder, FieldErrors
             None
         }
     };
-    let _ = config;
     let buyer_name = text_field(&mut errors, "buyer.name", &req.buyer.name, true, 200);
     let buyer_email = text_field(&mut errors, "buyer.email", &req.buyer.email, true, 254);
     if !buyer_email.is_empty() && !email_address::EmailAddress::is_valid(&buyer_email) {
@@ -202,13 +202,8 @@ pub fn reference(order_id: &str) -> String {
     format!("HN-{}", tail[tail.len().saturating_sub(8)..].to_uppercase())
 }
 
-/// The order's amount with its currency's decimals ("50.00" USD, "1000" JPY).
 fn amount_of(o: &order::Model) -> rust_decimal::Decimal {
-    match Currency::parse(&o.currency) {
-        Ok(currency) => Money::from_minor(o.amount_minor, currency).to_decimal(),
-        // Stored currencies were validated on the way in; two decimals is the common case.
-        Err(_) => rust_decimal::Decimal::new(o.amount_minor, 2),
-    }
+    crate::money::stored_amount(o.amount_minor, &o.currency)
 }
 
 fn summary(o: &order::Model) -> OrderSummary {
@@ -239,11 +234,12 @@ pub async fn place(
     db: &DatabaseConnection,
     config: &Config,
     mail: &MailSettings,
+    cards: Option<&StripeGateway>,
     idempotency_key: &str,
     request_hash: &str,
     req: &OrderRequest,
 ) -> Result<Placement, OrderError> {
-    let new = validate(req, config)?;
+    let new = validate(req, cards.is_some())?;
     // A painting already taken is refused without opening a write transaction: under a rush
     // for one painting, the losers cost two reads each. The conditional UPDATE below is
     // still what decides.
@@ -315,8 +311,11 @@ pub async fn place(
         PaymentMethod::Manual => {
             now + chrono::Duration::days(i64::from(config.manual_reservation_days))
         }
+        // The Checkout Session closes at the same moment. The extra minute keeps it inside
+        // Stripe's 30-minute minimum however long the request to Stripe takes.
         PaymentMethod::Stripe => {
             now + chrono::Duration::minutes(i64::from(config.card_reservation_minutes))
+                + chrono::Duration::minutes(1)
         }
     };
     let id = db::new_id();
@@ -379,24 +378,58 @@ pub async fn place(
     )
     .await?;
 
-    let placed = PlacedOrder {
+    let mut placed = PlacedOrder {
         order: summary(&model),
         access_token,
         payment: PaymentInfo {
             method: new.method,
             checkout_url: None,
-            instructions: Some(manual_instructions(config, &model)),
+            instructions: None,
         },
     };
-    if new.method == PaymentMethod::Manual {
-        let instructions = placed.payment.instructions.clone().unwrap_or_default();
+    let cards = match (new.method, cards) {
+        (PaymentMethod::Stripe, Some(gateway)) => Some(gateway),
+        _ => None,
+    };
+    let Some(gateway) = cards else {
+        let instructions = manual_instructions(config, &model);
         order_emails::on_placed(&txn, mail, &model, &instructions).await?;
-    }
-    let body = serde_json::to_string(&placed).map_err(|e| OrderError::NotAllowed(e.to_string()))?;
+        placed.payment.instructions = Some(instructions);
+        let body = to_json(&placed)?;
+        idempotency::store(&txn, idempotency_key, 201, &body).await?;
+        txn.commit().await?;
+        tracing::info!(order_id = %id, artwork_id = %artwork.id, "order placed");
+        return Ok(Placement::Created { body });
+    };
+
+    // A price Stripe cannot charge is refused before anything is kept.
+    checkout::unit_amount(&model)
+        .map_err(|e| FieldErrors::single("payment_method", e.to_string()))?;
+    let attempt = checkout::open_attempt(&txn, &model).await?;
+    // The painting stays held while Stripe is asked; the key stays claimed (a concurrent
+    // retry gets "in progress") until the answer is stored below.
+    txn.commit().await?;
+    let image_url = None;
+    let session =
+        match checkout::create_session(gateway, &model, &placed.access_token, image_url).await {
+            Ok(session) => session,
+            Err(err) => {
+                checkout::abandon(db, mail, &model, &attempt, idempotency_key).await?;
+                return Err(err.into());
+            }
+        };
+    placed.payment.checkout_url = Some(session.url.clone());
+    let body = to_json(&placed)?;
+    let txn = db::begin_write(db).await?;
+    checkout::opened(&txn, &attempt, &session).await?;
     idempotency::store(&txn, idempotency_key, 201, &body).await?;
     txn.commit().await?;
-    tracing::info!(order_id = %id, artwork_id = %artwork.id, "order placed");
+    tracing::info!(order_id = %id, artwork_id = %artwork.id, "card order placed");
     Ok(Placement::Created { body })
+}
+
+fn to_json(placed: &PlacedOrder) -> Result<String, OrderError> {
+    serde_json::to_string(placed).map_err(|e| OrderError::NotAllowed(e.to_string()))
 }
 
 /// The names and the one tier price an order freezes, read in one query.
@@ -627,8 +660,8 @@ pub struct AdminOrderDetail {
     pub history: Vec<HistoryEntry>,
     /// Emails sent for this order (filled by the notifications outbox).
     pub emails: Vec<serde_json::Value>,
-    /// Payment attempts (filled by card payments).
-    pub payments: Vec<serde_json::Value>,
+    /// Card payment attempts, with Stripe's ids and any flag for an admin.
+    pub payments: Vec<records::PaymentView>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -709,7 +742,7 @@ pub async fn detail(db: &DatabaseConnection, id: &str) -> Result<AdminOrderDetai
             .into_iter()
             .map(|e| serde_json::to_value(e).unwrap_or_default())
             .collect(),
-        payments: Vec::new(),
+        payments: records::for_order(db, id).await?,
     })
 }
 
@@ -758,6 +791,14 @@ pub async fn confirm_payment(
                     "card orders are marked paid by Stripe, not by hand".into(),
                 ));
             }
+            // Only Stripe may pay an expired order (money that arrived in the last second).
+            let from = status_of(o);
+            if from != OrderStatus::PendingPayment {
+                return Err(OrderError::IllegalTransition {
+                    from,
+                    to: OrderStatus::Paid,
+                });
+            }
             Ok(())
         },
         change,
@@ -795,19 +836,63 @@ pub async fn deliver(
     admin_change(db, mail, admin_id, id, "order.deliver", |_| Ok(()), change).await
 }
 
+/// Cancels a pending or paid order. A card payment that took money is refunded at Stripe
+/// first (the order becomes `refunded` when Stripe confirms). The painting of a pending order
+/// is always released; that of a paid order only when the admin asks.
 pub async fn cancel(
     db: &DatabaseConnection,
     mail: &MailSettings,
+    cards: Option<&StripeGateway>,
     admin_id: &str,
     id: &str,
     reason: Option<String>,
-    release_artwork: bool,
+    release_artwork: Option<bool>,
 ) -> Result<AdminOrderDetail, OrderError> {
     let mut errors = FieldErrors::new();
     let reason = reason.map(|r| text_field(&mut errors, "reason", &r, false, 1000));
     errors.into_result()?;
     let mut change = Change::new(OrderStatus::Cancelled, Actor::Admin(admin_id.into()));
     change.reason = reason.filter(|r| !r.is_empty());
-    change.release_artwork = release_artwork;
-    admin_change(db, mail, admin_id, id, "order.cancel", |_| Ok(()), change).await
+    change.release_artwork = release_artwork.unwrap_or(false);
+
+    let current = find(db, id).await?;
+    let status = status_of(&current);
+    if current.payment_method == PaymentMethod::Stripe.as_str()
+        && let Some(payment) = records::captured(db, id).await?
+    {
+        // Money was taken: a paid order, or one paid too late (expired or cancelled).
+        let change = match status {
+            OrderStatus::Paid => Some(change),
+            OrderStatus::Expired | OrderStatus::Cancelled => None,
+            other => {
+                return Err(OrderError::IllegalTransition {
+                    from: other,
+                    to: OrderStatus::Cancelled,
+                });
+            }
+        };
+        let gateway = cards.ok_or_else(|| {
+            OrderError::NotAllowed(
+                "card payments are not configured here; refund in the Stripe dashboard".into(),
+            )
+        })?;
+        refunds::refund(db, mail, gateway, admin_id, &current, &payment, change).await?;
+        return detail(db, id).await;
+    }
+
+    let detail = admin_change(db, mail, admin_id, id, "order.cancel", |_| Ok(()), change).await?;
+    if status == OrderStatus::PendingPayment
+        && let Some(gateway) = cards
+    {
+        // So the buyer cannot pay for a cancelled order; if this fails and they still pay,
+        // the payment is flagged for a refund when Stripe reports it.
+        for p in records::for_order(db, id).await? {
+            if let (Some(session), "open" | "creating") = (&p.session_id, p.status.as_str())
+                && let Err(err) = gateway.expire_session(session).await
+            {
+                tracing::warn!(order_id = %id, error = %err, "could not close the Stripe session");
+            }
+        }
+    }
+    Ok(detail)
 }

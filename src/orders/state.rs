@@ -63,6 +63,9 @@ impl OrderStatus {
         matches!(
             (self, to),
             (PendingPayment, Paid | Expired | Cancelled)
+                // A card payment that lands just after the reservation ran out (the painting
+                // must still be free), or its refund when it was not.
+                | (Expired, Paid | Refunded)
                 | (Paid, Shipped | Cancelled | Refunded)
                 | (Shipped, Delivered | Refunded)
                 | (Delivered, Refunded)
@@ -105,6 +108,8 @@ pub struct Change {
     pub set: Vec<(order::Column, Value)>,
     /// For a cancelled paid order: put the painting back on sale.
     pub release_artwork: bool,
+    /// Send the emails that follow this change (off when the buyer never heard of the order).
+    pub notify: bool,
 }
 
 impl Change {
@@ -115,7 +120,13 @@ impl Change {
             reason: None,
             set: Vec::new(),
             release_artwork: true,
+            notify: true,
         }
+    }
+
+    pub fn quiet(mut self) -> Self {
+        self.notify = false;
+        self
     }
 
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
@@ -204,6 +215,17 @@ pub async fn transition(
     if !from.can_become(to) {
         return Err(OrderError::IllegalTransition { from, to });
     }
+    use ArtworkStatus as A;
+    if (from, to) == (OrderStatus::Expired, OrderStatus::Paid)
+        && move_artwork(conn, &order.artwork_id, &[A::Available], A::Sold).await? == 0
+    {
+        // Taken by another buyer (or withdrawn) since the reservation ran out.
+        let status = artwork::Entity::find_by_id(order.artwork_id.clone())
+            .one(conn)
+            .await?
+            .map_or_else(|| "gone".to_string(), |a| a.status);
+        return Err(OrderError::ArtworkUnavailable(status));
+    }
     let now = Utc::now();
     let mut update = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(to.as_str()))
@@ -216,6 +238,11 @@ pub async fn transition(
         OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::Refunded
     ) {
         update = update.col_expr(order::Column::ClosedAt, Expr::value(now));
+    } else if from == OrderStatus::Expired {
+        update = update.col_expr(
+            order::Column::ClosedAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        );
     }
     let result = update
         .filter(order::Column::Id.eq(order.id.as_str()))
@@ -234,7 +261,6 @@ pub async fn transition(
         });
     }
 
-    use ArtworkStatus as A;
     match (from, to) {
         (OrderStatus::PendingPayment, OrderStatus::Paid) => {
             move_artwork(conn, &order.artwork_id, &[A::Reserved], A::Sold).await?;
@@ -260,7 +286,9 @@ pub async fn transition(
         .one(conn)
         .await?
         .ok_or(OrderError::NotFound("order"))?;
-    order_emails::on_transition(conn, mail, &updated, to, change.reason.as_deref()).await?;
+    if change.notify {
+        order_emails::on_transition(conn, mail, &updated, to, change.reason.as_deref()).await?;
+    }
     Ok(updated)
 }
 
@@ -275,6 +303,8 @@ mod tests {
             (PendingPayment, Paid),
             (PendingPayment, Expired),
             (PendingPayment, Cancelled),
+            (Expired, Paid),
+            (Expired, Refunded),
             (Paid, Shipped),
             (Paid, Cancelled),
             (Paid, Refunded),

@@ -437,6 +437,15 @@ pub fn order_body(artwork_id: &str) -> Value {
     })
 }
 
+pub async fn artwork_status(app: &TestApp, id: &str) -> String {
+    <entity::artwork::Entity as sea_orm::EntityTrait>::find_by_id(id.to_string())
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("artwork")
+        .status
+}
+
 pub fn new_key() -> String {
     uuid::Uuid::new_v4().to_string()
 }

@@ -8,4 +8,6 @@ mod helpers;
 mod notifications;
 mod operations;
 mod orders;
+mod payments;
 mod smtp;
+mod stripe_mock;

@@ -1,18 +1,11 @@
 use chrono::Utc;
-use entity::{artwork, event, order};
+use entity::{event, order};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, all_at_once, builder, new_key, order_body, spawn_app};
-
-async fn artwork_status(app: &TestApp, id: &str) -> String {
-    artwork::Entity::find_by_id(id.to_string())
-        .one(&app.db)
-        .await
-        .expect("query")
-        .expect("artwork")
-        .status
-}
+use crate::helpers::{
+    Reply, TestApp, all_at_once, artwork_status, builder, new_key, order_body, spawn_app,
+};
 
 async fn orders_for(app: &TestApp, artwork_id: &str) -> u64 {
     order::Entity::find()
@@ -614,17 +607,24 @@ async fn cancelling_releases_the_painting() {
     let (paid, _) = place(&app, &catalog.artwork).await;
     act(&app, &token, &paid, "confirm-payment").await.ok(200);
     assert_eq!(artwork_status(&app, &catalog.artwork).await, "sold");
-    act(&app, &token, &paid, "cancel").await.ok(200);
+    app.request(
+        reqwest::Method::POST,
+        &format!("/api/v1/admin/orders/{paid}/cancel"),
+        Some(&token),
+        Some(json!({"release_artwork": true})),
+    )
+    .await
+    .ok(200);
     assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
 
-    // Cancelling a paid order can keep the painting off sale.
+    // Cancelling a paid order keeps the painting off sale unless the admin asks.
     let (kept, _) = place(&app, &catalog.artwork).await;
     act(&app, &token, &kept, "confirm-payment").await.ok(200);
     app.request(
         reqwest::Method::POST,
         &format!("/api/v1/admin/orders/{kept}/cancel"),
         Some(&token),
-        Some(json!({"release_artwork": false})),
+        None,
     )
     .await
     .ok(200);
