@@ -10,9 +10,49 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum MediaBackend {
-    Local { dir: PathBuf },
+    Local {
+        dir: PathBuf,
+    },
+    /// S3 or any S3-compatible object storage (MinIO, R2, Spaces …).
+    S3 {
+        bucket: String,
+        region: String,
+        endpoint: Option<String>,
+        access_key_id: String,
+        secret_access_key: String,
+    },
+}
+
+impl std::fmt::Debug for MediaBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local { dir } => f.debug_struct("Local").field("dir", dir).finish(),
+            Self::S3 {
+                bucket, endpoint, ..
+            } => f
+                .debug_struct("S3")
+                .field("bucket", bucket)
+                .field("endpoint", endpoint)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Limits and quality for photo uploads.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    pub backend: MediaBackend,
+    /// Where variant urls point: `{PUBLIC_BASE_URL}/media` unless a CDN is in front.
+    pub public_url: String,
+    pub max_upload_bytes: usize,
+    pub max_side: u32,
+    pub max_pixels: u64,
+    pub jpeg_quality: u8,
+    pub webp_quality: u8,
+    /// Uploads decoded at the same time; the rest wait, so the API is never starved.
+    pub workers: usize,
 }
 
 /// Stripe Checkout. Both secrets are required together: a key without a webhook secret
@@ -46,7 +86,7 @@ pub struct Config {
     pub database_max_connections: Option<u32>,
     pub public_base_url: String,
     pub seed_demo: bool,
-    pub media: MediaBackend,
+    pub media: MediaConfig,
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub mail_reply_to: Option<String>,
@@ -147,16 +187,58 @@ impl Config {
 
         let seed_demo = parse_bool("SEED_DEMO", &or("SEED_DEMO", "true"))?;
 
-        let media = match or("MEDIA_BACKEND", "local").as_str() {
+        let backend = match or("MEDIA_BACKEND", "local").as_str() {
             "local" => MediaBackend::Local {
                 dir: PathBuf::from(or("MEDIA_DIR", "./media")),
             },
+            "s3" => {
+                let required = |var: &'static str| {
+                    get(var).ok_or_else(|| invalid(var, "required when MEDIA_BACKEND=s3"))
+                };
+                MediaBackend::S3 {
+                    bucket: required("S3_BUCKET")?,
+                    region: or("S3_REGION", "us-east-1"),
+                    endpoint: get("S3_ENDPOINT"),
+                    access_key_id: required("S3_ACCESS_KEY_ID")?,
+                    secret_access_key: required("S3_SECRET_ACCESS_KEY")?,
+                }
+            }
             other => {
                 return Err(invalid(
                     "MEDIA_BACKEND",
-                    format!("`{other}` is not supported; expected `local`"),
+                    format!("`{other}` is not supported; expected `local` or `s3`"),
                 ));
             }
+        };
+        let media_public_url = or("MEDIA_PUBLIC_URL", &format!("{public_base_url}/media"));
+        if !(media_public_url.starts_with("http://") || media_public_url.starts_with("https://")) {
+            return Err(invalid("MEDIA_PUBLIC_URL", "expected an http(s) URL"));
+        }
+        let max_upload_mb = parse_number("MAX_UPLOAD_MB", &or("MAX_UPLOAD_MB", "25"), 1, 200)?;
+        let max_side = parse_number(
+            "MAX_IMAGE_SIDE",
+            &or("MAX_IMAGE_SIDE", "12000"),
+            100,
+            30_000,
+        )?;
+        let max_megapixels = parse_number(
+            "MAX_IMAGE_MEGAPIXELS",
+            &or("MAX_IMAGE_MEGAPIXELS", "50"),
+            1,
+            200,
+        )?;
+        let jpeg_quality = parse_number("JPEG_QUALITY", &or("JPEG_QUALITY", "82"), 30, 100)?;
+        let webp_quality = parse_number("WEBP_QUALITY", &or("WEBP_QUALITY", "80"), 30, 100)?;
+        let workers = parse_number("IMAGE_WORKERS", &or("IMAGE_WORKERS", "2"), 1, 64)?;
+        let media = MediaConfig {
+            backend,
+            public_url: media_public_url.trim_end_matches('/').to_string(),
+            max_upload_bytes: max_upload_mb as usize * 1024 * 1024,
+            max_side,
+            max_pixels: u64::from(max_megapixels) * 1_000_000,
+            jpeg_quality: u8::try_from(jpeg_quality).unwrap_or(82),
+            webp_quality: u8::try_from(webp_quality).unwrap_or(80),
+            workers: workers as usize,
         };
 
         let smtp_url = get("SMTP_URL");
@@ -414,11 +496,13 @@ mod tests {
         assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database_url, "sqlite://hunar.db?mode=rwc");
         assert_eq!(
-            c.media,
+            c.media.backend,
             MediaBackend::Local {
                 dir: "./media".into()
             }
         );
+        assert_eq!(c.media.public_url, "http://127.0.0.1:8080/media");
+        assert_eq!(c.media.max_upload_bytes, 25 * 1024 * 1024);
         assert!(c.seed_demo);
         assert!(c.smtp_url.is_none());
         assert_eq!(c.catalog_cache_ttl, Duration::from_millis(1000));
@@ -432,6 +516,9 @@ mod tests {
             ("PUBLIC_BASE_URL", "example.org"),
             ("SEED_DEMO", "perhaps"),
             ("MEDIA_BACKEND", "ftp"),
+            ("MAX_UPLOAD_MB", "0"),
+            ("JPEG_QUALITY", "101"),
+            ("MEDIA_PUBLIC_URL", "cdn.example.org"),
             ("LOG_FORMAT", "xml"),
             ("CORS_ORIGINS", "example.org"),
             ("ADMIN_SESSION_HOURS", "0"),
@@ -449,6 +536,8 @@ mod tests {
         }
         let err = config(&[("SMTP_URL", "smtp://127.0.0.1:1025")]).expect_err("needs coordinator");
         assert_eq!(err.var, "COORDINATOR_EMAIL");
+        let err = config(&[("MEDIA_BACKEND", "s3")]).expect_err("needs a bucket");
+        assert_eq!(err.var, "S3_BUCKET");
         let err = config(&[("STRIPE_SECRET_KEY", "sk_test_x")]).expect_err("needs webhook secret");
         assert_eq!(err.var, "STRIPE_WEBHOOK_SECRET");
         for (var, value) in [

@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod media;
 pub mod money;
 pub mod notifications;
 pub mod openapi;

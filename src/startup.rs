@@ -17,6 +17,7 @@ use crate::catalog::cache::{self, CatalogCache};
 use crate::catalog::{admin_routes, public_routes};
 use crate::config::Config;
 use crate::error::{ApiError, ensure_problem_json};
+use crate::media::{self, Media};
 use crate::notifications::{self, MailSettings, worker::Mailer};
 use crate::orders::tokens::OrderTokens;
 use crate::payments::StripeGateway;
@@ -47,9 +48,14 @@ impl Application {
             Some(stripe) => Some(Arc::new(StripeGateway::new(stripe)?)),
             None => None,
         };
+        let media = Media::new(
+            &config.media,
+            media::store::from_config(&config.media.backend)?,
+        );
         let state = AppState {
             db,
             payments,
+            media,
             catalog_cache: CatalogCache::new(config.catalog_cache_ttl),
             mail: Arc::new(MailSettings::from_config(&config, tokens)),
             login_limiter: Arc::new(LoginLimiter::new(
@@ -142,13 +148,16 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(health::ready)
             // Login sits outside the guarded admin scope; registered first so it matches first.
             .service(auth::routes::login)
-            .service(orders::admin_routes::register(admin_routes::register(
-                utoipa_actix_web::scope("/api/v1/admin")
-                    .wrap(from_fn(cache::invalidate_on_write))
-                    .wrap(from_fn(auth::routes::require_admin))
-                    .service(auth::routes::logout)
-                    .service(notifications::routes::list_outbox)
-                    .service(notifications::routes::retry_email),
+            .service(media::routes::serve)
+            .service(media::routes::register(orders::admin_routes::register(
+                admin_routes::register(
+                    utoipa_actix_web::scope("/api/v1/admin")
+                        .wrap(from_fn(cache::invalidate_on_write))
+                        .wrap(from_fn(auth::routes::require_admin))
+                        .service(auth::routes::logout)
+                        .service(notifications::routes::list_outbox)
+                        .service(notifications::routes::retry_email),
+                ),
             )))
             .service(
                 public_routes::scope()

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::catalog::cache::CatalogCache;
 use crate::config::Config;
+use crate::media::Media;
 use crate::notifications::MailSettings;
 use crate::payments::StripeGateway;
 
@@ -18,4 +19,5 @@ pub struct AppState {
     pub mail: Arc<MailSettings>,
     /// None when card payments are not configured.
     pub payments: Option<Arc<StripeGateway>>,
+    pub media: Media,
 }

@@ -7,6 +7,7 @@ pub mod artwork;
 pub mod audit_log;
 pub mod event;
 pub mod idempotency_key;
+pub mod image;
 pub mod order;
 pub mod order_history;
 pub mod outbox;

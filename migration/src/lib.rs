@@ -6,6 +6,7 @@ mod m20261123_000002_orders;
 mod m20261123_000003_outbox;
 mod m20261123_000004_secrets;
 mod m20261124_000005_payments;
+mod m20261124_000006_images;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_outbox::Migration),
             Box::new(m20261123_000004_secrets::Migration),
             Box::new(m20261124_000005_payments::Migration),
+            Box::new(m20261124_000006_images::Migration),
         ]
     }
 }

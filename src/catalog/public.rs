@@ -19,14 +19,9 @@ use super::zones::{self, ZoneRef};
 use super::{ArtworkStatus, CatalogError};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
+use crate::media::Media;
+use crate::media::images::{self, ImageView};
 use crate::pagination::{Page, Pagination};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImageVariants {
-    pub thumb: String,
-    pub medium: String,
-    pub large: String,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ArtistSummary {
@@ -37,7 +32,7 @@ pub struct ArtistSummary {
     pub bio_fa: String,
     pub deported_from: Option<String>,
     pub artwork_count: u64,
-    pub portrait: Option<ImageVariants>,
+    pub portrait: Option<ImageView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,13 +65,6 @@ pub struct TierRef {
     pub name: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ArtworkImage {
-    pub id: String,
-    pub alt: String,
-    pub variants: ImageVariants,
-}
-
 /// The price for the requested country, or every zone's price when none was asked for.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
@@ -97,7 +85,7 @@ pub struct ArtworkView {
     pub status: ArtworkStatus,
     pub artist: ArtistRef,
     pub size_tier: TierRef,
-    pub images: Vec<ArtworkImage>,
+    pub images: Vec<ImageView>,
     /// null when the painting has no price for the requested country's zone.
     pub price: Option<Price>,
     pub created_at: DateTime<Utc>,
@@ -168,7 +156,7 @@ fn public_statuses() -> Vec<&'static str> {
     ArtworkStatus::PUBLIC.iter().map(|s| s.as_str()).collect()
 }
 
-fn summary(a: artist::Model, artwork_count: u64) -> ArtistSummary {
+fn summary(a: artist::Model, artwork_count: u64, portrait: Option<ImageView>) -> ArtistSummary {
     ArtistSummary {
         id: a.id,
         slug: a.slug,
@@ -177,7 +165,7 @@ fn summary(a: artist::Model, artwork_count: u64) -> ArtistSummary {
         bio_fa: a.bio_fa,
         deported_from: a.deported_from,
         artwork_count,
-        portrait: None,
+        portrait,
     }
 }
 
@@ -204,6 +192,7 @@ async fn public_artwork_counts(
 /// Artists with at least one public painting; an artist still being set up stays hidden.
 pub async fn list_artists(
     db: &DatabaseConnection,
+    media: &Media,
     page: Pagination,
 ) -> Result<Page<ArtistSummary>, CatalogError> {
     let with_public_work = Query::select()
@@ -221,12 +210,15 @@ pub async fn list_artists(
         .limit(page.per_page)
         .all(db)
         .await?;
-    let counts = public_artwork_counts(db, artists.iter().map(|a| a.id.clone()).collect()).await?;
+    let ids: Vec<String> = artists.iter().map(|a| a.id.clone()).collect();
+    let counts = public_artwork_counts(db, ids.clone()).await?;
+    let mut portraits = images::portraits(db, media, ids).await?;
     let items = artists
         .into_iter()
         .map(|a| {
             let n = counts.get(&a.id).copied().unwrap_or(0);
-            summary(a, n)
+            let portrait = portraits.remove(&a.id);
+            summary(a, n, portrait)
         })
         .collect();
     Ok(Page::new(items, page, total))
@@ -234,6 +226,7 @@ pub async fn list_artists(
 
 pub async fn get_artist(
     db: &DatabaseConnection,
+    media: &Media,
     slug: &str,
     country: Option<&str>,
 ) -> Result<ArtistDetail, CatalogError> {
@@ -295,8 +288,11 @@ pub async fn get_artist(
             }
         })
         .collect();
+    let portrait = images::portraits(db, media, vec![artist.id.clone()])
+        .await?
+        .remove(&artist.id);
     Ok(ArtistDetail {
-        artist: summary(artist, count),
+        artist: summary(artist, count, portrait),
         size_tiers,
     })
 }
@@ -304,6 +300,7 @@ pub async fn get_artist(
 /// Turns a page of artwork rows into public views, loading what they refer to in bulk.
 async fn assemble(
     conn: &impl ConnectionTrait,
+    media: &Media,
     rows: Vec<artwork::Model>,
     zone: Option<&ZoneRef>,
 ) -> Result<Vec<ArtworkView>, CatalogError> {
@@ -321,6 +318,8 @@ async fn assemble(
         .map(|a| (a.id.clone(), a))
         .collect();
     let tiers: BTreeMap<String, PricedTier> = load_priced(conn, tier_ids).await?;
+    let mut photos =
+        images::for_artworks(conn, media, rows.iter().map(|a| a.id.clone()).collect()).await?;
     let zone_names = if zone.is_none() {
         zones::names(conn).await?
     } else {
@@ -358,7 +357,7 @@ async fn assemble(
                     id: a.size_tier_id.clone(),
                     name: tier.map(|t| t.tier.name.clone()).unwrap_or_default(),
                 },
-                images: Vec::new(),
+                images: photos.remove(&a.id).unwrap_or_default(),
                 price,
                 id: a.id,
                 title: a.title,
@@ -396,6 +395,7 @@ fn effective_price_expr(zone_id: &str) -> SimpleExpr {
 
 pub async fn list_artworks(
     db: &DatabaseConnection,
+    media: &Media,
     query: ArtworkQuery,
 ) -> Result<Page<ArtworkView>, CatalogError> {
     let mut errors = FieldErrors::new();
@@ -464,7 +464,7 @@ pub async fn list_artworks(
         .limit(page.per_page)
         .all(db)
         .await?;
-    let items = assemble(db, rows, zone.as_ref()).await?;
+    let items = assemble(db, media, rows, zone.as_ref()).await?;
     Ok(Page::new(items, page, total))
 }
 
@@ -481,6 +481,7 @@ async fn public_artwork(
 
 pub async fn get_artwork(
     db: &DatabaseConnection,
+    media: &Media,
     id: &str,
     country: Option<&str>,
 ) -> Result<ArtworkView, CatalogError> {
@@ -489,7 +490,7 @@ pub async fn get_artwork(
     errors.into_result()?;
     let row = public_artwork(db, id).await?;
     let zone = destination(db, country).await?;
-    assemble(db, vec![row], zone.as_ref())
+    assemble(db, media, vec![row], zone.as_ref())
         .await?
         .pop()
         .ok_or(CatalogError::NotFound("artwork"))

@@ -22,7 +22,10 @@ pub async fn list_artists(
     let page = Pagination::new(query.page, query.per_page)?;
     let body = state
         .catalog_cache
-        .json(cache::key(&req), public::list_artists(&state.db, page))
+        .json(
+            cache::key(&req),
+            public::list_artists(&state.db, &state.media, page),
+        )
         .await?;
     Ok(json(body))
 }
@@ -41,7 +44,7 @@ pub async fn get_artist(
     query: ValidQuery<CountryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let artist = public::get_artist(&state.db, &slug, query.country.as_deref());
+    let artist = public::get_artist(&state.db, &state.media, &slug, query.country.as_deref());
     Ok(json(
         state.catalog_cache.json(cache::key(&req), artist).await?,
     ))
@@ -55,7 +58,7 @@ pub async fn list_artworks(
     req: HttpRequest,
     query: ValidQuery<ArtworkQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = public::list_artworks(&state.db, query.into_inner());
+    let page = public::list_artworks(&state.db, &state.media, query.into_inner());
     Ok(json(
         state.catalog_cache.json(cache::key(&req), page).await?,
     ))
@@ -75,7 +78,7 @@ pub async fn get_artwork(
     query: ValidQuery<CountryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let artwork = public::get_artwork(&state.db, &id, query.country.as_deref());
+    let artwork = public::get_artwork(&state.db, &state.media, &id, query.country.as_deref());
     Ok(json(
         state.catalog_cache.json(cache::key(&req), artwork).await?,
     ))

@@ -2,6 +2,7 @@
 //! would meet it. SQLite by default; PostgreSQL when DATABASE_URL points at one, each test
 //! in a fresh database copied from a template migrated once per run.
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use hunar::config::Config;
 use hunar::startup::Application;
@@ -19,6 +20,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub state: hunar::state::AppState,
+    /// Where this app stores image variants.
+    pub media_dir: PathBuf,
     _dir: Option<tempfile::TempDir>,
     pg_database: Option<(String, String)>,
 }
@@ -102,7 +105,12 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(mut self) -> TestApp {
-        let mut dir = None;
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let media_dir = tmp.path().join("media");
+        self.vars
+            .entry("MEDIA_DIR".into())
+            .or_insert_with(|| media_dir.display().to_string());
+        let media_dir = PathBuf::from(&self.vars["MEDIA_DIR"]);
         let mut pg_database = None;
         let url = match (self.shared_database.take(), postgres_base_url()) {
             (Some(url), _) => url,
@@ -111,16 +119,7 @@ impl TestAppBuilder {
                 pg_database = Some((base, name));
                 url
             }
-            (None, None) => {
-                let tmp = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}/hunar.db?mode=rwc", tmp.path().display());
-                self.vars.insert(
-                    "MEDIA_DIR".into(),
-                    tmp.path().join("media").display().to_string(),
-                );
-                dir = Some(tmp);
-                url
-            }
+            (None, None) => format!("sqlite://{}/hunar.db?mode=rwc", tmp.path().display()),
         };
         self.vars.insert("DATABASE_URL".into(), url.clone());
         let vars = self.vars;
@@ -139,7 +138,8 @@ impl TestAppBuilder {
                 .expect("http client"),
             db,
             state,
-            _dir: dir,
+            media_dir,
+            _dir: Some(tmp),
             pg_database,
         }
     }

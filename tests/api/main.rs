@@ -5,6 +5,7 @@ mod catalog_public;
 mod cli;
 mod errors;
 mod helpers;
+mod media;
 mod notifications;
 mod operations;
 mod orders;
