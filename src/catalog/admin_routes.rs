@@ -3,7 +3,9 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 
 use super::artists::{ArtistAdminView, ArtistInput, ArtistPatch};
-use super::artworks::{AdminArtworkFilter, ArtworkAdminView, ArtworkInput, ArtworkPatch};
+use super::artworks::{
+    AdminArtworkFilter, ArtworkAdminDetail, ArtworkAdminView, ArtworkInput, ArtworkPatch,
+};
 use super::public::PageQuery;
 use super::tiers::{TierFilter, TierInput, TierPatch, TierView};
 use super::zones::{ZoneInput, ZonePatch, ZoneView};
@@ -215,14 +217,14 @@ pub async fn create_artworks(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// One artwork (admin view).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = ArtworkAdminView), (status = 401), (status = 404)))]
+/// One artwork (admin view), with its photos.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = ArtworkAdminDetail), (status = 401), (status = 404)))]
 #[get("/artworks/{id}")]
 pub async fn get_artworks(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(artworks::get(&state.db, &id).await?))
+    Ok(HttpResponse::Ok().json(artworks::detail(&state.db, &state.media, &id).await?))
 }
 
 /// Change some fields of a artwork.

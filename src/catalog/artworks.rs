@@ -210,6 +210,27 @@ pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<ArtworkAdminVi
     find(conn, id).await.map(Into::into)
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArtworkAdminDetail {
+    #[serde(flatten)]
+    pub artwork: ArtworkAdminView,
+    /// In display order; ids are what DELETE …/images/{image_id} takes.
+    pub images: Vec<crate::media::images::ImageView>,
+}
+
+pub async fn detail(
+    conn: &impl ConnectionTrait,
+    media: &crate::media::Media,
+    id: &str,
+) -> Result<ArtworkAdminDetail, CatalogError> {
+    let artwork = get(conn, id).await?;
+    let images = crate::media::images::for_artworks(conn, media, vec![artwork.id.clone()])
+        .await?
+        .remove(&artwork.id)
+        .unwrap_or_default();
+    Ok(ArtworkAdminDetail { artwork, images })
+}
+
 async fn find(conn: &impl ConnectionTrait, id: &str) -> Result<artwork::Model, CatalogError> {
     artwork::Entity::find_by_id(id.to_string())
         .one(conn)

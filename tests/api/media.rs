@@ -210,7 +210,14 @@ async fn a_phone_photo_loses_every_piece_of_metadata_and_comes_in_every_size() {
     }
     // The original is not kept: six variants, nothing else.
     assert_eq!(stored_files(&app), 6);
-    // The public catalog shows the photo.
+    // The admin view lists it, for editing; the public catalog shows it.
+    let admin = app
+        .admin_get(
+            &token,
+            &format!("/api/v1/admin/artworks/{}", catalog.artwork),
+        )
+        .await;
+    assert_eq!(admin.ok(200)["images"][0]["id"], image["id"]);
     let public = app
         .get(&format!("/api/v1/artworks/{}", catalog.artwork))
         .await;
