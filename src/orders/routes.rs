@@ -51,7 +51,13 @@ pub async fn place(
         &state.db,
         &state.config,
         &state.mail,
-        state.payments.as_deref(),
+        state
+            .payments
+            .as_deref()
+            .map(|gateway| crate::payments::checkout::Checkout {
+                gateway,
+                media: &state.media,
+            }),
         &key,
         &request_hash,
         &body,

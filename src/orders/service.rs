@@ -234,7 +234,7 @@ pub async fn place(
     db: &DatabaseConnection,
     config: &Config,
     mail: &MailSettings,
-    cards: Option<&StripeGateway>,
+    cards: Option<checkout::Checkout<'_>>,
     idempotency_key: &str,
     request_hash: &str,
     req: &OrderRequest,
@@ -388,10 +388,10 @@ pub async fn place(
         },
     };
     let cards = match (new.method, cards) {
-        (PaymentMethod::Stripe, Some(gateway)) => Some(gateway),
+        (PaymentMethod::Stripe, Some(checkout)) => Some(checkout),
         _ => None,
     };
-    let Some(gateway) = cards else {
+    let Some(card) = cards else {
         let instructions = manual_instructions(config, &model);
         order_emails::on_placed(&txn, mail, &model, &instructions).await?;
         placed.payment.instructions = Some(instructions);
@@ -406,12 +406,13 @@ pub async fn place(
     checkout::unit_amount(&model)
         .map_err(|e| FieldErrors::single("payment_method", e.to_string()))?;
     let attempt = checkout::open_attempt(&txn, &model).await?;
+    let image_url = checkout::cover_image(&txn, card.media, &artwork.id).await?;
     // The painting stays held while Stripe is asked; the key stays claimed (a concurrent
     // retry gets "in progress") until the answer is stored below.
     txn.commit().await?;
-    let image_url = None;
     let session =
-        match checkout::create_session(gateway, &model, &placed.access_token, image_url).await {
+        match checkout::create_session(card.gateway, &model, &placed.access_token, image_url).await
+        {
             Ok(session) => session,
             Err(err) => {
                 checkout::abandon(db, mail, &model, &attempt, idempotency_key).await?;
@@ -527,6 +528,9 @@ pub struct BuyerOrderView {
     pub payment_method: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
+    /// While a card order waits for payment: Stripe's page, to finish paying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkout_url: Option<String>,
     pub tracking: Option<Tracking>,
     pub paid_at: Option<DateTime<Utc>>,
     pub shipped_at: Option<DateTime<Utc>>,
@@ -547,7 +551,13 @@ pub async fn for_buyer(
         .ok_or(OrderError::NotFound("order"))?;
     let status = status_of(&o);
     let pending_manual = status == OrderStatus::PendingPayment && o.payment_method == "manual";
+    let checkout_url = if status == OrderStatus::PendingPayment {
+        records::open_checkout_url(db, &o.id).await?
+    } else {
+        None
+    };
     Ok(BuyerOrderView {
+        checkout_url,
         order: summary(&o),
         reference: reference(&o.id),
         instructions: pending_manual.then(|| manual_instructions(config, &o)),

@@ -9,10 +9,36 @@ use super::records::{self, PaymentStatus, Update};
 use super::stripe::{CheckoutRequest, Session};
 use super::{PaymentError, StripeGateway, amount};
 use crate::db;
+use crate::media::Media;
 use crate::money::Currency;
 use crate::notifications::MailSettings;
 use crate::orders::state::{self, Actor, Change, OrderStatus};
 use crate::orders::{OrderError, idempotency, service::reference};
+
+/// What starting a card payment needs.
+#[derive(Clone, Copy)]
+pub struct Checkout<'a> {
+    pub gateway: &'a StripeGateway,
+    pub media: &'a Media,
+}
+
+/// The painting's first photo for Stripe's page, when it is publicly reachable over https
+/// (Stripe fetches it; a development url on 127.0.0.1 would be refused).
+pub async fn cover_image(
+    conn: &impl ConnectionTrait,
+    media: &Media,
+    artwork_id: &str,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    let photos = crate::media::images::for_artworks(conn, media, vec![artwork_id.to_string()])
+        .await?
+        .remove(artwork_id)
+        .unwrap_or_default();
+    Ok(photos
+        .into_iter()
+        .next()
+        .map(|p| p.variants.large)
+        .filter(|url| url.starts_with("https://")))
+}
 
 /// The amount Stripe will charge, checked before the painting is reserved.
 pub fn unit_amount(o: &order::Model) -> Result<i64, PaymentError> {

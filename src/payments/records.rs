@@ -148,6 +148,20 @@ pub async fn by_payment_intent(
         .await
 }
 
+/// The Stripe page where the buyer can still pay, if a session is open.
+pub async fn open_checkout_url(
+    conn: &impl ConnectionTrait,
+    order_id: &str,
+) -> Result<Option<String>, DbErr> {
+    Ok(payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(order_id))
+        .filter(payment::Column::Status.eq(PaymentStatus::Open.as_str()))
+        .order_by_desc(payment::Column::CreatedAt)
+        .one(conn)
+        .await?
+        .and_then(|p| p.checkout_url))
+}
+
 /// The attempt that took the order's money, if any.
 pub async fn captured(
     conn: &impl ConnectionTrait,

@@ -173,8 +173,20 @@ async fn a_card_order_opens_a_checkout_session_and_a_signed_completion_marks_it_
             .contains("checkout=cancelled")
     );
 
+    // The buyer's page offers Stripe's page until the order is paid.
+    let own = shop
+        .app
+        .get(&format!("/api/v1/orders/{id}?token={access}"))
+        .await;
+    assert_eq!(own.ok(200)["checkout_url"], body["payment"]["checkout_url"]);
+
     let event_id = pay(&shop, &id).await;
     assert_eq!(order_status(&shop.app, &id).await, "paid");
+    let own = shop
+        .app
+        .get(&format!("/api/v1/orders/{id}?token={access}"))
+        .await;
+    assert!(own.ok(200).get("checkout_url").is_none());
     assert_eq!(
         artwork_status(&shop.app, &shop.catalog.artwork).await,
         "sold"
@@ -586,6 +598,55 @@ async fn payment_after_expiry_is_kept_if_the_painting_is_free_else_flagged_for_r
     shop.app.deliver(&refunded).await.ok(200);
     assert_eq!(order_status(&shop.app, &first).await, "refunded");
     assert_eq!(order_status(&shop.app, &other).await, "pending_payment");
+}
+
+#[tokio::test]
+async fn stripes_page_shows_the_paintings_photo_when_it_is_public() {
+    let shop = shop_with(|b| b.env("MEDIA_PUBLIC_URL", "https://cdn.hunar.example")).await;
+    let mut photo = Vec::new();
+    image::RgbImage::new(300, 200)
+        .write_to(
+            &mut std::io::Cursor::new(&mut photo),
+            image::ImageFormat::Png,
+        )
+        .expect("png");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(photo).file_name("p.png"),
+    );
+    let res = shop
+        .app
+        .client
+        .post(shop.app.url(&format!(
+            "/api/v1/admin/artworks/{}/images",
+            shop.catalog.artwork
+        )))
+        .bearer_auth(&shop.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let image = crate::helpers::Reply::read(res).await.ok(201).clone();
+    place_card(&shop).await;
+    let requests = shop.stripe.requests_to("/v1/checkout/sessions").await;
+    let f = form_of_last(&requests);
+    assert_eq!(
+        f.get("line_items[0][price_data][product_data][images][0]"),
+        image["variants"]["large"]
+            .as_str()
+            .map(str::to_string)
+            .as_ref()
+    );
+    assert!(
+        image["variants"]["large"]
+            .as_str()
+            .expect("url")
+            .starts_with("https://cdn.hunar.example/")
+    );
+}
+
+fn form_of_last(requests: &[wiremock::Request]) -> std::collections::HashMap<String, String> {
+    form(requests.last().expect("a request"))
 }
 
 #[tokio::test]
