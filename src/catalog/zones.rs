@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{shipping_zone, zone_country};
-use sea_orm::sea_query::{Condition, Expr, JoinType, Order, Query};
+use sea_orm::sea_query::{Condition, Expr, JoinType, Order, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, ExprTrait, QueryFilter, QueryOrder,
@@ -329,34 +329,40 @@ pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result
 
 /// The zone that ships to `country`: the zone listing it, else the fallback zone. One
 /// query, since it runs for every priced page and every order.
+/// The zone that ships to `country`: the one listing it, else the fallback. Also usable as
+/// a subquery (orders resolve the zone in the same query as the price).
+pub fn zone_for_country_query(country: CountryCode) -> SelectStatement {
+    let listed = Expr::col((zone_country::Entity, zone_country::Column::Country));
+    Query::select()
+        .column((shipping_zone::Entity, shipping_zone::Column::Id))
+        .column((shipping_zone::Entity, shipping_zone::Column::Name))
+        .from(shipping_zone::Entity)
+        .join(
+            JoinType::LeftJoin,
+            zone_country::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((zone_country::Entity, zone_country::Column::ZoneId))
+                        .equals((shipping_zone::Entity, shipping_zone::Column::Id)),
+                )
+                .add(listed.clone().eq(country.as_str())),
+        )
+        .cond_where(
+            Condition::any().add(listed.clone().is_not_null()).add(
+                Expr::col((shipping_zone::Entity, shipping_zone::Column::IsFallback)).eq(true),
+            ),
+        )
+        // The zone that lists the country comes before the fallback.
+        .order_by_expr(listed.is_null(), Order::Asc)
+        .limit(1)
+        .to_owned()
+}
+
 pub async fn zone_for_country(
     conn: &impl ConnectionTrait,
     country: CountryCode,
 ) -> Result<Option<ZoneRef>, CatalogError> {
-    let listed = Expr::col((zone_country::Entity, zone_country::Column::Country));
-    let query =
-        Query::select()
-            .column((shipping_zone::Entity, shipping_zone::Column::Id))
-            .column((shipping_zone::Entity, shipping_zone::Column::Name))
-            .from(shipping_zone::Entity)
-            .join(
-                JoinType::LeftJoin,
-                zone_country::Entity,
-                Condition::all()
-                    .add(
-                        Expr::col((zone_country::Entity, zone_country::Column::ZoneId))
-                            .equals((shipping_zone::Entity, shipping_zone::Column::Id)),
-                    )
-                    .add(listed.clone().eq(country.as_str())),
-            )
-            .cond_where(Condition::any().add(listed.clone().is_not_null()).add(
-                Expr::col((shipping_zone::Entity, shipping_zone::Column::IsFallback)).eq(true),
-            ))
-            // The zone that lists the country comes before the fallback.
-            .order_by_expr(listed.is_null(), Order::Asc)
-            .limit(1)
-            .to_owned();
-    let Some(row) = conn.query_one(&query).await? else {
+    let Some(row) = conn.query_one(&zone_for_country_query(country)).await? else {
         return Ok(None);
     };
     Ok(Some(ZoneRef {

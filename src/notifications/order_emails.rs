@@ -110,11 +110,11 @@ pub async fn on_placed(
     conn: &impl ConnectionTrait,
     mail: &MailSettings,
     o: &order::Model,
+    artist: Option<&artist::Model>,
     instructions: &str,
 ) -> Result<(), DbErr> {
-    let artist = artist_of(conn, o).await?;
     let order_link = mail.order_link(&o.id);
-    let ctx = context! { ..base_context(mail, o, artist.as_ref()), ..context! {
+    let ctx = context! { ..base_context(mail, o, artist), ..context! {
         order_link => order_link, instructions => instructions,
     }};
     send(

@@ -1,6 +1,6 @@
-//! Idempotency keys for order placement (as zero2prod does it): the key is claimed first,
-//! the work is done, and the response is stored with the key, so a retry with the same key
-//! and body gets the same answer and never a second order.
+//! Idempotency keys for order placement: the key and its response are written by the order's
+//! own transaction, so a retry with the same key and body gets the same answer and never a
+//! second order, whatever the timing.
 use chrono::Utc;
 use entity::idempotency_key;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -42,7 +42,7 @@ pub fn hash_request(canonical_body: &[u8]) -> String {
 
 /// What claiming a key found.
 pub enum Claim {
-    /// The key is ours: do the work, then `store` the answer in the same transaction.
+    /// The key is ours: the transaction that claimed it may commit.
     New,
     /// The request was answered before: send exactly this again.
     Replay { status: u16, body: String },
@@ -79,16 +79,18 @@ async fn insert(
     Ok(inserted == 1)
 }
 
-/// Claims `key` as the first write of the order's transaction. A concurrent request with
-/// the same key waits on the key's unique index (PostgreSQL) or on the write lock (SQLite)
-/// until this transaction ends, then finds the stored answer: never a second order, and
-/// one commit per order instead of two.
+/// Claims `key` as the last write of the order's transaction, with the answer when it is
+/// known (`None` while a card payment is still being set up). A concurrent request with the
+/// same key waits on the key's unique index (PostgreSQL) or on the write lock (SQLite) until
+/// this transaction ends; the loser rolls back all it did and finds the stored answer, so
+/// there is never a second order, and an order costs one statement for its key.
 pub async fn claim(
     conn: &impl ConnectionTrait,
     key: &str,
     request_hash: &str,
+    answer: Option<(u16, &str)>,
 ) -> Result<Claim, OrderError> {
-    if insert(conn, new_row(key, request_hash, None)).await? {
+    if insert(conn, new_row(key, request_hash, answer)).await? {
         return Ok(Claim::New);
     }
     let Some(row) = idempotency_key::Entity::find_by_id(key.to_string())
@@ -101,7 +103,7 @@ pub async fn claim(
         idempotency_key::Entity::delete_by_id(key.to_string())
             .exec(conn)
             .await?;
-        return if insert(conn, new_row(key, request_hash, None)).await? {
+        return if insert(conn, new_row(key, request_hash, answer)).await? {
             Ok(Claim::New)
         } else {
             Err(OrderError::KeyInProgress)

@@ -1,6 +1,6 @@
 //! Placing orders and the admin actions on them.
 use chrono::{DateTime, Utc};
-use entity::{artist, artwork, order, order_history, size_tier, size_tier_price};
+use entity::{artist, artwork, order, order_history, shipping_zone, size_tier, size_tier_price};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -264,12 +264,6 @@ pub async fn place(
         });
     }
     let txn = db::begin_write(db).await?;
-    if let Claim::Replay { status, body } =
-        idempotency::claim(&txn, idempotency_key, request_hash).await?
-    {
-        txn.rollback().await?;
-        return Ok(Placement::Replay { status, body });
-    }
     let now = Utc::now();
     // The guard against a double sale: only one transaction can move the painting out of
     // `available`; RETURNING hands back the row so it is not read twice.
@@ -287,6 +281,14 @@ pub async fn place(
         let existing = artwork::Entity::find_by_id(new.artwork_id.clone())
             .one(&txn)
             .await?;
+        txn.rollback().await?;
+        // Taken while we waited for its row, perhaps by this same request sent twice at once:
+        // that one's answer is committed with it.
+        if let Some(Claim::Replay { status, body }) =
+            idempotency::lookup(db, idempotency_key, request_hash).await?
+        {
+            return Ok(Placement::Replay { status, body });
+        }
         return Err(match existing {
             Some(a) if ArtworkStatus::parse(&a.status).is_some_and(ArtworkStatus::is_public) => {
                 OrderError::ArtworkUnavailable(a.status)
@@ -301,10 +303,8 @@ pub async fn place(
             format!("this painting cannot be shipped to {} yet", new.country),
         )
     };
-    let zone = zones::zone_for_country(&txn, new.country)
-        .await?
-        .ok_or_else(not_shipped)?;
-    let snapshot = price_snapshot(&txn, &artwork, &zone.id).await?;
+    let snapshot = price_snapshot(&txn, &artwork, new.country).await?;
+    let zone = snapshot.zone.clone().ok_or_else(not_shipped)?;
     let price = pricing::price_from(&artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
 
     let expires_at = match new.method {
@@ -344,7 +344,7 @@ pub async fn place(
         tier_name: Set(snapshot.tier_name),
         artwork_title: Set(artwork.title.clone()),
         artist_id: Set(artwork.artist_id.clone()),
-        artist_name: Set(snapshot.artist_name),
+        artist_name: Set(snapshot.artist.display_name.clone()),
         payment_reference: Set(None),
         carrier: Set(None),
         tracking_number: Set(None),
@@ -393,10 +393,15 @@ pub async fn place(
     };
     let Some(card) = cards else {
         let instructions = manual_instructions(config, &model);
-        order_emails::on_placed(&txn, mail, &model, &instructions).await?;
+        order_emails::on_placed(&txn, mail, &model, Some(&snapshot.artist), &instructions).await?;
         placed.payment.instructions = Some(instructions);
         let body = to_json(&placed)?;
-        idempotency::store(&txn, idempotency_key, 201, &body).await?;
+        if let Claim::Replay { status, body } =
+            idempotency::claim(&txn, idempotency_key, request_hash, Some((201, &body))).await?
+        {
+            txn.rollback().await?;
+            return Ok(Placement::Replay { status, body });
+        }
         txn.commit().await?;
         tracing::info!(order_id = %id, artwork_id = %artwork.id, "order placed");
         return Ok(Placement::Created { body });
@@ -407,8 +412,14 @@ pub async fn place(
         .map_err(|e| FieldErrors::single("payment_method", e.to_string()))?;
     let attempt = checkout::open_attempt(&txn, &model).await?;
     let image_url = checkout::cover_image(&txn, card.media, &artwork.id).await?;
-    // The painting stays held while Stripe is asked; the key stays claimed (a concurrent
-    // retry gets "in progress") until the answer is stored below.
+    // The painting stays held while Stripe is asked; the key stays claimed without an answer
+    // (a concurrent retry gets "in progress") until the answer is stored below.
+    if let Claim::Replay { status, body } =
+        idempotency::claim(&txn, idempotency_key, request_hash, None).await?
+    {
+        txn.rollback().await?;
+        return Ok(Placement::Replay { status, body });
+    }
     txn.commit().await?;
     let session =
         match checkout::create_session(card.gateway, &model, &placed.access_token, image_url).await
@@ -433,20 +444,28 @@ fn to_json(placed: &PlacedOrder) -> Result<String, OrderError> {
     serde_json::to_string(placed).map_err(|e| OrderError::NotAllowed(e.to_string()))
 }
 
-/// The names and the one tier price an order freezes, read in one query.
+/// What an order freezes, read in one query: the destination's zone, the tier's name and
+/// price there, and the artist (for the emails).
 struct PriceSnapshot {
+    zone: Option<zones::ZoneRef>,
     tier_name: String,
-    artist_name: String,
     tier_price: Option<Money>,
+    artist: artist::Model,
 }
 
 async fn price_snapshot(
     conn: &impl sea_orm::ConnectionTrait,
     artwork: &artwork::Model,
-    zone_id: &str,
+    country: CountryCode,
 ) -> Result<PriceSnapshot, OrderError> {
-    use sea_orm::sea_query::{Condition, JoinType};
-    let query = Query::select()
+    use sea_orm::sea_query::{Alias, Condition, JoinType, SimpleExpr};
+    use sea_orm::{FromQueryResult, IdenStatic, Iterable};
+    let zone = Alias::new("zone");
+    let mut zone_id = zones::zone_for_country_query(country);
+    zone_id.clear_selects();
+    zone_id.column((shipping_zone::Entity, shipping_zone::Column::Id));
+    let mut query = Query::select();
+    query
         .expr_as(
             Expr::col((size_tier::Entity, size_tier::Column::Name)),
             "tier_name",
@@ -463,10 +482,33 @@ async fn price_snapshot(
             "amount_minor",
         )
         .expr_as(
-            Expr::col((artist::Entity, artist::Column::DisplayName)),
-            "artist_name",
+            Expr::col((zone.clone(), shipping_zone::Column::Id)),
+            "zone_id",
         )
+        .expr_as(
+            Expr::col((zone.clone(), shipping_zone::Column::Name)),
+            "zone_name",
+        );
+    for column in artist::Column::iter() {
+        query.expr_as(
+            Expr::col((artist::Entity, column)),
+            format!("artist_{}", column.as_str()),
+        );
+    }
+    query
         .from(size_tier::Entity)
+        .join(
+            JoinType::InnerJoin,
+            artist::Entity,
+            Expr::col((artist::Entity, artist::Column::Id)).eq(artwork.artist_id.as_str()),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            shipping_zone::Entity,
+            zone.clone(),
+            Expr::col((zone.clone(), shipping_zone::Column::Id))
+                .eq(SimpleExpr::SubQuery(None, Box::new(zone_id.into()))),
+        )
         .join(
             JoinType::LeftJoin,
             size_tier_price::Entity,
@@ -477,30 +519,29 @@ async fn price_snapshot(
                 )
                 .add(
                     Expr::col((size_tier_price::Entity, size_tier_price::Column::ZoneId))
-                        .eq(zone_id),
+                        .equals((zone.clone(), shipping_zone::Column::Id)),
                 ),
-        )
-        .join(
-            JoinType::InnerJoin,
-            artist::Entity,
-            Expr::col((artist::Entity, artist::Column::Id)).eq(artwork.artist_id.as_str()),
         )
         .and_where(
             Expr::col((size_tier::Entity, size_tier::Column::Id)).eq(artwork.size_tier_id.as_str()),
-        )
-        .to_owned();
+        );
     let row = conn
         .query_one(&query)
         .await?
         .ok_or(OrderError::NotFound("size tier"))?;
     let currency: String = row.try_get("", "currency")?;
     let amount: Option<i64> = row.try_get("", "amount_minor")?;
+    let zone_id: Option<String> = row.try_get("", "zone_id")?;
+    let zone_name: Option<String> = row.try_get("", "zone_name")?;
     Ok(PriceSnapshot {
+        zone: zone_id
+            .zip(zone_name)
+            .map(|(id, name)| zones::ZoneRef { id, name }),
         tier_name: row.try_get("", "tier_name")?,
-        artist_name: row.try_get("", "artist_name")?,
         tier_price: amount
             .zip(Currency::parse(&currency).ok())
             .map(|(m, c)| Money::from_minor(m, c)),
+        artist: artist::Model::from_query_result(&row, "artist_")?,
     })
 }
 

@@ -259,6 +259,51 @@ async fn retries_with_one_key_make_one_order_and_the_same_answer() {
 }
 
 #[tokio::test]
+async fn one_key_sent_at_once_for_different_paintings_makes_one_order() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let mut paintings = vec![catalog.artwork.clone()];
+    for _ in 0..5 {
+        paintings.push(
+            app.create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+                .await,
+        );
+    }
+    let key = new_key();
+    let requests = paintings
+        .iter()
+        .map(|id| {
+            app.client
+                .post(app.url("/api/v1/orders"))
+                .header("Idempotency-Key", &key)
+                .json(&order_body(id))
+        })
+        .collect();
+    let replies = all_at_once(requests).await;
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for r in replies.iter().filter(|r| r.status != 201) {
+        assert_eq!(r.problem(409)["code"], "idempotency_key_reused");
+    }
+    let mut reserved = 0;
+    for id in &paintings {
+        match artwork_status(&app, id).await.as_str() {
+            "reserved" => reserved += 1,
+            other => assert_eq!(other, "available", "the losers' work was undone"),
+        }
+    }
+    assert_eq!(reserved, 1);
+    let total = order::Entity::find().count(&app.db).await.expect("count");
+    assert_eq!(total, 1);
+}
+
+#[tokio::test]
 async fn a_refusal_is_also_the_answer_for_its_key() {
     let app = spawn_app().await;
     let token = app.admin_token().await;
