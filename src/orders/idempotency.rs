@@ -128,10 +128,19 @@ pub async fn lookup(
     key: &str,
     request_hash: &str,
 ) -> Result<Option<Claim>, OrderError> {
-    let Some(row) = idempotency_key::Entity::find_by_id(key.to_string())
+    let row = idempotency_key::Entity::find_by_id(key.to_string())
         .one(db)
-        .await?
-    else {
+        .await?;
+    answer_in(row, request_hash)
+}
+
+/// What a stored key row says about a request with `request_hash`: its earlier answer, a
+/// conflict, or nothing (no row, expired, or not answered yet).
+pub fn answer_in(
+    row: Option<idempotency_key::Model>,
+    request_hash: &str,
+) -> Result<Option<Claim>, OrderError> {
+    let Some(row) = row else {
         return Ok(None);
     };
     if row.expires_at <= Utc::now() {

@@ -5,7 +5,7 @@ use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TryIntoModel,
+    TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -240,21 +240,14 @@ pub async fn place(
     req: &OrderRequest,
 ) -> Result<Placement, OrderError> {
     let new = validate(req, cards.is_some())?;
-    // A painting already taken is refused without opening a write transaction: under a rush
-    // for one painting, the losers cost two reads each. The conditional UPDATE below is
-    // still what decides.
-    let status: Option<String> = artwork::Entity::find_by_id(new.artwork_id.clone())
-        .select_only()
-        .column(artwork::Column::Status)
-        .into_tuple()
-        .one(db)
-        .await?;
-    let status = status.as_deref().and_then(ArtworkStatus::parse);
+    // A painting already taken is refused without opening a write transaction, with one
+    // read that also brings this key's earlier answer: under a rush for one painting, a loser
+    // costs one query. The conditional UPDATE below is still what decides.
+    let (status, key_row) = precheck(db, &new.artwork_id, idempotency_key).await?;
     if status != Some(ArtworkStatus::Available) {
         // Taken, perhaps by this very request's first attempt: the order and its stored
         // answer commit together, so the answer is visible whenever the painting is taken.
-        if let Some(Claim::Replay { status, body }) =
-            idempotency::lookup(db, idempotency_key, request_hash).await?
+        if let Some(Claim::Replay { status, body }) = idempotency::answer_in(key_row, request_hash)?
         {
             return Ok(Placement::Replay { status, body });
         }
@@ -442,6 +435,54 @@ pub async fn place(
 
 fn to_json(placed: &PlacedOrder) -> Result<String, OrderError> {
     serde_json::to_string(placed).map_err(|e| OrderError::NotAllowed(e.to_string()))
+}
+
+/// The painting's status and the stored row of this Idempotency-Key, in one query.
+async fn precheck(
+    db: &DatabaseConnection,
+    artwork_id: &str,
+    key: &str,
+) -> Result<
+    (
+        Option<ArtworkStatus>,
+        Option<entity::idempotency_key::Model>,
+    ),
+    OrderError,
+> {
+    use entity::idempotency_key as k;
+    use sea_orm::sea_query::JoinType;
+    use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
+    let mut query = Query::select();
+    query.expr_as(
+        Expr::col((artwork::Entity, artwork::Column::Status)),
+        "artwork_status",
+    );
+    for column in k::Column::iter() {
+        query.expr_as(
+            Expr::col((k::Entity, column)),
+            format!("key_{}", column.as_str()),
+        );
+    }
+    query
+        .from(artwork::Entity)
+        .join(
+            JoinType::LeftJoin,
+            k::Entity,
+            Expr::col((k::Entity, k::Column::Key)).eq(key),
+        )
+        .and_where(Expr::col((artwork::Entity, artwork::Column::Id)).eq(artwork_id));
+    let Some(row) = db.query_one(&query).await? else {
+        // No such painting; a stored refusal for this key says the same.
+        let key_row = k::Entity::find_by_id(key.to_string()).one(db).await?;
+        return Ok((None, key_row));
+    };
+    let status: String = row.try_get("", "artwork_status")?;
+    let has_key: Option<String> = row.try_get("", "key_key")?;
+    let key_row = match has_key {
+        Some(_) => Some(k::Model::from_query_result(&row, "key_")?),
+        None => None,
+    };
+    Ok((ArtworkStatus::parse(&status), key_row))
 }
 
 /// What an order freezes, read in one query: the destination's zone, the tier's name and
