@@ -128,6 +128,21 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
     }
 }
 
+/// Selects every column of `E` as `{prefix}{column}`, so a joined row can be read back with
+/// `E::Model::from_query_result(&row, prefix)`.
+pub fn select_prefixed<E: sea_orm::EntityTrait + Default>(
+    query: &mut sea_orm::sea_query::SelectStatement,
+    prefix: &str,
+) {
+    use sea_orm::{IdenStatic, Iterable};
+    for column in E::Column::iter() {
+        query.expr_as(
+            sea_orm::sea_query::Expr::col((E::default(), column)),
+            format!("{prefix}{}", column.as_str()),
+        );
+    }
+}
+
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }

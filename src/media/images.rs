@@ -152,10 +152,7 @@ fn alt_text(alt: Option<&str>, fallback: &str) -> Result<String, MediaError> {
 async fn store_variants(media: &Media, bytes: Bytes) -> Result<Processed, MediaError> {
     let processed = media.process(bytes).await?;
     for v in &processed.variants {
-        media
-            .store
-            .put(&v.key, Bytes::copy_from_slice(&v.bytes))
-            .await?;
+        media.store.put(&v.key, v.bytes.clone()).await?;
     }
     Ok(processed)
 }

@@ -47,7 +47,7 @@ pub struct Variant {
     pub height: u32,
     /// Content-addressed: the hash of the bytes, so a url never changes meaning.
     pub key: String,
-    pub bytes: Vec<u8>,
+    pub bytes: bytes::Bytes,
 }
 
 pub struct Processed {
@@ -209,7 +209,7 @@ pub fn process(bytes: &[u8], s: &Settings) -> Result<Processed, MediaError> {
                 width: w,
                 height: h,
                 key: key_of(&bytes, encoding),
-                bytes,
+                bytes: bytes.into(),
             });
         }
     }

@@ -15,13 +15,6 @@ fn country_name(code: &str) -> String {
         .unwrap_or_else(|_| code.to_string())
 }
 
-fn amount(o: &order::Model) -> String {
-    let exponent = crate::money::Currency::parse(&o.currency)
-        .map(|c| c.exponent())
-        .unwrap_or(2);
-    rust_decimal::Decimal::new(o.amount_minor, exponent).to_string()
-}
-
 fn base_context(mail: &MailSettings, o: &order::Model, a: Option<&artist::Model>) -> Value {
     context! {
         reference => crate::orders::service::reference(&o.id),
@@ -31,7 +24,7 @@ fn base_context(mail: &MailSettings, o: &order::Model, a: Option<&artist::Model>
         artist_phone => a.and_then(|a| a.phone.clone()),
         artist_language => a.map(|a| a.preferred_language.clone()).unwrap_or_else(|| "en".into()),
         tier_name => &o.tier_name,
-        amount => amount(o),
+        amount => crate::money::stored_amount(o.amount_minor, &o.currency).to_string(),
         currency => &o.currency,
         zone => &o.zone_name,
         payment_method => &o.payment_method,

@@ -401,8 +401,7 @@ pub async fn place(
     };
 
     // A price Stripe cannot charge is refused before anything is kept.
-    checkout::unit_amount(&model)
-        .map_err(|e| FieldErrors::single("payment_method", e.to_string()))?;
+    checkout::unit_amount(&model)?;
     let attempt = checkout::open_attempt(&txn, &model).await?;
     let image_url = checkout::cover_image(&txn, card.media, &artwork.id).await?;
     // The painting stays held while Stripe is asked; the key stays claimed without an answer
@@ -451,18 +450,13 @@ async fn precheck(
 > {
     use entity::idempotency_key as k;
     use sea_orm::sea_query::JoinType;
-    use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
+    use sea_orm::{ConnectionTrait, FromQueryResult};
     let mut query = Query::select();
     query.expr_as(
         Expr::col((artwork::Entity, artwork::Column::Status)),
         "artwork_status",
     );
-    for column in k::Column::iter() {
-        query.expr_as(
-            Expr::col((k::Entity, column)),
-            format!("key_{}", column.as_str()),
-        );
-    }
+    db::select_prefixed::<k::Entity>(&mut query, "key_");
     query
         .from(artwork::Entity)
         .join(
@@ -499,8 +493,8 @@ async fn price_snapshot(
     artwork: &artwork::Model,
     country: CountryCode,
 ) -> Result<PriceSnapshot, OrderError> {
+    use sea_orm::FromQueryResult;
     use sea_orm::sea_query::{Alias, Condition, JoinType, SimpleExpr};
-    use sea_orm::{FromQueryResult, IdenStatic, Iterable};
     let zone = Alias::new("zone");
     let mut zone_id = zones::zone_for_country_query(country);
     zone_id.clear_selects();
@@ -530,12 +524,7 @@ async fn price_snapshot(
             Expr::col((zone.clone(), shipping_zone::Column::Name)),
             "zone_name",
         );
-    for column in artist::Column::iter() {
-        query.expr_as(
-            Expr::col((artist::Entity, column)),
-            format!("artist_{}", column.as_str()),
-        );
-    }
+    db::select_prefixed::<artist::Entity>(&mut query, "artist_");
     query
         .from(size_tier::Entity)
         .join(

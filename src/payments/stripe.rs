@@ -57,6 +57,10 @@ fn stripe_failed(what: &str, err: stripe::StripeError) -> PaymentError {
                 api.request_log_url.as_deref().unwrap_or("-"),
             ),
         ),
+        // A deserialisation message can quote a field of Stripe's answer (an email).
+        stripe::StripeError::JSONDeserialize(_) => {
+            provider(what, "Stripe's answer could not be read")
+        }
         other => provider(what, other),
     }
 }
