@@ -436,6 +436,41 @@ async fn bad_files_are_refused_before_anything_is_stored() {
         .await
         .expect("send");
     Reply::read(res).await.invalid_field("file");
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(good.clone()).file_name("a.jpg"),
+        )
+        .text("comment", "shot at home");
+    let res = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("send");
+    Reply::read(res).await.invalid_field("comment");
+    let reply = upload(
+        &app,
+        &token,
+        &path,
+        "a.jpg",
+        good.clone(),
+        Some(&"x".repeat(5000)),
+    )
+    .await;
+    reply.invalid_field("alt");
+    let res = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&token)
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body("--ABC\r\nnot a part at all")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(Reply::read(res).await.problem(400)["code"], "bad_request");
     let reply = upload(
         &app,
         &token,

@@ -305,6 +305,17 @@ async fn only_events_signed_with_a_configured_secret_within_300_s_are_accepted()
         let reply = shop.app.webhook(&body, signature.as_deref()).await;
         assert_eq!(reply.problem(400)["code"], "invalid_webhook", "{what}");
     }
+    let not_utf8 = shop
+        .app
+        .client
+        .post(shop.app.url("/api/v1/webhooks/stripe"))
+        .header("Stripe-Signature", sign(&payload, WEBHOOK_SECRET, t))
+        .body(vec![0xFF, 0xFE, b'{'])
+        .send()
+        .await
+        .expect("send");
+    let reply = crate::helpers::Reply::read(not_utf8).await;
+    assert_eq!(reply.problem(400)["code"], "invalid_webhook", "not UTF-8");
     assert_eq!(order_status(&shop.app, &id).await, "pending_payment");
     assert_eq!(
         stripe_event::Entity::find()

@@ -123,6 +123,17 @@ impl StripeMock {
             .await;
     }
 
+    /// The next `times` refund requests fail with this answer.
+    pub async fn fail_refunds(&self, response: ResponseTemplate, times: u64) {
+        Mock::given(method("POST"))
+            .and(path("/v1/refunds"))
+            .respond_with(response)
+            .up_to_n_times(times)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
     pub async fn requests_to(&self, to: &str) -> Vec<Request> {
         self.server
             .received_requests()
