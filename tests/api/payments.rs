@@ -454,6 +454,12 @@ async fn cancelling_a_paid_card_order_refunds_it_and_stripe_confirms() {
     let (id, _, _) = place_card(&shop).await;
     pay(&shop, &id).await;
     let path = format!("/api/v1/admin/orders/{id}/cancel");
+    // Stripe down: nothing changes, the admin can try again.
+    shop.stripe.fail_refunds(stripe_error(500), 1).await;
+    let failed = shop.app.admin_post(&shop.token, &path, json!({})).await;
+    assert_eq!(failed.problem(502)["code"], "payment_provider_failed");
+    assert_eq!(order_status(&shop.app, &id).await, "paid");
+    assert_eq!(detail(&shop, &id).await["payments"][0]["status"], "paid");
     let reply = shop
         .app
         .admin_post(
@@ -483,8 +489,9 @@ async fn cancelling_a_paid_card_order_refunds_it_and_stripe_confirms() {
         .admin_post(&shop.token, &path, json!({}))
         .await
         .ok(200);
+    // (The failed attempt used the same key too.)
     let refunds = shop.stripe.requests_to("/v1/refunds").await;
-    assert_eq!(refunds.len(), 2);
+    assert_eq!(refunds.len(), 3);
     for r in &refunds {
         assert_eq!(form(r).get("payment_intent"), Some(&intent_id_for(&id)));
         assert_eq!(
