@@ -54,6 +54,35 @@ enum To<'a> {
     Coordinator,
 }
 
+/// The outbox row for one email, or None when there is nobody to send it to.
+fn compose(
+    mail: &MailSettings,
+    o: &order::Model,
+    event: &str,
+    kind: &str,
+    to: To<'_>,
+    ctx: Value,
+) -> Result<Option<entity::outbox::ActiveModel>, DbErr> {
+    let (recipient, role, language) = match &to {
+        To::Buyer => (Some(o.buyer_email.clone()), "buyer", "en".to_string()),
+        To::Artist(a) => (a.email.clone(), "artist", a.preferred_language.clone()),
+        To::Coordinator => (mail.coordinator.clone(), "coordinator", "en".to_string()),
+    };
+    let Some(recipient) = recipient else {
+        return Ok(None); // an artist without email, or no coordinator configured
+    };
+    let rendered = render(kind, &language, ctx)
+        .map_err(|e| DbErr::Custom(format!("rendering {kind}: {e}")))?;
+    Ok(Some(outbox::row(NewEmail {
+        dedupe_key: format!("order:{}:{event}:{role}", o.id),
+        order_id: Some(&o.id),
+        kind,
+        recipient: &recipient,
+        role,
+        rendered,
+    })))
+}
+
 async fn send(
     conn: &impl ConnectionTrait,
     mail: &MailSettings,
@@ -63,29 +92,10 @@ async fn send(
     to: To<'_>,
     ctx: Value,
 ) -> Result<(), DbErr> {
-    let (recipient, role, language) = match &to {
-        To::Buyer => (Some(o.buyer_email.clone()), "buyer", "en".to_string()),
-        To::Artist(a) => (a.email.clone(), "artist", a.preferred_language.clone()),
-        To::Coordinator => (mail.coordinator.clone(), "coordinator", "en".to_string()),
-    };
-    let Some(recipient) = recipient else {
-        return Ok(()); // an artist without email, or no coordinator configured
-    };
-    let rendered = render(kind, &language, ctx)
-        .map_err(|e| DbErr::Custom(format!("rendering {kind}: {e}")))?;
-    outbox::enqueue(
-        conn,
-        mail,
-        NewEmail {
-            dedupe_key: format!("order:{}:{event}:{role}", o.id),
-            order_id: Some(&o.id),
-            kind,
-            recipient: &recipient,
-            role,
-            rendered,
-        },
-    )
-    .await
+    match compose(mail, o, event, kind, to, ctx)? {
+        Some(row) => outbox::insert(conn, mail, row).await,
+        None => Ok(()),
+    }
 }
 
 async fn artist_of(
@@ -98,38 +108,35 @@ async fn artist_of(
 }
 
 /// A manual-payment order was placed: instructions to the buyer (with their private link),
-/// a heads-up to the coordinator.
-pub async fn on_placed(
-    conn: &impl ConnectionTrait,
+/// a heads-up to the coordinator. Rendered before the order is written and written with it,
+/// so the write holds its locks for no longer than the writing.
+pub fn on_placed(
     mail: &MailSettings,
     o: &order::Model,
     artist: Option<&artist::Model>,
     instructions: &str,
-) -> Result<(), DbErr> {
+) -> Result<Vec<entity::outbox::ActiveModel>, DbErr> {
     let order_link = mail.order_link(&o.id);
     let ctx = context! { ..base_context(mail, o, artist), ..context! {
         order_link => order_link, instructions => instructions,
     }};
-    send(
-        conn,
+    let buyer = compose(
         mail,
         o,
         "placed",
         "order_placed_buyer",
         To::Buyer,
         ctx.clone(),
-    )
-    .await?;
-    send(
-        conn,
+    )?;
+    let coordinator = compose(
         mail,
         o,
         "placed",
         "order_placed_coordinator",
         To::Coordinator,
         ctx,
-    )
-    .await
+    )?;
+    Ok(buyer.into_iter().chain(coordinator).collect())
 }
 
 /// The emails that follow a status change.

@@ -32,23 +32,18 @@ pub struct NewEmail<'a> {
     pub rendered: Rendered,
 }
 
-/// Adds an email unless one with the same dedupe key exists (a replayed event adds nothing).
-pub async fn enqueue(
-    conn: &impl ConnectionTrait,
-    mail: &MailSettings,
-    email: NewEmail<'_>,
-) -> Result<(), DbErr> {
+/// The outbox row for `email`, ready to be written with the change it belongs to.
+pub fn row(email: NewEmail<'_>) -> outbox::ActiveModel {
     let now = Utc::now();
-    let id = db::new_id();
-    let inserted = outbox::Entity::insert(outbox::ActiveModel {
-        id: Set(id.clone()),
+    outbox::ActiveModel {
+        id: Set(db::new_id()),
         dedupe_key: Set(email.dedupe_key),
         order_id: Set(email.order_id.map(str::to_string)),
         kind: Set(email.kind.to_string()),
         recipient: Set(email.recipient.to_string()),
         recipient_role: Set(email.role.to_string()),
         language: Set(email.rendered.language),
-        subject: Set(email.rendered.subject.clone()),
+        subject: Set(email.rendered.subject),
         body_text: Set(email.rendered.text),
         body_html: Set(email.rendered.html),
         status: Set(PENDING.into()),
@@ -58,18 +53,48 @@ pub async fn enqueue(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
-    })
-    .on_conflict(
-        OnConflict::column(outbox::Column::DedupeKey)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
-    if inserted == 1 && !mail.smtp_configured {
-        // Role, not address: the log stream never carries contact details.
-        tracing::info!(outbox_id = %id, kind = email.kind, to = email.role, subject = %email.rendered.subject,
-            "email kept in the outbox: no SMTP_URL configured");
+    }
+}
+
+/// Says in the log that an email was kept because no SMTP server is configured.
+pub fn log_kept(mail: &MailSettings, row: &outbox::ActiveModel) {
+    if mail.smtp_configured {
+        return;
+    }
+    let text = |v: &sea_orm::ActiveValue<String>| match v {
+        Set(s) | sea_orm::ActiveValue::Unchanged(s) => s.clone(),
+        sea_orm::ActiveValue::NotSet => String::new(),
+    };
+    // Role, not address: the log stream never carries contact details.
+    tracing::info!(outbox_id = %text(&row.id), kind = %text(&row.kind), to = %text(&row.recipient_role),
+        subject = %text(&row.subject), "email kept in the outbox: no SMTP_URL configured");
+}
+
+/// Adds an email unless one with the same dedupe key exists (a replayed event adds nothing).
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    mail: &MailSettings,
+    email: NewEmail<'_>,
+) -> Result<(), DbErr> {
+    insert(conn, mail, row(email)).await
+}
+
+/// Writes a row made by [`row`], unless one with the same dedupe key exists.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    mail: &MailSettings,
+    row: outbox::ActiveModel,
+) -> Result<(), DbErr> {
+    let inserted = outbox::Entity::insert(row.clone())
+        .on_conflict(
+            OnConflict::column(outbox::Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    if inserted == 1 {
+        log_kept(mail, &row);
     }
     Ok(())
 }

@@ -40,15 +40,15 @@ pub fn hash_request(canonical_body: &[u8]) -> String {
         .collect()
 }
 
-/// What claiming a key found.
-pub enum Claim {
-    /// The key is ours: the transaction that claimed it may commit.
-    New,
-    /// The request was answered before: send exactly this again.
-    Replay { status: u16, body: String },
+/// The stored answer to a request made before with this key: send exactly this again.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
 }
 
-fn new_row(
+/// The key's row, with its answer when it is known (`None` while a card payment is still
+/// being set up).
+pub fn new_row(
     key: &str,
     request_hash: &str,
     response: Option<(u16, &str)>,
@@ -79,59 +79,36 @@ async fn insert(
     Ok(inserted == 1)
 }
 
-/// Claims `key` as the last write of the order's transaction, with the answer when it is
-/// known (`None` while a card payment is still being set up). A concurrent request with the
-/// same key waits on the key's unique index (PostgreSQL) or on the write lock (SQLite) until
-/// this transaction ends; the loser rolls back all it did and finds the stored answer, so
-/// there is never a second order, and an order costs one statement for its key.
-pub async fn claim(
-    conn: &impl ConnectionTrait,
-    key: &str,
-    request_hash: &str,
-    answer: Option<(u16, &str)>,
-) -> Result<Claim, OrderError> {
-    if insert(conn, new_row(key, request_hash, answer)).await? {
-        return Ok(Claim::New);
-    }
-    let Some(row) = idempotency_key::Entity::find_by_id(key.to_string())
-        .one(conn)
-        .await?
-    else {
-        return Err(OrderError::KeyInProgress);
-    };
-    if row.expires_at <= Utc::now() {
-        idempotency_key::Entity::delete_by_id(key.to_string())
-            .exec(conn)
-            .await?;
-        return if insert(conn, new_row(key, request_hash, answer)).await? {
-            Ok(Claim::New)
-        } else {
-            Err(OrderError::KeyInProgress)
-        };
-    }
-    if row.request_hash != request_hash {
-        return Err(OrderError::KeyReused);
-    }
-    match (row.response_status, row.response_body) {
-        (Some(status), Some(body)) => Ok(Claim::Replay {
-            status: u16::try_from(status).unwrap_or(500),
-            body,
-        }),
-        _ => Err(OrderError::KeyInProgress),
-    }
-}
-
-/// Looks for an earlier answer before any transaction starts (the common retry and the
-/// losers of a race end here, cheaply). `claim` inside the transaction stays the guard.
-pub async fn lookup(
+/// After the order's write met a unique index, finds out whether this key is why: its
+/// earlier answer (a replay), a conflict (another body, or an answer still being made), or
+/// nothing, when the key is free and the painting was what another buyer took.
+pub async fn after_conflict(
     db: &DatabaseConnection,
     key: &str,
     request_hash: &str,
-) -> Result<Option<Claim>, OrderError> {
+) -> Result<Option<Answer>, OrderError> {
     let row = idempotency_key::Entity::find_by_id(key.to_string())
         .one(db)
         .await?;
-    answer_in(row, request_hash)
+    match row {
+        Some(row) if row.expires_at > Utc::now() && row.request_hash == request_hash => {
+            answer_in(Some(row), request_hash)?
+                .map(Some)
+                .ok_or(OrderError::KeyInProgress)
+        }
+        Some(row) if row.expires_at > Utc::now() => Err(OrderError::KeyReused),
+        _ => Ok(None),
+    }
+}
+
+/// Deletes `key` if it has outlived its lifetime, so it can be claimed afresh.
+pub async fn forget_expired(db: &DatabaseConnection, key: &str) -> Result<(), OrderError> {
+    idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::Key.eq(key))
+        .filter(idempotency_key::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// What a stored key row says about a request with `request_hash`: its earlier answer, a
@@ -139,7 +116,7 @@ pub async fn lookup(
 pub fn answer_in(
     row: Option<idempotency_key::Model>,
     request_hash: &str,
-) -> Result<Option<Claim>, OrderError> {
+) -> Result<Option<Answer>, OrderError> {
     let Some(row) = row else {
         return Ok(None);
     };
@@ -150,7 +127,7 @@ pub fn answer_in(
         return Err(OrderError::KeyReused);
     }
     Ok(match (row.response_status, row.response_body) {
-        (Some(status), Some(body)) => Some(Claim::Replay {
+        (Some(status), Some(body)) => Some(Answer {
             status: u16::try_from(status).unwrap_or(500),
             body,
         }),

@@ -3,6 +3,7 @@
 pub mod admin_routes;
 pub mod expiry;
 pub mod idempotency;
+mod reservation;
 pub mod routes;
 pub mod service;
 pub mod state;

@@ -3,15 +3,13 @@ use chrono::{DateTime, Utc};
 use entity::{artist, artwork, order, order_history, shipping_zone, size_tier, size_tier_price};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TryIntoModel,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::OrderError;
-use super::idempotency::{self, Claim};
+use super::idempotency::{self, Answer};
+use super::reservation::{Reservation, Row, Written};
 use super::state::{self, Actor, Change, OrderStatus, status_of};
 use crate::auth::token;
 use crate::catalog::{ArtworkStatus, pricing, text_field, zones};
@@ -227,9 +225,11 @@ pub fn manual_instructions(config: &Config, o: &order::Model) -> String {
         .replace("{expires}", &o.expires_at.format("%Y-%m-%d").to_string())
 }
 
-/// Places an order: reserves the painting and freezes its price, all in one transaction
-/// together with the stored idempotent answer. Two buyers racing for one painting: one
-/// conditional UPDATE wins, the other gets `ArtworkUnavailable`.
+/// Places an order: reserves the painting and freezes its price. What the order needs is
+/// read in one query and everything is prepared first (price, emails, the answer); then one
+/// write (`reservation`) takes the painting, inserts the order with its company and stores
+/// the answer under the Idempotency-Key, all or nothing. Two buyers racing for one painting:
+/// one conditional UPDATE wins, the other is refused.
 pub async fn place(
     db: &DatabaseConnection,
     config: &Config,
@@ -240,66 +240,104 @@ pub async fn place(
     req: &OrderRequest,
 ) -> Result<Placement, OrderError> {
     let new = validate(req, cards.is_some())?;
-    // A painting already taken is refused without opening a write transaction, with one
-    // read that also brings this key's earlier answer: under a rush for one painting, a loser
-    // costs one query. The conditional UPDATE below is still what decides.
-    let (status, key_row) = precheck(db, &new.artwork_id, idempotency_key).await?;
-    if status != Some(ArtworkStatus::Available) {
-        // Taken, perhaps by this very request's first attempt: the order and its stored
-        // answer commit together, so the answer is visible whenever the painting is taken.
-        if let Some(Claim::Replay { status, body }) = idempotency::answer_in(key_row, request_hash)?
-        {
-            return Ok(Placement::Replay { status, body });
-        }
-        return Err(match status {
-            Some(s) if s.is_public() => OrderError::ArtworkUnavailable(s.as_str().into()),
-            _ => OrderError::NotFound("artwork"),
-        });
-    }
-    let txn = db::begin_write(db).await?;
-    let now = Utc::now();
-    // The guard against a double sale: only one transaction can move the painting out of
-    // `available`; RETURNING hands back the row so it is not read twice.
-    let reserved = artwork::Entity::update_many()
-        .col_expr(
-            artwork::Column::Status,
-            Expr::value(ArtworkStatus::Reserved.as_str()),
-        )
-        .col_expr(artwork::Column::UpdatedAt, Expr::value(now))
-        .filter(artwork::Column::Id.eq(new.artwork_id.as_str()))
-        .filter(artwork::Column::Status.eq(ArtworkStatus::Available.as_str()))
-        .exec_with_returning(&txn)
-        .await?;
-    let Some(artwork) = reserved.into_iter().next() else {
-        let existing = artwork::Entity::find_by_id(new.artwork_id.clone())
-            .one(&txn)
-            .await?;
-        txn.rollback().await?;
-        // Taken while we waited for its row, perhaps by this same request sent twice at once:
-        // that one's answer is committed with it.
-        if let Some(Claim::Replay { status, body }) =
-            idempotency::lookup(db, idempotency_key, request_hash).await?
-        {
-            return Ok(Placement::Replay { status, body });
-        }
-        return Err(match existing {
-            Some(a) if ArtworkStatus::parse(&a.status).is_some_and(ArtworkStatus::is_public) => {
-                OrderError::ArtworkUnavailable(a.status)
-            }
-            _ => OrderError::NotFound("artwork"),
-        });
+    let card = match (new.method, cards) {
+        (PaymentMethod::Stripe, Some(checkout)) => Some(checkout),
+        _ => None,
     };
+    // Another round only when the painting changed between the read and the write; the
+    // next read then says why (taken: a 409), or brings its new price.
+    const ROUNDS: usize = 3;
+    for round in 1..=ROUNDS {
+        let seen = precheck(db, &new, idempotency_key).await?;
+        // This very request, answered before (perhaps it took the painting itself).
+        if let Some(Answer { status, body }) =
+            idempotency::answer_in(seen.key.clone(), request_hash)?
+        {
+            return Ok(Placement::Replay { status, body });
+        }
+        if seen
+            .key
+            .as_ref()
+            .is_some_and(|key| key.expires_at <= Utc::now())
+        {
+            idempotency::forget_expired(db, idempotency_key).await?;
+        }
+        let Some(artwork) = seen.artwork else {
+            return Err(OrderError::NotFound("artwork"));
+        };
+        match ArtworkStatus::parse(&artwork.status) {
+            Some(ArtworkStatus::Available) => {}
+            Some(status) if status.is_public() => {
+                return Err(OrderError::ArtworkUnavailable(artwork.status));
+            }
+            _ => return Err(OrderError::NotFound("artwork")),
+        }
+        let snapshot = seen.snapshot.ok_or(OrderError::NotFound("size tier"))?;
+        let prepared = prepare(
+            db,
+            config,
+            mail,
+            card.as_ref(),
+            &new,
+            (idempotency_key, request_hash),
+            &artwork,
+            snapshot,
+        )
+        .await?;
+        match prepared.reservation.write(db).await? {
+            Written::Reserved => return finish(db, mail, card, idempotency_key, prepared).await,
+            Written::Stale if round < ROUNDS => continue,
+            Written::Conflict => {
+                if let Some(Answer { status, body }) =
+                    idempotency::after_conflict(db, idempotency_key, request_hash).await?
+                {
+                    return Ok(Placement::Replay { status, body });
+                }
+                // The key is free: another order holds the painting; the next read says so.
+                if round < ROUNDS {
+                    continue;
+                }
+            }
+            Written::Stale => {}
+        }
+    }
+    Err(OrderError::ArtworkUnavailable(
+        ArtworkStatus::Reserved.as_str().into(),
+    ))
+}
 
+/// A new order, ready to be written, and what to do once it is.
+struct Prepared {
+    model: order::Model,
+    placed: PlacedOrder,
+    /// The answer, when it is already known (manual payment).
+    body: Option<String>,
+    emails: Vec<entity::outbox::ActiveModel>,
+    attempt: Option<entity::payment::Model>,
+    image_url: Option<String>,
+    reservation: Reservation,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn prepare(
+    db: &DatabaseConnection,
+    config: &Config,
+    mail: &MailSettings,
+    card: Option<&checkout::Checkout<'_>>,
+    new: &NewOrder,
+    (idempotency_key, request_hash): (&str, &str),
+    artwork: &artwork::Model,
+    snapshot: PriceSnapshot,
+) -> Result<Prepared, OrderError> {
     let not_shipped = || {
         FieldErrors::single(
             "shipping_address.country",
             format!("this painting cannot be shipped to {} yet", new.country),
         )
     };
-    let snapshot = price_snapshot(&txn, &artwork, new.country).await?;
     let zone = snapshot.zone.clone().ok_or_else(not_shipped)?;
-    let price = pricing::price_from(&artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
-
+    let price = pricing::price_from(artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
+    let now = Utc::now();
     let expires_at = match new.method {
         PaymentMethod::Manual => {
             now + chrono::Duration::days(i64::from(config.manual_reservation_days))
@@ -313,64 +351,42 @@ pub async fn place(
     };
     let id = db::new_id();
     let access_token = mail.tokens.token(&id);
-    let model = order::ActiveModel {
-        id: Set(id.clone()),
-        artwork_id: Set(artwork.id.clone()),
-        status: Set(OrderStatus::PendingPayment.as_str().into()),
-        payment_method: Set(new.method.as_str().into()),
-        access_token_hash: Set(token::digest(&access_token)),
-        buyer_name: Set(new.buyer_name),
-        buyer_email: Set(new.buyer_email),
-        buyer_phone: Set(new.buyer_phone),
-        ship_line1: Set(new.line1),
-        ship_line2: Set(new.line2),
-        ship_city: Set(new.city),
-        ship_postal_code: Set(new.postal_code),
-        ship_region: Set(new.region),
-        ship_country: Set(new.country.to_string()),
-        note: Set(new.note),
-        amount_minor: Set(price.minor()),
-        currency: Set(price.currency().code().into()),
-        zone_id: Set(zone.id.clone()),
-        zone_name: Set(zone.name.clone()),
-        tier_id: Set(artwork.size_tier_id.clone()),
-        tier_name: Set(snapshot.tier_name),
-        artwork_title: Set(artwork.title.clone()),
-        artist_id: Set(artwork.artist_id.clone()),
-        artist_name: Set(snapshot.artist.display_name.clone()),
-        payment_reference: Set(None),
-        carrier: Set(None),
-        tracking_number: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        expires_at: Set(expires_at),
-        paid_at: Set(None),
-        shipped_at: Set(None),
-        delivered_at: Set(None),
-        closed_at: Set(None),
+    let model = order::Model {
+        id: id.clone(),
+        artwork_id: artwork.id.clone(),
+        status: OrderStatus::PendingPayment.as_str().into(),
+        payment_method: new.method.as_str().into(),
+        access_token_hash: token::digest(&access_token),
+        buyer_name: new.buyer_name.clone(),
+        buyer_email: new.buyer_email.clone(),
+        buyer_phone: new.buyer_phone.clone(),
+        ship_line1: new.line1.clone(),
+        ship_line2: new.line2.clone(),
+        ship_city: new.city.clone(),
+        ship_postal_code: new.postal_code.clone(),
+        ship_region: new.region.clone(),
+        ship_country: new.country.to_string(),
+        note: new.note.clone(),
+        amount_minor: price.minor(),
+        currency: price.currency().code().into(),
+        zone_id: zone.id.clone(),
+        zone_name: zone.name.clone(),
+        tier_id: artwork.size_tier_id.clone(),
+        tier_name: snapshot.tier_name.clone(),
+        artwork_title: artwork.title.clone(),
+        artist_id: artwork.artist_id.clone(),
+        artist_name: snapshot.artist.display_name.clone(),
+        payment_reference: None,
+        carrier: None,
+        tracking_number: None,
+        created_at: now,
+        updated_at: now,
+        expires_at,
+        paid_at: None,
+        shipped_at: None,
+        delivered_at: None,
+        closed_at: None,
     };
-    let model = model.clone().try_into_model()?;
-    order::Entity::insert(order::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
-        .await
-        .map_err(|e| {
-            // The partial unique index: another order already holds this painting.
-            if db::is_unique_violation(&e) {
-                OrderError::ArtworkUnavailable(ArtworkStatus::Reserved.as_str().into())
-            } else {
-                e.into()
-            }
-        })?;
-    state::record(
-        &txn,
-        &id,
-        None,
-        OrderStatus::PendingPayment,
-        &Actor::Buyer,
-        None,
-    )
-    .await?;
-
     let mut placed = PlacedOrder {
         order: summary(&model),
         access_token,
@@ -380,39 +396,86 @@ pub async fn place(
             instructions: None,
         },
     };
-    let cards = match (new.method, cards) {
-        (PaymentMethod::Stripe, Some(checkout)) => Some(checkout),
-        _ => None,
-    };
-    let Some(card) = cards else {
-        let instructions = manual_instructions(config, &model);
-        order_emails::on_placed(&txn, mail, &model, Some(&snapshot.artist), &instructions).await?;
-        placed.payment.instructions = Some(instructions);
-        let body = to_json(&placed)?;
-        if let Claim::Replay { status, body } =
-            idempotency::claim(&txn, idempotency_key, request_hash, Some((201, &body))).await?
-        {
-            txn.rollback().await?;
-            return Ok(Placement::Replay { status, body });
+    let mut rows = vec![
+        Row::new(order::ActiveModel::from(model.clone())),
+        Row::new(state::history_row(
+            &id,
+            None,
+            OrderStatus::PendingPayment,
+            &Actor::Buyer,
+            None,
+            now,
+        )),
+    ];
+    let (mut body, mut emails, mut attempt, mut image_url) = (None, Vec::new(), None, None);
+    match card {
+        None => {
+            let instructions = manual_instructions(config, &model);
+            emails = order_emails::on_placed(mail, &model, Some(&snapshot.artist), &instructions)?;
+            placed.payment.instructions = Some(instructions);
+            body = Some(to_json(&placed)?);
+            rows.extend(emails.iter().cloned().map(Row::new));
         }
-        txn.commit().await?;
-        tracing::info!(order_id = %id, artwork_id = %artwork.id, "order placed");
+        Some(card) => {
+            // A price Stripe cannot charge is refused before anything is kept.
+            checkout::unit_amount(&model)?;
+            let new_attempt = checkout::new_attempt(&model);
+            rows.push(Row::new(entity::payment::ActiveModel::from(
+                new_attempt.clone(),
+            )));
+            attempt = Some(new_attempt);
+            image_url = checkout::cover_image(db, card.media, &artwork.id).await?;
+        }
+    }
+    // The key last; while a card payment is set up it is stored without an answer, and a
+    // concurrent retry gets "in progress".
+    rows.push(Row::new(idempotency::new_row(
+        idempotency_key,
+        request_hash,
+        body.as_deref().map(|b| (201, b)),
+    )));
+    Ok(Prepared {
+        reservation: Reservation {
+            artwork_id: artwork.id.clone(),
+            artwork_seen: artwork.updated_at,
+            now,
+            rows,
+        },
+        model,
+        placed,
+        body,
+        emails,
+        attempt,
+        image_url,
+    })
+}
+
+/// After the write: a manual order is done; a card order asks Stripe for its Checkout
+/// Session (the painting stays held meanwhile) and stores its answer.
+async fn finish(
+    db: &DatabaseConnection,
+    mail: &MailSettings,
+    card: Option<checkout::Checkout<'_>>,
+    idempotency_key: &str,
+    prepared: Prepared,
+) -> Result<Placement, OrderError> {
+    let Prepared {
+        model,
+        mut placed,
+        body,
+        emails,
+        attempt,
+        image_url,
+        ..
+    } = prepared;
+    for email in &emails {
+        outbox::log_kept(mail, email);
+    }
+    let (Some(card), Some(attempt)) = (card, attempt) else {
+        tracing::info!(order_id = %model.id, artwork_id = %model.artwork_id, "order placed");
+        let body = body.ok_or(OrderError::NotAllowed("order answer missing".into()))?;
         return Ok(Placement::Created { body });
     };
-
-    // A price Stripe cannot charge is refused before anything is kept.
-    checkout::unit_amount(&model)?;
-    let attempt = checkout::open_attempt(&txn, &model).await?;
-    let image_url = checkout::cover_image(&txn, card.media, &artwork.id).await?;
-    // The painting stays held while Stripe is asked; the key stays claimed without an answer
-    // (a concurrent retry gets "in progress") until the answer is stored below.
-    if let Claim::Replay { status, body } =
-        idempotency::claim(&txn, idempotency_key, request_hash, None).await?
-    {
-        txn.rollback().await?;
-        return Ok(Placement::Replay { status, body });
-    }
-    txn.commit().await?;
     let session =
         match checkout::create_session(card.gateway, &model, &placed.access_token, image_url).await
         {
@@ -428,7 +491,7 @@ pub async fn place(
     checkout::opened(&txn, &attempt, &session).await?;
     idempotency::store(&txn, idempotency_key, 201, &body).await?;
     txn.commit().await?;
-    tracing::info!(order_id = %id, artwork_id = %artwork.id, "card order placed");
+    tracing::info!(order_id = %model.id, artwork_id = %model.artwork_id, "card order placed");
     Ok(Placement::Created { body })
 }
 
@@ -436,51 +499,17 @@ fn to_json(placed: &PlacedOrder) -> Result<String, OrderError> {
     serde_json::to_string(placed).map_err(|e| OrderError::NotAllowed(e.to_string()))
 }
 
-/// The painting's status and the stored row of this Idempotency-Key, in one query.
-async fn precheck(
-    db: &DatabaseConnection,
-    artwork_id: &str,
-    key: &str,
-) -> Result<
-    (
-        Option<ArtworkStatus>,
-        Option<entity::idempotency_key::Model>,
-    ),
-    OrderError,
-> {
-    use entity::idempotency_key as k;
-    use sea_orm::sea_query::JoinType;
-    use sea_orm::{ConnectionTrait, FromQueryResult};
-    let mut query = Query::select();
-    query.expr_as(
-        Expr::col((artwork::Entity, artwork::Column::Status)),
-        "artwork_status",
-    );
-    db::select_prefixed::<k::Entity>(&mut query, "key_");
-    query
-        .from(artwork::Entity)
-        .join(
-            JoinType::LeftJoin,
-            k::Entity,
-            Expr::col((k::Entity, k::Column::Key)).eq(key),
-        )
-        .and_where(Expr::col((artwork::Entity, artwork::Column::Id)).eq(artwork_id));
-    let Some(row) = db.query_one(&query).await? else {
-        // No such painting; a stored refusal for this key says the same.
-        let key_row = k::Entity::find_by_id(key.to_string()).one(db).await?;
-        return Ok((None, key_row));
-    };
-    let status: String = row.try_get("", "artwork_status")?;
-    let has_key: Option<String> = row.try_get("", "key_key")?;
-    let key_row = match has_key {
-        Some(_) => Some(k::Model::from_query_result(&row, "key_")?),
-        None => None,
-    };
-    Ok((ArtworkStatus::parse(&status), key_row))
+/// What placing an order needs to know, read in one query: the painting, this
+/// Idempotency-Key's stored row, and what the order would freeze. Under a rush for one
+/// painting a loser costs this one query; the conditional UPDATE is still what decides.
+struct Seen {
+    artwork: Option<artwork::Model>,
+    key: Option<entity::idempotency_key::Model>,
+    snapshot: Option<PriceSnapshot>,
 }
 
-/// What an order freezes, read in one query: the destination's zone, the tier's name and
-/// price there, and the artist (for the emails).
+/// What an order freezes: the destination's zone, the tier's name and price there, and the
+/// artist (for the emails).
 struct PriceSnapshot {
     zone: Option<zones::ZoneRef>,
     tier_name: String,
@@ -488,18 +517,18 @@ struct PriceSnapshot {
     artist: artist::Model,
 }
 
-async fn price_snapshot(
-    conn: &impl sea_orm::ConnectionTrait,
-    artwork: &artwork::Model,
-    country: CountryCode,
-) -> Result<PriceSnapshot, OrderError> {
-    use sea_orm::FromQueryResult;
+async fn precheck(db: &DatabaseConnection, new: &NewOrder, key: &str) -> Result<Seen, OrderError> {
+    use entity::idempotency_key as k;
     use sea_orm::sea_query::{Alias, Condition, JoinType, SimpleExpr};
+    use sea_orm::{ConnectionTrait, FromQueryResult};
     let zone = Alias::new("zone");
-    let mut zone_id = zones::zone_for_country_query(country);
+    let mut zone_id = zones::zone_for_country_query(new.country);
     zone_id.clear_selects();
     zone_id.column((shipping_zone::Entity, shipping_zone::Column::Id));
     let mut query = Query::select();
+    db::select_prefixed::<artwork::Entity>(&mut query, "artwork_");
+    db::select_prefixed::<k::Entity>(&mut query, "key_");
+    db::select_prefixed::<artist::Entity>(&mut query, "artist_");
     query
         .expr_as(
             Expr::col((size_tier::Entity, size_tier::Column::Name)),
@@ -523,14 +552,24 @@ async fn price_snapshot(
         .expr_as(
             Expr::col((zone.clone(), shipping_zone::Column::Name)),
             "zone_name",
-        );
-    db::select_prefixed::<artist::Entity>(&mut query, "artist_");
-    query
-        .from(size_tier::Entity)
+        )
+        .from(artwork::Entity)
         .join(
-            JoinType::InnerJoin,
+            JoinType::LeftJoin,
+            k::Entity,
+            Expr::col((k::Entity, k::Column::Key)).eq(key),
+        )
+        .join(
+            JoinType::LeftJoin,
+            size_tier::Entity,
+            Expr::col((size_tier::Entity, size_tier::Column::Id))
+                .equals((artwork::Entity, artwork::Column::SizeTierId)),
+        )
+        .join(
+            JoinType::LeftJoin,
             artist::Entity,
-            Expr::col((artist::Entity, artist::Column::Id)).eq(artwork.artist_id.as_str()),
+            Expr::col((artist::Entity, artist::Column::Id))
+                .equals((artwork::Entity, artwork::Column::ArtistId)),
         )
         .join_as(
             JoinType::LeftJoin,
@@ -552,26 +591,45 @@ async fn price_snapshot(
                         .equals((zone.clone(), shipping_zone::Column::Id)),
                 ),
         )
-        .and_where(
-            Expr::col((size_tier::Entity, size_tier::Column::Id)).eq(artwork.size_tier_id.as_str()),
-        );
-    let row = conn
-        .query_one(&query)
-        .await?
-        .ok_or(OrderError::NotFound("size tier"))?;
-    let currency: String = row.try_get("", "currency")?;
-    let amount: Option<i64> = row.try_get("", "amount_minor")?;
-    let zone_id: Option<String> = row.try_get("", "zone_id")?;
-    let zone_name: Option<String> = row.try_get("", "zone_name")?;
-    Ok(PriceSnapshot {
-        zone: zone_id
-            .zip(zone_name)
-            .map(|(id, name)| zones::ZoneRef { id, name }),
-        tier_name: row.try_get("", "tier_name")?,
-        tier_price: amount
-            .zip(Currency::parse(&currency).ok())
-            .map(|(m, c)| Money::from_minor(m, c)),
-        artist: artist::Model::from_query_result(&row, "artist_")?,
+        .and_where(Expr::col((artwork::Entity, artwork::Column::Id)).eq(new.artwork_id.as_str()));
+    let Some(row) = db.query_one(&query).await? else {
+        // No such painting; a stored refusal for this key says the same.
+        let key_row = k::Entity::find_by_id(key.to_string()).one(db).await?;
+        return Ok(Seen {
+            artwork: None,
+            key: key_row,
+            snapshot: None,
+        });
+    };
+    let has_key: Option<String> = row.try_get("", "key_key")?;
+    let tier_name: Option<String> = row.try_get("", "tier_name")?;
+    let artist_id: Option<String> = row.try_get("", "artist_id")?;
+    let snapshot = match (tier_name, artist_id) {
+        (Some(tier_name), Some(_)) => {
+            let currency: String = row.try_get("", "currency")?;
+            let amount: Option<i64> = row.try_get("", "amount_minor")?;
+            let zone_id: Option<String> = row.try_get("", "zone_id")?;
+            let zone_name: Option<String> = row.try_get("", "zone_name")?;
+            Some(PriceSnapshot {
+                zone: zone_id
+                    .zip(zone_name)
+                    .map(|(id, name)| zones::ZoneRef { id, name }),
+                tier_name,
+                tier_price: amount
+                    .zip(Currency::parse(&currency).ok())
+                    .map(|(m, c)| Money::from_minor(m, c)),
+                artist: artist::Model::from_query_result(&row, "artist_")?,
+            })
+        }
+        _ => None,
+    };
+    Ok(Seen {
+        artwork: Some(artwork::Model::from_query_result(&row, "artwork_")?),
+        key: match has_key {
+            Some(_) => Some(k::Model::from_query_result(&row, "key_")?),
+            None => None,
+        },
+        snapshot,
     })
 }
 

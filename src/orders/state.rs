@@ -160,6 +160,26 @@ async fn move_artwork(
     Ok(result.rows_affected)
 }
 
+/// The history row for a status change (`from` None: the order's first row).
+pub fn history_row(
+    order_id: &str,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: &Actor,
+    reason: Option<&str>,
+    at: chrono::DateTime<Utc>,
+) -> order_history::ActiveModel {
+    order_history::ActiveModel {
+        id: Set(db::new_id()),
+        order_id: Set(order_id.to_string()),
+        from_status: Set(from.map(|s| s.as_str().to_string())),
+        to_status: Set(to.as_str().to_string()),
+        actor: Set(actor.to_string()),
+        reason: Set(reason.map(str::to_string)),
+        created_at: Set(at),
+    }
+}
+
 /// Records a status change of an order that is being created or changed in `conn`'s
 /// transaction. `from` is None for a new order.
 pub async fn record(
@@ -171,17 +191,9 @@ pub async fn record(
     reason: Option<&str>,
 ) -> Result<(), OrderError> {
     let now = Utc::now();
-    order_history::ActiveModel {
-        id: Set(db::new_id()),
-        order_id: Set(order_id.to_string()),
-        from_status: Set(from.map(|s| s.as_str().to_string())),
-        to_status: Set(to.as_str().to_string()),
-        actor: Set(actor.to_string()),
-        reason: Set(reason.map(str::to_string)),
-        created_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
+    history_row(order_id, from, to, actor, reason, now)
+        .insert(conn)
+        .await?;
     // What must follow a change (emails, refunds) reads these rows; writing them in the same
     // transaction as the change means neither can exist without the other.
     if from.is_some() {

@@ -106,4 +106,4 @@ pub async fn abandon(
     Ok(())
 }
 
-pub use records::open_attempt;
+pub use records::new_attempt;

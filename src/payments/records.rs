@@ -41,12 +41,11 @@ impl PaymentStatus {
     }
 }
 
-pub async fn open_attempt(
-    conn: &impl ConnectionTrait,
-    o: &order::Model,
-) -> Result<payment::Model, DbErr> {
+/// A payment attempt for `o` that is about to ask Stripe for a session; written with the
+/// order itself.
+pub fn new_attempt(o: &order::Model) -> payment::Model {
     let now = Utc::now();
-    let row = payment::Model {
+    payment::Model {
         id: db::new_id(),
         order_id: o.id.clone(),
         provider: "stripe".into(),
@@ -62,11 +61,7 @@ pub async fn open_attempt(
         flag: None,
         created_at: now,
         updated_at: now,
-    };
-    payment::Entity::insert(payment::ActiveModel::from(row.clone()))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(row)
+    }
 }
 
 /// Changes to one attempt, with the Stripe event that caused them (if any) appended to its

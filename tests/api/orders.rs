@@ -319,6 +319,42 @@ async fn a_refusal_is_also_the_answer_for_its_key() {
 }
 
 #[tokio::test]
+async fn a_key_past_its_lifetime_starts_afresh() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let second = app
+        .create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+        .await;
+    let key = new_key();
+    app.place_order(&key, &order_body(&catalog.artwork))
+        .await
+        .ok(201);
+    // Within its lifetime the key belongs to the first request.
+    let reused = app.place_order(&key, &order_body(&second)).await;
+    assert_eq!(reused.problem(409)["code"], "idempotency_key_reused");
+
+    // 24 hours on, before the sweeper has run, the same key places a new order.
+    entity::idempotency_key::Entity::update_many()
+        .col_expr(
+            entity::idempotency_key::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(entity::idempotency_key::Column::Key.eq(key.as_str()))
+        .exec(&app.db)
+        .await
+        .expect("age the key");
+    let fresh = app.place_order(&key, &order_body(&second)).await;
+    assert_eq!(fresh.ok(201)["order"]["artwork_id"], second.as_str());
+    assert_eq!(orders_for(&app, &second).await, 1);
+    assert_eq!(artwork_status(&app, &second).await, "reserved");
+    // And the new answer is the one a retry gets now.
+    let again = app.place_order(&key, &order_body(&second)).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.text, fresh.text);
+}
+
+#[tokio::test]
 async fn the_idempotency_key_is_required_and_bounded() {
     let app = spawn_app().await;
     let token = app.admin_token().await;
