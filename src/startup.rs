@@ -53,6 +53,7 @@ impl Application {
             media::store::from_config(&config.media.backend)?,
         );
         let state = AppState {
+            refusals: orders::idempotency::Refusals::spawn(db.clone()),
             db,
             payments,
             media,

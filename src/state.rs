@@ -20,4 +20,6 @@ pub struct AppState {
     /// None when card payments are not configured.
     pub payments: Option<Arc<StripeGateway>>,
     pub media: Media,
+    /// Refused order attempts, remembered under their Idempotency-Keys in batches.
+    pub refusals: crate::orders::idempotency::Refusals,
 }

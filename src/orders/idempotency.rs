@@ -135,16 +135,77 @@ pub fn answer_in(
     })
 }
 
-/// Remembers a refusal (409, 404, 422) as the answer for `key`, after the order's
-/// transaction was rolled back. If a retry got there first, its answer stands.
-pub async fn store_refusal(
+/// Remembers refusals (409, 404, 422) as the answers for their keys, written in batches off
+/// the request path. When a hundred buyers race for one painting, the ninety-nine refusals
+/// become a few multi-row INSERTs instead of ninety-nine commits the buyers wait for.
+///
+/// A refusal only repeats what the database already says (the painting is taken, missing,
+/// or cannot go there), so one lost in a crash costs nothing: a retry is answered afresh.
+/// Orders and their answers are never written this way.
+#[derive(Clone)]
+pub struct Refusals {
+    queue: tokio::sync::mpsc::Sender<idempotency_key::ActiveModel>,
+    db: DatabaseConnection,
+}
+
+impl Refusals {
+    /// Rows waiting beyond this are written by the request itself.
+    const QUEUE: usize = 4096;
+    const BATCH: usize = 500;
+
+    /// Starts the writer; it ends when the last `Refusals` is dropped, after writing what
+    /// is queued.
+    pub fn spawn(db: DatabaseConnection) -> Self {
+        let (queue, mut rows) = tokio::sync::mpsc::channel(Self::QUEUE);
+        let writer_db = db.clone();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(Self::BATCH);
+            while rows.recv_many(&mut batch, Self::BATCH).await > 0 {
+                let n = batch.len();
+                if let Err(err) = insert_all(&writer_db, std::mem::take(&mut batch)).await {
+                    tracing::warn!(error = %err, refusals = n,
+                        "could not remember refusals; retries with their keys are answered afresh");
+                }
+            }
+        });
+        Self { queue, db }
+    }
+
+    /// Queues `status` and `body` as the answer for `key`. If a retry got there first, or
+    /// the key's first attempt succeeded meanwhile, that answer stands.
+    pub async fn remember(
+        &self,
+        key: &str,
+        request_hash: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), OrderError> {
+        let row = new_row(key, request_hash, Some((status, body)));
+        match self.queue.try_send(row) {
+            Ok(()) => Ok(()),
+            Err(
+                tokio::sync::mpsc::error::TrySendError::Full(row)
+                | tokio::sync::mpsc::error::TrySendError::Closed(row),
+            ) => {
+                insert(&self.db, row).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn insert_all(
     db: &DatabaseConnection,
-    key: &str,
-    request_hash: &str,
-    status: u16,
-    body: &str,
-) -> Result<(), OrderError> {
-    insert(db, new_row(key, request_hash, Some((status, body)))).await?;
+    rows: Vec<idempotency_key::ActiveModel>,
+) -> Result<(), sea_orm::DbErr> {
+    idempotency_key::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(idempotency_key::Column::Key)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

@@ -91,7 +91,10 @@ pub async fn place(
                 Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(_) => String::new(),
             };
-            idempotency::store_refusal(&state.db, &key, &request_hash, status, &problem).await?;
+            state
+                .refusals
+                .remember(&key, &request_hash, status, &problem)
+                .await?;
             Ok(raw(status, PROBLEM_JSON, problem))
         }
     }

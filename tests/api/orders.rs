@@ -183,6 +183,26 @@ async fn fifty_buyers_racing_for_one_painting_make_one_order() {
     }
     assert_eq!(artwork_status(&app, &catalog.artwork).await, "reserved");
     assert_eq!(orders_for(&app, &catalog.artwork).await, 1);
+    // Every refusal is remembered under its key (written in batches, off the request path).
+    assert_eq!(remembered_refusals(&app, 49).await, 49);
+}
+
+/// Waits (up to 5 s) until `n` refusals are stored as answers; returns how many are.
+async fn remembered_refusals(app: &TestApp, n: u64) -> u64 {
+    use entity::idempotency_key as k;
+    let mut stored = 0;
+    for _ in 0..100 {
+        stored = k::Entity::find()
+            .filter(k::Column::ResponseStatus.eq(409))
+            .count(&app.db)
+            .await
+            .expect("count");
+        if stored >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stored
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -308,7 +328,7 @@ async fn a_refusal_is_also_the_answer_for_its_key() {
     let app = spawn_app().await;
     let token = app.admin_token().await;
     let catalog = app.small_catalog(&token).await;
-    place(&app, &catalog.artwork).await;
+    let (holder, _) = place(&app, &catalog.artwork).await;
     let key = new_key();
     let first = app.place_order(&key, &order_body(&catalog.artwork)).await;
     first.problem(409);
@@ -316,6 +336,20 @@ async fn a_refusal_is_also_the_answer_for_its_key() {
     assert_eq!(again.status, 409);
     assert_eq!(again.text, first.text);
     assert!(again.content_type().starts_with("application/problem+json"));
+
+    // The refusal is the key's answer even after the painting is free again: a retry of
+    // that request repeats it rather than quietly placing an order.
+    assert_eq!(remembered_refusals(&app, 1).await, 1);
+    act(&app, &token, &holder, "cancel").await.ok(200);
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+    let later = app.place_order(&key, &order_body(&catalog.artwork)).await;
+    assert_eq!(later.status, 409);
+    assert_eq!(later.text, first.text);
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+    // A new key is a new attempt.
+    app.place_order(&new_key(), &order_body(&catalog.artwork))
+        .await
+        .ok(201);
 }
 
 #[tokio::test]
