@@ -5,6 +5,9 @@ use clap::{Parser, Subcommand};
 use hunar::config::Config;
 use hunar::{auth, db, startup::Application, telemetry};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "hunar", about = "Hunar marketplace server")]
 struct Cli {
