@@ -54,6 +54,7 @@ impl Application {
         );
         let state = AppState {
             refusals: orders::idempotency::Refusals::spawn(db.clone()),
+            turns: orders::turns::Turns::default(),
             db,
             payments,
             media,

@@ -22,4 +22,6 @@ pub struct AppState {
     pub media: Media,
     /// Refused order attempts, remembered under their Idempotency-Keys in batches.
     pub refusals: crate::orders::idempotency::Refusals,
+    /// One order write per painting at a time; other buyers wait for its outcome.
+    pub turns: crate::orders::turns::Turns,
 }

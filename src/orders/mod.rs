@@ -8,6 +8,7 @@ pub mod routes;
 pub mod service;
 pub mod state;
 pub mod tokens;
+pub mod turns;
 
 use sea_orm::DbErr;
 

@@ -49,6 +49,7 @@ pub async fn place(
     let request_hash = idempotency::hash_request(&canonical);
     match service::place(
         &state.db,
+        &state.turns,
         &state.config,
         &state.mail,
         state

@@ -11,6 +11,7 @@ use super::OrderError;
 use super::idempotency::{self, Answer};
 use super::reservation::{Reservation, Row, Written};
 use super::state::{self, Actor, Change, OrderStatus, status_of};
+use super::turns::{Outcome, Turn, Turns};
 use crate::auth::token;
 use crate::catalog::{ArtworkStatus, pricing, text_field, zones};
 use crate::config::Config;
@@ -229,9 +230,12 @@ pub fn manual_instructions(config: &Config, o: &order::Model) -> String {
 /// read in one query and everything is prepared first (price, emails, the answer); then one
 /// write (`reservation`) takes the painting, inserts the order with its company and stores
 /// the answer under the Idempotency-Key, all or nothing. Two buyers racing for one painting:
-/// one conditional UPDATE wins, the other is refused.
+/// one conditional UPDATE wins, the other is refused; within this process the second waits
+/// for the first one's write (`turns`) instead of repeating it.
+#[allow(clippy::too_many_arguments)]
 pub async fn place(
     db: &DatabaseConnection,
+    turns: &Turns,
     config: &Config,
     mail: &MailSettings,
     cards: Option<checkout::Checkout<'_>>,
@@ -245,9 +249,11 @@ pub async fn place(
         _ => None,
     };
     // Another round only when the painting changed between the read and the write; the
-    // next read then says why (taken: a 409), or brings its new price.
+    // next read then says why (taken: a 409), or brings its new price. Waiting for another
+    // buyer's write is not a round: it ends in a refusal or a fresh read.
     const ROUNDS: usize = 3;
-    for round in 1..=ROUNDS {
+    let mut round = 0;
+    while round < ROUNDS {
         let seen = precheck(db, &new, idempotency_key).await?;
         // This very request, answered before (perhaps it took the painting itself).
         if let Some(Answer { status, body }) =
@@ -272,6 +278,17 @@ pub async fn place(
             }
             _ => return Err(OrderError::NotFound("artwork")),
         }
+        let turn = match turns.take(&artwork.id).await {
+            Turn::Mine(turn) => turn,
+            Turn::After(Outcome::Reserved { key }) if key != idempotency_key => {
+                return Err(OrderError::ArtworkUnavailable(
+                    ArtworkStatus::Reserved.as_str().into(),
+                ));
+            }
+            // Our own key took it (a concurrent retry), or nobody did: the next read says.
+            Turn::After(_) => continue,
+        };
+        round += 1;
         let snapshot = seen.snapshot.ok_or(OrderError::NotFound("size tier"))?;
         let prepared = prepare(
             db,
@@ -285,20 +302,20 @@ pub async fn place(
         )
         .await?;
         match prepared.reservation.write(db).await? {
-            Written::Reserved => return finish(db, mail, card, idempotency_key, prepared).await,
-            Written::Stale if round < ROUNDS => continue,
+            Written::Reserved => {
+                turn.reserved(idempotency_key);
+                return finish(db, mail, card, idempotency_key, prepared).await;
+            }
+            Written::Stale => {}
             Written::Conflict => {
+                drop(turn);
                 if let Some(Answer { status, body }) =
                     idempotency::after_conflict(db, idempotency_key, request_hash).await?
                 {
                     return Ok(Placement::Replay { status, body });
                 }
                 // The key is free: another order holds the painting; the next read says so.
-                if round < ROUNDS {
-                    continue;
-                }
             }
-            Written::Stale => {}
         }
     }
     Err(OrderError::ArtworkUnavailable(

@@ -319,14 +319,7 @@ async fn a_country_without_a_zone_or_price_cannot_be_quoted() {
     let app = spawn_app().await;
     let token = app.admin_token().await;
     let catalog = app.small_catalog(&token).await;
-    // A new zone added after the tier was priced: its countries have no price yet.
-    app.admin_post(
-        &token,
-        "/api/v1/admin/shipping-zones",
-        json!({"name": "Nordics", "countries": ["SE"]}),
-    )
-    .await
-    .ok(201);
+    app.unpriced_zone_for_sweden(&token).await;
     let quote = app
         .get(&format!(
             "/api/v1/artworks/{}/quote?country=SE",

@@ -347,6 +347,18 @@ impl TestApp {
         (id_of(af.ok(201)), id_of(intl.ok(201)))
     }
 
+    /// A zone of its own for Sweden, added after the tier was priced: the tier has no price
+    /// there, so a painting cannot be quoted or ordered to SE.
+    pub async fn unpriced_zone_for_sweden(&self, token: &str) {
+        self.admin_post(
+            token,
+            "/api/v1/admin/shipping-zones",
+            json!({"name": "Nordics", "countries": ["SE"]}),
+        )
+        .await
+        .ok(201);
+    }
+
     pub async fn create_artist(&self, token: &str, body: Value) -> String {
         id_of(
             self.admin_post(token, "/api/v1/admin/artists", body)

@@ -512,17 +512,54 @@ async fn an_unshippable_destination_is_refused_and_releases_nothing_held() {
     let app = spawn_app().await;
     let token = app.admin_token().await;
     let catalog = app.small_catalog(&token).await;
-    app.admin_post(
-        &token,
-        "/api/v1/admin/shipping-zones",
-        json!({"name": "Nordics", "countries": ["SE"]}),
-    )
-    .await
-    .ok(201);
+    app.unpriced_zone_for_sweden(&token).await;
     app.place_order(&new_key(), &order_body(&catalog.artwork))
         .await
         .invalid_field("shipping_address.country");
     assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+}
+
+/// Orders refused for their destination, racing one the painting can go to, neither take
+/// the painting nor stand in the good order's way: it always gets the painting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_orders_racing_a_good_one_do_not_crowd_it_out() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    app.unpriced_zone_for_sweden(&token).await;
+    for round in 0..3 {
+        let artwork = app
+            .create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+            .await;
+        let mut to_kabul = order_body(&artwork);
+        to_kabul["shipping_address"]["country"] = json!("AF");
+        let requests = (0..11)
+            .map(|i| {
+                let body = if i == 5 {
+                    to_kabul.clone()
+                } else {
+                    order_body(&artwork)
+                };
+                app.client
+                    .post(app.url("/api/v1/orders"))
+                    .header("Idempotency-Key", new_key())
+                    .json(&body)
+            })
+            .collect();
+        let replies = all_at_once(requests).await;
+        let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+        assert_eq!(replies[5].status, 201, "round {round}: {statuses:?}");
+        // The others are refused either way: no price for Sweden, or the painting is taken.
+        for reply in replies.iter().filter(|r| r.status != 201) {
+            let problem = reply.problem(reply.status.as_u16());
+            assert!(
+                problem["code"] == "artwork_unavailable" || reply.status == 422,
+                "round {round}: {statuses:?}"
+            );
+        }
+        assert_eq!(artwork_status(&app, &artwork).await, "reserved");
+        assert_eq!(orders_for(&app, &artwork).await, 1);
+    }
 }
 
 async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> Reply {
