@@ -5,6 +5,7 @@
 #
 #   bash scripts/bench-orders.sh
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres PAINTINGS=2000 CLIENTS=64 bash scripts/bench-orders.sh
+#   ONLY=postgresql BURSTS=10 bash scripts/bench-orders.sh   # one database; more contention bursts
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ PAINTINGS=${PAINTINGS:-1000}
 CLIENTS=${CLIENTS:-32}
 PORT=${PORT:-18090}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+ONLY=${ONLY:-}
 
 cargo build --release --quiet -p hunar -p bench-load
 work=$(mktemp -d)
@@ -32,8 +34,10 @@ run() { # label database_url
 }
 
 echo "orders benchmark: $(nproc) cores, $PAINTINGS paintings, $CLIENTS clients"
-run sqlite "sqlite://$work/bench.db?mode=rwc"
-if psql "$PG_URL" -Atc 'select 1' >/dev/null 2>&1; then
+[ "$ONLY" = postgresql ] || run sqlite "sqlite://$work/bench.db?mode=rwc"
+if [ "$ONLY" = sqlite ]; then
+  :
+elif psql "$PG_URL" -Atc 'select 1' >/dev/null 2>&1; then
   psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS hunar_bench WITH (FORCE)' -qc 'CREATE DATABASE hunar_bench'
   run postgresql "${PG_URL%/*}/hunar_bench"
   psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS hunar_bench WITH (FORCE)'
