@@ -54,48 +54,37 @@ enum To<'a> {
     Coordinator,
 }
 
-/// The outbox row for one email, or None when there is nobody to send it to.
+/// The outbox rows for one order event: each `(template, recipient)` rendered from one
+/// context, skipping recipients with no address (an artist without email, no coordinator).
 fn compose(
     mail: &MailSettings,
     o: &order::Model,
     event: &str,
-    kind: &str,
-    to: To<'_>,
-    ctx: Value,
-) -> Result<Option<entity::outbox::ActiveModel>, DbErr> {
-    let (recipient, role, language) = match &to {
-        To::Buyer => (Some(o.buyer_email.clone()), "buyer", "en".to_string()),
-        To::Artist(a) => (a.email.clone(), "artist", a.preferred_language.clone()),
-        To::Coordinator => (mail.coordinator.clone(), "coordinator", "en".to_string()),
-    };
-    let Some(recipient) = recipient else {
-        return Ok(None); // an artist without email, or no coordinator configured
-    };
-    let rendered = render(kind, &language, ctx)
-        .map_err(|e| DbErr::Custom(format!("rendering {kind}: {e}")))?;
-    Ok(Some(outbox::row(NewEmail {
-        dedupe_key: format!("order:{}:{event}:{role}", o.id),
-        order_id: Some(&o.id),
-        kind,
-        recipient: &recipient,
-        role,
-        rendered,
-    })))
-}
-
-async fn send(
-    conn: &impl ConnectionTrait,
-    mail: &MailSettings,
-    o: &order::Model,
-    event: &str,
-    kind: &str,
-    to: To<'_>,
-    ctx: Value,
-) -> Result<(), DbErr> {
-    match compose(mail, o, event, kind, to, ctx)? {
-        Some(row) => outbox::insert(conn, mail, row).await,
-        None => Ok(()),
+    ctx: &Value,
+    letters: Vec<(&str, To<'_>)>,
+) -> Result<Vec<entity::outbox::ActiveModel>, DbErr> {
+    let mut rows = Vec::with_capacity(letters.len());
+    for (kind, to) in letters {
+        let (recipient, role, language) = match &to {
+            To::Buyer => (Some(o.buyer_email.clone()), "buyer", "en".to_string()),
+            To::Artist(a) => (a.email.clone(), "artist", a.preferred_language.clone()),
+            To::Coordinator => (mail.coordinator.clone(), "coordinator", "en".to_string()),
+        };
+        let Some(recipient) = recipient else {
+            continue;
+        };
+        let rendered = render(kind, &language, ctx.clone())
+            .map_err(|e| DbErr::Custom(format!("rendering {kind}: {e}")))?;
+        rows.push(outbox::row(NewEmail {
+            dedupe_key: format!("order:{}:{event}:{role}", o.id),
+            order_id: Some(&o.id),
+            kind,
+            recipient: &recipient,
+            role,
+            rendered,
+        }));
     }
+    Ok(rows)
 }
 
 async fn artist_of(
@@ -120,23 +109,16 @@ pub fn on_placed(
     let ctx = context! { ..base_context(mail, o, artist), ..context! {
         order_link => order_link, instructions => instructions,
     }};
-    let buyer = compose(
+    compose(
         mail,
         o,
         "placed",
-        "order_placed_buyer",
-        To::Buyer,
-        ctx.clone(),
-    )?;
-    let coordinator = compose(
-        mail,
-        o,
-        "placed",
-        "order_placed_coordinator",
-        To::Coordinator,
-        ctx,
-    )?;
-    Ok(buyer.into_iter().chain(coordinator).collect())
+        &ctx,
+        vec![
+            ("order_placed_buyer", To::Buyer),
+            ("order_placed_coordinator", To::Coordinator),
+        ],
+    )
 }
 
 /// The emails that follow a status change.
@@ -156,80 +138,26 @@ pub async fn on_transition(
     let ctx = context! { ..base_context(mail, o, artist.as_ref()), ..context! {
         reason => reason, status_word => status_word, order_link => mail.order_link(&o.id),
     }};
-    let event = to.as_str();
-    match to {
-        OrderStatus::Paid => {
-            if let Some(a) = &artist {
-                send(
-                    conn,
-                    mail,
-                    o,
-                    event,
-                    "order_paid_artist",
-                    To::Artist(a),
-                    ctx.clone(),
-                )
-                .await?;
-            }
-            send(
-                conn,
-                mail,
-                o,
-                event,
-                "order_paid_coordinator",
-                To::Coordinator,
-                ctx.clone(),
-            )
-            .await?;
-            send(conn, mail, o, event, "order_paid_buyer", To::Buyer, ctx).await
-        }
-        OrderStatus::Shipped => {
-            send(
-                conn,
-                mail,
-                o,
-                event,
-                "order_shipped_buyer",
-                To::Buyer,
-                ctx.clone(),
-            )
-            .await?;
-            if let Some(a) = &artist {
-                send(
-                    conn,
-                    mail,
-                    o,
-                    event,
-                    "order_shipped_artist",
-                    To::Artist(a),
-                    ctx,
-                )
-                .await?;
-            }
-            Ok(())
-        }
-        OrderStatus::Cancelled | OrderStatus::Refunded | OrderStatus::Expired => {
-            send(
-                conn,
-                mail,
-                o,
-                event,
-                "order_closed_buyer",
-                To::Buyer,
-                ctx.clone(),
-            )
-            .await?;
-            send(
-                conn,
-                mail,
-                o,
-                event,
-                "order_closed_coordinator",
-                To::Coordinator,
-                ctx,
-            )
-            .await
-        }
-        OrderStatus::PendingPayment | OrderStatus::Delivered => Ok(()),
+    let to_artist = |kind| artist.as_ref().map(|a| (kind, To::Artist(a)));
+    let letters: Vec<(&str, To<'_>)> = match to {
+        OrderStatus::Paid => to_artist("order_paid_artist")
+            .into_iter()
+            .chain([
+                ("order_paid_coordinator", To::Coordinator),
+                ("order_paid_buyer", To::Buyer),
+            ])
+            .collect(),
+        OrderStatus::Shipped => std::iter::once(("order_shipped_buyer", To::Buyer))
+            .chain(to_artist("order_shipped_artist"))
+            .collect(),
+        OrderStatus::Cancelled | OrderStatus::Refunded | OrderStatus::Expired => vec![
+            ("order_closed_buyer", To::Buyer),
+            ("order_closed_coordinator", To::Coordinator),
+        ],
+        OrderStatus::PendingPayment | OrderStatus::Delivered => Vec::new(),
+    };
+    for row in compose(mail, o, to.as_str(), &ctx, letters)? {
+        outbox::insert(conn, mail, row).await?;
     }
+    Ok(())
 }

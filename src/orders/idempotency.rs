@@ -90,15 +90,13 @@ pub async fn after_conflict(
     let row = idempotency_key::Entity::find_by_id(key.to_string())
         .one(db)
         .await?;
-    match row {
-        Some(row) if row.expires_at > Utc::now() && row.request_hash == request_hash => {
-            answer_in(Some(row), request_hash)?
-                .map(Some)
-                .ok_or(OrderError::KeyInProgress)
-        }
-        Some(row) if row.expires_at > Utc::now() => Err(OrderError::KeyReused),
-        _ => Ok(None),
-    }
+    let Some(row) = row.filter(|row| row.expires_at > Utc::now()) else {
+        return Ok(None);
+    };
+    // A live key: its answer, another body's conflict, or an answer still being made.
+    answer_in(Some(row), request_hash)?
+        .map(Some)
+        .ok_or(OrderError::KeyInProgress)
 }
 
 /// Deletes `key` if it has outlived its lifetime, so it can be claimed afresh.
