@@ -71,7 +71,8 @@ pub async fn delete_artists(
     identity: web::ReqData<AdminIdentity>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    artists::delete(&state.db, &identity.admin_id, &id).await?;
+    let photos = artists::delete(&state.db, &identity.admin_id, &id).await?;
+    crate::media::images::discard(&state.db, &state.media, photos).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -248,7 +249,8 @@ pub async fn delete_artworks(
     identity: web::ReqData<AdminIdentity>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    artworks::delete(&state.db, &identity.admin_id, &id).await?;
+    let photos = artworks::delete(&state.db, &identity.admin_id, &id).await?;
+    crate::media::images::discard(&state.db, &state.media, photos).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

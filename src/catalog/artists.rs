@@ -340,7 +340,13 @@ pub async fn update(
     Ok(model.into())
 }
 
-pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result<(), CatalogError> {
+/// Returns the portrait deleted with the artist, whose files the caller removes
+/// (`media::images::discard`): a deleted artist's face must not stay reachable by its URL.
+pub async fn delete(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    id: &str,
+) -> Result<Vec<entity::image::Model>, CatalogError> {
     let txn = db::begin_write(db).await?;
     get(&txn, id).await?;
     let artworks = artwork::Entity::find()
@@ -357,10 +363,14 @@ pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result
              delete or withdraw those first"
         )));
     }
+    let portrait = entity::image::Entity::find()
+        .filter(entity::image::Column::ArtistId.eq(id))
+        .all(&txn)
+        .await?;
     artist::Entity::delete_by_id(id.to_string())
         .exec(&txn)
         .await?;
     audit::record(&txn, admin_id, "artist.delete", "artist", id, &[]).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(portrait)
 }

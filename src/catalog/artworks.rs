@@ -387,8 +387,13 @@ fn current_status_for_validation(status: ArtworkStatus) -> String {
     .to_string()
 }
 
-/// A painting that is reserved or sold belongs to an order and is never deleted.
-pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result<(), CatalogError> {
+/// A painting that is reserved or sold belongs to an order and is never deleted. Returns
+/// the photos deleted with it, whose files the caller removes (`media::images::discard`).
+pub async fn delete(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    id: &str,
+) -> Result<Vec<entity::image::Model>, CatalogError> {
     let txn = db::begin_write(db).await?;
     let current = find(&txn, id).await?;
     let status = status_of(&current);
@@ -408,10 +413,14 @@ pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result
             "this painting has {orders} past order(s); withdraw it instead of deleting it"
         )));
     }
+    let photos = entity::image::Entity::find()
+        .filter(entity::image::Column::ArtworkId.eq(id))
+        .all(&txn)
+        .await?;
     artwork::Entity::delete_by_id(id.to_string())
         .exec(&txn)
         .await?;
     audit::record(&txn, admin_id, "artwork.delete", "artwork", id, &[]).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(photos)
 }

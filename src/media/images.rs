@@ -288,6 +288,16 @@ async fn delete_where(
     delete_files(db, media, vec![row]).await
 }
 
+/// Removes the files of photos whose rows went with their artwork or artist. The owner is
+/// already gone, so a file that cannot be removed is logged (by image id) rather than
+/// turned into an error for a deletion that happened.
+pub async fn discard(db: &DatabaseConnection, media: &Media, rows: Vec<image::Model>) {
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    if let Err(err) = delete_files(db, media, rows).await {
+        tracing::warn!(error = %err, images = ?ids, "photo files left after their owner was deleted");
+    }
+}
+
 /// Removes the files of deleted rows, except a file another image still uses (the same
 /// photo uploaded twice has the same content-addressed keys).
 async fn delete_files(

@@ -595,3 +595,53 @@ async fn an_artist_has_one_portrait() {
     assert_eq!(res.status(), 204);
     assert_eq!(stored_files(&app), 0);
 }
+
+#[tokio::test]
+async fn deleting_an_artwork_or_an_artist_deletes_their_photo_files() {
+    let app = builder().spawn().await;
+    let (token, catalog, path) = setup(&app).await;
+    let photo = upload(&app, &token, &path, "a.png", png(&picture(600, 400)), None).await;
+    let photo = photo.ok(201).clone();
+    assert_eq!(stored_files(&app), 4);
+    let delete = |path: String| {
+        let app = &app;
+        let token = &token;
+        async move {
+            app.client
+                .delete(app.url(&path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("send")
+                .status()
+        }
+    };
+    assert_eq!(
+        delete(format!("/api/v1/admin/artworks/{}", catalog.artwork)).await,
+        204
+    );
+    assert_eq!(stored_files(&app), 0, "no photo outlives its painting");
+    let large = photo["variants"]["large"].as_str().expect("url");
+    assert_eq!(fetch(&app, large).await.status(), 404);
+
+    // An artist's portrait shows a person: it goes with them.
+    let portrait = format!("/api/v1/admin/artists/{}/portrait", catalog.artist);
+    let face = upload(
+        &app,
+        &token,
+        &portrait,
+        "me.png",
+        png(&picture(400, 500)),
+        None,
+    )
+    .await;
+    let face = face.ok(201).clone();
+    assert_eq!(stored_files(&app), 4);
+    assert_eq!(
+        delete(format!("/api/v1/admin/artists/{}", catalog.artist)).await,
+        204
+    );
+    assert_eq!(stored_files(&app), 0, "no portrait outlives its artist");
+    let thumb = face["webp"]["thumb"].as_str().expect("url");
+    assert_eq!(fetch(&app, thumb).await.status(), 404);
+}
