@@ -235,7 +235,7 @@ pub async fn set_portrait(
         .await?;
     audit::record(&txn, admin_id, "image.portrait", "artist", artist_id, &[]).await?;
     txn.commit().await?;
-    delete_files(db, media, old).await?;
+    delete_files(db, media, &old).await?;
     Ok(view(media, &row))
 }
 
@@ -285,15 +285,15 @@ async fn delete_where(
         .await?;
     audit::record(&txn, admin_id, "image.delete", owner, owner_id, &[]).await?;
     txn.commit().await?;
-    delete_files(db, media, vec![row]).await
+    delete_files(db, media, std::slice::from_ref(&row)).await
 }
 
 /// Removes the files of photos whose rows went with their artwork or artist. The owner is
 /// already gone, so a file that cannot be removed is logged (by image id) rather than
 /// turned into an error for a deletion that happened.
 pub async fn discard(db: &DatabaseConnection, media: &Media, rows: Vec<image::Model>) {
-    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
-    if let Err(err) = delete_files(db, media, rows).await {
+    if let Err(err) = delete_files(db, media, &rows).await {
+        let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
         tracing::warn!(error = %err, images = ?ids, "photo files left after their owner was deleted");
     }
 }
@@ -303,7 +303,7 @@ pub async fn discard(db: &DatabaseConnection, media: &Media, rows: Vec<image::Mo
 async fn delete_files(
     db: &DatabaseConnection,
     media: &Media,
-    rows: Vec<image::Model>,
+    rows: &[image::Model],
 ) -> Result<(), MediaError> {
     for key in rows.iter().flat_map(keys_of) {
         let still_used = image::Entity::find()

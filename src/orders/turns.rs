@@ -21,7 +21,8 @@ pub enum Outcome {
     NotReserved,
 }
 
-type Waiting = watch::Receiver<Option<Outcome>>;
+/// Set to the Idempotency-Key that took the painting; closed without a value if nothing was.
+type Waiting = watch::Receiver<Option<String>>;
 
 #[derive(Clone, Default)]
 pub struct Turns {
@@ -52,12 +53,13 @@ impl Turns {
                 }
             }
         };
-        // A holder dropped without an outcome (an error, a cancelled request) took nothing.
-        let outcome = match waiting.wait_for(Option::is_some).await {
-            Ok(outcome) => outcome.clone().unwrap_or(Outcome::NotReserved),
+        // A holder dropped without an outcome (refused, failed, cancelled) took nothing.
+        Turn::After(match waiting.wait_for(Option::is_some).await {
+            Ok(key) => key
+                .clone()
+                .map_or(Outcome::NotReserved, |key| Outcome::Reserved { key }),
             Err(_) => Outcome::NotReserved,
-        };
-        Turn::After(outcome)
+        })
     }
 
     #[cfg(test)]
@@ -69,42 +71,27 @@ impl Turns {
     }
 }
 
-/// A painting's turn; it ends when this is dropped, telling the waiters how it went.
+/// A painting's turn; it ends when this is dropped, and the waiters learn how it went.
 pub struct Held {
     turns: Turns,
     artwork_id: String,
-    tx: watch::Sender<Option<Outcome>>,
+    tx: watch::Sender<Option<String>>,
 }
 
 impl Held {
     pub fn reserved(self, key: &str) {
-        self.tx
-            .send_replace(Some(Outcome::Reserved { key: key.into() }));
+        self.tx.send_replace(Some(key.to_string()));
     }
 }
 
 impl Drop for Held {
+    /// Only the holder's own entry can be in the map: a new turn starts only once it is gone.
     fn drop(&mut self) {
-        let mut writing = self
-            .turns
+        self.turns
             .writing
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if writing
-            .get(&self.artwork_id)
-            .is_some_and(|rx| rx.same_channel(&self.tx.subscribe()))
-        {
-            writing.remove(&self.artwork_id);
-        }
-        drop(writing);
-        self.tx.send_if_modified(|outcome| {
-            if outcome.is_none() {
-                *outcome = Some(Outcome::NotReserved);
-                true
-            } else {
-                false
-            }
-        });
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.artwork_id);
     }
 }
 

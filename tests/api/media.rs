@@ -603,23 +603,8 @@ async fn deleting_an_artwork_or_an_artist_deletes_their_photo_files() {
     let photo = upload(&app, &token, &path, "a.png", png(&picture(600, 400)), None).await;
     let photo = photo.ok(201).clone();
     assert_eq!(stored_files(&app), 4);
-    let delete = |path: String| {
-        let app = &app;
-        let token = &token;
-        async move {
-            app.client
-                .delete(app.url(&path))
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("send")
-                .status()
-        }
-    };
-    assert_eq!(
-        delete(format!("/api/v1/admin/artworks/{}", catalog.artwork)).await,
-        204
-    );
+    let painting = format!("/api/v1/admin/artworks/{}", catalog.artwork);
+    assert_eq!(app.admin_delete(&token, &painting).await.status, 204);
     assert_eq!(stored_files(&app), 0, "no photo outlives its painting");
     let large = photo["variants"]["large"].as_str().expect("url");
     assert_eq!(fetch(&app, large).await.status(), 404);
@@ -637,10 +622,8 @@ async fn deleting_an_artwork_or_an_artist_deletes_their_photo_files() {
     .await;
     let face = face.ok(201).clone();
     assert_eq!(stored_files(&app), 4);
-    assert_eq!(
-        delete(format!("/api/v1/admin/artists/{}", catalog.artist)).await,
-        204
-    );
+    let artist = format!("/api/v1/admin/artists/{}", catalog.artist);
+    assert_eq!(app.admin_delete(&token, &artist).await.status, 204);
     assert_eq!(stored_files(&app), 0, "no portrait outlives its artist");
     let thumb = face["webp"]["thumb"].as_str().expect("url");
     assert_eq!(fetch(&app, thumb).await.status(), 404);
