@@ -154,7 +154,10 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(media::routes::register(orders::admin_routes::register(
                 admin_routes::register(
                     utoipa_actix_web::scope("/api/v1/admin")
-                        .wrap(from_fn(cache::invalidate_on_write))
+                        .wrap(from_fn({
+                            let cache = state.catalog_cache.clone();
+                            move |req, next| cache::invalidate_on_write(cache.clone(), req, next)
+                        }))
                         .wrap(from_fn(auth::routes::require_admin))
                         .service(auth::routes::logout)
                         .service(notifications::routes::list_outbox)

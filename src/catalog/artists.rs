@@ -9,10 +9,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{CatalogError, Language, double_option, text_field};
+use super::{CatalogError, Language};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
 use crate::pagination::{self, Page, Pagination};
+use crate::validate::{self, double_option, optional_text, text_field};
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -113,17 +114,6 @@ fn is_valid_slug(slug: &str) -> bool {
         })
 }
 
-fn optional_text(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: Option<String>,
-    max: usize,
-) -> Option<String> {
-    value
-        .map(|v| text_field(errors, field, &v, false, max))
-        .filter(|v| !v.is_empty())
-}
-
 fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
     let mut errors = FieldErrors::new();
     let display_name = text_field(&mut errors, "display_name", &input.display_name, true, 100);
@@ -165,20 +155,10 @@ fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
     let deported_from = input
         .deported_from
         .and_then(|c| errors.check("deported_from", CountryCode::parse(&c)));
-    let email = optional_text(&mut errors, "email", input.email, 254);
-    if let Some(email) = &email
-        && !email_address::EmailAddress::is_valid(email)
-    {
-        errors.add("email", "not a valid email address");
-    }
-    let phone = optional_text(&mut errors, "phone", input.phone, 40);
-    if let Some(phone) = &phone
-        && !phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'))
-    {
-        errors.add("phone", "use digits, spaces, +, -, ( and ) only");
-    }
+    let email = optional_text(&mut errors, "email", input.email.as_deref(), 254);
+    validate::email(&mut errors, "email", email.as_deref().unwrap_or(""));
+    let phone = optional_text(&mut errors, "phone", input.phone.as_deref(), 40);
+    validate::phone(&mut errors, "phone", phone.as_deref());
     let language = match input.preferred_language.as_deref() {
         None => Some(Language::En),
         Some(code) => {
@@ -189,7 +169,7 @@ fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
             lang
         }
     };
-    let notes = optional_text(&mut errors, "notes", input.notes, 10_000);
+    let notes = optional_text(&mut errors, "notes", input.notes.as_deref(), 10_000);
     errors.into_result()?;
     Ok(ValidArtist {
         slug,

@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::tiers::check_dimension;
-use super::{ArtworkStatus, CatalogError, double_option, text_field};
+use super::{ArtworkStatus, CatalogError};
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money, MoneyDto};
 use crate::pagination::{self, Page, Pagination};
+use crate::validate::{double_option, text_field};
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -12,12 +12,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::web::{self, Bytes};
+use actix_web::web::Bytes;
 use serde::Serialize;
 
 use super::CatalogError;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Upper bound on cached bytes, so the cache cannot push the process past its memory budget.
 const MAX_BYTES: u64 = 16 * 1024 * 1024;
@@ -79,17 +78,14 @@ pub fn key(req: &actix_web::HttpRequest) -> String {
 /// Wraps the admin scope: every successful admin change empties this process's cache, so
 /// a coordinator sees their own edit on the public pages at once.
 pub async fn invalidate_on_write(
+    cache: CatalogCache,
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let writes = req.method() != Method::GET && req.method() != Method::HEAD;
-    let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?;
-    if writes
-        && res.status().is_success()
-        && let Some(state) = state
-    {
-        state.catalog_cache.invalidate();
+    if writes && res.status().is_success() {
+        cache.invalidate();
     }
     Ok(res)
 }

@@ -127,30 +127,3 @@ impl Language {
         }
     }
 }
-
-/// Deserializes a field that may be absent (keep), `null` (clear) or a value (set):
-/// PATCH bodies need all three.
-pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: serde::Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    serde::Deserialize::deserialize(de).map(Some)
-}
-
-/// Trims a free-text field and checks its length in characters.
-pub fn text_field(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: &str,
-    required: bool,
-    max_chars: usize,
-) -> String {
-    let value = value.trim();
-    if required && value.is_empty() {
-        errors.add(field, "must not be empty");
-    } else if value.chars().count() > max_chars {
-        errors.add(field, format!("must be at most {max_chars} characters"));
-    }
-    value.to_string()
-}

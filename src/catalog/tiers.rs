@@ -12,10 +12,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{CatalogError, double_option, text_field};
+use super::CatalogError;
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money};
 use crate::pagination::{self, Page, Pagination};
+use crate::validate::{double_option, text_field};
 use crate::{audit, db};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

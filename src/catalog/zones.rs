@@ -11,10 +11,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{CatalogError, text_field};
+use super::CatalogError;
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
 use crate::pagination::{self, Page, Pagination};
+use crate::validate::text_field;
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]

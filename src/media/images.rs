@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 
 use super::process::{Encoding, Processed};
 use super::{Media, MediaError};
-use crate::catalog::text_field;
 use crate::error::FieldErrors;
+use crate::validate::text_field;
 use crate::{audit, db};
 
 #[derive(Debug, Serialize, ToSchema)]

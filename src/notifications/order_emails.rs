@@ -7,7 +7,8 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 use super::MailSettings;
 use super::outbox::{self, NewEmail};
 use super::render::render;
-use crate::orders::OrderStatus;
+use crate::orders::reference;
+use crate::orders::state::{OrderStatus, Transitioned};
 
 fn country_name(code: &str) -> String {
     isocountry::CountryCode::for_alpha2(code)
@@ -17,7 +18,7 @@ fn country_name(code: &str) -> String {
 
 fn base_context(mail: &MailSettings, o: &order::Model, a: Option<&artist::Model>) -> Value {
     context! {
-        reference => crate::orders::service::reference(&o.id),
+        reference => reference(&o.id),
         title => &o.artwork_title,
         artist_name => &o.artist_name,
         artist_email => a.and_then(|a| a.email.clone()),
@@ -121,14 +122,17 @@ pub fn on_placed(
     )
 }
 
-/// The emails that follow a status change.
+/// The emails that follow a status change, written in the transaction that made it (so
+/// they exist exactly when the change does). A quiet change calls for none.
 pub async fn on_transition(
     conn: &impl ConnectionTrait,
     mail: &MailSettings,
-    o: &order::Model,
-    to: OrderStatus,
-    reason: Option<&str>,
+    change: &Transitioned,
 ) -> Result<(), DbErr> {
+    if !change.notify {
+        return Ok(());
+    }
+    let (o, to, reason) = (&change.order, change.to, change.reason.as_deref());
     let artist = artist_of(conn, o).await?;
     let status_word = match to {
         OrderStatus::Expired => "expired",

@@ -3,7 +3,8 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::service::{self, AdminOrderDetail, AdminOrderFilter, AdminOrderView};
+use super::actions;
+use super::views::{self, AdminOrderDetail, AdminOrderFilter, AdminOrderView};
 use crate::auth::AdminIdentity;
 use crate::error::ApiError;
 use crate::extract::{OptionalJson, ValidJson, ValidQuery};
@@ -17,7 +18,7 @@ pub async fn list_orders(
     state: web::Data<AppState>,
     query: ValidQuery<AdminOrderFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(service::list(&state.db, query.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(views::list(&state.db, query.into_inner()).await?))
 }
 
 /// One order with its status history.
@@ -27,7 +28,7 @@ pub async fn order_detail(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(service::detail(&state.db, &id).await?))
+    Ok(HttpResponse::Ok().json(views::detail(&state.db, &id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -46,7 +47,7 @@ pub async fn confirm_payment(
     id: web::Path<String>,
     body: ValidJson<ConfirmPayment>,
 ) -> Result<HttpResponse, ApiError> {
-    let detail = service::confirm_payment(
+    let detail = actions::confirm_payment(
         &state.db,
         &state.mail,
         &identity.admin_id,
@@ -74,7 +75,7 @@ pub async fn ship(
     body: ValidJson<Ship>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let detail = service::ship(
+    let detail = actions::ship(
         &state.db,
         &state.mail,
         &identity.admin_id,
@@ -95,7 +96,7 @@ pub async fn deliver(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
-        .json(service::deliver(&state.db, &state.mail, &identity.admin_id, &id).await?))
+        .json(actions::deliver(&state.db, &state.mail, &identity.admin_id, &id).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -119,7 +120,7 @@ pub async fn cancel(
     body: OptionalJson<Cancel>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let detail = service::cancel(
+    let detail = actions::cancel(
         &state.db,
         &state.mail,
         state.payments.as_deref(),

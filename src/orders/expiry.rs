@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use super::state::{self, Actor, Change, OrderStatus};
 use super::{OrderError, idempotency};
 use crate::db;
-use crate::notifications::MailSettings;
+use crate::notifications::{MailSettings, order_emails};
 
 const BATCH: u64 = 100;
 
@@ -34,8 +34,9 @@ pub async fn expire_due(
             let txn = db::begin_write(db).await?;
             let change = Change::new(OrderStatus::Expired, Actor::System)
                 .reason("reservation expired unpaid");
-            match state::transition(&txn, mail, &candidate, change).await {
-                Ok(_) => {
+            match state::transition(&txn, &candidate, change).await {
+                Ok(changed) => {
+                    order_emails::on_transition(&txn, mail, &changed).await?;
                     txn.commit().await?;
                     expired += 1;
                 }

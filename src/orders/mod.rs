@@ -1,78 +1,22 @@
-//! Orders: buying a one-of-a-kind painting. Placing an order reserves the painting
-//! atomically; every later change goes through the state machine in `state.rs`.
+//! Orders: buying a one-of-a-kind painting. Placing an order (`place`) reserves the painting
+//! atomically; every later change goes through the state machine in `state.rs`; `views` reads,
+//! `actions` is what a coordinator does.
+pub mod actions;
 pub mod admin_routes;
+mod error;
 pub mod expiry;
 pub mod idempotency;
+pub mod place;
+mod precheck;
+pub mod reference;
 mod reservation;
 pub mod routes;
-pub mod service;
 pub mod state;
+pub mod status;
 pub mod tokens;
 pub mod turns;
+pub mod views;
 
-use sea_orm::DbErr;
-
-use crate::catalog::CatalogError;
-use crate::error::{ApiError, FieldErrors};
-use crate::payments::PaymentError;
-pub use state::OrderStatus;
-
-#[derive(Debug, thiserror::Error)]
-pub enum OrderError {
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error(transparent)]
-    Invalid(#[from] FieldErrors),
-    #[error("this painting is {0} and cannot be ordered")]
-    ArtworkUnavailable(String),
-    #[error("an order cannot go from {from} to {to}")]
-    IllegalTransition { from: OrderStatus, to: OrderStatus },
-    #[error("{0}")]
-    NotAllowed(String),
-    #[error("this Idempotency-Key was already used with a different request body")]
-    KeyReused,
-    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
-    KeyInProgress,
-    #[error(transparent)]
-    Payment(#[from] PaymentError),
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
-
-impl From<CatalogError> for OrderError {
-    fn from(err: CatalogError) -> Self {
-        match err {
-            CatalogError::NotFound(what) => Self::NotFound(what),
-            CatalogError::Invalid(errors) => Self::Invalid(errors),
-            CatalogError::Db(e) => Self::Db(e),
-            other => Self::NotAllowed(other.to_string()),
-        }
-    }
-}
-
-impl From<OrderError> for ApiError {
-    fn from(err: OrderError) -> Self {
-        match err {
-            OrderError::NotFound(what) => ApiError::NotFound(what),
-            OrderError::Invalid(errors) => ApiError::Validation(errors),
-            OrderError::ArtworkUnavailable(_) => {
-                ApiError::conflict("artwork_unavailable", err.to_string())
-            }
-            OrderError::IllegalTransition { .. } => {
-                ApiError::conflict("illegal_transition", err.to_string())
-            }
-            OrderError::NotAllowed(detail) => ApiError::conflict("not_allowed", detail),
-            OrderError::KeyReused => ApiError::conflict("idempotency_key_reused", err.to_string()),
-            OrderError::KeyInProgress => {
-                ApiError::conflict("idempotency_key_in_progress", err.to_string())
-            }
-            OrderError::Payment(PaymentError::Amount(detail)) => {
-                ApiError::Validation(FieldErrors::single("payment_method", detail))
-            }
-            OrderError::Payment(err @ PaymentError::Provider(_)) => {
-                ApiError::BadGateway(err.to_string())
-            }
-            OrderError::Db(e) => e.into(),
-        }
-    }
-}
+pub use error::OrderError;
+pub use reference::reference;
+pub use status::OrderStatus;

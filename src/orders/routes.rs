@@ -5,7 +5,8 @@ use serde::Deserialize;
 
 use super::OrderError;
 use super::idempotency;
-use super::service::{self, BuyerOrderView, OrderRequest, PlacedOrder, Placement};
+use super::place::{OrderRequest, PlacedOrder, Placement};
+use super::views::{self, BuyerOrderView};
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -47,7 +48,7 @@ pub async fn place(
     // Hash the parsed request, so whitespace or key order in the JSON do not matter.
     let canonical = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?;
     let request_hash = idempotency::hash_request(&canonical);
-    match service::place(
+    match super::place::place(
         &state.db,
         &state.turns,
         &state.config,
@@ -121,6 +122,6 @@ pub async fn show(
     query: ValidQuery<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token.unwrap_or_default();
-    let view = service::for_buyer(&state.db, &state.config, &id, &token).await?;
+    let view = views::for_buyer(&state.db, &state.config, &id, &token).await?;
     Ok(HttpResponse::Ok().json(view))
 }

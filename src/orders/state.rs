@@ -1,6 +1,8 @@
 //! The order state machine: the one place where an order changes status. Each change is a
 //! conditional update (so two processes cannot both make it), recorded in the order's
 //! history, mirrored on the artwork, and announced as an event in the same transaction.
+//! It knows nothing of emails: it returns what changed, and the caller that owns the
+//! transaction asks `notifications::order_emails` for the letters that change calls for.
 use std::fmt;
 
 use chrono::Utc;
@@ -10,75 +12,11 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     Value,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::OrderError;
+pub use super::status::OrderStatus;
 use crate::catalog::ArtworkStatus;
 use crate::db;
-use crate::notifications::{MailSettings, order_emails};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    PendingPayment,
-    Paid,
-    Shipped,
-    Delivered,
-    Expired,
-    Cancelled,
-    Refunded,
-}
-
-impl OrderStatus {
-    pub const ALL: [OrderStatus; 7] = [
-        Self::PendingPayment,
-        Self::Paid,
-        Self::Shipped,
-        Self::Delivered,
-        Self::Expired,
-        Self::Cancelled,
-        Self::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PendingPayment => "pending_payment",
-            Self::Paid => "paid",
-            Self::Shipped => "shipped",
-            Self::Delivered => "delivered",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-            Self::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-
-    /// The legal moves. Anything else is a 409 naming both states.
-    pub fn can_become(self, to: OrderStatus) -> bool {
-        use OrderStatus::*;
-        matches!(
-            (self, to),
-            (PendingPayment, Paid | Expired | Cancelled)
-                // A card payment that lands just after the reservation ran out (the painting
-                // must still be free), or its refund when it was not.
-                | (Expired, Paid | Refunded)
-                | (Paid, Shipped | Cancelled | Refunded)
-                | (Shipped, Delivered | Refunded)
-                | (Delivered, Refunded)
-                | (Cancelled, Refunded)
-        )
-    }
-}
-
-impl fmt::Display for OrderStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Who made a change, as recorded in the order history.
 #[derive(Debug, Clone)]
@@ -215,13 +153,24 @@ pub async fn record(
     Ok(())
 }
 
+/// What a transition did: the order as it is now, and what the change means for the people
+/// who hear of it.
+#[must_use = "a change may call for emails: pass it to notifications::order_emails::on_transition"]
+pub struct Transitioned {
+    pub order: order::Model,
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+    pub reason: Option<String>,
+    /// Whether the emails that follow this change are sent (see `Change::quiet`).
+    pub notify: bool,
+}
+
 /// Applies `change` to `order` inside the caller's transaction.
 pub async fn transition(
     conn: &impl ConnectionTrait,
-    mail: &MailSettings,
     order: &order::Model,
     change: Change,
-) -> Result<order::Model, OrderError> {
+) -> Result<Transitioned, OrderError> {
     let from = status_of(order);
     let to = change.to;
     if !from.can_become(to) {
@@ -298,43 +247,11 @@ pub async fn transition(
         .one(conn)
         .await?
         .ok_or(OrderError::NotFound("order"))?;
-    if change.notify {
-        order_emails::on_transition(conn, mail, &updated, to, change.reason.as_deref()).await?;
-    }
-    Ok(updated)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::OrderStatus::*;
-    use super::*;
-
-    #[test]
-    fn only_the_documented_moves_are_legal() {
-        let legal = [
-            (PendingPayment, Paid),
-            (PendingPayment, Expired),
-            (PendingPayment, Cancelled),
-            (Expired, Paid),
-            (Expired, Refunded),
-            (Paid, Shipped),
-            (Paid, Cancelled),
-            (Paid, Refunded),
-            (Shipped, Delivered),
-            (Shipped, Refunded),
-            (Delivered, Refunded),
-            (Cancelled, Refunded),
-        ];
-        for from in OrderStatus::ALL {
-            for to in OrderStatus::ALL {
-                assert_eq!(
-                    from.can_become(to),
-                    legal.contains(&(from, to)),
-                    "{from} → {to}"
-                );
-            }
-        }
-        assert_eq!(OrderStatus::parse("pending_payment"), Some(PendingPayment));
-        assert_eq!(OrderStatus::parse("lost"), None);
-    }
+    Ok(Transitioned {
+        order: updated,
+        from,
+        to,
+        reason: change.reason,
+        notify: change.notify,
+    })
 }

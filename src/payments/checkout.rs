@@ -11,9 +11,9 @@ use super::{PaymentError, StripeGateway, amount};
 use crate::db;
 use crate::media::Media;
 use crate::money::Currency;
-use crate::notifications::MailSettings;
+use crate::notifications::{MailSettings, order_emails};
 use crate::orders::state::{self, Actor, Change, OrderStatus};
-use crate::orders::{OrderError, idempotency, service::reference};
+use crate::orders::{OrderError, idempotency, reference};
 
 /// What starting a card payment needs.
 #[derive(Clone, Copy)]
@@ -95,7 +95,8 @@ pub async fn abandon(
     let change = Change::new(OrderStatus::Cancelled, Actor::System)
         .reason("the card payment could not be started at Stripe")
         .quiet();
-    state::transition(&txn, mail, o, change).await?;
+    let changed = state::transition(&txn, o, change).await?;
+    order_emails::on_transition(&txn, mail, &changed).await?;
     Update::new()
         .status(PaymentStatus::Failed)
         .flag("Stripe did not create the checkout session")

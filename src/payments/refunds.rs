@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use super::StripeGateway;
 use super::records::{PaymentStatus, Update};
-use crate::notifications::MailSettings;
+use crate::notifications::{MailSettings, order_emails};
 use crate::orders::OrderError;
 use crate::orders::state::{self, Change};
 use crate::{audit, db};
@@ -30,7 +30,8 @@ pub async fn refund(
     let refund_id = gateway.refund(&p.id, &o.id, intent).await?;
     let txn = db::begin_write(db).await?;
     if let Some(change) = change {
-        state::transition(&txn, mail, o, change).await?;
+        let changed = state::transition(&txn, o, change).await?;
+        order_emails::on_transition(&txn, mail, &changed).await?;
     }
     Update::new()
         .status(PaymentStatus::RefundPending)

@@ -16,7 +16,7 @@ use super::records::{self, PaymentStatus, Update};
 use crate::db;
 use crate::error::ApiError;
 use crate::money::Currency;
-use crate::notifications::MailSettings;
+use crate::notifications::{MailSettings, order_emails};
 use crate::orders::OrderError;
 use crate::orders::state::{self, Actor, Change, OrderStatus, status_of};
 
@@ -288,15 +288,18 @@ async fn mark_paid(
     };
     match current {
         OrderStatus::PendingPayment => {
-            state::transition(conn, mail, o, paid("card payment confirmed by Stripe")).await?;
+            let changed =
+                state::transition(conn, o, paid("card payment confirmed by Stripe")).await?;
+            order_emails::on_transition(conn, mail, &changed).await?;
             payment_paid.apply(conn, p).await?;
             Ok(Outcome::on(o, "paid", true))
         }
         OrderStatus::Expired => {
             let change =
                 paid("paid just after the reservation expired; the painting was still free");
-            match state::transition(conn, mail, o, change).await {
-                Ok(_) => {
+            match state::transition(conn, o, change).await {
+                Ok(changed) => {
+                    order_emails::on_transition(conn, mail, &changed).await?;
                     payment_paid.apply(conn, p).await?;
                     Ok(Outcome::on(o, "paid after expiry", true))
                 }
@@ -346,7 +349,8 @@ async fn session_closed(
         _ => "the Stripe checkout session expired unpaid",
     };
     let change = Change::new(OrderStatus::Expired, Actor::Stripe(event_id.into())).reason(reason);
-    state::transition(conn, mail, &o, change).await?;
+    let changed = state::transition(conn, &o, change).await?;
+    order_emails::on_transition(conn, mail, &changed).await?;
     Update::new()
         .event(event_id)
         .status(status)
@@ -406,6 +410,7 @@ async fn charge_refunded(
     }
     let change = Change::new(OrderStatus::Refunded, Actor::Stripe(event_id.into()))
         .reason("refund confirmed by Stripe");
-    state::transition(conn, mail, &o, change).await?;
+    let changed = state::transition(conn, &o, change).await?;
+    order_emails::on_transition(conn, mail, &changed).await?;
     Ok(Outcome::on(&o, "refunded", false))
 }

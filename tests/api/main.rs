@@ -1,4 +1,5 @@
 //! One test binary (linking is the slow part of a build): a module per domain.
+mod architecture;
 mod auth;
 mod catalog_admin;
 mod catalog_public;

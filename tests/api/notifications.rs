@@ -253,9 +253,13 @@ async fn a_replayed_event_adds_no_second_email() {
     hunar::notifications::order_emails::on_transition(
         &app.db,
         &app.state.mail,
-        &order,
-        hunar::orders::OrderStatus::Paid,
-        None,
+        &hunar::orders::state::Transitioned {
+            order,
+            from: hunar::orders::OrderStatus::PendingPayment,
+            to: hunar::orders::OrderStatus::Paid,
+            reason: None,
+            notify: true,
+        },
     )
     .await
     .expect("replay");

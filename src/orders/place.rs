@@ -1,0 +1,470 @@
+//! Placing an order: the request and its validation, then one read, one prepared write that
+//! takes the painting, and (for a card) Stripe's checkout page.
+use chrono::Utc;
+use entity::{artwork, order};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::OrderError;
+use super::idempotency::{self, Answer};
+use super::precheck::{self, PriceSnapshot};
+use super::reservation::{Reservation, Row, Written};
+use super::state::{self, Actor, OrderStatus};
+use super::turns::{Outcome, Turn, Turns};
+use super::views::{OrderSummary, manual_instructions, summary};
+use crate::auth::token;
+use crate::catalog::{ArtworkStatus, pricing};
+use crate::config::Config;
+use crate::country::CountryCode;
+use crate::db;
+use crate::error::FieldErrors;
+use crate::notifications::{MailSettings, order_emails, outbox};
+use crate::payments::checkout;
+use crate::validate::{self, optional_text, text_field};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuyerInput {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: Option<String>,
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRequest {
+    pub artwork_id: String,
+    /// stripe or manual.
+    pub payment_method: String,
+    pub buyer: BuyerInput,
+    pub shipping_address: AddressInput,
+    /// A message to the artist.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Stripe,
+    Manual,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stripe => "stripe",
+            Self::Manual => "manual",
+        }
+    }
+}
+
+struct NewOrder {
+    artwork_id: String,
+    method: PaymentMethod,
+    buyer_name: String,
+    buyer_email: String,
+    buyer_phone: Option<String>,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    postal_code: Option<String>,
+    region: Option<String>,
+    country: CountryCode,
+    note: Option<String>,
+}
+
+fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let method = match req.payment_method.as_str() {
+        "manual" => Some(PaymentMethod::Manual),
+        "stripe" if cards => Some(PaymentMethod::Stripe),
+        "stripe" => {
+            // Without a Stripe key, say so plainly rather than take an order nobody can pay.
+            errors.add(
+                "payment_method",
+                "card payments are not configured; use manual",
+            );
+            None
+        }
+        _ => {
+            errors.add("payment_method", "expected stripe or manual");
+            None
+        }
+    };
+    let buyer_name = text_field(&mut errors, "buyer.name", &req.buyer.name, true, 200);
+    let buyer_email = text_field(&mut errors, "buyer.email", &req.buyer.email, true, 254);
+    validate::email(&mut errors, "buyer.email", &buyer_email);
+    let buyer_phone = optional_text(&mut errors, "buyer.phone", req.buyer.phone.as_deref(), 40);
+    validate::phone(&mut errors, "buyer.phone", buyer_phone.as_deref());
+    let a = &req.shipping_address;
+    let line1 = text_field(&mut errors, "shipping_address.line1", &a.line1, true, 200);
+    let line2 = optional_text(
+        &mut errors,
+        "shipping_address.line2",
+        a.line2.as_deref(),
+        200,
+    );
+    let city = text_field(&mut errors, "shipping_address.city", &a.city, true, 100);
+    let postal_code = optional_text(
+        &mut errors,
+        "shipping_address.postal_code",
+        a.postal_code.as_deref(),
+        20,
+    );
+    let region = optional_text(
+        &mut errors,
+        "shipping_address.region",
+        a.region.as_deref(),
+        100,
+    );
+    let country = errors.check("shipping_address.country", CountryCode::parse(&a.country));
+    let note = optional_text(&mut errors, "note", req.note.as_deref(), 1000);
+    if req.artwork_id.trim().is_empty() {
+        errors.add("artwork_id", "must not be empty");
+    }
+    errors.into_result()?;
+    let (Some(method), Some(country)) = (method, country) else {
+        return Err(FieldErrors::single("body", "invalid"));
+    };
+    Ok(NewOrder {
+        artwork_id: req.artwork_id.trim().to_string(),
+        method,
+        buyer_name,
+        buyer_email,
+        buyer_phone,
+        line1,
+        line2,
+        city,
+        postal_code,
+        region,
+        country,
+        note,
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentInfo {
+    pub method: PaymentMethod,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkout_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacedOrder {
+    pub order: OrderSummary,
+    /// Shown once: the buyer's key to follow this order.
+    pub access_token: String,
+    pub payment: PaymentInfo,
+}
+
+/// Places an order: reserves the painting and freezes its price. What the order needs is
+/// read in one query and everything is prepared first (price, emails, the answer); then one
+/// write (`reservation`) takes the painting, inserts the order with its company and stores
+/// the answer under the Idempotency-Key, all or nothing. Two buyers racing for one painting:
+/// one conditional UPDATE wins, the other is refused; within this process the second waits
+/// for the first one's write (`turns`) instead of repeating it.
+#[allow(clippy::too_many_arguments)]
+pub async fn place(
+    db: &DatabaseConnection,
+    turns: &Turns,
+    config: &Config,
+    mail: &MailSettings,
+    cards: Option<checkout::Checkout<'_>>,
+    idempotency_key: &str,
+    request_hash: &str,
+    req: &OrderRequest,
+) -> Result<Placement, OrderError> {
+    let new = validate(req, cards.is_some())?;
+    let card = match (new.method, cards) {
+        (PaymentMethod::Stripe, Some(checkout)) => Some(checkout),
+        _ => None,
+    };
+    // Another round only when the painting changed between the read and the write; the
+    // next read then says why (taken: a 409), or brings its new price. Waiting for another
+    // buyer's write is not a round: it ends in a refusal or a fresh read.
+    const ROUNDS: usize = 3;
+    let mut round = 0;
+    while round < ROUNDS {
+        let seen = precheck::precheck(db, &new.artwork_id, new.country, idempotency_key).await?;
+        // This very request, answered before (perhaps it took the painting itself).
+        if let Some(Answer { status, body }) =
+            idempotency::answer_in(seen.key.clone(), request_hash)?
+        {
+            return Ok(Placement::Replay { status, body });
+        }
+        if seen
+            .key
+            .as_ref()
+            .is_some_and(|key| key.expires_at <= Utc::now())
+        {
+            idempotency::forget_expired(db, idempotency_key).await?;
+        }
+        let Some(artwork) = seen.artwork else {
+            return Err(OrderError::NotFound("artwork"));
+        };
+        match ArtworkStatus::parse(&artwork.status) {
+            Some(ArtworkStatus::Available) => {}
+            Some(status) if status.is_public() => {
+                return Err(OrderError::ArtworkUnavailable(artwork.status));
+            }
+            _ => return Err(OrderError::NotFound("artwork")),
+        }
+        let turn = match turns.take(&artwork.id).await {
+            Turn::Mine(turn) => turn,
+            Turn::After(Outcome::Reserved { key }) if key != idempotency_key => {
+                return Err(OrderError::ArtworkUnavailable(
+                    ArtworkStatus::Reserved.as_str().into(),
+                ));
+            }
+            // Our own key took it (a concurrent retry), or nobody did: the next read says.
+            Turn::After(_) => continue,
+        };
+        round += 1;
+        let snapshot = seen.snapshot.ok_or(OrderError::NotFound("size tier"))?;
+        let prepared = prepare(
+            db,
+            config,
+            mail,
+            card.as_ref(),
+            &new,
+            (idempotency_key, request_hash),
+            &artwork,
+            snapshot,
+        )
+        .await?;
+        match prepared.reservation.write(db).await? {
+            Written::Reserved => {
+                turn.reserved(idempotency_key);
+                return finish(db, mail, card, idempotency_key, prepared).await;
+            }
+            Written::Stale => {}
+            Written::Conflict => {
+                drop(turn);
+                if let Some(Answer { status, body }) =
+                    idempotency::after_conflict(db, idempotency_key, request_hash).await?
+                {
+                    return Ok(Placement::Replay { status, body });
+                }
+                // The key is free: another order holds the painting; the next read says so.
+            }
+        }
+    }
+    Err(OrderError::ArtworkUnavailable(
+        ArtworkStatus::Reserved.as_str().into(),
+    ))
+}
+
+/// A new order, ready to be written, and what to do once it is.
+struct Prepared {
+    model: order::Model,
+    placed: PlacedOrder,
+    /// The answer, when it is already known (manual payment).
+    body: Option<String>,
+    emails: Vec<entity::outbox::ActiveModel>,
+    attempt: Option<entity::payment::Model>,
+    image_url: Option<String>,
+    reservation: Reservation,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn prepare(
+    db: &DatabaseConnection,
+    config: &Config,
+    mail: &MailSettings,
+    card: Option<&checkout::Checkout<'_>>,
+    new: &NewOrder,
+    (idempotency_key, request_hash): (&str, &str),
+    artwork: &artwork::Model,
+    snapshot: PriceSnapshot,
+) -> Result<Prepared, OrderError> {
+    let not_shipped = || {
+        FieldErrors::single(
+            "shipping_address.country",
+            format!("this painting cannot be shipped to {} yet", new.country),
+        )
+    };
+    let zone = snapshot.zone.clone().ok_or_else(not_shipped)?;
+    let price = pricing::price_from(artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
+    let now = Utc::now();
+    let expires_at = match new.method {
+        PaymentMethod::Manual => {
+            now + chrono::Duration::days(i64::from(config.manual_reservation_days))
+        }
+        // The Checkout Session closes at the same moment. The extra minute keeps it inside
+        // Stripe's 30-minute minimum however long the request to Stripe takes.
+        PaymentMethod::Stripe => {
+            now + chrono::Duration::minutes(i64::from(config.card_reservation_minutes))
+                + chrono::Duration::minutes(1)
+        }
+    };
+    let id = db::new_id();
+    let access_token = mail.tokens.token(&id);
+    let model = order::Model {
+        id: id.clone(),
+        artwork_id: artwork.id.clone(),
+        status: OrderStatus::PendingPayment.as_str().into(),
+        payment_method: new.method.as_str().into(),
+        access_token_hash: token::digest(&access_token),
+        buyer_name: new.buyer_name.clone(),
+        buyer_email: new.buyer_email.clone(),
+        buyer_phone: new.buyer_phone.clone(),
+        ship_line1: new.line1.clone(),
+        ship_line2: new.line2.clone(),
+        ship_city: new.city.clone(),
+        ship_postal_code: new.postal_code.clone(),
+        ship_region: new.region.clone(),
+        ship_country: new.country.to_string(),
+        note: new.note.clone(),
+        amount_minor: price.minor(),
+        currency: price.currency().code().into(),
+        zone_id: zone.id.clone(),
+        zone_name: zone.name.clone(),
+        tier_id: artwork.size_tier_id.clone(),
+        tier_name: snapshot.tier_name.clone(),
+        artwork_title: artwork.title.clone(),
+        artist_id: artwork.artist_id.clone(),
+        artist_name: snapshot.artist.display_name.clone(),
+        payment_reference: None,
+        carrier: None,
+        tracking_number: None,
+        created_at: now,
+        updated_at: now,
+        expires_at,
+        paid_at: None,
+        shipped_at: None,
+        delivered_at: None,
+        closed_at: None,
+    };
+    let mut placed = PlacedOrder {
+        order: summary(&model),
+        access_token,
+        payment: PaymentInfo {
+            method: new.method,
+            checkout_url: None,
+            instructions: None,
+        },
+    };
+    let mut rows = vec![
+        Row::new(order::ActiveModel::from(model.clone())),
+        Row::new(state::history_row(
+            &id,
+            None,
+            OrderStatus::PendingPayment,
+            &Actor::Buyer,
+            None,
+            now,
+        )),
+    ];
+    let (mut body, mut emails, mut attempt, mut image_url) = (None, Vec::new(), None, None);
+    match card {
+        None => {
+            let instructions = manual_instructions(config, &model);
+            emails = order_emails::on_placed(mail, &model, Some(&snapshot.artist), &instructions)?;
+            placed.payment.instructions = Some(instructions);
+            body = Some(to_json(&placed)?);
+            rows.extend(emails.iter().cloned().map(Row::new));
+        }
+        Some(card) => {
+            // A price Stripe cannot charge is refused before anything is kept.
+            checkout::unit_amount(&model)?;
+            let new_attempt = checkout::new_attempt(&model);
+            rows.push(Row::new(entity::payment::ActiveModel::from(
+                new_attempt.clone(),
+            )));
+            attempt = Some(new_attempt);
+            image_url = checkout::cover_image(db, card.media, &artwork.id).await?;
+        }
+    }
+    // The key last; while a card payment is set up it is stored without an answer, and a
+    // concurrent retry gets "in progress".
+    rows.push(Row::new(idempotency::new_row(
+        idempotency_key,
+        request_hash,
+        body.as_deref().map(|b| (201, b)),
+    )));
+    Ok(Prepared {
+        reservation: Reservation {
+            artwork_id: artwork.id.clone(),
+            artwork_seen: artwork.updated_at,
+            now,
+            rows,
+        },
+        model,
+        placed,
+        body,
+        emails,
+        attempt,
+        image_url,
+    })
+}
+
+/// After the write: a manual order is done; a card order asks Stripe for its Checkout
+/// Session (the painting stays held meanwhile) and stores its answer.
+async fn finish(
+    db: &DatabaseConnection,
+    mail: &MailSettings,
+    card: Option<checkout::Checkout<'_>>,
+    idempotency_key: &str,
+    prepared: Prepared,
+) -> Result<Placement, OrderError> {
+    let Prepared {
+        model,
+        mut placed,
+        body,
+        emails,
+        attempt,
+        image_url,
+        ..
+    } = prepared;
+    for email in &emails {
+        outbox::log_kept(mail, email);
+    }
+    let (Some(card), Some(attempt)) = (card, attempt) else {
+        tracing::info!(order_id = %model.id, artwork_id = %model.artwork_id, "order placed");
+        let body = body.ok_or(OrderError::NotAllowed("order answer missing".into()))?;
+        return Ok(Placement::Created { body });
+    };
+    let session =
+        match checkout::create_session(card.gateway, &model, &placed.access_token, image_url).await
+        {
+            Ok(session) => session,
+            Err(err) => {
+                checkout::abandon(db, mail, &model, &attempt, idempotency_key).await?;
+                return Err(err.into());
+            }
+        };
+    placed.payment.checkout_url = Some(session.url.clone());
+    let body = to_json(&placed)?;
+    let txn = db::begin_write(db).await?;
+    checkout::opened(&txn, &attempt, &session).await?;
+    idempotency::store(&txn, idempotency_key, 201, &body).await?;
+    txn.commit().await?;
+    tracing::info!(order_id = %model.id, artwork_id = %model.artwork_id, "card order placed");
+    Ok(Placement::Created { body })
+}
+
+fn to_json(placed: &PlacedOrder) -> Result<String, OrderError> {
+    serde_json::to_string(placed).map_err(|e| OrderError::NotAllowed(e.to_string()))
+}
+
+/// What `place` answers: a new order's JSON, or the stored answer to an earlier request
+/// with the same Idempotency-Key.
+pub enum Placement {
+    Created { body: String },
+    Replay { status: u16, body: String },
+}

@@ -1,0 +1,305 @@
+//! Read models of an order: the summary every answer carries, the buyer's private view, and
+//! the admin list and detail. Nothing here changes an order.
+use chrono::{DateTime, Utc};
+use entity::{artist, order, order_history};
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::OrderError;
+use super::reference::reference;
+use super::state::{OrderStatus, status_of};
+use crate::auth::token;
+use crate::config::Config;
+use crate::error::FieldErrors;
+use crate::notifications::outbox;
+use crate::pagination::{self, Page, Pagination};
+use crate::payments::records;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderSummary {
+    pub id: String,
+    pub status: OrderStatus,
+    pub artwork_id: String,
+    #[schema(value_type = String, example = "50.00")]
+    pub amount: rust_decimal::Decimal,
+    pub currency: String,
+    pub zone: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn amount_of(o: &order::Model) -> rust_decimal::Decimal {
+    crate::money::stored_amount(o.amount_minor, &o.currency)
+}
+
+pub(super) fn summary(o: &order::Model) -> OrderSummary {
+    OrderSummary {
+        id: o.id.clone(),
+        status: status_of(o),
+        artwork_id: o.artwork_id.clone(),
+        amount: amount_of(o),
+        currency: o.currency.clone(),
+        zone: o.zone_name.clone(),
+        created_at: o.created_at,
+        expires_at: o.expires_at,
+    }
+}
+
+pub fn manual_instructions(config: &Config, o: &order::Model) -> String {
+    config
+        .manual_payment_instructions
+        .replace("{reference}", &reference(&o.id))
+        .replace("{amount}", &format!("{} {}", amount_of(o), o.currency))
+        .replace("{expires}", &o.expires_at.format("%Y-%m-%d").to_string())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tracking {
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+/// The buyer's view: no address (it stays in admin responses and emails).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuyerOrderView {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub reference: String,
+    pub artwork_title: String,
+    pub artist: String,
+    pub payment_method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// While a card order waits for payment: Stripe's page, to finish paying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkout_url: Option<String>,
+    pub tracking: Option<Tracking>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// A wrong token looks exactly like a missing order.
+pub async fn for_buyer(
+    db: &DatabaseConnection,
+    config: &Config,
+    id: &str,
+    access_token: &str,
+) -> Result<BuyerOrderView, OrderError> {
+    let o = order::Entity::find_by_id(id.to_string())
+        .filter(order::Column::AccessTokenHash.eq(token::digest(access_token)))
+        .one(db)
+        .await?
+        .ok_or(OrderError::NotFound("order"))?;
+    let status = status_of(&o);
+    let pending_manual = status == OrderStatus::PendingPayment && o.payment_method == "manual";
+    let checkout_url = if status == OrderStatus::PendingPayment {
+        records::open_checkout_url(db, &o.id).await?
+    } else {
+        None
+    };
+    Ok(BuyerOrderView {
+        checkout_url,
+        order: summary(&o),
+        reference: reference(&o.id),
+        instructions: pending_manual.then(|| manual_instructions(config, &o)),
+        tracking: match (&o.carrier, &o.tracking_number) {
+            (Some(carrier), Some(number)) => Some(Tracking {
+                carrier: carrier.clone(),
+                tracking_number: number.clone(),
+            }),
+            _ => None,
+        },
+        artwork_title: o.artwork_title,
+        artist: o.artist_name,
+        payment_method: o.payment_method,
+        paid_at: o.paid_at,
+        shipped_at: o.shipped_at,
+        delivered_at: o.delivered_at,
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressView {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: Option<String>,
+    pub region: Option<String>,
+    pub country: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuyerView {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+/// Admin-only: buyer contact and address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminOrderView {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub reference: String,
+    pub payment_method: String,
+    pub payment_reference: Option<String>,
+    pub buyer: BuyerView,
+    pub shipping_address: AddressView,
+    pub note: Option<String>,
+    pub artwork_title: String,
+    pub artist_id: String,
+    pub artist_name: String,
+    pub size_tier: String,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<order::Model> for AdminOrderView {
+    fn from(o: order::Model) -> Self {
+        Self {
+            order: summary(&o),
+            reference: reference(&o.id),
+            payment_method: o.payment_method,
+            payment_reference: o.payment_reference,
+            buyer: BuyerView {
+                name: o.buyer_name,
+                email: o.buyer_email,
+                phone: o.buyer_phone,
+            },
+            shipping_address: AddressView {
+                line1: o.ship_line1,
+                line2: o.ship_line2,
+                city: o.ship_city,
+                postal_code: o.ship_postal_code,
+                region: o.ship_region,
+                country: o.ship_country,
+            },
+            note: o.note,
+            artwork_title: o.artwork_title,
+            artist_id: o.artist_id,
+            artist_name: o.artist_name,
+            size_tier: o.tier_name,
+            carrier: o.carrier,
+            tracking_number: o.tracking_number,
+            paid_at: o.paid_at,
+            shipped_at: o.shipped_at,
+            delivered_at: o.delivered_at,
+            closed_at: o.closed_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub from: Option<String>,
+    pub to: String,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminOrderDetail {
+    #[serde(flatten)]
+    pub order: AdminOrderView,
+    pub history: Vec<HistoryEntry>,
+    /// Emails sent for this order (filled by the notifications outbox).
+    pub emails: Vec<serde_json::Value>,
+    /// Card payment attempts, with Stripe's ids and any flag for an admin.
+    pub payments: Vec<records::PaymentView>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminOrderFilter {
+    pub status: Option<String>,
+    /// Artist id or slug.
+    pub artist: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: AdminOrderFilter,
+) -> Result<Page<AdminOrderView>, OrderError> {
+    let mut errors = FieldErrors::new();
+    let page = errors.check_fields(Pagination::new(filter.page, filter.per_page));
+    let status = filter.status.as_deref().and_then(|s| {
+        let status = OrderStatus::parse(s);
+        if status.is_none() {
+            errors.add("status", "expected pending_payment, paid, shipped, delivered, expired, cancelled or refunded");
+        }
+        status
+    });
+    errors.into_result()?;
+    let page = page.ok_or_else(|| FieldErrors::single("page", "invalid"))?;
+    let mut query = order::Entity::find()
+        .order_by_desc(order::Column::CreatedAt)
+        .order_by_desc(order::Column::Id);
+    if let Some(status) = status {
+        query = query.filter(order::Column::Status.eq(status.as_str()));
+    }
+    if let Some(artist) = filter.artist {
+        let by_slug = Query::select()
+            .column(artist::Column::Id)
+            .from(artist::Entity)
+            .and_where(artist::Column::Slug.eq(artist.as_str()))
+            .to_owned();
+        query = query.filter(
+            order::Column::ArtistId
+                .eq(artist.as_str())
+                .or(order::Column::ArtistId.in_subquery(by_slug)),
+        );
+    }
+    Ok(pagination::fetch_views(db, query, page).await?)
+}
+
+pub(super) async fn find(
+    conn: &impl sea_orm::ConnectionTrait,
+    id: &str,
+) -> Result<order::Model, OrderError> {
+    order::Entity::find_by_id(id.to_string())
+        .one(conn)
+        .await?
+        .ok_or(OrderError::NotFound("order"))
+}
+
+pub async fn detail(db: &DatabaseConnection, id: &str) -> Result<AdminOrderDetail, OrderError> {
+    let o = find(db, id).await?;
+    let history = order_history::Entity::find()
+        .filter(order_history::Column::OrderId.eq(id))
+        .order_by_asc(order_history::Column::CreatedAt)
+        .order_by_asc(order_history::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| HistoryEntry {
+            from: h.from_status,
+            to: h.to_status,
+            actor: h.actor,
+            reason: h.reason,
+            at: h.created_at,
+        })
+        .collect();
+    Ok(AdminOrderDetail {
+        order: o.into(),
+        history,
+        emails: outbox::for_order(db, id)
+            .await?
+            .into_iter()
+            .map(|e| serde_json::to_value(e).unwrap_or_default())
+            .collect(),
+        payments: records::for_order(db, id).await?,
+    })
+}

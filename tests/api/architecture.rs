@@ -1,0 +1,459 @@
+//! The layering of `src/`, read from the code's own imports: no file may reach, through its
+//! imports, back to itself. A circle means two rooms each need the other, and every change to
+//! one starts in both.
+//!
+//! Each `.rs` file is a module; an edge goes from a file to the module file that holds what a
+//! `use` line or an inline `crate::…`/`super::…` path names. A `pub use` re-export is a facade,
+//! not a dependency of the re-exporting file: paths through it are followed to where the item
+//! lives. Test modules (`#[cfg(test)]` to the end of the file) are left out.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+type ModPath = Vec<String>;
+
+struct Source {
+    file: String,
+    module: ModPath,
+    /// (path as written, made absolute; is it a `pub use`)
+    uses: Vec<(ModPath, bool)>,
+}
+
+fn module_of(src: &Path, file: &Path) -> ModPath {
+    let rel = file.strip_prefix(src).unwrap_or(file);
+    let mut parts: ModPath = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The code without comments, string contents and test modules.
+fn code_of(text: &str) -> String {
+    let text = match text.find("#[cfg(test)]") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                out.push('"');
+                while let Some(c) = chars.next() {
+                    if c == '\\' {
+                        chars.next();
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+                out.push('"');
+            }
+            // A char literal ('"', '\'') would otherwise open a string; a lifetime stays.
+            '\'' => {
+                let mut ahead = chars.clone();
+                match (ahead.next(), ahead.next()) {
+                    (Some('\\'), _) => {
+                        chars.next();
+                        chars.next();
+                        for c in chars.by_ref() {
+                            if c == '\'' {
+                                break;
+                            }
+                        }
+                    }
+                    (Some(_), Some('\'')) => {
+                        chars.next();
+                        chars.next();
+                    }
+                    _ => out.push(c),
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Expands a use tree (`a::{b, c::{d, e}}`) into its leaf paths.
+fn expand(tree: &str, prefix: &[String], out: &mut Vec<ModPath>) {
+    let tree = tree.trim();
+    if tree.is_empty() {
+        return;
+    }
+    if let Some(open) = tree.find('{') {
+        let head: Vec<String> = tree[..open]
+            .split("::")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+        let mut base = prefix.to_vec();
+        base.extend(head);
+        let (mut depth, mut start) = (0, 0);
+        for (i, c) in inner.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    expand(&inner[start..i], &base, out);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        expand(&inner[start..], &base, out);
+    } else {
+        let path = tree.split(" as ").next().unwrap_or(tree);
+        let mut full = prefix.to_vec();
+        full.extend(
+            path.split("::")
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+        );
+        // `use a::{self}` names `a` itself.
+        if full.last().is_some_and(|s| s == "self") {
+            full.pop();
+        }
+        out.push(full);
+    }
+}
+
+fn absolute(path: &[String], module: &[String], modules: &BTreeSet<ModPath>) -> Option<ModPath> {
+    let first = path.first()?;
+    let mut base: ModPath = match first.as_str() {
+        "crate" => Vec::new(),
+        "self" => module.to_vec(),
+        "super" => {
+            let mut m = module.to_vec();
+            let mut rest = path;
+            while rest.first().is_some_and(|s| s == "super") {
+                m.pop();
+                rest = &rest[1..];
+            }
+            m.extend(rest.iter().cloned());
+            return Some(m);
+        }
+        // A child module named without `self::` (2018 paths), else another crate.
+        _ => {
+            let mut child = module.to_vec();
+            child.push(first.clone());
+            if !modules.contains(&child) {
+                return None;
+            }
+            let mut m = module.to_vec();
+            m.extend(path.iter().cloned());
+            return Some(m);
+        }
+    };
+    base.extend(path[1..].iter().cloned());
+    Some(base)
+}
+
+fn parse(src: &Path, file: &Path, modules: &BTreeSet<ModPath>) -> Source {
+    let module = module_of(src, file);
+    let code = code_of(&std::fs::read_to_string(file).unwrap_or_default());
+    let mut uses = Vec::new();
+    // `use` statements (they may span lines).
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("use ") {
+        let before = &rest[..at];
+        let is_statement = before
+            .chars()
+            .last()
+            .is_none_or(|c| c.is_whitespace() || c == ';' || c == '{' || c == '}');
+        let is_pub = before.trim_end().ends_with("pub") || before.trim_end().ends_with(')');
+        let after = &rest[at + 4..];
+        let Some(end) = after.find(';') else { break };
+        if is_statement {
+            let mut leaves = Vec::new();
+            expand(&after[..end], &[], &mut leaves);
+            for leaf in leaves {
+                if let Some(abs) = absolute(&leaf, &module, modules) {
+                    uses.push((abs, is_pub));
+                }
+            }
+            rest = &after[end + 1..];
+        } else {
+            rest = after;
+        }
+    }
+    // Inline paths in the code: `crate::a::b(…)`, `super::x`.
+    for start in ["crate::", "super::"] {
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find(start) {
+            let preceded_by_ident = rest[..at]
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':');
+            let tail = &rest[at..];
+            let len = tail
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .unwrap_or(tail.len());
+            if !preceded_by_ident {
+                let segments: ModPath = tail[..len]
+                    .split("::")
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                if let Some(abs) = absolute(&segments, &module, modules) {
+                    uses.push((abs, false));
+                }
+            }
+            rest = &tail[len.max(1)..];
+        }
+    }
+    Source {
+        file: file
+            .strip_prefix(src.parent().unwrap_or(src))
+            .unwrap_or(file)
+            .display()
+            .to_string(),
+        module,
+        uses,
+    }
+}
+
+/// The module that holds what `path` names, following `pub use` re-exports.
+fn holder(
+    path: &[String],
+    modules: &BTreeSet<ModPath>,
+    reexports: &BTreeMap<(ModPath, String), ModPath>,
+    depth: usize,
+) -> ModPath {
+    let mut m: ModPath = Vec::new();
+    for (i, segment) in path.iter().enumerate() {
+        let mut next = m.clone();
+        next.push(segment.clone());
+        if modules.contains(&next) {
+            m = next;
+            continue;
+        }
+        if depth < 8
+            && let Some(target) = reexports.get(&(m.clone(), segment.clone()))
+        {
+            let mut redirected = target.clone();
+            redirected.extend(path[i + 1..].iter().cloned());
+            return holder(&redirected, modules, reexports, depth + 1);
+        }
+        break;
+    }
+    m
+}
+
+fn import_graph() -> (
+    BTreeMap<ModPath, String>,
+    BTreeMap<ModPath, BTreeSet<ModPath>>,
+) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    assert!(files.len() > 20, "expected the sources under {src:?}");
+    let modules: BTreeSet<ModPath> = files.iter().map(|f| module_of(&src, f)).collect();
+    let sources: Vec<Source> = files.iter().map(|f| parse(&src, f, &modules)).collect();
+    let mut reexports = BTreeMap::new();
+    for s in &sources {
+        for (path, is_pub) in &s.uses {
+            if *is_pub && let Some(name) = path.last() {
+                reexports.insert((s.module.clone(), name.clone()), path.clone());
+            }
+        }
+    }
+    let mut edges: BTreeMap<ModPath, BTreeSet<ModPath>> = BTreeMap::new();
+    for s in &sources {
+        let out = edges.entry(s.module.clone()).or_default();
+        for (path, is_pub) in &s.uses {
+            if *is_pub {
+                continue;
+            }
+            let to = holder(path, &modules, &reexports, 0);
+            // The crate root only declares modules; a path's prefix module is not a use of it.
+            if to != s.module && !to.is_empty() && !s.module.starts_with(&to) {
+                out.insert(to);
+            }
+        }
+    }
+    let names = sources.into_iter().map(|s| (s.module, s.file)).collect();
+    (names, edges)
+}
+
+/// Every circle, as the files in order.
+fn cycles(edges: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> Vec<Vec<ModPath>> {
+    // Tarjan's strongly connected components; any component of more than one file is a circle.
+    struct Walk<'a> {
+        edges: &'a BTreeMap<ModPath, BTreeSet<ModPath>>,
+        index: BTreeMap<ModPath, usize>,
+        low: BTreeMap<ModPath, usize>,
+        stack: Vec<ModPath>,
+        on_stack: BTreeSet<ModPath>,
+        found: Vec<Vec<ModPath>>,
+    }
+    fn visit(w: &mut Walk<'_>, v: &ModPath) {
+        let i = w.index.len();
+        w.index.insert(v.clone(), i);
+        w.low.insert(v.clone(), i);
+        w.stack.push(v.clone());
+        w.on_stack.insert(v.clone());
+        for u in w.edges.get(v).cloned().unwrap_or_default() {
+            if !w.index.contains_key(&u) {
+                visit(w, &u);
+                let low = w.low[v].min(w.low[&u]);
+                w.low.insert(v.clone(), low);
+            } else if w.on_stack.contains(&u) {
+                let low = w.low[v].min(w.index[&u]);
+                w.low.insert(v.clone(), low);
+            }
+        }
+        if w.low[v] == w.index[v] {
+            let mut component = Vec::new();
+            while let Some(u) = w.stack.pop() {
+                w.on_stack.remove(&u);
+                let done = &u == v;
+                component.push(u);
+                if done {
+                    break;
+                }
+            }
+            if component.len() > 1 {
+                component.reverse();
+                w.found.push(component);
+            }
+        }
+    }
+    let mut walk = Walk {
+        edges,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on_stack: BTreeSet::new(),
+        found: Vec::new(),
+    };
+    for v in edges.keys() {
+        if !walk.index.contains_key(v) {
+            visit(&mut walk, v);
+        }
+    }
+    walk.found
+}
+
+#[test]
+fn no_import_circle_in_src() {
+    let (files, edges) = import_graph();
+    let found = cycles(&edges);
+    let described: Vec<String> = found
+        .iter()
+        .map(|component| {
+            let mut lines = Vec::new();
+            for m in component {
+                let targets: Vec<&str> = edges[m]
+                    .iter()
+                    .filter(|t| component.contains(t))
+                    .map(|t| files[t].as_str())
+                    .collect();
+                lines.push(format!("  {} → {}", files[m], targets.join(", ")));
+            }
+            lines.join("\n")
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "import circles in src/ (each block: files that reach each other):\n{}",
+        described.join("\n\n")
+    );
+}
+
+#[test]
+fn the_checker_sees_a_circle() {
+    // The checker itself must be able to fail.
+    let m = |s: &str| -> ModPath { s.split("::").map(String::from).collect() };
+    let mut edges = BTreeMap::new();
+    edges.insert(m("a"), BTreeSet::from([m("b")]));
+    edges.insert(m("b"), BTreeSet::from([m("c")]));
+    edges.insert(m("c"), BTreeSet::from([m("a")]));
+    edges.insert(m("d"), BTreeSet::from([m("a")]));
+    assert_eq!(cycles(&edges), vec![vec![m("a"), m("b"), m("c")]]);
+
+    let modules: BTreeSet<ModPath> = [m("orders"), m("orders::state"), m("payments")].into();
+    let mut leaves = Vec::new();
+    expand(
+        "crate::{orders::{self, state::Change}, payments as p}",
+        &[],
+        &mut leaves,
+    );
+    let holders: Vec<ModPath> = leaves
+        .iter()
+        .map(|l| {
+            holder(
+                &absolute(l, &m("x"), &modules).unwrap_or_default(),
+                &modules,
+                &BTreeMap::new(),
+                0,
+            )
+        })
+        .collect();
+    assert_eq!(
+        holders,
+        vec![m("orders"), m("orders::state"), m("payments")]
+    );
+}
+
+#[test]
+fn web_layer_and_domain_keep_their_sides() {
+    // Domain rooms know nothing of pages; pages run no SQL of their own (they call the domain).
+    let (files, edges) = import_graph();
+    for (from, targets) in &edges {
+        let is_web = from.first().is_some_and(|s| s == "web");
+        for to in targets {
+            let to_web = to.first().is_some_and(|s| s == "web");
+            let allowed_into_web = matches!(
+                from.first().map(String::as_str),
+                Some("web" | "startup" | "state")
+            ) || from.is_empty();
+            assert!(
+                !to_web || allowed_into_web,
+                "{} imports the web layer ({})",
+                files[from],
+                files[to]
+            );
+        }
+        if is_web {
+            let text =
+                std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&files[from]))
+                    .unwrap_or_default();
+            assert!(
+                !text.contains("sea_orm::") && !text.contains("entity::"),
+                "{} reaches the database directly",
+                files[from]
+            );
+        }
+    }
+}
