@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 run() { # label database_url
   local label=$1 url=$2
-  (cd "$work" && exec env DATABASE_URL="$url" BIND_ADDR="127.0.0.1:$PORT" MEDIA_DIR="$work/media" \
+  (cd "$work" && exec env ORDER_ATTEMPTS_PER_CLIENT=1000000 HOLDS_PER_CLIENT=1000000 HOLDS_PER_EMAIL=1000000 DATABASE_URL="$url" BIND_ADDR="127.0.0.1:$PORT" MEDIA_DIR="$work/media" \
       SEED_DEMO=true RUST_LOG=warn ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS} "$OLDPWD/target/release/hunar" >"$work/$label.log" 2>&1) &
   pid=$!
   for _ in $(seq 1 400); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health/ready" && break; sleep 0.05; done

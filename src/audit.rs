@@ -1,5 +1,6 @@
 //! The admin audit log: who changed what, and when. Field names only, never values, so
-//! the log itself holds no artist or buyer data.
+//! the log itself holds no artist or buyer data. Each entry names the client address the
+//! change came from (the one every limit uses).
 use chrono::Utc;
 use entity::audit_log;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
@@ -23,6 +24,7 @@ pub async fn record(
         entity_id: Set(entity_id.to_string()),
         detail: Set(detail),
         created_at: Set(Utc::now()),
+        client: Set(crate::client::current().map(|c| c.0.to_string())),
     }
     .insert(conn)
     .await?;

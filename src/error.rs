@@ -98,6 +98,13 @@ pub enum ApiError {
     Validation(#[from] FieldErrors),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A limit on what one client (or one address) may set off, with its own code.
+    #[error("{detail}")]
+    Limited {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// A provider we depend on (Stripe) failed; nothing was kept, a retry may succeed.
@@ -131,6 +138,7 @@ impl ApiError {
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Validation(_) => "validation_failed",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::Limited { code, .. } => code,
             Self::Unavailable(_) => "unavailable",
             Self::BadGateway(_) => "payment_provider_failed",
             Self::InvalidWebhook(_) => "invalid_webhook",
@@ -148,7 +156,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
             Self::Validation(_) => "Invalid fields",
-            Self::TooManyRequests { .. } => "Too many requests",
+            Self::TooManyRequests { .. } | Self::Limited { .. } => "Too many requests",
             Self::Unavailable(_) => "Service unavailable",
             Self::BadGateway(_) => "Payment provider failed",
             Self::InvalidWebhook(_) => "Invalid webhook",
@@ -206,7 +214,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::InvalidWebhook(_) => StatusCode::BAD_REQUEST,
@@ -235,7 +243,10 @@ impl ResponseError for ApiError {
                 header::HeaderValue::from_static("Bearer"),
             );
         }
-        if let Self::TooManyRequests { retry_after_secs } = self
+        if let Self::TooManyRequests { retry_after_secs }
+        | Self::Limited {
+            retry_after_secs, ..
+        } = self
             && let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -255,7 +266,13 @@ pub fn ensure_problem_json<B: MessageBody + 'static>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-    if is_problem {
+    // Our own pages (web/) answer their errors as pages in the shop's look.
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_problem || is_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -3,11 +3,13 @@
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod client;
 pub mod config;
 pub mod country;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod health;
 pub mod media;
 pub mod money;
@@ -22,3 +24,4 @@ pub mod state;
 pub mod telemetry;
 pub mod telemetry_span;
 pub mod validate;
+pub mod web;

@@ -55,15 +55,13 @@ impl Application {
         let state = AppState {
             refusals: orders::idempotency::Refusals::spawn(db.clone()),
             turns: orders::turns::Turns::default(),
+            order_attempts: Arc::new(orders::attempts::OrderAttempts::new(&config.limits)),
             db,
             payments,
             media,
             catalog_cache: CatalogCache::new(config.catalog_cache_ttl),
             mail: Arc::new(MailSettings::from_config(&config, tokens)),
-            login_limiter: Arc::new(LoginLimiter::new(
-                config.login_per_ip_per_minute,
-                config.login_per_account_per_minute,
-            )),
+            login_limiter: Arc::new(LoginLimiter::new(&config.limits)),
             config: Arc::new(config),
         };
         orders::expiry::spawn(
@@ -168,6 +166,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                 public_routes::scope()
                     .service(orders::routes::place)
                     .service(orders::routes::show)
+                    .service(orders::routes::confirm_email)
                     .service(crate::payments::routes::stripe_webhook),
             )
             .split_for_parts();
@@ -180,6 +179,8 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                 }),
             )
             .service(Scalar::with_url("/docs", api))
+            .service(crate::web::confirm::show)
+            .service(crate::web::confirm::confirm)
             .default_service(web::to(unknown_route))
             .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
             .wrap(Condition::new(
@@ -188,6 +189,11 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             ))
             .wrap(Compress::default())
             .wrap(from_fn(crate::extract::refuse_nul))
+            .wrap(from_fn(crate::headers::security_headers))
+            .wrap(from_fn({
+                let trusted = state.config.limits.trusted_proxies.clone();
+                move |req, next| crate::client::identify(trusted.clone(), req, next)
+            }))
             .wrap(from_fn(request_id_header))
             .wrap(TracingLogger::<HunarRootSpan>::new())
     })

@@ -24,4 +24,6 @@ pub struct AppState {
     pub refusals: crate::orders::idempotency::Refusals,
     /// One order write per painting at a time; other buyers wait for its outcome.
     pub turns: crate::orders::turns::Turns,
+    /// How often one client may try to place an order.
+    pub order_attempts: Arc<crate::orders::attempts::OrderAttempts>,
 }

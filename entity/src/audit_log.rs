@@ -13,6 +13,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub detail: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The client address the change came from.
+    pub client: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

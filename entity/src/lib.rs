@@ -5,6 +5,7 @@ pub mod app_secret;
 pub mod artist;
 pub mod artwork;
 pub mod audit_log;
+pub mod email_confirmation;
 pub mod event;
 pub mod idempotency_key;
 pub mod image;

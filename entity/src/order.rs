@@ -41,6 +41,16 @@ pub struct Model {
     pub shipped_at: Option<DateTimeUtc>,
     pub delivered_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
+    /// Keyed hash of the client address that placed it (never the address itself).
+    pub client_key: Option<String>,
+    /// Which of the client's few open-hold slots this order takes while it waits for payment.
+    pub client_slot: Option<i32>,
+    /// The buyer's address, trimmed and lower-cased, for counting holds per address.
+    pub email_key: Option<String>,
+    pub email_slot: Option<i32>,
+    /// When the hold became a full one: the buyer confirmed their address, or a coordinator
+    /// extended it. None while a manual order's hold is still the short one.
+    pub hold_confirmed_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -26,6 +26,8 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// The daily cap for unconfirmed addresses was applied (or waived) for this email.
+    pub quota_checked: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

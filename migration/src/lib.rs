@@ -7,6 +7,7 @@ mod m20261123_000003_outbox;
 mod m20261123_000004_secrets;
 mod m20261124_000005_payments;
 mod m20261124_000006_images;
+mod m20261125_000007_abuse_limits;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_secrets::Migration),
             Box::new(m20261124_000005_payments::Migration),
             Box::new(m20261124_000006_images::Migration),
+            Box::new(m20261125_000007_abuse_limits::Migration),
         ]
     }
 }

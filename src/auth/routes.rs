@@ -2,12 +2,13 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpMessage, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{AdminIdentity, AuthError, service};
+use crate::client::Client;
 use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::state::AppState;
@@ -55,16 +56,16 @@ pub struct LoginResponse {
 #[post("/api/v1/admin/login")]
 pub async fn login(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     body: ValidJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let ip = req.peer_addr().map(|addr| addr.ip());
     let token = service::login(
         &state.db,
         &state.login_limiter,
+        &state.mail,
         state.config.admin_session_ttl,
-        ip,
+        client,
         &body.email,
         body.password,
     )

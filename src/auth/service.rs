@@ -7,7 +7,9 @@ use sea_orm::{
 };
 
 use super::{password, rate_limit::LoginLimiter, token};
+use crate::client::Client;
 use crate::db;
+use crate::notifications::{MailSettings, alerts};
 
 /// Who is calling an admin route; put in request extensions by the auth middleware.
 #[derive(Debug, Clone)]
@@ -50,18 +52,27 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.map_err(Into::into)
 }
 
+/// How long each attempt on an account under attack from many clients waits: enough to make
+/// guessing slow, not so much that the real admin notices more than a pause.
+const SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub async fn login(
     db: &DatabaseConnection,
     limiter: &LoginLimiter,
+    mail: &MailSettings,
     session_ttl: std::time::Duration,
-    client_ip: Option<std::net::IpAddr>,
+    client: Client,
     email: &str,
     password_attempt: String,
 ) -> Result<LoginToken, AuthError> {
     let email = normalize_email(email);
-    limiter
-        .check(client_ip, &email)
+    let under_attack = limiter
+        .attempt(client, &email)
+        .await
         .map_err(|retry_after_secs| AuthError::RateLimited { retry_after_secs })?;
+    if under_attack {
+        tokio::time::sleep(SLOWDOWN).await;
+    }
 
     let admin = admin::Entity::find()
         .filter(admin::Column::Email.eq(email.as_str()))
@@ -74,8 +85,27 @@ pub async fn login(
     let valid = blocking(move || password::verify(&password_attempt, &stored)).await?;
     let admin = match admin {
         Some(admin) if valid => admin,
-        _ => return Err(AuthError::InvalidCredentials),
+        _ => {
+            if let Some(alert) = limiter.failed(client, &email).await {
+                tracing::warn!(
+                    failures = alert.failures,
+                    clients = alert.clients.len(),
+                    "many failed sign-ins on one admin account; the coordinator is told"
+                );
+                alerts::sign_in_failures(
+                    db,
+                    mail,
+                    &alert.account,
+                    alert.failures,
+                    &alert.clients,
+                    alert.window_id,
+                )
+                .await?;
+            }
+            return Err(AuthError::InvalidCredentials);
+        }
     };
+    limiter.succeeded(client, &email).await;
 
     let token = token::generate();
     let now = Utc::now();

@@ -1,7 +1,9 @@
 //! Email: rendered from templates in the repository into a durable outbox, in the same
 //! transaction as the order change that calls for it, and delivered by a worker over SMTP.
+pub mod alerts;
 pub mod order_emails;
 pub mod outbox;
+pub mod quota;
 pub mod render;
 pub mod routes;
 pub mod worker;
@@ -22,6 +24,8 @@ pub struct MailSettings {
     pub retry_base: std::time::Duration,
     /// Buyers' private order links are built with these.
     pub tokens: OrderTokens,
+    /// Emails a day to an address that has not shown it is the buyer's.
+    pub unconfirmed_emails_per_day: u32,
 }
 
 impl MailSettings {
@@ -35,12 +39,28 @@ impl MailSettings {
             max_attempts: config.mail_max_attempts,
             retry_base: config.mail_retry_base,
             tokens,
+            unconfirmed_emails_per_day: config.limits.unconfirmed_emails_per_day,
         }
     }
 }
 
 /// Header values come from user input (names, titles): no CR or LF may reach a header.
 impl MailSettings {
+    /// The secret in a buyer's confirmation link: only their mailbox has it (the client
+    /// that placed the order got the access token, not this).
+    pub fn confirm_token(&self, order_id: &str) -> String {
+        self.tokens.token(&format!("confirm:{order_id}"))
+    }
+
+    /// The page where a buyer confirms their address.
+    pub fn confirm_link(&self, order_id: &str) -> String {
+        format!(
+            "{}/orders/{order_id}/confirm?token={}",
+            self.public_base_url.trim_end_matches('/'),
+            self.confirm_token(order_id)
+        )
+    }
+
     /// The buyer's private page for an order.
     pub fn order_link(&self, order_id: &str) -> String {
         self.order_url

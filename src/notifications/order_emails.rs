@@ -100,15 +100,22 @@ async fn artist_of(
 /// A manual-payment order was placed: instructions to the buyer (with their private link),
 /// a heads-up to the coordinator. Rendered before the order is written and written with it,
 /// so the write holds its locks for no longer than the writing.
+///
+/// `full_hold`: the hold is short until the buyer confirms their address; the email carries
+/// the link that does, and says until when the painting is held then.
 pub fn on_placed(
     mail: &MailSettings,
     o: &order::Model,
     artist: Option<&artist::Model>,
     instructions: &str,
+    full_hold: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Vec<entity::outbox::ActiveModel>, DbErr> {
     let order_link = mail.order_link(&o.id);
     let ctx = context! { ..base_context(mail, o, artist), ..context! {
         order_link => order_link, instructions => instructions,
+        confirm_link => full_hold.map(|_| mail.confirm_link(&o.id)),
+        full_hold => full_hold.map(|t| t.format("%Y-%m-%d").to_string()),
+        expires_at => o.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     }};
     compose(
         mail,

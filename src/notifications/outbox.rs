@@ -22,6 +22,8 @@ pub const PENDING: &str = "pending";
 pub const SENDING: &str = "sending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
+/// Held back by the daily cap for an address that has not shown it is the buyer's.
+pub const SUPPRESSED: &str = "suppressed";
 
 pub struct NewEmail<'a> {
     pub dedupe_key: String,
@@ -53,6 +55,7 @@ pub fn row(email: NewEmail<'_>) -> outbox::ActiveModel {
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        quota_checked: Set(false),
     }
 }
 
@@ -241,7 +244,7 @@ impl From<outbox::Model> for OutboxView {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxFilter {
-    /// pending, sending, sent or failed.
+    /// pending, sending, sent, failed or suppressed.
     pub status: Option<String>,
     pub order_id: Option<String>,
     pub page: Option<u64>,
@@ -257,10 +260,12 @@ pub async fn list(
         .order_by_desc(outbox::Column::CreatedAt)
         .order_by_desc(outbox::Column::Id);
     if let Some(status) = filter.status {
-        if ![PENDING, SENDING, SENT, FAILED].contains(&status.as_str()) {
-            return Err(
-                FieldErrors::single("status", "expected pending, sending, sent or failed").into(),
-            );
+        if ![PENDING, SENDING, SENT, FAILED, SUPPRESSED].contains(&status.as_str()) {
+            return Err(FieldErrors::single(
+                "status",
+                "expected pending, sending, sent, failed or suppressed",
+            )
+            .into());
         }
         query = query.filter(outbox::Column::Status.eq(status));
     }
@@ -294,7 +299,7 @@ pub async fn retry(
         return Err(crate::error::ApiError::conflict(
             "illegal_state",
             format!(
-                "this email is {}; only pending or failed emails can be retried",
+                "this email is {}; only pending, failed or suppressed emails can be retried",
                 row.status
             ),
         ));
@@ -303,8 +308,10 @@ pub async fn retry(
         .col_expr(outbox::Column::Status, Expr::value(PENDING))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(Utc::now()))
         .col_expr(outbox::Column::Attempts, Expr::value(0))
+        // A coordinator who sends a held-back email again has decided: no cap for it.
+        .col_expr(outbox::Column::QuotaChecked, Expr::value(true))
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.is_in([PENDING, FAILED]))
+        .filter(outbox::Column::Status.is_in([PENDING, FAILED, SUPPRESSED]))
         .exec(db)
         .await?;
     let row = outbox::Entity::find_by_id(id.to_string())

@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "order_shipped_artist.fa.txt",
     "order_closed_buyer.en.txt",
     "order_closed_coordinator.en.txt",
+    "signin_alert_coordinator.en.txt",
 ];
 
 fn env() -> &'static Environment<'static> {

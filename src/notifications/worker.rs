@@ -73,7 +73,17 @@ pub async fn run_once(
     mailer: &Mailer,
     mail: &MailSettings,
 ) -> anyhow::Result<usize> {
-    let rows = queue::claim(db, BATCH, LEASE).await?;
+    let claimed = queue::claim(db, BATCH, LEASE).await?;
+    let count = claimed.len();
+    let mut rows = Vec::with_capacity(count);
+    for row in claimed {
+        if super::quota::allow(db, mail, &row).await? {
+            rows.push(row);
+        } else {
+            tracing::info!(outbox_id = %row.id, kind = %row.kind,
+                "email held back: daily cap for an unconfirmed address");
+        }
+    }
     let sends = rows
         .iter()
         .map(|row| async move { (row, mailer.deliver(row).await) });
@@ -89,7 +99,7 @@ pub async fn run_once(
             }
         }
     }
-    Ok(rows.len())
+    Ok(count)
 }
 
 /// The delivery loop, started with the server when SMTP is configured.

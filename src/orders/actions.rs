@@ -6,9 +6,11 @@ use entity::order;
 use sea_orm::DatabaseConnection;
 
 use super::OrderError;
+use super::holds;
 use super::place::PaymentMethod;
 use super::state::{self, Actor, Change, OrderStatus, status_of};
 use super::views::{AdminOrderDetail, detail, find};
+use crate::config::Config;
 use crate::error::FieldErrors;
 use crate::notifications::{MailSettings, order_emails};
 use crate::payments::{StripeGateway, records, refunds};
@@ -165,4 +167,33 @@ pub async fn cancel(
         }
     }
     Ok(detail)
+}
+
+/// A coordinator gives a manual order waiting for payment the full hold, as if the buyer had
+/// confirmed their address.
+pub async fn extend_hold(
+    db: &DatabaseConnection,
+    config: &Config,
+    admin_id: &str,
+    id: &str,
+) -> Result<AdminOrderDetail, OrderError> {
+    let txn = db::begin_write(db).await?;
+    let current = find(&txn, id).await?;
+    if current.payment_method != PaymentMethod::Manual.as_str()
+        || status_of(&current) != OrderStatus::PendingPayment
+    {
+        return Err(OrderError::NotAllowed(
+            "only a manual order waiting for payment has a hold to extend".into(),
+        ));
+    }
+    let now = Utc::now();
+    let until = now + chrono::Duration::days(i64::from(config.manual_reservation_days));
+    if !holds::extend(&txn, id, until.max(current.expires_at), now).await? {
+        return Err(OrderError::NotAllowed(
+            "only a manual order waiting for payment has a hold to extend".into(),
+        ));
+    }
+    audit::record(&txn, admin_id, "order.extend_hold", "order", id, &[]).await?;
+    txn.commit().await?;
+    detail(db, id).await
 }

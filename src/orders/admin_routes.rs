@@ -133,6 +133,19 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(detail))
 }
 
+/// Give a manual order waiting for payment the full hold (`MANUAL_RESERVATION_DAYS` from
+/// now), as when the buyer confirms their address: for a buyer the coordinator knows.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409, description = "not a manual order waiting for payment")))]
+#[post("/orders/{id}/extend-hold")]
+pub async fn extend_hold(
+    state: web::Data<AppState>,
+    identity: web::ReqData<AdminIdentity>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let detail = actions::extend_hold(&state.db, &state.config, &identity.admin_id, &id).await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
 pub fn register<T>(scope: utoipa_actix_web::scope::Scope<T>) -> utoipa_actix_web::scope::Scope<T>
 where
     T: actix_web::dev::ServiceFactory<
@@ -149,4 +162,5 @@ where
         .service(ship)
         .service(deliver)
         .service(cancel)
+        .service(extend_hold)
 }

@@ -22,6 +22,15 @@ pub enum OrderError {
     KeyReused,
     #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
     KeyInProgress,
+    /// This client, or this buyer address, already holds as many unpaid paintings as allowed.
+    #[error("too many paintings are already held unpaid by this {by}")]
+    TooManyHolds {
+        by: &'static str,
+        retry_after_secs: u64,
+    },
+    /// Several orders from one client raced for its last free hold; a retry decides.
+    #[error("other orders from this client are being placed right now; retry in a moment")]
+    Busy,
     #[error(transparent)]
     Payment(#[from] PaymentError),
     #[error(transparent)]
@@ -55,6 +64,27 @@ impl From<OrderError> for ApiError {
             OrderError::KeyInProgress => {
                 ApiError::conflict("idempotency_key_in_progress", err.to_string())
             }
+            OrderError::TooManyHolds {
+                by,
+                retry_after_secs,
+            } => ApiError::Limited {
+                code: "too_many_open_holds",
+                detail: format!(
+                    "this {} already holds as many unpaid paintings as allowed; pay for one, \
+                     or wait until a hold ends",
+                    if by == "email" {
+                        "email address"
+                    } else {
+                        "connection"
+                    }
+                ),
+                retry_after_secs,
+            },
+            OrderError::Busy => ApiError::Limited {
+                code: "busy",
+                detail: err.to_string(),
+                retry_after_secs: 1,
+            },
             OrderError::Payment(PaymentError::Amount(detail)) => {
                 ApiError::Validation(FieldErrors::single("payment_method", detail))
             }

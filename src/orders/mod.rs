@@ -3,8 +3,10 @@
 //! `actions` is what a coordinator does.
 pub mod actions;
 pub mod admin_routes;
+pub mod attempts;
 mod error;
 pub mod expiry;
+pub mod holds;
 pub mod idempotency;
 pub mod place;
 mod precheck;

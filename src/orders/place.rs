@@ -1,12 +1,13 @@
 //! Placing an order: the request and its validation, then one read, one prepared write that
 //! takes the painting, and (for a card) Stripe's checkout page.
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{artwork, order};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::OrderError;
+use super::holds::{self, Holder, Slots};
 use super::idempotency::{self, Answer};
 use super::precheck::{self, PriceSnapshot};
 use super::reservation::{Reservation, Row, Written};
@@ -15,6 +16,7 @@ use super::turns::{Outcome, Turn, Turns};
 use super::views::{OrderSummary, manual_instructions, summary};
 use crate::auth::token;
 use crate::catalog::{ArtworkStatus, pricing};
+use crate::client::Client;
 use crate::config::Config;
 use crate::country::CountryCode;
 use crate::db;
@@ -162,6 +164,10 @@ pub struct PaymentInfo {
     pub checkout_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
+    /// A manual order's hold starts short (`order.expires_at`). When the buyer confirms their
+    /// email address with the link sent to it, the hold runs until this time instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_after_email_confirmation: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -185,11 +191,13 @@ pub async fn place(
     config: &Config,
     mail: &MailSettings,
     cards: Option<checkout::Checkout<'_>>,
+    client: Client,
     idempotency_key: &str,
     request_hash: &str,
     req: &OrderRequest,
 ) -> Result<Placement, OrderError> {
     let new = validate(req, cards.is_some())?;
+    let holder = Holder::new(mail, client, &new.buyer_email);
     let card = match (new.method, cards) {
         (PaymentMethod::Stripe, Some(checkout)) => Some(checkout),
         _ => None,
@@ -199,8 +207,14 @@ pub async fn place(
     // buyer's write is not a round: it ends in a refusal or a fresh read.
     const ROUNDS: usize = 3;
     let mut round = 0;
+    // The last write was refused by a unique index while the painting stayed free: another
+    // order of this client or address took the same hold slot at the same moment.
+    let mut contended = false;
     while round < ROUNDS {
-        let seen = precheck::precheck(db, &new.artwork_id, new.country, idempotency_key).await?;
+        let (seen, open_holds) = tokio::try_join!(
+            precheck::precheck(db, &new.artwork_id, new.country, idempotency_key),
+            async { Ok(holds::read(db, &holder).await?) },
+        )?;
         // This very request, answered before (perhaps it took the painting itself).
         if let Some(Answer { status, body }) =
             idempotency::answer_in(seen.key.clone(), request_hash)?
@@ -224,6 +238,7 @@ pub async fn place(
             }
             _ => return Err(OrderError::NotFound("artwork")),
         }
+        let slots = open_holds.free_slots(&config.limits)?;
         let turn = match turns.take(&artwork.id).await {
             Turn::Mine(turn) => turn,
             Turn::After(Outcome::Reserved { key }) if key != idempotency_key => {
@@ -245,6 +260,7 @@ pub async fn place(
             (idempotency_key, request_hash),
             &artwork,
             snapshot,
+            (&holder, slots, open_holds.email_confirmed),
         )
         .await?;
         match prepared.reservation.write(db).await? {
@@ -252,8 +268,9 @@ pub async fn place(
                 turn.reserved(idempotency_key);
                 return finish(db, mail, card, idempotency_key, prepared).await;
             }
-            Written::Stale => {}
+            Written::Stale => contended = false,
             Written::Conflict => {
+                contended = true;
                 drop(turn);
                 if let Some(Answer { status, body }) =
                     idempotency::after_conflict(db, idempotency_key, request_hash).await?
@@ -264,9 +281,11 @@ pub async fn place(
             }
         }
     }
-    Err(OrderError::ArtworkUnavailable(
-        ArtworkStatus::Reserved.as_str().into(),
-    ))
+    Err(if contended {
+        OrderError::Busy
+    } else {
+        OrderError::ArtworkUnavailable(ArtworkStatus::Reserved.as_str().into())
+    })
 }
 
 /// A new order, ready to be written, and what to do once it is.
@@ -291,6 +310,7 @@ async fn prepare(
     (idempotency_key, request_hash): (&str, &str),
     artwork: &artwork::Model,
     snapshot: PriceSnapshot,
+    (holder, slots, email_confirmed): (&Holder, Slots, bool),
 ) -> Result<Prepared, OrderError> {
     let not_shipped = || {
         FieldErrors::single(
@@ -301,10 +321,15 @@ async fn prepare(
     let zone = snapshot.zone.clone().ok_or_else(not_shipped)?;
     let price = pricing::price_from(artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
     let now = Utc::now();
+    let full_hold = now + chrono::Duration::days(i64::from(config.manual_reservation_days));
+    // Until the buyer shows the address is theirs, a manual hold is short: a script naming
+    // strangers cannot keep paintings off the shop for days.
+    let short_hold = (new.method == PaymentMethod::Manual && !email_confirmed).then(|| {
+        now + chrono::Duration::from_std(config.limits.unconfirmed_hold)
+            .unwrap_or(chrono::Duration::hours(6))
+    });
     let expires_at = match new.method {
-        PaymentMethod::Manual => {
-            now + chrono::Duration::days(i64::from(config.manual_reservation_days))
-        }
+        PaymentMethod::Manual => short_hold.unwrap_or(full_hold),
         // The Checkout Session closes at the same moment. The extra minute keeps it inside
         // Stripe's 30-minute minimum however long the request to Stripe takes.
         PaymentMethod::Stripe => {
@@ -349,6 +374,11 @@ async fn prepare(
         shipped_at: None,
         delivered_at: None,
         closed_at: None,
+        client_key: Some(holder.client_key.clone()),
+        client_slot: Some(slots.client),
+        email_key: Some(holder.email_key.clone()),
+        email_slot: Some(slots.email),
+        hold_confirmed_at: (new.method == PaymentMethod::Manual && email_confirmed).then_some(now),
     };
     let mut placed = PlacedOrder {
         order: summary(&model),
@@ -357,6 +387,7 @@ async fn prepare(
             method: new.method,
             checkout_url: None,
             instructions: None,
+            hold_after_email_confirmation: short_hold.map(|_| full_hold),
         },
     };
     let mut rows = vec![
@@ -374,7 +405,14 @@ async fn prepare(
     match card {
         None => {
             let instructions = manual_instructions(config, &model);
-            emails = order_emails::on_placed(mail, &model, Some(&snapshot.artist), &instructions)?;
+            let full_hold = short_hold.map(|_| full_hold);
+            emails = order_emails::on_placed(
+                mail,
+                &model,
+                Some(&snapshot.artist),
+                &instructions,
+                full_hold,
+            )?;
             placed.payment.instructions = Some(instructions);
             body = Some(to_json(&placed)?);
             rows.extend(emails.iter().cloned().map(Row::new));

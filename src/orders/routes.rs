@@ -1,17 +1,53 @@
 //! Public order endpoints: place an order, follow it with its access token.
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::OrderError;
+use super::holds::{self, Confirmed};
 use super::idempotency;
 use super::place::{OrderRequest, PlacedOrder, Placement};
 use super::views::{self, BuyerOrderView};
+use crate::client::Client;
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 use actix_web::ResponseError;
 use actix_web::body::MessageBody;
+
+/// An order attempt this client may make: counted before the body is even read, so a script
+/// sending broken bodies is limited like any other.
+pub struct Attempt(Client);
+
+impl FromRequest for Attempt {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let client = match Client::from_request(req, payload).into_inner() {
+            Ok(client) => client,
+            Err(e) => return ready(Err(ApiError::BadRequest(e.to_string()))),
+        };
+        let allowed = match req.app_data::<web::Data<AppState>>() {
+            Some(state) => state.order_attempts.check(client),
+            None => Ok(()),
+        };
+        ready(
+            allowed
+                .map(|()| Attempt(client))
+                .map_err(|retry_after_secs| ApiError::Limited {
+                    code: "too_many_order_attempts",
+                    detail: "too many order attempts from this connection; wait a little and \
+                             try again"
+                        .into(),
+                    retry_after_secs,
+                }),
+        )
+    }
+}
 
 fn raw(status: u16, content_type: &str, body: String) -> HttpResponse {
     HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
@@ -30,6 +66,7 @@ fn raw(status: u16, content_type: &str, body: String) -> HttpResponse {
         (status = 404, description = "no such artwork"),
         (status = 409, description = "painting taken, or key reused with another body"),
         (status = 422, description = "invalid fields"),
+        (status = 429, description = "this client made too many order attempts (`too_many_order_attempts`), or it or the buyer's address already holds as many unpaid paintings as allowed (`too_many_open_holds`); see Retry-After. Nothing was kept: the same key may be retried"),
         (status = 502, description = "Stripe could not start the card payment; nothing was kept, retry"),
     )
 )]
@@ -37,6 +74,7 @@ fn raw(status: u16, content_type: &str, body: String) -> HttpResponse {
 pub async fn place(
     state: web::Data<AppState>,
     req: HttpRequest,
+    Attempt(client): Attempt,
     body: ValidJson<OrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency::parse_key(
@@ -60,6 +98,7 @@ pub async fn place(
                 gateway,
                 media: &state.media,
             }),
+        client,
         &key,
         &request_hash,
         &body,
@@ -83,6 +122,8 @@ pub async fn place(
             err @ (OrderError::Db(_)
             | OrderError::KeyReused
             | OrderError::KeyInProgress
+            | OrderError::TooManyHolds { .. }
+            | OrderError::Busy
             | OrderError::Payment(crate::payments::PaymentError::Provider(_))),
         ) => Err(ApiError::from(err)),
         Err(err) => {
@@ -124,4 +165,23 @@ pub async fn show(
     let token = query.into_inner().token.unwrap_or_default();
     let view = views::for_buyer(&state.db, &state.config, &id, &token).await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Confirm the buyer's email address with the token from the link in their first email (not
+/// the access token). Every open manual order of that address is then held for the full
+/// time, and emails held back by the daily cap for unconfirmed addresses go out.
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = String, Path), ("token" = String, Query, description = "the token from the confirmation link")),
+    responses((status = 200, body = Confirmed), (status = 404, description = "no such order, or a wrong token"))
+)]
+#[post("/orders/{id}/confirm-email")]
+pub async fn confirm_email(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: ValidQuery<TokenQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    let confirmed = holds::confirm(&state.db, &state.config, &state.mail, &id, &token).await?;
+    Ok(HttpResponse::Ok().json(confirmed))
 }

@@ -5,7 +5,7 @@
 //! Each `.rs` file is a module; an edge goes from a file to the module file that holds what a
 //! `use` line or an inline `crate::…`/`super::…` path names. A `pub use` re-export is a facade,
 //! not a dependency of the re-exporting file: paths through it are followed to where the item
-//! lives. Test modules (`#[cfg(test)]` to the end of the file) are left out.
+//! lives. A test module (`#[cfg(test)]` before `mod`, to the end of the file) is left out.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -49,8 +49,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The code without comments, string contents and test modules.
 fn code_of(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]") {
-        Some(at) => &text[..at],
+    let test_module = text
+        .match_indices("#[cfg(test)]")
+        .find(|(at, attr)| text[at + attr.len()..].trim_start().starts_with("mod "));
+    let text = match test_module {
+        Some((at, _)) => &text[..at],
         None => text,
     };
     let mut out = String::with_capacity(text.len());
@@ -132,7 +135,11 @@ fn expand(tree: &str, prefix: &[String], out: &mut Vec<ModPath>) {
         }
         expand(&inner[start..], &base, out);
     } else {
-        let path = tree.split(" as ").next().unwrap_or(tree);
+        // `a::b as c` is the path `a::b`; a re-export by another name is known by `c`.
+        let (path, alias) = match tree.split_once(" as ") {
+            Some((path, alias)) => (path, Some(alias.trim())),
+            None => (tree, None),
+        };
         let mut full = prefix.to_vec();
         full.extend(
             path.split("::")
@@ -144,7 +151,21 @@ fn expand(tree: &str, prefix: &[String], out: &mut Vec<ModPath>) {
         if full.last().is_some_and(|s| s == "self") {
             full.pop();
         }
+        if let Some(alias) = alias.filter(|a| *a != "_") {
+            full.push(format!("{ALIAS}{alias}"));
+        }
         out.push(full);
+    }
+}
+
+/// Marks the last segment of an expanded path as the name it is imported under.
+const ALIAS: &str = "as:";
+
+/// The path without its alias marker, and the name it is known by.
+fn split_alias(path: &[String]) -> (&[String], Option<&str>) {
+    match path.split_last() {
+        Some((last, rest)) if last.starts_with(ALIAS) => (rest, Some(&last[ALIAS.len()..])),
+        _ => (path, path.last().map(String::as_str)),
     }
 }
 
@@ -283,8 +304,9 @@ fn import_graph() -> (
     let mut reexports = BTreeMap::new();
     for s in &sources {
         for (path, is_pub) in &s.uses {
-            if *is_pub && let Some(name) = path.last() {
-                reexports.insert((s.module.clone(), name.clone()), path.clone());
+            let (target, name) = split_alias(path);
+            if *is_pub && let Some(name) = name {
+                reexports.insert((s.module.clone(), name.to_string()), target.to_vec());
             }
         }
     }
@@ -295,9 +317,9 @@ fn import_graph() -> (
             if *is_pub {
                 continue;
             }
-            let to = holder(path, &modules, &reexports, 0);
-            // The crate root only declares modules; a path's prefix module is not a use of it.
-            if to != s.module && !to.is_empty() && !s.module.starts_with(&to) {
+            let to = holder(split_alias(path).0, &modules, &reexports, 0);
+            // The crate root only declares the modules.
+            if to != s.module && !to.is_empty() {
                 out.insert(to);
             }
         }

@@ -100,6 +100,14 @@ impl TestAppBuilder {
         self
     }
 
+    /// The limits on anonymous clients as they are by default, not lifted.
+    pub fn default_limits(mut self) -> Self {
+        for (var, _) in LIMITS_OFF {
+            self.vars.remove(var);
+        }
+        self
+    }
+
     pub fn seeded(self) -> Self {
         self.env("SEED_DEMO", "true")
     }
@@ -145,6 +153,15 @@ impl TestAppBuilder {
     }
 }
 
+/// Tests of other things place many orders from one address (127.0.0.1): the per-client
+/// limits are lifted for them. `limits.rs` tests the limits with their real defaults.
+pub const LIMITS_OFF: [(&str, &str); 4] = [
+    ("ORDER_ATTEMPTS_PER_CLIENT", "1000000"),
+    ("HOLDS_PER_CLIENT", "1000000"),
+    ("HOLDS_PER_EMAIL", "1000000"),
+    ("UNCONFIRMED_EMAILS_PER_DAY", "1000000"),
+];
+
 pub fn builder() -> TestAppBuilder {
     let vars = [
         ("BIND_ADDR", "127.0.0.1:0"),
@@ -152,6 +169,7 @@ pub fn builder() -> TestAppBuilder {
         ("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
     ]
     .into_iter()
+    .chain(LIMITS_OFF)
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     TestAppBuilder {

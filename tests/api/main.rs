@@ -6,6 +6,7 @@ mod catalog_public;
 mod cli;
 mod errors;
 mod helpers;
+mod limits;
 mod media;
 mod notifications;
 mod operations;

@@ -1,8 +1,12 @@
 //! Configuration: read once from environment variables (and `.env`), validated at start-up.
 //! A bad value stops the server with one line naming the variable.
+mod limits;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+pub use limits::Limits;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogFormat {
@@ -107,9 +111,8 @@ pub struct Config {
     pub admin_session_ttl: Duration,
     /// How long a public catalog response may be served from memory; zero disables.
     pub catalog_cache_ttl: Duration,
-    /// Login attempts allowed per minute from one IP address, and for one account.
-    pub login_per_ip_per_minute: u32,
-    pub login_per_account_per_minute: u32,
+    /// What anonymous clients may set off, and sign-in throttling.
+    pub limits: Limits,
     pub card_reservation_minutes: u32,
     pub manual_reservation_days: u32,
     /// Shown to buyers who pay by hand; `{reference}`, `{amount}` and `{expires}` are filled in.
@@ -341,18 +344,7 @@ impl Config {
             0,
             60_000,
         )?;
-        let login_per_ip_per_minute = parse_number(
-            "LOGIN_PER_IP_PER_MINUTE",
-            &or("LOGIN_PER_IP_PER_MINUTE", "20"),
-            1,
-            10_000,
-        )?;
-        let login_per_account_per_minute = parse_number(
-            "LOGIN_PER_ACCOUNT_PER_MINUTE",
-            &or("LOGIN_PER_ACCOUNT_PER_MINUTE", "5"),
-            1,
-            10_000,
-        )?;
+        let limits = Limits::from_lookup(|var, default| or(var, default))?;
 
         // Stripe keeps a Checkout Session open for 30 minutes to 24 hours; the reservation
         // and the session end together.
@@ -448,8 +440,7 @@ impl Config {
             log_format,
             admin_session_ttl: Duration::from_secs(u64::from(admin_session_hours) * 3600),
             catalog_cache_ttl: Duration::from_millis(u64::from(catalog_cache_ms)),
-            login_per_ip_per_minute,
-            login_per_account_per_minute,
+            limits,
             card_reservation_minutes,
             manual_reservation_days,
             manual_payment_instructions: or(
@@ -530,6 +521,12 @@ mod tests {
             ("MAIL_MAX_ATTEMPTS", "0"),
             ("TOKEN_SECRET", "short"),
             ("ORDER_URL", "https://shop.example.org/orders"),
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("HOLDS_PER_CLIENT", "0"),
+            ("UNCONFIRMED_HOLD_MINUTES", "1"),
+            ("UNCONFIRMED_EMAILS_PER_DAY", "none"),
+            ("ORDER_ATTEMPTS_PER_CLIENT", "0"),
+            ("LOGIN_ALERT_FAILURES", "0"),
         ] {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);

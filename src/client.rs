@@ -1,0 +1,260 @@
+//! Who is asking: the one client address that every limit and the audit log use. It is the
+//! peer's address, unless the peer is a proxy named in `TRUSTED_PROXIES`; then it is the
+//! rightmost forwarded hop that is not one of those proxies. Headers from anyone else are
+//! ignored, so a forged `X-Forwarded-For` changes nothing.
+use std::future::{Ready, ready};
+use std::net::{IpAddr, Ipv6Addr};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::HeaderMap;
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use ipnet::IpNet;
+
+/// The proxies whose forwarding headers are believed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Comma-separated addresses or CIDR blocks (`10.0.0.0/8, ::1`); empty trusts nobody.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let net = item
+                .parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("`{item}` is not an IP address or CIDR block"))?;
+            nets.push(net);
+        }
+        Ok(Self(nets))
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client of a request that came from `peer` with these headers.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.contains(peer) {
+            return peer;
+        }
+        let hops = forwarded_hops(headers);
+        // Each proxy appends the address it saw, so the right end is the most trustworthy.
+        // The first hop from the right that is not one of ours is the client; what stands
+        // left of it was written by the client and proves nothing.
+        let mut nearest = peer;
+        for hop in hops.iter().rev() {
+            match hop {
+                Some(ip) if self.contains(*ip) => nearest = *ip,
+                Some(ip) => return *ip,
+                // Garbage can only come from the client's side of the chain.
+                None => return nearest,
+            }
+        }
+        nearest
+    }
+}
+
+/// IPv4 as itself; an IPv4-mapped IPv6 address as IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// The forwarded chain, left to right: the standard `Forwarded` header when present, else
+/// `X-Forwarded-For`. An entry that is not an address (`unknown`, an obfuscated name,
+/// garbage) is `None`.
+fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let joined = |name: &str| {
+        let values: Vec<&str> = headers
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!values.is_empty()).then(|| values.join(","))
+    };
+    if let Some(forwarded) = joined("forwarded") {
+        return forwarded
+            .split(',')
+            .map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (key, value) = pair.split_once('=')?;
+                    key.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| parse_node(value.trim().trim_matches('"')))
+                        .flatten()
+                })
+            })
+            .collect();
+    }
+    joined("x-forwarded-for")
+        .map(|xff| xff.split(',').map(|hop| parse_node(hop.trim())).collect())
+        .unwrap_or_default()
+}
+
+/// `192.0.2.1`, `192.0.2.1:4711`, `[2001:db8::1]:4711` or `2001:db8::1`.
+fn parse_node(node: &str) -> Option<IpAddr> {
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok().map(canonical);
+    }
+    if let Ok(ip) = node.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    let (host, port) = node.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+/// The address limits count by: an IPv4 address, or the /64 an IPv6 address is in (one
+/// household or server is given a whole /64, so counting single addresses would let one
+/// client pass as millions).
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
+/// The client of the current request, found once by [`identify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Client(pub IpAddr);
+
+impl Client {
+    /// What limits count by (see [`limit_key`]).
+    pub fn key(self) -> IpAddr {
+        limit_key(self.0)
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: Client;
+}
+
+/// The client of the request being served on this task, for records made deep in the
+/// domain (the audit log) without passing it through every call.
+pub fn current() -> Option<Client> {
+    CURRENT.try_with(|c| *c).ok()
+}
+
+/// Finds the client once per request (wraps the whole app): put in the request's
+/// extensions for handlers, and in a task-local for the audit log.
+pub async fn identify(
+    trusted: TrustedProxies,
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let peer = req
+        .peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
+    let client = Client(trusted.client(peer, req.headers()));
+    req.extensions_mut().insert(client);
+    CURRENT.scope(client, next.call(req)).await
+}
+
+impl FromRequest for Client {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let client = req
+            .extensions()
+            .get::<Client>()
+            .copied()
+            .unwrap_or_else(|| {
+                Client(
+                    req.peer_addr()
+                        .map_or(IpAddr::from([0, 0, 0, 0]), |addr| canonical(addr.ip())),
+                )
+            });
+        ready(Ok(client))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        map
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([255, 255, 255, 255]))
+    }
+
+    #[test]
+    fn headers_count_only_from_a_trusted_proxy() {
+        let forged = headers(&[("x-forwarded-for", "1.2.3.4")]);
+        let nobody = TrustedProxies::default();
+        assert_eq!(nobody.client(ip("203.0.113.9"), &forged), ip("203.0.113.9"));
+
+        let proxy = TrustedProxies::parse("10.0.0.0/8, ::1").expect("valid");
+        assert_eq!(proxy.client(ip("203.0.113.9"), &forged), ip("203.0.113.9"));
+        assert_eq!(proxy.client(ip("10.1.2.3"), &forged), ip("1.2.3.4"));
+        // The client's own claim sits left of what our proxies appended.
+        let chain = headers(&[("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.2")]);
+        assert_eq!(proxy.client(ip("10.0.0.1"), &chain), ip("198.51.100.7"));
+        // Several header lines are one list.
+        let split = headers(&[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "198.51.100.7"),
+        ]);
+        assert_eq!(proxy.client(ip("::1"), &split), ip("198.51.100.7"));
+        // Garbage ends the chain at the nearest trusted hop.
+        let garbage = headers(&[("x-forwarded-for", "1.2.3.4, nonsense, 10.0.0.2")]);
+        assert_eq!(proxy.client(ip("10.0.0.1"), &garbage), ip("10.0.0.2"));
+        // No header at all: the proxy itself.
+        assert_eq!(
+            proxy.client(ip("10.0.0.1"), &HeaderMap::new()),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn the_standard_forwarded_header_is_read_with_ports_and_brackets() {
+        let proxy = TrustedProxies::parse("127.0.0.1").expect("valid");
+        let h = headers(&[(
+            "forwarded",
+            r#"for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711";by=127.0.0.1"#,
+        )]);
+        assert_eq!(proxy.client(ip("127.0.0.1"), &h), ip("2001:db8:cafe::17"));
+        let v4_port = headers(&[("forwarded", r#"for="192.0.2.43:47011""#)]);
+        assert_eq!(proxy.client(ip("127.0.0.1"), &v4_port), ip("192.0.2.43"));
+        assert_eq!(
+            proxy.client(ip("::ffff:127.0.0.1"), &v4_port),
+            ip("192.0.2.43")
+        );
+    }
+
+    #[test]
+    fn bad_entries_are_refused_and_ipv6_is_counted_by_its_64() {
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("proxy.local").is_err());
+        assert_eq!(
+            limit_key(ip("2001:db8:1:2:aaaa::1")),
+            limit_key(ip("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            limit_key(ip("2001:db8:1:2::1")),
+            limit_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(limit_key(ip("192.0.2.1")), ip("192.0.2.1"));
+    }
+}

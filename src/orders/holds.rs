@@ -1,0 +1,276 @@
+//! Holds a script cannot exhaust. An order waiting for payment holds its painting; one client,
+//! and one buyer address, may hold only a few at once. Each open order takes a numbered slot
+//! (1..=cap) for its client and for its buyer address, and a unique index over the open orders
+//! refuses a second order in the same slot, so the caps hold across every process on one
+//! database without a counter to keep in step: an order leaves the index, and frees its slot,
+//! the moment it is paid, expires or is cancelled.
+//!
+//! A manual-payment hold starts short and becomes the full one when the buyer follows the
+//! confirmation link in their first email (their address is then remembered as theirs), or
+//! when a coordinator extends it.
+use chrono::{DateTime, Utc};
+use entity::{email_confirmation, order, outbox};
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::{Expr, Func, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::OrderError;
+use super::reference::reference;
+use super::status::OrderStatus;
+use crate::auth::token;
+use crate::client::Client;
+use crate::config::{Config, Limits};
+use crate::db;
+use crate::notifications::MailSettings;
+
+/// The key an address is counted and remembered by.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Who is placing an order, as the caps count them: never the address itself, a keyed hash
+/// of the client's address (of its /64 for IPv6), and the buyer's email address.
+pub struct Holder {
+    pub client_key: String,
+    pub email_key: String,
+}
+
+impl Holder {
+    pub fn new(mail: &MailSettings, client: Client, buyer_email: &str) -> Self {
+        Self {
+            client_key: mail.tokens.token(&format!("client:{}", client.key())),
+            email_key: email_key(buyer_email),
+        }
+    }
+}
+
+/// The open holds of one holder, read before placing an order.
+pub struct OpenHolds {
+    client: Vec<(i32, DateTime<Utc>)>,
+    email: Vec<(i32, DateTime<Utc>)>,
+    /// The buyer's address has shown before that it is theirs.
+    pub email_confirmed: bool,
+}
+
+/// The slots a new order takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Slots {
+    pub client: i32,
+    pub email: i32,
+}
+
+pub async fn read(db: &DatabaseConnection, holder: &Holder) -> Result<OpenHolds, DbErr> {
+    let open = order::Entity::find()
+        .select_only()
+        .columns([
+            order::Column::ClientKey,
+            order::Column::ClientSlot,
+            order::Column::EmailKey,
+            order::Column::EmailSlot,
+            order::Column::ExpiresAt,
+        ])
+        .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+        .filter(
+            order::Column::ClientKey
+                .eq(holder.client_key.as_str())
+                .or(order::Column::EmailKey.eq(holder.email_key.as_str())),
+        )
+        .into_tuple::<(
+            Option<String>,
+            Option<i32>,
+            Option<String>,
+            Option<i32>,
+            DateTime<Utc>,
+        )>()
+        .all(db);
+    let confirmed = email_confirmation::Entity::find_by_id(holder.email_key.clone()).one(db);
+    let (open, confirmed) = tokio::try_join!(open, confirmed)?;
+    let mut holds = OpenHolds {
+        client: Vec::new(),
+        email: Vec::new(),
+        email_confirmed: confirmed.is_some(),
+    };
+    for (client_key, client_slot, email_key, email_slot, expires_at) in open {
+        if let (Some(key), Some(slot)) = (client_key, client_slot)
+            && key == holder.client_key
+        {
+            holds.client.push((slot, expires_at));
+        }
+        if let (Some(key), Some(slot)) = (email_key, email_slot)
+            && key == holder.email_key
+        {
+            holds.email.push((slot, expires_at));
+        }
+    }
+    Ok(holds)
+}
+
+/// A free slot, or how many seconds until the first hold ends. The slot is picked at random
+/// among the free ones, so concurrent orders of one holder seldom collide on the same one.
+fn first_free(used: &[(i32, DateTime<Utc>)], cap: u32) -> Result<i32, u64> {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let cap = i32::try_from(cap).unwrap_or(i32::MAX);
+    let held = i32::try_from(used.len()).unwrap_or(i32::MAX);
+    // Counted as well as numbered: slots above a cap that was lowered still count.
+    let free: Vec<i32> = (1..=std::cmp::min(cap, held.saturating_add(64)))
+        .filter(|slot| held < cap && used.iter().all(|(s, _)| s != slot))
+        .collect();
+    if !free.is_empty() {
+        return Ok(free[OsRng.next_u32() as usize % free.len()]);
+    }
+    let soonest = used
+        .iter()
+        .map(|(_, until)| *until)
+        .min()
+        .unwrap_or_else(Utc::now);
+    Err(u64::try_from((soonest - Utc::now()).num_seconds()).unwrap_or(0) + 1)
+}
+
+impl OpenHolds {
+    pub fn free_slots(&self, limits: &Limits) -> Result<Slots, OrderError> {
+        let client = first_free(&self.client, limits.holds_per_client).map_err(|secs| {
+            OrderError::TooManyHolds {
+                by: "client",
+                retry_after_secs: secs,
+            }
+        })?;
+        let email = first_free(&self.email, limits.holds_per_email).map_err(|secs| {
+            OrderError::TooManyHolds {
+                by: "email",
+                retry_after_secs: secs,
+            }
+        })?;
+        Ok(Slots { client, email })
+    }
+}
+
+/// What confirming an address answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Confirmed {
+    pub order_id: String,
+    pub reference: String,
+    pub status: OrderStatus,
+    pub email_confirmed: bool,
+    /// Until when the painting is held now (for an order still waiting for payment).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The buyer followed the link in their email: their address is theirs. Every open manual
+/// order of that address gets the full hold, and emails held back by the daily cap go out.
+/// A wrong token looks exactly like a missing order.
+pub async fn confirm(
+    db: &DatabaseConnection,
+    config: &Config,
+    mail: &MailSettings,
+    order_id: &str,
+    token_given: &str,
+) -> Result<Confirmed, OrderError> {
+    let found = order::Entity::find_by_id(order_id.to_string())
+        .one(db)
+        .await?
+        .filter(|_| token::digest(token_given) == token::digest(&mail.confirm_token(order_id)))
+        .ok_or(OrderError::NotFound("order"))?;
+    let email = email_key(&found.buyer_email);
+    let now = Utc::now();
+    let txn = db::begin_write(db).await?;
+    email_confirmation::Entity::insert(email_confirmation::ActiveModel {
+        email: Set(email.clone()),
+        confirmed_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(email_confirmation::Column::Email)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let full_hold = chrono::Duration::days(i64::from(config.manual_reservation_days));
+    for open in order::Entity::find()
+        .filter(order::Column::EmailKey.eq(email.as_str()))
+        .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+        .filter(order::Column::PaymentMethod.eq("manual"))
+        .filter(order::Column::HoldConfirmedAt.is_null())
+        .all(&txn)
+        .await?
+    {
+        extend(
+            &txn,
+            &open.id,
+            std::cmp::max(open.created_at + full_hold, open.expires_at),
+            now,
+        )
+        .await?;
+    }
+    release_held_back_mail(&txn, &email).await?;
+    txn.commit().await?;
+    let current = order::Entity::find_by_id(order_id.to_string())
+        .one(db)
+        .await?
+        .ok_or(OrderError::NotFound("order"))?;
+    Ok(Confirmed {
+        reference: reference(&current.id),
+        status: super::state::status_of(&current),
+        order_id: current.id,
+        email_confirmed: true,
+        expires_at: current.expires_at,
+    })
+}
+
+/// Gives an open order the full hold until `until` (only while it waits for payment).
+pub async fn extend(
+    conn: &impl ConnectionTrait,
+    order_id: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = order::Entity::update_many()
+        .col_expr(order::Column::ExpiresAt, Expr::value(until))
+        .col_expr(order::Column::HoldConfirmedAt, Expr::value(now))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(order_id))
+        .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Emails to `email` that the daily cap held back are sent after all.
+async fn release_held_back_mail(conn: &impl ConnectionTrait, email: &str) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Status,
+            Expr::value(crate::notifications::outbox::PENDING),
+        )
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(Utc::now()))
+        .col_expr(outbox::Column::QuotaChecked, Expr::value(true))
+        .filter(outbox::Column::Status.eq(crate::notifications::outbox::SUPPRESSED))
+        .filter(
+            Expr::expr(Func::lower(Expr::col(outbox::Column::Recipient))).eq(Expr::value(email)),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_fill_from_the_lowest_and_a_full_set_says_when_one_frees() {
+        let soon = Utc::now() + chrono::Duration::minutes(10);
+        let later = Utc::now() + chrono::Duration::hours(3);
+        assert!((1..=3).contains(&first_free(&[], 3).expect("free")));
+        assert_eq!(first_free(&[(1, later), (3, later)], 3), Ok(2));
+        // A huge cap (limits lifted) still picks among a few slots.
+        assert!(first_free(&[(1, later)], 1_000_000).is_ok_and(|s| (2..=65).contains(&s)));
+        let wait = first_free(&[(1, later), (2, soon), (3, later)], 3).expect_err("full");
+        assert!((595..=601).contains(&wait), "{wait}");
+        assert_eq!(email_key("  Anna@Example.ORG "), "anna@example.org");
+    }
+}

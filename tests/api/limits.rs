@@ -1,0 +1,613 @@
+//! What one hostile client can set off, with the limits at their defaults: a burst of orders,
+//! a stranger's address named again and again, guessed passwords, forged forwarding headers.
+//! Clients are told apart by `X-Forwarded-For` from a trusted proxy (the tests' 127.0.0.1).
+use entity::{order, outbox};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, Reply, TestApp, TestAppBuilder, all_at_once, artwork_status,
+    builder, new_key, order_body,
+};
+use crate::smtp::Sink;
+
+const COORDINATOR: &str = "coordinator@hunar.example";
+const STRANGER: &str = "stranger@example.net";
+
+/// Behind a proxy on 127.0.0.1, with the limits as they ship.
+fn behind_proxy() -> TestAppBuilder {
+    builder()
+        .default_limits()
+        .env("TRUSTED_PROXIES", "127.0.0.1")
+}
+
+/// An order request from client `ip` (as the trusted proxy reports it).
+fn order_from(app: &TestApp, ip: &str, body: &Value) -> reqwest::RequestBuilder {
+    app.client
+        .post(app.url("/api/v1/orders"))
+        .header("Idempotency-Key", new_key())
+        .header("X-Forwarded-For", ip)
+        .json(body)
+}
+
+fn buyer(artwork: &str, email: &str) -> Value {
+    let mut body = order_body(artwork);
+    body["buyer"]["email"] = json!(email);
+    body
+}
+
+/// `n` available paintings in one small catalog.
+async fn catalog_of(app: &TestApp, token: &str, n: usize) -> Vec<String> {
+    let catalog = app.small_catalog(token).await;
+    let mut artworks = vec![catalog.artwork];
+    while artworks.len() < n {
+        artworks.push(
+            app.create_artwork(token, &catalog.artist, &catalog.tier, "available")
+                .await,
+        );
+    }
+    artworks
+}
+
+/// Exactly three orders placed (the default cap), every other one a 429.
+fn three_placed_the_rest_limited(replies: &[Reply]) {
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 429),
+        "{statuses:?}"
+    );
+}
+
+async fn send(request: reqwest::RequestBuilder) -> Reply {
+    Reply::read(request.send().await.expect("send")).await
+}
+
+fn retry_after(reply: &Reply) -> u64 {
+    reply.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds")
+}
+
+async fn available(app: &TestApp, artworks: &[String]) -> usize {
+    let mut n = 0;
+    for id in artworks {
+        if artwork_status(app, id).await == "available" {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn a_burst_from_one_client_leaves_the_catalog_buyable() {
+    let app = behind_proxy().spawn().await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 30).await;
+    // One script, every painting, a fresh buyer address each time, all at once.
+    let replies = all_at_once(
+        artworks
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                order_from(
+                    &app,
+                    "203.0.113.66",
+                    &buyer(id, &format!("b{i}@example.org")),
+                )
+            })
+            .collect(),
+    )
+    .await;
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, 3, "three holds per client");
+    for refused in replies.iter().filter(|r| r.status != 201) {
+        let problem = refused.problem(429);
+        assert!(
+            ["too_many_open_holds", "too_many_order_attempts", "busy"]
+                .iter()
+                .any(|code| problem["type"].as_str().unwrap_or("").ends_with(code)),
+            "{problem}"
+        );
+        assert!(retry_after(refused) >= 1);
+    }
+    assert!(
+        available(&app, &artworks).await >= 24,
+        "at least 80 % still buyable"
+    );
+    // A refused key was not spent: nothing was remembered for it.
+    let open = order::Entity::find()
+        .filter(order::Column::Status.eq("pending_payment"))
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(open, 3);
+
+    // A supporter at another address buys at once.
+    let free = {
+        let mut free = None;
+        for id in &artworks {
+            if artwork_status(&app, id).await == "available" {
+                free = Some(id.clone());
+                break;
+            }
+        }
+        free.expect("a free painting")
+    };
+    let other = send(order_from(
+        &app,
+        "198.51.100.20",
+        &buyer(&free, "real@example.se"),
+    ))
+    .await;
+    other.ok(201);
+}
+
+#[tokio::test]
+async fn a_buyer_address_holds_only_a_few_paintings_whoever_asks() {
+    let app = behind_proxy().spawn().await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 6).await;
+    // Six clients, one address.
+    let replies = all_at_once(
+        artworks
+            .iter()
+            .enumerate()
+            .map(|(i, id)| order_from(&app, &format!("198.51.100.{}", i + 1), &buyer(id, STRANGER)))
+            .collect(),
+    )
+    .await;
+    three_placed_the_rest_limited(&replies);
+    // The address differs only in case and spaces: still the same address.
+    let free = artworks
+        .iter()
+        .zip(&replies)
+        .find(|(_, r)| r.status == 429)
+        .map(|(id, _)| id.clone())
+        .expect("a refused painting");
+    let same = send(order_from(
+        &app,
+        "192.0.2.50",
+        &buyer(&free, " Stranger@Example.NET "),
+    ))
+    .await;
+    let problem = same.problem(429);
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("too_many_open_holds")
+    );
+    assert!(retry_after(&same) > 60, "until the first short hold ends");
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_changes_nothing_without_a_trusted_proxy() {
+    let app = builder().default_limits().spawn().await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 5).await;
+    let mut statuses = Vec::new();
+    for (i, id) in artworks.iter().enumerate() {
+        let reply = send(order_from(
+            &app,
+            &format!("203.0.113.{i}"),
+            &buyer(id, &format!("f{i}@example.org")),
+        ))
+        .await;
+        statuses.push(reply.status.as_u16());
+    }
+    // Every request is the one peer 127.0.0.1, whatever the header claims.
+    assert_eq!(statuses, vec![201, 201, 201, 429, 429]);
+}
+
+#[tokio::test]
+async fn order_attempts_are_rate_limited_per_client() {
+    let app = behind_proxy()
+        .env("ORDER_ATTEMPTS_PER_CLIENT", "4")
+        .spawn()
+        .await;
+    // Invalid bodies cost nothing to send: they are counted all the same.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let reply = send(order_from(&app, "203.0.113.7", &json!({"artwork_id": ""}))).await;
+        statuses.push(reply.status.as_u16());
+        if reply.status == 429 {
+            assert!(
+                reply.problem(429)["type"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with("too_many_order_attempts")
+            );
+            assert!(retry_after(&reply) >= 1);
+        }
+    }
+    assert_eq!(statuses, vec![422, 422, 422, 422, 429, 429]);
+    let other = send(order_from(&app, "203.0.113.8", &json!({"artwork_id": ""}))).await;
+    other.problem(422);
+}
+
+/// The link the buyer's first email carries, read from the outbox.
+async fn confirm_link(app: &TestApp, order_id: &str) -> String {
+    let email = outbox::Entity::find()
+        .filter(outbox::Column::OrderId.eq(order_id))
+        .filter(outbox::Column::Kind.eq("order_placed_buyer"))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("buyer email");
+    let start = email
+        .body_text
+        .find("http://127.0.0.1:8080/orders/")
+        .expect("link in email");
+    let link = email.body_text[start..]
+        .split_whitespace()
+        .next()
+        .expect("link")
+        .to_string();
+    link.replace("http://127.0.0.1:8080", "")
+}
+
+#[tokio::test]
+async fn confirming_the_address_gives_the_full_hold_and_a_coordinator_can_too() {
+    let app = behind_proxy().spawn().await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 3).await;
+    let placed = send(order_from(
+        &app,
+        "198.51.100.9",
+        &buyer(&artworks[0], "anna@example.se"),
+    ))
+    .await;
+    let body = placed.ok(201).clone();
+    let id = body["order"]["id"].as_str().expect("id").to_string();
+    let short: chrono::DateTime<chrono::Utc> = body["order"]["expires_at"]
+        .as_str()
+        .expect("ts")
+        .parse()
+        .expect("ts");
+    let link = confirm_link(&app, &id).await;
+    assert!(
+        link.starts_with(&format!("/orders/{id}/confirm?token=")),
+        "{link}"
+    );
+
+    // Opening the link (as a mail scanner would) changes nothing.
+    let page = app.get(&link).await;
+    assert_eq!(page.status, 200);
+    assert!(page.content_type().starts_with("text/html"));
+    assert!(page.text.contains("<form method=\"post\""));
+    assert_eq!(page.headers["cache-control"], "no-store");
+    let row = order::Entity::find_by_id(id.clone())
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("o");
+    assert!(row.hold_confirmed_at.is_none());
+
+    // The access token is not the confirmation token.
+    let access = body["access_token"].as_str().expect("token");
+    let wrong = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/orders/{id}/confirm?token={access}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status, 404);
+    assert!(wrong.content_type().starts_with("text/html"));
+    let api_wrong = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{id}/confirm-email?token={access}"),
+            None,
+            None,
+        )
+        .await;
+    api_wrong.problem(404);
+
+    let confirmed = app.request(reqwest::Method::POST, &link, None, None).await;
+    assert_eq!(confirmed.status, 303);
+    let location = confirmed.headers["location"].to_str().expect("ascii");
+    assert!(
+        location.contains(&id) && location.contains("token="),
+        "{location}"
+    );
+    let row = order::Entity::find_by_id(id.clone())
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("o");
+    assert!(row.hold_confirmed_at.is_some());
+    assert_eq!((row.expires_at - row.created_at).num_days(), 7);
+    assert!(row.expires_at > short);
+
+    // The next order from a confirmed address is held in full at once.
+    let next = send(order_from(
+        &app,
+        "198.51.100.9",
+        &buyer(&artworks[1], "ANNA@example.se"),
+    ))
+    .await;
+    let next = next.ok(201);
+    assert!(
+        next["payment"]
+            .get("hold_after_email_confirmation")
+            .is_none()
+    );
+    let created: chrono::DateTime<chrono::Utc> = next["order"]["created_at"]
+        .as_str()
+        .expect("ts")
+        .parse()
+        .expect("ts");
+    let expires: chrono::DateTime<chrono::Utc> = next["order"]["expires_at"]
+        .as_str()
+        .expect("ts")
+        .parse()
+        .expect("ts");
+    assert_eq!((expires - created).num_days(), 7);
+
+    // A coordinator extends the hold of a buyer they know.
+    let third = send(order_from(
+        &app,
+        "198.51.100.10",
+        &buyer(&artworks[2], "omid@example.org"),
+    ))
+    .await;
+    let third_id = third.ok(201)["order"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let extended = app
+        .admin_post(
+            &token,
+            &format!("/api/v1/admin/orders/{third_id}/extend-hold"),
+            json!({}),
+        )
+        .await;
+    let extended = extended.ok(200);
+    let created: chrono::DateTime<chrono::Utc> = extended["created_at"]
+        .as_str()
+        .expect("ts")
+        .parse()
+        .expect("ts");
+    let expires: chrono::DateTime<chrono::Utc> = extended["expires_at"]
+        .as_str()
+        .expect("ts")
+        .parse()
+        .expect("ts");
+    assert_eq!((expires - created).num_days(), 7);
+    // Not for an order that no longer waits for payment.
+    app.admin_post(
+        &token,
+        &format!("/api/v1/admin/orders/{third_id}/confirm-payment"),
+        json!({"reference": "bank 123"}),
+    )
+    .await
+    .ok(200);
+    app.admin_post(
+        &token,
+        &format!("/api/v1/admin/orders/{third_id}/extend-hold"),
+        json!({}),
+    )
+    .await
+    .problem(409);
+}
+
+/// Waits until the worker has dealt with every email to `recipient` (sent or held back).
+async fn settled(app: &TestApp, recipient: &str) {
+    for _ in 0..300 {
+        let waiting = outbox::Entity::find()
+            .filter(outbox::Column::Recipient.eq(recipient))
+            .filter(outbox::Column::Status.is_in(["pending", "sending"]))
+            .count(&app.db)
+            .await
+            .expect("count");
+        if waiting == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("emails to {recipient} never settled");
+}
+
+#[tokio::test]
+async fn a_strangers_address_named_in_ten_orders_gets_at_most_three_emails() {
+    let sink = Sink::start().await;
+    let app = behind_proxy()
+        .env("SMTP_URL", &sink.url())
+        .env("COORDINATOR_EMAIL", COORDINATOR)
+        .env("MAIL_POLL_MS", "20")
+        // Let every order through, so the email cap is what is tested.
+        .env("HOLDS_PER_EMAIL", "100")
+        .spawn()
+        .await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 10).await;
+    let mut replies = Vec::new();
+    for (i, id) in artworks.iter().enumerate() {
+        let reply = order_from(&app, &format!("198.51.100.{}", i + 1), &buyer(id, STRANGER));
+        replies.push(send(reply).await);
+    }
+    assert!(replies.iter().all(|r| r.status == 201));
+    settled(&app, STRANGER).await;
+    let to_stranger = |sink: &Sink| {
+        sink.messages()
+            .iter()
+            .filter(|m| m.recipients.iter().any(|r| r == STRANGER))
+            .count()
+    };
+    assert_eq!(to_stranger(&sink), 3);
+    // The rest is held back, visible to the coordinator, not lost.
+    let held = app
+        .admin_get(
+            &token,
+            "/api/v1/admin/outbox?status=suppressed&per_page=100",
+        )
+        .await;
+    assert_eq!(held.ok(200)["total"], 7);
+    // The coordinator still hears of every order.
+    let coordinator_mails = sink
+        .wait_for(13)
+        .await
+        .iter()
+        .filter(|m| m.recipients.iter().any(|r| r == COORDINATOR))
+        .count();
+    assert_eq!(coordinator_mails, 10);
+
+    // Once the address shows it is the buyer's, the held-back emails go out.
+    let id = replies[0].body["order"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let link = confirm_link(&app, &id).await;
+    assert_eq!(
+        app.request(reqwest::Method::POST, &link, None, None)
+            .await
+            .status,
+        303
+    );
+    settled(&app, STRANGER).await;
+    assert_eq!(to_stranger(&sink), 10);
+}
+
+#[tokio::test]
+async fn thirty_wrong_passwords_from_one_client_never_lock_the_admin_out() {
+    let app = behind_proxy()
+        .env("COORDINATOR_EMAIL", COORDINATOR)
+        .spawn()
+        .await;
+    let _ = app.admin_token().await; // creates the admin
+    let login_from = |ip: &str, password: &str| {
+        app.client
+            .post(app.url("/api/v1/admin/login"))
+            .header("X-Forwarded-For", ip)
+            .json(&json!({"email": ADMIN_EMAIL, "password": password}))
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        let reply = send(login_from("203.0.113.99", "not the password")).await;
+        statuses.push(reply.status.as_u16());
+    }
+    assert_eq!(&statuses[..5], &[401; 5]);
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    // The guesser stays throttled, even with the right password.
+    let guesser = send(login_from("203.0.113.99", ADMIN_PASSWORD)).await;
+    guesser.problem(429);
+    // The admin, from their own address, signs in.
+    let admin = send(login_from("198.51.100.1", ADMIN_PASSWORD)).await;
+    assert!(admin.ok(200)["token"].is_string());
+}
+
+#[tokio::test]
+async fn many_failures_on_one_account_tell_the_coordinator_once() {
+    let app = behind_proxy()
+        .env("COORDINATOR_EMAIL", COORDINATOR)
+        .env("LOGIN_ALERT_FAILURES", "6")
+        .spawn()
+        .await;
+    let _ = app.admin_token().await;
+    for i in 0..8 {
+        let reply = send(
+            app.client
+                .post(app.url("/api/v1/admin/login"))
+                .header("X-Forwarded-For", format!("203.0.113.{}", i % 4))
+                .json(&json!({"email": ADMIN_EMAIL, "password": "guess guess guess"})),
+        )
+        .await;
+        reply.problem(401);
+    }
+    let alerts = outbox::Entity::find()
+        .filter(outbox::Column::Kind.eq("signin_alert_coordinator"))
+        .all(&app.db)
+        .await
+        .expect("q");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].recipient, COORDINATOR);
+    assert!(
+        alerts[0].subject.contains("6 failed sign-ins"),
+        "{}",
+        alerts[0].subject
+    );
+    for i in 0..4 {
+        assert!(alerts[0].body_text.contains(&format!("203.0.113.{i}")));
+    }
+    // Slowed down, not locked: the right password still works.
+    let ok = send(
+        app.client
+            .post(app.url("/api/v1/admin/login"))
+            .header("X-Forwarded-For", "198.51.100.1")
+            .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+    )
+    .await;
+    ok.ok(200);
+}
+
+#[tokio::test]
+async fn two_processes_on_one_database_share_the_hold_caps() {
+    let first = behind_proxy().spawn().await;
+    let second = behind_proxy().database(&first.database_url).spawn().await;
+    let token = first.admin_token().await;
+    let artworks = catalog_of(&first, &token, 8).await;
+    let replies = all_at_once(
+        artworks
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let app = if i % 2 == 0 { &first } else { &second };
+                order_from(app, "203.0.113.5", &buyer(id, &format!("p{i}@example.org")))
+            })
+            .collect(),
+    )
+    .await;
+    three_placed_the_rest_limited(&replies);
+    assert_eq!(available(&first, &artworks).await, 5);
+}
+
+#[tokio::test]
+async fn every_response_says_nosniff_and_no_referrer_and_private_ones_no_store() {
+    let app = behind_proxy().spawn().await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 1).await;
+    let placed = send(order_from(
+        &app,
+        "198.51.100.3",
+        &buyer(&artworks[0], "anna@example.se"),
+    ))
+    .await;
+    let body = placed.ok(201).clone();
+    let id = body["order"]["id"].as_str().expect("id");
+    let access = body["access_token"].as_str().expect("token");
+    let buyer_view = app
+        .get(&format!("/api/v1/orders/{id}?token={access}"))
+        .await;
+    let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = app.admin_get(&token, "/api/v1/admin/orders").await;
+    let public = app.get("/api/v1/artworks").await;
+    let missing = app.get("/no/such/route").await;
+    let health = app.get("/health/live").await;
+    for (name, reply, private) in [
+        ("order placed", &placed, true),
+        ("buyer view", &buyer_view, true),
+        ("login", &login, true),
+        ("admin list", &admin, true),
+        ("public catalog", &public, false),
+        ("unknown route", &missing, false),
+        ("health", &health, false),
+    ] {
+        assert_eq!(reply.headers["x-content-type-options"], "nosniff", "{name}");
+        assert_eq!(reply.headers["referrer-policy"], "no-referrer", "{name}");
+        let cache = reply
+            .headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert_eq!(cache == "no-store", private, "{name}: {cache:?}");
+    }
+}
