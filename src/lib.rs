@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod orders;
 pub mod pagination;
 pub mod payments;
+pub mod safety;
 pub mod seed;
 pub mod startup;
 pub mod state;

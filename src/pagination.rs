@@ -6,6 +6,9 @@ use crate::error::FieldErrors;
 
 pub const DEFAULT_PER_PAGE: u64 = 24;
 pub const MAX_PER_PAGE: u64 = 100;
+/// Far past any real catalogue, and small enough that the offset always fits the database's
+/// signed 64-bit integer (a page number near u64::MAX once crashed a worker).
+pub const MAX_PAGE: u64 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pagination {
@@ -20,8 +23,8 @@ impl Pagination {
         let mut errors = FieldErrors::new();
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
-        if page == 0 {
-            errors.add("page", "pages start at 1");
+        if !(1..=MAX_PAGE).contains(&page) {
+            errors.add("page", format!("must be from 1 to {MAX_PAGE}"));
         }
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
             errors.add("per_page", format!("must be from 1 to {MAX_PER_PAGE}"));
@@ -93,4 +96,28 @@ where
         page,
         total,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_accepted_page_has_an_offset_the_database_can_hold() {
+        for (page, per_page) in [
+            (Some(0), None),
+            (Some(MAX_PAGE + 1), None),
+            (Some(u64::MAX), Some(87)),
+            (None, Some(0)),
+            (None, Some(101)),
+        ] {
+            assert!(
+                Pagination::new(page, per_page).is_err(),
+                "{page:?} {per_page:?}"
+            );
+        }
+        let last = Pagination::new(Some(MAX_PAGE), Some(MAX_PER_PAGE)).expect("the last page");
+        assert!(i64::try_from(last.offset()).is_ok());
+        assert_eq!(Pagination::new(None, None).map(|p| p.offset()), Ok(0));
+    }
 }

@@ -189,6 +189,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             ))
             .wrap(Compress::default())
             .wrap(from_fn(crate::extract::refuse_nul))
+            .wrap(from_fn(crate::safety::catch_panics))
             .wrap(from_fn(crate::headers::security_headers))
             .wrap(from_fn({
                 let trusted = state.config.limits.trusted_proxies.clone();
