@@ -12,9 +12,33 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use ipnet::IpNet;
 
-/// The proxies whose forwarding headers are believed.
+/// Which header the trusted proxies write. Only that one is read: a proxy passes on whatever
+/// other forwarding header the client sent, so reading both would let the client choose.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (Caddy, nginx, most platforms).
+    #[default]
+    XForwardedFor,
+    /// The standard `Forwarded: for=…` (RFC 7239).
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(Self::XForwardedFor),
+            "forwarded" => Ok(Self::Forwarded),
+            _ => Err("expected x-forwarded-for or forwarded".into()),
+        }
+    }
+}
+
+/// The proxies whose forwarding header is believed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    nets: Vec<IpNet>,
+    header: ForwardedHeader,
+}
 
 impl TrustedProxies {
     /// Comma-separated addresses or CIDR blocks (`10.0.0.0/8, ::1`); empty trusts nobody.
@@ -27,11 +51,19 @@ impl TrustedProxies {
                 .map_err(|_| format!("`{item}` is not an IP address or CIDR block"))?;
             nets.push(net);
         }
-        Ok(Self(nets))
+        Ok(Self {
+            nets,
+            header: ForwardedHeader::default(),
+        })
+    }
+
+    pub fn reading(mut self, header: ForwardedHeader) -> Self {
+        self.header = header;
+        self
     }
 
     fn contains(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
     }
 
     /// The client of a request that came from `peer` with these headers.
@@ -40,7 +72,7 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return peer;
         }
-        let hops = forwarded_hops(headers);
+        let hops = forwarded_hops(headers, self.header);
         // Each proxy appends the address it saw, so the right end is the most trustworthy.
         // The first hop from the right that is not one of ours is the client; what stands
         // left of it was written by the client and proves nothing.
@@ -68,10 +100,9 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The forwarded chain, left to right: the standard `Forwarded` header when present, else
-/// `X-Forwarded-For`. An entry that is not an address (`unknown`, an obfuscated name,
-/// garbage) is `None`.
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+/// The forwarded chain in `header`, left to right. An entry that is not an address
+/// (`unknown`, an obfuscated name, garbage) is `None`.
+fn forwarded_hops(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
     let joined = |name: &str| {
         let values: Vec<&str> = headers
             .get_all(name)
@@ -79,8 +110,9 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
             .collect();
         (!values.is_empty()).then(|| values.join(","))
     };
-    if let Some(forwarded) = joined("forwarded") {
-        return forwarded
+    if header == ForwardedHeader::Forwarded {
+        return joined("forwarded")
+            .unwrap_or_default()
             .split(',')
             .map(|element| {
                 element.split(';').find_map(|pair| {
@@ -229,7 +261,9 @@ mod tests {
 
     #[test]
     fn the_standard_forwarded_header_is_read_with_ports_and_brackets() {
-        let proxy = TrustedProxies::parse("127.0.0.1").expect("valid");
+        let proxy = TrustedProxies::parse("127.0.0.1")
+            .expect("valid")
+            .reading(ForwardedHeader::Forwarded);
         let h = headers(&[(
             "forwarded",
             r#"for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711";by=127.0.0.1"#,
@@ -241,6 +275,24 @@ mod tests {
             proxy.client(ip("::ffff:127.0.0.1"), &v4_port),
             ip("192.0.2.43")
         );
+    }
+
+    #[test]
+    fn only_the_header_the_proxy_writes_is_read() {
+        // nginx appends to X-Forwarded-For and passes the client's own Forwarded through.
+        let proxy = TrustedProxies::parse("127.0.0.1").expect("valid");
+        let h = headers(&[
+            ("forwarded", "for=6.6.6.6"),
+            ("x-forwarded-for", "198.51.100.7"),
+        ]);
+        assert_eq!(proxy.client(ip("127.0.0.1"), &h), ip("198.51.100.7"));
+        let forwarded = proxy.clone().reading(ForwardedHeader::Forwarded);
+        let h = headers(&[
+            ("forwarded", "for=198.51.100.7"),
+            ("x-forwarded-for", "6.6.6.6"),
+        ]);
+        assert_eq!(forwarded.client(ip("127.0.0.1"), &h), ip("198.51.100.7"));
+        assert!(ForwardedHeader::parse("X-Real-IP").is_err());
     }
 
     #[test]

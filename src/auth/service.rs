@@ -86,7 +86,11 @@ pub async fn login(
     let admin = match admin {
         Some(admin) if valid => admin,
         _ => {
-            if let Some(alert) = limiter.failed(client, &email).await {
+            // Alerts are for real accounts: a stream of invented names must not become a
+            // stream of emails to the coordinator.
+            if let Some(alert) = limiter.failed(client, &email).await
+                && admin.is_some()
+            {
                 tracing::warn!(
                     failures = alert.failures,
                     clients = alert.clients.len(),

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{ConfigError, invalid, parse_number};
-use crate::client::TrustedProxies;
+use crate::client::{ForwardedHeader, TrustedProxies};
 
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -30,8 +30,11 @@ pub struct Limits {
 
 impl Limits {
     pub fn from_lookup(or: impl Fn(&'static str, &str) -> String) -> Result<Self, ConfigError> {
+        let header = ForwardedHeader::parse(&or("FORWARDED_HEADER", "x-forwarded-for"))
+            .map_err(|e| invalid("FORWARDED_HEADER", e))?;
         let trusted_proxies = TrustedProxies::parse(&or("TRUSTED_PROXIES", ""))
-            .map_err(|e| invalid("TRUSTED_PROXIES", e))?;
+            .map_err(|e| invalid("TRUSTED_PROXIES", e))?
+            .reading(header);
         let number = |var: &'static str, default: &str, min: u32, max: u32| {
             parse_number(var, &or(var, default), min, max)
         };

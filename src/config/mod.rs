@@ -522,6 +522,7 @@ mod tests {
             ("TOKEN_SECRET", "short"),
             ("ORDER_URL", "https://shop.example.org/orders"),
             ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("FORWARDED_HEADER", "x-real-ip"),
             ("HOLDS_PER_CLIENT", "0"),
             ("UNCONFIRMED_HOLD_MINUTES", "1"),
             ("UNCONFIRMED_EMAILS_PER_DAY", "none"),

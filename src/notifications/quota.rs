@@ -25,7 +25,7 @@ pub async fn allow(
     if email.quota_checked || email.recipient_role != "buyer" {
         return Ok(true);
     }
-    let address = email.recipient.trim().to_lowercase();
+    let address = crate::validate::email_key(&email.recipient);
     let confirmed = email_confirmation::Entity::find_by_id(address.clone())
         .one(db)
         .await?

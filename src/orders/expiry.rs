@@ -33,7 +33,8 @@ pub async fn expire_due(
         for candidate in due {
             let txn = db::begin_write(db).await?;
             let change = Change::new(OrderStatus::Expired, Actor::System)
-                .reason("reservation expired unpaid");
+                .reason("reservation expired unpaid")
+                .if_due_by(now);
             match state::transition(&txn, &candidate, change).await {
                 Ok(changed) => {
                     order_emails::on_transition(&txn, mail, &changed).await?;

@@ -6,12 +6,13 @@
 //! the moment it is paid, expires or is cancelled.
 //!
 //! A manual-payment hold starts short and becomes the full one when the buyer follows the
-//! confirmation link in their first email (their address is then remembered as theirs), or
-//! when a coordinator extends it.
+//! confirmation link in that order's first email, or when a coordinator extends it. Each
+//! order is confirmed on its own: naming an address that confirmed before gets a script no
+//! long hold. A confirmed address is remembered, so its later emails are not capped.
 use chrono::{DateTime, Utc};
 use entity::{email_confirmation, order, outbox};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Expr, Func, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QuerySelect,
@@ -27,11 +28,7 @@ use crate::client::Client;
 use crate::config::{Config, Limits};
 use crate::db;
 use crate::notifications::MailSettings;
-
-/// The key an address is counted and remembered by.
-pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
-}
+use crate::validate::email_key;
 
 /// Who is placing an order, as the caps count them: never the address itself, a keyed hash
 /// of the client's address (of its /64 for IPv6), and the buyer's email address.
@@ -53,8 +50,6 @@ impl Holder {
 pub struct OpenHolds {
     client: Vec<(i32, DateTime<Utc>)>,
     email: Vec<(i32, DateTime<Utc>)>,
-    /// The buyer's address has shown before that it is theirs.
-    pub email_confirmed: bool,
 }
 
 /// The slots a new order takes.
@@ -87,13 +82,11 @@ pub async fn read(db: &DatabaseConnection, holder: &Holder) -> Result<OpenHolds,
             Option<i32>,
             DateTime<Utc>,
         )>()
-        .all(db);
-    let confirmed = email_confirmation::Entity::find_by_id(holder.email_key.clone()).one(db);
-    let (open, confirmed) = tokio::try_join!(open, confirmed)?;
+        .all(db)
+        .await?;
     let mut holds = OpenHolds {
         client: Vec::new(),
         email: Vec::new(),
-        email_confirmed: confirmed.is_some(),
     };
     for (client_key, client_slot, email_key, email_slot, expires_at) in open {
         if let (Some(key), Some(slot)) = (client_key, client_slot)
@@ -160,9 +153,9 @@ pub struct Confirmed {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The buyer followed the link in their email: their address is theirs. Every open manual
-/// order of that address gets the full hold, and emails held back by the daily cap go out.
-/// A wrong token looks exactly like a missing order.
+/// The buyer followed the link in this order's email: the address is theirs. This order gets
+/// the full hold, and its emails held back by the daily cap go out. A wrong token looks
+/// exactly like a missing order.
 pub async fn confirm(
     db: &DatabaseConnection,
     config: &Config,
@@ -175,11 +168,10 @@ pub async fn confirm(
         .await?
         .filter(|_| token::digest(token_given) == token::digest(&mail.confirm_token(order_id)))
         .ok_or(OrderError::NotFound("order"))?;
-    let email = email_key(&found.buyer_email);
     let now = Utc::now();
     let txn = db::begin_write(db).await?;
     email_confirmation::Entity::insert(email_confirmation::ActiveModel {
-        email: Set(email.clone()),
+        email: Set(email_key(&found.buyer_email)),
         confirmed_at: Set(now),
     })
     .on_conflict(
@@ -189,24 +181,12 @@ pub async fn confirm(
     )
     .exec_without_returning(&txn)
     .await?;
-    let full_hold = chrono::Duration::days(i64::from(config.manual_reservation_days));
-    for open in order::Entity::find()
-        .filter(order::Column::EmailKey.eq(email.as_str()))
-        .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
-        .filter(order::Column::PaymentMethod.eq("manual"))
-        .filter(order::Column::HoldConfirmedAt.is_null())
-        .all(&txn)
-        .await?
-    {
-        extend(
-            &txn,
-            &open.id,
-            std::cmp::max(open.created_at + full_hold, open.expires_at),
-            now,
-        )
-        .await?;
+    if found.payment_method == "manual" && found.hold_confirmed_at.is_none() {
+        let full =
+            found.created_at + chrono::Duration::days(i64::from(config.manual_reservation_days));
+        extend(&txn, &found.id, std::cmp::max(full, found.expires_at), now).await?;
     }
-    release_held_back_mail(&txn, &email).await?;
+    release_held_back_mail(&txn, &found.id).await?;
     txn.commit().await?;
     let current = order::Entity::find_by_id(order_id.to_string())
         .one(db)
@@ -239,8 +219,9 @@ pub async fn extend(
     Ok(result.rows_affected == 1)
 }
 
-/// Emails to `email` that the daily cap held back are sent after all.
-async fn release_held_back_mail(conn: &impl ConnectionTrait, email: &str) -> Result<(), DbErr> {
+/// This order's emails that the daily cap held back are sent after all (another order naming
+/// the same address keeps its held-back mail: the buyer vouched for this one only).
+async fn release_held_back_mail(conn: &impl ConnectionTrait, order_id: &str) -> Result<(), DbErr> {
     outbox::Entity::update_many()
         .col_expr(
             outbox::Column::Status,
@@ -249,9 +230,7 @@ async fn release_held_back_mail(conn: &impl ConnectionTrait, email: &str) -> Res
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(Utc::now()))
         .col_expr(outbox::Column::QuotaChecked, Expr::value(true))
         .filter(outbox::Column::Status.eq(crate::notifications::outbox::SUPPRESSED))
-        .filter(
-            Expr::expr(Func::lower(Expr::col(outbox::Column::Recipient))).eq(Expr::value(email)),
-        )
+        .filter(outbox::Column::OrderId.eq(order_id))
         .exec(conn)
         .await?;
     Ok(())
@@ -271,6 +250,5 @@ mod tests {
         assert!(first_free(&[(1, later)], 1_000_000).is_ok_and(|s| (2..=65).contains(&s)));
         let wait = first_free(&[(1, later), (2, soon), (3, later)], 3).expect_err("full");
         assert!((595..=601).contains(&wait), "{wait}");
-        assert_eq!(email_key("  Anna@Example.ORG "), "anna@example.org");
     }
 }

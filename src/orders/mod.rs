@@ -15,6 +15,7 @@ mod reservation;
 pub mod routes;
 pub mod state;
 pub mod status;
+pub mod submit;
 pub mod tokens;
 pub mod turns;
 pub mod views;

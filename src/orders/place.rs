@@ -260,7 +260,7 @@ pub async fn place(
             (idempotency_key, request_hash),
             &artwork,
             snapshot,
-            (&holder, slots, open_holds.email_confirmed),
+            (&holder, slots),
         )
         .await?;
         match prepared.reservation.write(db).await? {
@@ -310,7 +310,7 @@ async fn prepare(
     (idempotency_key, request_hash): (&str, &str),
     artwork: &artwork::Model,
     snapshot: PriceSnapshot,
-    (holder, slots, email_confirmed): (&Holder, Slots, bool),
+    (holder, slots): (&Holder, Slots),
 ) -> Result<Prepared, OrderError> {
     let not_shipped = || {
         FieldErrors::single(
@@ -322,9 +322,9 @@ async fn prepare(
     let price = pricing::price_from(artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
     let now = Utc::now();
     let full_hold = now + chrono::Duration::days(i64::from(config.manual_reservation_days));
-    // Until the buyer shows the address is theirs, a manual hold is short: a script naming
-    // strangers cannot keep paintings off the shop for days.
-    let short_hold = (new.method == PaymentMethod::Manual && !email_confirmed).then(|| {
+    // Until the buyer shows the address is theirs (the link in this order's email), a manual
+    // hold is short: a script naming strangers cannot keep paintings off the shop for days.
+    let short_hold = (new.method == PaymentMethod::Manual).then(|| {
         now + chrono::Duration::from_std(config.limits.unconfirmed_hold)
             .unwrap_or(chrono::Duration::hours(6))
     });
@@ -378,7 +378,7 @@ async fn prepare(
         client_slot: Some(slots.client),
         email_key: Some(holder.email_key.clone()),
         email_slot: Some(slots.email),
-        hold_confirmed_at: (new.method == PaymentMethod::Manual && email_confirmed).then_some(now),
+        hold_confirmed_at: None,
     };
     let mut placed = PlacedOrder {
         order: summary(&model),

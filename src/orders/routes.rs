@@ -6,17 +6,15 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::OrderError;
 use super::holds::{self, Confirmed};
 use super::idempotency;
-use super::place::{OrderRequest, PlacedOrder, Placement};
+use super::place::{OrderRequest, PlacedOrder};
+use super::submit::submit;
 use super::views::{self, BuyerOrderView};
 use crate::client::Client;
-use crate::error::{ApiError, PROBLEM_JSON};
+use crate::error::ApiError;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
-use actix_web::ResponseError;
-use actix_web::body::MessageBody;
 
 /// An order attempt this client may make: counted before the body is even read, so a script
 /// sending broken bodies is limited like any other.
@@ -82,65 +80,8 @@ pub async fn place(
             .get("idempotency-key")
             .and_then(|v| v.to_str().ok()),
     )?;
-    let body = body.into_inner();
-    // Hash the parsed request, so whitespace or key order in the JSON do not matter.
-    let canonical = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.into()))?;
-    let request_hash = idempotency::hash_request(&canonical);
-    match super::place::place(
-        &state.db,
-        &state.turns,
-        &state.config,
-        &state.mail,
-        state
-            .payments
-            .as_deref()
-            .map(|gateway| crate::payments::checkout::Checkout {
-                gateway,
-                media: &state.media,
-            }),
-        client,
-        &key,
-        &request_hash,
-        &body,
-    )
-    .await
-    {
-        Ok(Placement::Created { body }) => {
-            state.catalog_cache.invalidate();
-            Ok(raw(201, "application/json", body))
-        }
-        Ok(Placement::Replay { status, body }) => {
-            let content_type = if status < 300 {
-                "application/json"
-            } else {
-                PROBLEM_JSON
-            };
-            Ok(raw(status, content_type, body))
-        }
-        // Our failure or a key conflict: nothing to remember, a retry may succeed.
-        Err(
-            err @ (OrderError::Db(_)
-            | OrderError::KeyReused
-            | OrderError::KeyInProgress
-            | OrderError::TooManyHolds { .. }
-            | OrderError::Busy
-            | OrderError::Payment(crate::payments::PaymentError::Provider(_))),
-        ) => Err(ApiError::from(err)),
-        Err(err) => {
-            // A definite refusal (409, 404, 422) is the answer for this key from now on.
-            let response = ApiError::from(err).error_response();
-            let status = response.status().as_u16();
-            let problem = match response.into_body().try_into_bytes() {
-                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Err(_) => String::new(),
-            };
-            state
-                .refusals
-                .remember(&key, &request_hash, status, &problem)
-                .await?;
-            Ok(raw(status, PROBLEM_JSON, problem))
-        }
-    }
+    let answer = submit(&state, client, &key, &body.into_inner()).await?;
+    Ok(raw(answer.status, answer.content_type(), answer.body))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

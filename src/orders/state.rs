@@ -48,6 +48,9 @@ pub struct Change {
     pub release_artwork: bool,
     /// Send the emails that follow this change (off when the buyer never heard of the order).
     pub notify: bool,
+    /// Only if the order's hold ended by then (the expiry sweep: a hold extended since it was
+    /// read is left alone).
+    pub due_by: Option<chrono::DateTime<Utc>>,
 }
 
 impl Change {
@@ -59,7 +62,13 @@ impl Change {
             set: Vec::new(),
             release_artwork: true,
             notify: true,
+            due_by: None,
         }
+    }
+
+    pub fn if_due_by(mut self, now: chrono::DateTime<Utc>) -> Self {
+        self.due_by = Some(now);
+        self
     }
 
     pub fn quiet(mut self) -> Self {
@@ -204,6 +213,9 @@ pub async fn transition(
             order::Column::ClosedAt,
             Expr::value(Option::<chrono::DateTime<Utc>>::None),
         );
+    }
+    if let Some(due_by) = change.due_by {
+        update = update.filter(order::Column::ExpiresAt.lte(due_by));
     }
     let result = update
         .filter(order::Column::Id.eq(order.id.as_str()))

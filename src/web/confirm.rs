@@ -25,17 +25,15 @@ fn not_found() -> HttpResponse {
 }
 
 #[get("/orders/{id}/confirm")]
-pub async fn show(id: web::Path<String>, query: web::Query<Token>) -> HttpResponse {
-    let token = query.into_inner().token.unwrap_or_default();
+pub async fn show(id: web::Path<String>) -> HttpResponse {
+    // The form posts back to this very URL, token and all.
     let body = format!(
         "<h1>Confirm your email address</h1>\n<p>You ordered a painting on Hunar (order {reference}). \
          Confirm that this email address is yours, and we hold the painting for you for the \
          full time while you pay.</p>\n\
-         <form method=\"post\" action=\"/orders/{id}/confirm?token={token}\">\n\
+         <form method=\"post\">\n\
          <button type=\"submit\">Yes, this is my address</button>\n</form>",
         reference = escape(&reference(&id)),
-        id = escape(&id),
-        token = escape(&token),
     );
     page(StatusCode::OK, "Confirm your email address", &body)
 }
