@@ -104,8 +104,28 @@ impl Application {
     }
 }
 
-async fn unknown_route() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::RouteNotFound)
+/// An unknown path: the shop's 404 page for a browser (it asks for HTML), problem+json for
+/// every other client and anywhere under the API.
+async fn unknown_route(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let path = req.path();
+    let for_programs = ["/api", "/media/", "/health", "/docs"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if for_programs || !wants_html || req.method() != actix_web::http::Method::GET {
+        return Err(ApiError::RouteNotFound);
+    }
+    Ok(crate::web::frame::not_found_page(
+        &req,
+        &state.config.public_base_url,
+    ))
 }
 
 /// Echo the request id so a supporter's bug report can be matched to the logs.
@@ -179,8 +199,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                 }),
             )
             .service(Scalar::with_url("/docs", api))
-            .service(crate::web::confirm::show)
-            .service(crate::web::confirm::confirm)
+            .configure(crate::web::shop::services)
             .default_service(web::to(unknown_route))
             .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
             .wrap(Condition::new(

@@ -291,7 +291,7 @@ impl Config {
 
         let order_url = or(
             "ORDER_URL",
-            &format!("{public_base_url}/api/v1/orders/{{id}}?token={{token}}"),
+            &format!("{public_base_url}/orders/{{id}}?token={{token}}"),
         );
         if !(order_url.contains("{id}") && order_url.contains("{token}")) {
             return Err(invalid("ORDER_URL", "must contain {id} and {token}"));
@@ -565,7 +565,7 @@ mod tests {
         assert_eq!(stripe.webhook_secrets, ["whsec_new", "whsec_old"]);
         assert_eq!(
             stripe.success_url,
-            "http://127.0.0.1:8080/api/v1/orders/{id}?token={token}&checkout=success"
+            "http://127.0.0.1:8080/orders/{id}?token={token}&checkout=success"
         );
         assert!(!format!("{stripe:?}").contains("sk_test_x"));
     }

@@ -12,5 +12,6 @@ mod notifications;
 mod operations;
 mod orders;
 mod payments;
+mod shop;
 mod smtp;
 mod stripe_mock;

@@ -1,0 +1,146 @@
+//! Money and places as each language writes them. One style per language, used everywhere:
+//! English "$50" / "$12.50" / "1,000 SEK", Swedish "50 US$" / "1 000 kr", Dari "50 دالر".
+//! Whole amounts drop their zero decimals; Western digits throughout (as in the API).
+use rust_decimal::Decimal;
+
+use super::i18n::Lang;
+
+fn grouped(digits: &str, separator: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The number part: grouped thousands, and the decimals only when they are not zero.
+fn number(amount: Decimal, lang: Lang) -> String {
+    let (group, point) = match lang {
+        Lang::En => (",", "."),
+        // A no-break space, so "1 000 kr" never breaks across lines.
+        Lang::Sv => ("\u{a0}", ","),
+        Lang::Fa => ("٬", "٫"),
+    };
+    let text = amount.abs().to_string();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let sign = if amount.is_sign_negative() && !amount.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    let whole = grouped(whole, group);
+    if fraction.chars().all(|c| c == '0') {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}{point}{fraction}")
+    }
+}
+
+pub fn money(amount: Decimal, currency: &str, lang: Lang) -> String {
+    let n = number(amount, lang);
+    match (lang, currency) {
+        (Lang::En, "USD") => format!("${n}"),
+        (Lang::En, "EUR") => format!("€{n}"),
+        (Lang::En, "GBP") => format!("£{n}"),
+        (Lang::Sv, "SEK") => format!("{n}\u{a0}kr"),
+        (Lang::Sv, "USD") => format!("{n}\u{a0}US$"),
+        (Lang::Sv, "EUR") => format!("{n}\u{a0}€"),
+        (Lang::Fa, code) => {
+            let name = match code {
+                "USD" => "دالر",
+                "EUR" => "یورو",
+                "SEK" => "کرون سویدن",
+                "AFN" => "افغانی",
+                "GBP" => "پوند",
+                other => other,
+            };
+            format!("{n} {name}")
+        }
+        (_, code) => format!("{n}\u{a0}{code}"),
+    }
+}
+
+/// A country's name. English names for now in every language, with Afghanistan and the
+/// campaign's main destinations named in Swedish and Dari.
+pub fn country_name(code: &str, lang: Lang) -> String {
+    let local = match (lang, code) {
+        (Lang::Sv, "AF") => Some("Afghanistan"),
+        (Lang::Sv, "SE") => Some("Sverige"),
+        (Lang::Sv, "DE") => Some("Tyskland"),
+        (Lang::Sv, "US") => Some("USA"),
+        (Lang::Sv, "NO") => Some("Norge"),
+        (Lang::Sv, "DK") => Some("Danmark"),
+        (Lang::Sv, "FI") => Some("Finland"),
+        (Lang::Sv, "GB") => Some("Storbritannien"),
+        (Lang::Sv, "IR") => Some("Iran"),
+        (Lang::Sv, "PK") => Some("Pakistan"),
+        (Lang::Fa, "AF") => Some("افغانستان"),
+        (Lang::Fa, "SE") => Some("سویدن"),
+        (Lang::Fa, "DE") => Some("آلمان"),
+        (Lang::Fa, "US") => Some("ایالات متحده"),
+        (Lang::Fa, "NO") => Some("ناروی"),
+        (Lang::Fa, "DK") => Some("دنمارک"),
+        (Lang::Fa, "FI") => Some("فنلند"),
+        (Lang::Fa, "GB") => Some("بریتانیا"),
+        (Lang::Fa, "IR") => Some("ایران"),
+        (Lang::Fa, "PK") => Some("پاکستان"),
+        _ => None,
+    };
+    match local {
+        Some(name) => name.to_string(),
+        None => isocountry::CountryCode::for_alpha2(code)
+            .map(|c| c.name().to_string())
+            .unwrap_or_else(|_| code.to_string()),
+    }
+}
+
+/// Every country a painting can be sent to, by name in `lang`.
+pub fn countries(lang: Lang) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = isocountry::CountryCode::iter()
+        .map(|c| {
+            let code = c.alpha2().to_string();
+            let name = country_name(&code, lang);
+            (code, name)
+        })
+        .collect();
+    all.sort_by_key(|c| c.1.to_lowercase());
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn each_language_writes_money_its_way() {
+        assert_eq!(money(d("50.00"), "USD", Lang::En), "$50");
+        assert_eq!(money(d("12.50"), "USD", Lang::En), "$12.50");
+        assert_eq!(money(d("1000.00"), "SEK", Lang::En), "1,000\u{a0}SEK");
+        assert_eq!(money(d("1000.00"), "SEK", Lang::Sv), "1\u{a0}000\u{a0}kr");
+        assert_eq!(
+            money(d("1250.50"), "SEK", Lang::Sv),
+            "1\u{a0}250,50\u{a0}kr"
+        );
+        assert_eq!(money(d("50"), "USD", Lang::Fa), "50 دالر");
+        assert_eq!(money(d("3000"), "AFN", Lang::Fa), "3٬000 افغانی");
+        assert_eq!(money(d("1234567"), "JPY", Lang::En), "1,234,567\u{a0}JPY");
+    }
+
+    #[test]
+    fn countries_are_named_and_sorted() {
+        assert_eq!(country_name("SE", Lang::Sv), "Sverige");
+        assert_eq!(country_name("SE", Lang::En), "Sweden");
+        assert_eq!(country_name("ZZ", Lang::En), "ZZ");
+        let all = countries(Lang::En);
+        assert!(all.len() >= 249);
+        assert_eq!(all[0].0, "AF");
+    }
+}

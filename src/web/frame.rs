@@ -1,0 +1,129 @@
+//! The frame every page is drawn in: language, direction, the destination, the switches,
+//! asset urls, and the headers a page is sent with.
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use minijinja::Value;
+use minijinja::context;
+use serde::Serialize;
+
+use super::i18n::{self, Lang};
+use super::visitor::Visitor;
+use super::{assets, templates};
+use crate::state::AppState;
+
+/// What a page may load: only this site, and photos from where media is served (a CDN or
+/// bucket when configured). No inline script; no framing.
+pub fn csp(media_origin: Option<&str>) -> String {
+    let img = match media_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".into(),
+    };
+    format!(
+        "default-src 'self'; img-src {img}; style-src 'self'; script-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// The origin of a URL (`https://cdn.example.org/media` → `https://cdn.example.org`).
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}
+
+#[derive(Serialize)]
+struct LangLink {
+    code: &'static str,
+    name: &'static str,
+    current: bool,
+}
+
+/// The frame for a page of this installation.
+pub fn frame<'a>(state: &'a AppState, visitor: &'a Visitor) -> Frame<'a> {
+    let base_origin = origin_of(&state.config.public_base_url);
+    let media_origin =
+        origin_of(&state.config.media.public_url).filter(|o| Some(o) != base_origin.as_ref());
+    Frame {
+        visitor,
+        public_base_url: &state.config.public_base_url,
+        media_origin,
+    }
+}
+
+/// What every page knows: language, direction, destination, the switches, asset urls.
+pub struct Frame<'a> {
+    pub visitor: &'a Visitor,
+    pub public_base_url: &'a str,
+    pub media_origin: Option<String>,
+}
+
+impl Frame<'_> {
+    fn base(&self) -> Value {
+        let v = self.visitor;
+        let langs: Vec<LangLink> = Lang::ALL
+            .into_iter()
+            .map(|l| LangLink {
+                code: l.code(),
+                name: l.native_name(),
+                current: l == v.lang,
+            })
+            .collect();
+        let path = v.here.split('?').next().unwrap_or("/");
+        context! {
+            lang => v.lang.code(),
+            dir => v.lang.dir(),
+            langs => langs,
+            here => &v.here,
+            country => v.country.map(|c| c.to_string()),
+            css => assets::url("shop.css"),
+            js => assets::url("shop.js"),
+            canonical => format!("{}{}", self.public_base_url.trim_end_matches('/'), path),
+            base_url => self.public_base_url.trim_end_matches('/'),
+        }
+    }
+
+    /// Renders `template` with `ctx` (plus the frame) as a whole response.
+    pub fn render(&self, status: StatusCode, template: &str, ctx: Value) -> HttpResponse {
+        let env = templates::env();
+        let ctx = context! { ..ctx, ..self.base() };
+        let html = env.get_template(template).and_then(|t| t.render(ctx));
+        match html {
+            Ok(html) => HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .insert_header(("Content-Security-Policy", csp(self.media_origin.as_deref())))
+                .insert_header(("Vary", "Cookie, Accept-Language"))
+                .body(html),
+            Err(err) => {
+                tracing::error!(template, error = %err, "a page failed to render");
+                HttpResponse::InternalServerError()
+                    .content_type("text/plain; charset=utf-8")
+                    .insert_header(("Content-Security-Policy", csp(None)))
+                    .body("Something went wrong on our side; please try again.")
+            }
+        }
+    }
+
+    /// A page with a title and a line of text (not found, errors, limits).
+    pub fn message(&self, status: StatusCode, title_key: &str, text: String) -> HttpResponse {
+        self.render(
+            status,
+            "message.html",
+            context! { title_key => title_key, text => text },
+        )
+    }
+}
+
+/// The shop's 404 for any path outside the API: in the shop's look and the visitor's language.
+pub fn not_found_page(req: &HttpRequest, public_base_url: &str) -> HttpResponse {
+    let visitor = Visitor::of(req);
+    let frame = Frame {
+        visitor: &visitor,
+        public_base_url,
+        media_origin: None,
+    };
+    frame.message(
+        StatusCode::NOT_FOUND,
+        "notfound-title",
+        i18n::text(visitor.lang, "notfound-text", &[]),
+    )
+}

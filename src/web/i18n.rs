@@ -1,0 +1,190 @@
+//! The pages' languages: English, Swedish (most buyers are in Sweden) and Dari (right to
+//! left). Every string a page shows comes from `locales/*.ftl` (Project Fluent), compiled
+//! into the binary; a message missing in one language falls back to English.
+use std::sync::OnceLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use serde::Serialize;
+use unic_langid::LanguageIdentifier;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    En,
+    Sv,
+    Fa,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Sv, Lang::Fa];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Sv => "sv",
+            Self::Fa => "fa",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The language's own name, for the switch on every page.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::Sv => "Svenska",
+            Self::Fa => "دری",
+        }
+    }
+
+    pub fn dir(self) -> &'static str {
+        match self {
+            Self::Fa => "rtl",
+            _ => "ltr",
+        }
+    }
+
+    /// The first supported language in an `Accept-Language` header, by its q-values.
+    /// Persian (`fa`, `fa-AF`) and Dari's own tag (`prs`) both mean Dari here.
+    pub fn from_accept_language(header: &str) -> Option<Self> {
+        let mut choices: Vec<(f32, Lang)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.trim().split(';');
+                let tag = pieces.next()?.trim().to_ascii_lowercase();
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                let primary = tag.split('-').next()?;
+                let lang = match primary {
+                    "en" => Lang::En,
+                    "sv" => Lang::Sv,
+                    "fa" | "prs" => Lang::Fa,
+                    _ => return None,
+                };
+                (q > 0.0).then_some((q, lang))
+            })
+            .collect();
+        // Stable: among equal weights the header's order decides.
+        choices.sort_by(|a, b| b.0.total_cmp(&a.0));
+        choices.first().map(|(_, lang)| *lang)
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::En => 0,
+            Self::Sv => 1,
+            Self::Fa => 2,
+        }
+    }
+}
+
+const SOURCES: [(&str, &str); 3] = [
+    ("en", include_str!("locales/en.ftl")),
+    ("sv", include_str!("locales/sv.ftl")),
+    ("fa", include_str!("locales/fa.ftl")),
+];
+
+fn bundles() -> &'static [FluentBundle<FluentResource>; 3] {
+    static BUNDLES: OnceLock<[FluentBundle<FluentResource>; 3]> = OnceLock::new();
+    BUNDLES.get_or_init(|| {
+        SOURCES.map(|(code, source)| {
+            let lang: LanguageIdentifier = code.parse().unwrap_or_default();
+            let mut bundle = FluentBundle::new_concurrent(vec![lang]);
+            // No Unicode isolation marks: the pages mark direction in HTML (dir, <bdi>).
+            bundle.set_use_isolating(false);
+            // A broken file is caught by the tests (every key in every language renders);
+            // what parses is still used.
+            let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, _)| r);
+            let _ = bundle.add_resource(resource);
+            bundle
+        })
+    })
+}
+
+/// The message `key` in `lang` with `args`; English when `lang` lacks it; the key itself when
+/// nobody has it (visible in the page, and caught by the tests).
+pub fn text(lang: Lang, key: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+    let all = bundles();
+    let mut fluent_args = FluentArgs::new();
+    for (name, value) in args {
+        fluent_args.set(*name, value.clone());
+    }
+    for bundle in [&all[lang.index()], &all[Lang::En.index()]] {
+        if let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) {
+            let mut errors = Vec::new();
+            return bundle
+                .format_pattern(pattern, Some(&fluent_args), &mut errors)
+                .into_owned();
+        }
+    }
+    key.to_string()
+}
+
+/// Every message key of a language (for the tests that check the files agree).
+pub fn keys(lang: Lang) -> Vec<String> {
+    let source = SOURCES[lang.index()].1;
+    source
+        .lines()
+        .filter_map(|line| {
+            let (key, _) = line.split_once(" =")?;
+            let key = key.trim();
+            (!key.is_empty()
+                && !line.starts_with([' ', '#', '-'])
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .then(|| key.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_message() {
+        let english = keys(Lang::En);
+        assert!(english.len() > 40, "{}", english.len());
+        for lang in [Lang::Sv, Lang::Fa] {
+            let theirs = keys(lang);
+            let missing: Vec<_> = english.iter().filter(|k| !theirs.contains(k)).collect();
+            assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
+            for key in &theirs {
+                assert!(
+                    english.contains(key),
+                    "{lang:?} has {key} that English lacks"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_the_best_supported_one() {
+        assert_eq!(
+            Lang::from_accept_language("sv-SE,sv;q=0.9,en;q=0.8"),
+            Some(Lang::Sv)
+        );
+        assert_eq!(
+            Lang::from_accept_language("de-DE, en;q=0.5, fa;q=0.7"),
+            Some(Lang::Fa)
+        );
+        assert_eq!(Lang::from_accept_language("prs-AF"), Some(Lang::Fa));
+        assert_eq!(Lang::from_accept_language("de, fr"), None);
+        assert_eq!(Lang::from_accept_language(""), None);
+    }
+
+    #[test]
+    fn messages_take_their_arguments() {
+        let text = text(
+            Lang::En,
+            "page-of",
+            &[("page", 2.into()), ("pages", 5.into())],
+        );
+        assert_eq!(text, "Page 2 of 5");
+        assert_eq!(super::text(Lang::Sv, "no-such-key", &[]), "no-such-key");
+    }
+}

@@ -1,0 +1,391 @@
+//! Buying a painting: the form, and what happens when it is sent. The form carries an
+//! Idempotency-Key made when it was drawn, so a double click or a form sent again makes one
+//! order. The order goes through `orders::submit`, exactly as the JSON API's does: the same
+//! rules, the same limits, the same answers.
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+use super::pages::{Card, catalog_failure};
+use crate::catalog::ArtworkStatus;
+use crate::catalog::public::{self, ArtworkQuery};
+use crate::client::Client;
+use crate::error::ApiError;
+use crate::orders::place::{AddressInput, BuyerInput, OrderRequest};
+use crate::orders::submit::submit;
+use crate::state::AppState;
+use crate::web::format;
+use crate::web::frame::frame;
+use crate::web::i18n::{self, Lang};
+use crate::web::visitor::Visitor;
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct BuyForm {
+    key: String,
+    name: String,
+    email: String,
+    phone: String,
+    line1: String,
+    line2: String,
+    city: String,
+    postal_code: String,
+    region: String,
+    country: String,
+    note: String,
+    payment_method: String,
+}
+
+fn optional(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+impl BuyForm {
+    fn request(&self, artwork_id: &str) -> OrderRequest {
+        OrderRequest {
+            artwork_id: artwork_id.to_string(),
+            payment_method: self.payment_method.clone(),
+            buyer: BuyerInput {
+                name: self.name.clone(),
+                email: self.email.clone(),
+                phone: optional(&self.phone),
+            },
+            shipping_address: AddressInput {
+                line1: self.line1.clone(),
+                line2: optional(&self.line2),
+                city: self.city.clone(),
+                postal_code: optional(&self.postal_code),
+                region: optional(&self.region),
+                country: self.country.trim().to_ascii_uppercase(),
+            },
+            note: optional(&self.note),
+        }
+    }
+}
+
+/// The API's field names as the form calls them.
+fn form_field(api_field: &str) -> &str {
+    match api_field {
+        "buyer.name" => "name",
+        "buyer.email" => "email",
+        "buyer.phone" => "phone",
+        "shipping_address.postal_code" => "postal_code",
+        "body" | "artwork_id" => "form",
+        other => other.strip_prefix("shipping_address.").unwrap_or(other),
+    }
+}
+
+/// The shared rules' messages in the page's language (`validate.rs` writes them in English).
+fn translate(message: &str, lang: Lang) -> String {
+    let key = if message == "must not be empty" {
+        "error-required"
+    } else if let Some(max) = message
+        .strip_prefix("must be at most ")
+        .and_then(|rest| rest.strip_suffix(" characters"))
+    {
+        let max: i64 = max.parse().unwrap_or(0);
+        return i18n::text(lang, "error-too-long", &[("max", max.into())]);
+    } else if message == "not a valid email address" {
+        "error-email"
+    } else if message.starts_with("use digits") {
+        "error-phone"
+    } else if message.contains("cannot be shipped") {
+        "error-not-shipped"
+    } else if message.contains("country") || message.contains("ISO 3166") {
+        "error-country"
+    } else {
+        return message.to_string();
+    };
+    i18n::text(lang, key, &[])
+}
+
+async fn draw(
+    state: &AppState,
+    visitor: &Visitor,
+    id: &str,
+    form: BuyForm,
+    errors: BTreeMap<String, String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> HttpResponse {
+    let country = visitor.country.map(|c| c.to_string());
+    let artwork = match public::get_artwork(&state.db, &state.media, id, country.as_deref()).await {
+        Ok(a) => a,
+        Err(err) => return catalog_failure(state, visitor, err),
+    };
+    if artwork.status != ArtworkStatus::Available {
+        return HttpResponse::SeeOther()
+            .insert_header((LOCATION, format!("/artworks/{}", artwork.id)))
+            .finish();
+    }
+    let key = if form.key.is_empty() {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        form.key.clone()
+    };
+    let form = BuyForm {
+        country: if form.country.is_empty() {
+            country.unwrap_or_default()
+        } else {
+            form.country
+        },
+        ..form
+    };
+    frame(state, visitor).render(
+        status,
+        "buy.html",
+        context! {
+            a => Card::from(artwork),
+            form => form,
+            key => key,
+            errors => errors,
+            notice => notice,
+            cards => state.payments.is_some(),
+            countries => format::countries(visitor.lang),
+        },
+    )
+}
+
+#[get("/artworks/{id}/buy")]
+pub async fn show_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    draw(
+        &state,
+        &visitor,
+        &id,
+        BuyForm::default(),
+        BTreeMap::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A form from another site must not place orders in a visitor's name. Browsers say where a
+/// form comes from (`Sec-Fetch-Site`, `Origin`); a client that says nothing is not a browser
+/// somebody else's page could steer.
+pub fn same_origin(req: &HttpRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return site == "same-origin" || site == "none";
+    }
+    match (header("origin"), header("host")) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, origin_host)| origin_host == host),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+fn limited(state: &AppState, visitor: &Visitor, retry_after_secs: u64) -> HttpResponse {
+    let minutes = i64::try_from(retry_after_secs.div_ceil(60).max(1)).unwrap_or(60);
+    let mut res = frame(state, visitor).message(
+        StatusCode::TOO_MANY_REQUESTS,
+        "limited-title",
+        i18n::text(visitor.lang, "limited-text", &[("minutes", minutes.into())]),
+    );
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&retry_after_secs.to_string())
+    {
+        res.headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    res
+}
+
+async fn just_sold(state: &AppState, visitor: &Visitor, id: &str) -> HttpResponse {
+    let country = visitor.country.map(|c| c.to_string());
+    let painting = public::get_artwork(&state.db, &state.media, id, None).await;
+    let Ok(painting) = painting else {
+        return HttpResponse::SeeOther()
+            .insert_header((LOCATION, "/artworks"))
+            .finish();
+    };
+    let others = public::list_artworks(
+        &state.db,
+        &state.media,
+        ArtworkQuery {
+            artist: Some(painting.artist.slug.clone()),
+            country,
+            per_page: Some(12),
+            ..ArtworkQuery::default()
+        },
+    )
+    .await
+    .map(|page| page.items.into_iter().map(Card::from).collect::<Vec<_>>())
+    .unwrap_or_default();
+    frame(state, visitor).render(
+        StatusCode::CONFLICT,
+        "sold.html",
+        context! {
+            title => painting.title,
+            artist_name => painting.artist.display_name,
+            artworks => others,
+        },
+    )
+}
+
+#[post("/artworks/{id}/buy")]
+pub async fn submit_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    client: Client,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if !same_origin(&req) {
+        return frame(&state, &visitor).message(
+            StatusCode::FORBIDDEN,
+            "forbidden-title",
+            i18n::text(visitor.lang, "forbidden-text", &[]),
+        );
+    }
+    if let Err(retry_after_secs) = state.order_attempts.check(client) {
+        return limited(&state, &visitor, retry_after_secs);
+    }
+    let lang = visitor.lang;
+    let retry = || Some(i18n::text(lang, "error-retry", &[]));
+    let Ok(form) = serde_urlencoded::from_bytes::<BuyForm>(&body) else {
+        let status = StatusCode::BAD_REQUEST;
+        return draw(
+            &state,
+            &visitor,
+            &id,
+            BuyForm::default(),
+            BTreeMap::new(),
+            retry(),
+            status,
+        )
+        .await;
+    };
+    if form.key.trim().is_empty() || form.key.len() > 255 {
+        let form = BuyForm {
+            key: String::new(),
+            ..form
+        };
+        return draw(
+            &state,
+            &visitor,
+            &id,
+            form,
+            BTreeMap::new(),
+            retry(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let request = form.request(&id);
+    let answer = match submit(&state, client, form.key.trim(), &request).await {
+        Ok(answer) => answer,
+        Err(ApiError::Limited {
+            retry_after_secs, ..
+        }) => return limited(&state, &visitor, retry_after_secs),
+        Err(ApiError::BadGateway(_)) => {
+            let notice = Some(i18n::text(lang, "error-card-failed", &[]));
+            let status = StatusCode::BAD_GATEWAY;
+            return draw(&state, &visitor, &id, form, BTreeMap::new(), notice, status).await;
+        }
+        Err(ApiError::Conflict { .. }) => {
+            // The same key with another body (the form was changed and sent again), or still
+            // being placed: a fresh key and the form as it is.
+            let form = BuyForm {
+                key: String::new(),
+                ..form
+            };
+            return draw(
+                &state,
+                &visitor,
+                &id,
+                form,
+                BTreeMap::new(),
+                retry(),
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "an order from the shop failed");
+            return frame(&state, &visitor).message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error-title",
+                i18n::text(lang, "error-text", &[]),
+            );
+        }
+    };
+    let body: Json = serde_json::from_str(&answer.body).unwrap_or(Json::Null);
+    match answer.status {
+        201 => {
+            let checkout = body["payment"]["checkout_url"].as_str();
+            let order_id = body["order"]["id"].as_str().unwrap_or_default();
+            let token = body["access_token"].as_str().unwrap_or_default();
+            let location = match checkout {
+                Some(url) => url.to_string(),
+                None => format!("/orders/{order_id}?token={token}"),
+            };
+            HttpResponse::SeeOther()
+                .insert_header((LOCATION, location))
+                .finish()
+        }
+        409 if body["code"] == "artwork_unavailable" => just_sold(&state, &visitor, &id).await,
+        422 => {
+            let mut errors = BTreeMap::new();
+            for e in body["errors"].as_array().into_iter().flatten() {
+                let field = form_field(e["field"].as_str().unwrap_or("form")).to_string();
+                let message = translate(e["message"].as_str().unwrap_or(""), lang);
+                errors.entry(field).or_insert(message);
+            }
+            let notice = errors.remove("form");
+            // A refused answer is this key's answer from now on: the corrected form gets a new one.
+            let form = BuyForm {
+                key: String::new(),
+                ..form
+            };
+            draw(
+                &state,
+                &visitor,
+                &id,
+                form,
+                errors,
+                notice,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        404 => frame(&state, &visitor).message(
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            i18n::text(lang, "notfound-text", &[]),
+        ),
+        _ => just_sold(&state, &visitor, &id).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rules_messages_are_said_in_the_pages_language() {
+        assert_eq!(translate("must not be empty", Lang::Sv), "Fyll i det här.");
+        assert_eq!(
+            translate("must be at most 200 characters", Lang::En),
+            "Please keep this under 200 characters."
+        );
+        assert_eq!(
+            translate("not a valid email address", Lang::Fa),
+            "این نشانی ایمیل نیست."
+        );
+        assert_eq!(translate("something new", Lang::Sv), "something new");
+        assert_eq!(form_field("shipping_address.line1"), "line1");
+        assert_eq!(form_field("buyer.email"), "email");
+    }
+}

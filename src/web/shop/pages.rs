@@ -1,0 +1,455 @@
+//! The browsing pages: home, the paintings, one painting, one artist, the destination
+//! picker, and the sitemap.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::pictures::Picture;
+use crate::catalog::public::{
+    self, ArtistRef, ArtistSummary, ArtworkQuery, ArtworkView, Price, TierRef,
+};
+use crate::catalog::{ArtworkStatus, CatalogError, pricing::ZonePrice, tiers};
+use crate::pagination::{Page, Pagination};
+use crate::state::AppState;
+use crate::web::format;
+use crate::web::frame::frame;
+use crate::web::i18n;
+use crate::web::visitor::Visitor;
+
+/// A painting as a card or page shows it.
+#[derive(Serialize)]
+pub struct Card {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub medium: String,
+    pub width_cm: i32,
+    pub height_cm: i32,
+    pub year: Option<i32>,
+    pub status: ArtworkStatus,
+    pub artist: ArtistRef,
+    pub size_tier: TierRef,
+    /// The price for the visitor's destination (none without one, or not shipped there).
+    pub price: Option<ZonePrice>,
+    pub picture: Option<Picture>,
+}
+
+impl From<ArtworkView> for Card {
+    fn from(a: ArtworkView) -> Self {
+        let price = match a.price {
+            Some(Price::ForCountry(p)) => Some(p),
+            _ => None,
+        };
+        Self {
+            picture: a.images.first().map(Picture::from),
+            id: a.id,
+            title: a.title,
+            description: a.description,
+            medium: a.medium,
+            width_cm: a.width_cm,
+            height_cm: a.height_cm,
+            year: a.year,
+            status: a.status,
+            artist: a.artist,
+            size_tier: a.size_tier,
+            price,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ArtistCard {
+    #[serde(flatten)]
+    artist: ArtistSummary,
+    picture: Option<Picture>,
+}
+
+fn cards(page: Page<ArtworkView>) -> Vec<Card> {
+    page.items.into_iter().map(Card::from).collect()
+}
+
+/// The domain said no: a 404 page for anything unknown or malformed, a 500 page otherwise.
+pub fn catalog_failure(state: &AppState, visitor: &Visitor, err: CatalogError) -> HttpResponse {
+    let frame = frame(state, visitor);
+    match err {
+        CatalogError::Db(e) => {
+            tracing::error!(error = %e, "a shop page could not be read");
+            frame.message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error-title",
+                i18n::text(visitor.lang, "error-text", &[]),
+            )
+        }
+        _ => frame.message(
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            i18n::text(visitor.lang, "notfound-text", &[]),
+        ),
+    }
+}
+
+async fn artist_cards(state: &AppState) -> Result<Vec<ArtistCard>, CatalogError> {
+    let page = Pagination::new(Some(1), Some(100))?;
+    let artists = public::list_artists(&state.db, &state.media, page).await?;
+    Ok(artists
+        .items
+        .into_iter()
+        .map(|artist| ArtistCard {
+            picture: artist.portrait.as_ref().map(Picture::from),
+            artist,
+        })
+        .collect())
+}
+
+fn artwork_query(visitor: &Visitor) -> ArtworkQuery {
+    ArtworkQuery {
+        country: visitor.country.map(|c| c.to_string()),
+        ..ArtworkQuery::default()
+    }
+}
+
+#[get("/")]
+pub async fn home_page(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    let loaded = async {
+        let artists = artist_cards(&state).await?;
+        let artworks = public::list_artworks(
+            &state.db,
+            &state.media,
+            ArtworkQuery {
+                per_page: Some(12),
+                ..artwork_query(&visitor)
+            },
+        )
+        .await?;
+        Ok::<_, CatalogError>((artists, cards(artworks)))
+    };
+    match loaded.await {
+        Ok((artists, artworks)) => frame(&state, &visitor).render(
+            StatusCode::OK,
+            "home.html",
+            context! { artists => artists, artworks => artworks },
+        ),
+        Err(err) => catalog_failure(&state, &visitor, err),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct Browse {
+    artist: Option<String>,
+    size_tier: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+const PER_PAGE: u64 = 24;
+
+impl Browse {
+    /// Whatever the URL says, something sensible: unknown values fall back to the defaults.
+    fn clean(self) -> Self {
+        let keep = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        Self {
+            artist: keep(self.artist),
+            size_tier: keep(self.size_tier),
+            status: keep(self.status).filter(|s| s == "sold"),
+            sort: keep(self.sort).filter(|s| s == "price_asc" || s == "price_desc"),
+            page: keep(self.page),
+        }
+    }
+
+    fn page(&self) -> u64 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse::<u64>().ok())
+            .filter(|p| (1..=crate::pagination::MAX_PAGE).contains(p))
+            .unwrap_or(1)
+    }
+
+    fn url_for_page(&self, page: u64) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("artist", &self.artist),
+            ("size_tier", &self.size_tier),
+            ("status", &self.status),
+            ("sort", &self.sort),
+        ] {
+            if let Some(value) = value {
+                query.append_pair(name, value);
+            }
+        }
+        if page > 1 {
+            query.append_pair("page", &page.to_string());
+        }
+        let query = query.finish();
+        if query.is_empty() {
+            "/artworks".into()
+        } else {
+            format!("/artworks?{query}")
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TierOption {
+    id: String,
+    name: String,
+}
+
+async fn tier_options(state: &AppState) -> Result<Vec<TierOption>, CatalogError> {
+    let page = Pagination::new(Some(1), Some(100))?;
+    let tiers = tiers::list(&state.db, tiers::TierFilter::default(), page).await?;
+    Ok(tiers
+        .items
+        .into_iter()
+        .map(|t| TierOption {
+            id: t.id,
+            name: t.name,
+        })
+        .collect())
+}
+
+#[get("/artworks")]
+pub async fn artworks_page(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<Browse>,
+) -> HttpResponse {
+    let filter = query.into_inner().clean();
+    let page = filter.page();
+    let loaded = async {
+        let list = public::list_artworks(
+            &state.db,
+            &state.media,
+            ArtworkQuery {
+                artist: filter.artist.clone(),
+                size_tier: filter.size_tier.clone(),
+                status: filter.status.clone(),
+                sort: filter.sort.clone(),
+                page: Some(page),
+                per_page: Some(PER_PAGE),
+                ..artwork_query(&visitor)
+            },
+        )
+        .await?;
+        let artists = artist_cards(&state).await?;
+        let tiers = tier_options(&state).await?;
+        Ok::<_, CatalogError>((list, artists, tiers))
+    };
+    match loaded.await {
+        Ok((list, artists, tiers)) => {
+            let pages = list.total.div_ceil(PER_PAGE).max(1);
+            frame(&state, &visitor).render(
+                StatusCode::OK,
+                "artworks.html",
+                context! {
+                    artworks => cards(list),
+                    artists => artists,
+                    tiers => tiers,
+                    filter => &filter,
+                    page => page,
+                    pages => pages,
+                    prev_url => (page > 1).then(|| filter.url_for_page(page - 1)),
+                    next_url => (page < pages).then(|| filter.url_for_page(page + 1)),
+                },
+            )
+        }
+        Err(err) => catalog_failure(&state, &visitor, err),
+    }
+}
+
+/// Absolute URL of a photo for link previews (WhatsApp, Facebook): they need a full address.
+fn absolute(state: &AppState, url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        url.to_string()
+    } else {
+        format!(
+            "{}{url}",
+            state.config.public_base_url.trim_end_matches('/')
+        )
+    }
+}
+
+#[get("/artworks/{id}")]
+pub async fn artwork_page(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let country = visitor.country.map(|c| c.to_string());
+    match public::get_artwork(&state.db, &state.media, &id, country.as_deref()).await {
+        Ok(view) => {
+            let pictures: Vec<Picture> = view.images.iter().map(Picture::from).collect();
+            let og_image = pictures.first().map(|p| absolute(&state, &p.large));
+            let card = Card::from(view);
+            let price_text = card
+                .price
+                .as_ref()
+                .map(|p| format::money(p.amount, &p.currency, visitor.lang));
+            frame(&state, &visitor).render(
+                StatusCode::OK,
+                "artwork.html",
+                context! { a => card, pictures => pictures, og_image => og_image, price_text => price_text },
+            )
+        }
+        Err(err) => catalog_failure(&state, &visitor, err),
+    }
+}
+
+#[derive(Serialize)]
+struct TierRow {
+    name: String,
+    price: Option<ZonePrice>,
+}
+
+#[get("/artists/{slug}")]
+pub async fn artist_page(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+) -> HttpResponse {
+    let country = visitor.country.map(|c| c.to_string());
+    let loaded = async {
+        let detail = public::get_artist(&state.db, &state.media, &slug, country.as_deref()).await?;
+        let artworks = public::list_artworks(
+            &state.db,
+            &state.media,
+            ArtworkQuery {
+                artist: Some(slug.to_string()),
+                per_page: Some(100),
+                ..artwork_query(&visitor)
+            },
+        )
+        .await?;
+        Ok::<_, CatalogError>((detail, artworks))
+    };
+    match loaded.await {
+        Ok((detail, artworks)) => {
+            let tiers: Vec<TierRow> = detail
+                .size_tiers
+                .into_iter()
+                .map(|t| TierRow {
+                    name: t.name,
+                    price: country
+                        .is_some()
+                        .then(|| t.prices.into_iter().next())
+                        .flatten(),
+                })
+                .collect();
+            let og_image = detail
+                .artist
+                .portrait
+                .as_ref()
+                .map(|p| absolute(&state, &p.variants.large));
+            let bio = match visitor.lang {
+                i18n::Lang::Fa if !detail.artist.bio_fa.is_empty() => detail.artist.bio_fa.clone(),
+                _ => detail.artist.bio.clone(),
+            };
+            frame(&state, &visitor).render(
+                StatusCode::OK,
+                "artist.html",
+                context! {
+                    artist => detail.artist,
+                    bio => bio,
+                    tiers => tiers,
+                    artworks => cards(artworks),
+                    og_image => og_image,
+                },
+            )
+        }
+        Err(err) => catalog_failure(&state, &visitor, err),
+    }
+}
+
+/// The destination picker: every country, searchable (type-ahead without JavaScript; a
+/// filter box with it).
+pub fn country_picker(visitor: &Visitor, next: Option<&str>, invalid: bool) -> HttpResponse {
+    // No state here: the picker shows no photos, so the plain frame suffices.
+    let frame = crate::web::frame::Frame {
+        visitor,
+        public_base_url: "",
+        media_origin: None,
+    };
+    let status = if invalid {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    frame.render(
+        status,
+        "country.html",
+        context! {
+            countries => format::countries(visitor.lang),
+            next => crate::web::visitor::local_path(next),
+            invalid => invalid,
+        },
+    )
+}
+
+/// Every public page, for search engines.
+#[get("/sitemap.xml")]
+pub async fn sitemap(state: web::Data<AppState>) -> HttpResponse {
+    let base = state
+        .config
+        .public_base_url
+        .trim_end_matches('/')
+        .to_string();
+    let mut urls = vec![format!("{base}/"), format!("{base}/artworks")];
+    let listed = async {
+        for artist in artist_cards(&state).await? {
+            urls.push(format!("{base}/artists/{}", artist.artist.slug));
+        }
+        for status in ["available", "sold", "reserved"] {
+            for page in 1..=50 {
+                let list = public::list_artworks(
+                    &state.db,
+                    &state.media,
+                    ArtworkQuery {
+                        status: Some(status.into()),
+                        page: Some(page),
+                        per_page: Some(100),
+                        ..ArtworkQuery::default()
+                    },
+                )
+                .await?;
+                let done = list.items.len() < 100;
+                urls.extend(
+                    list.items
+                        .iter()
+                        .map(|a| format!("{base}/artworks/{}", a.id)),
+                );
+                if done {
+                    break;
+                }
+            }
+        }
+        Ok::<_, CatalogError>(())
+    };
+    if let Err(err) = listed.await {
+        tracing::error!(error = %err, "the sitemap could not be read");
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for url in urls {
+        xml.push_str(&format!(
+            "  <url><loc>{}</loc></url>\n",
+            crate::web::html::escape(&url)
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    HttpResponse::Ok()
+        .content_type("application/xml; charset=utf-8")
+        .body(xml)
+}
+
+#[get("/robots.txt")]
+pub async fn robots(state: web::Data<AppState>) -> HttpResponse {
+    let base = state.config.public_base_url.trim_end_matches('/');
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!(
+            "User-agent: *\nDisallow: /orders/\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n"
+        ))
+}

@@ -1,0 +1,95 @@
+//! The pages' templates (MiniJinja, the engine the emails use too), compiled into the binary.
+//! HTML escaping is on for every `.html` template; `t(...)` translates in the page's language,
+//! `money` writes a price the way the language does.
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, Error, ErrorKind, State};
+use rust_decimal::Decimal;
+
+use super::format;
+use super::i18n::{self, Lang};
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "home.html",
+    "artworks.html",
+    "artwork.html",
+    "artist.html",
+    "buy.html",
+    "sold.html",
+    "order.html",
+    "confirm.html",
+    "country.html",
+    "message.html",
+];
+
+fn lang_of(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or(Lang::En)
+}
+
+/// `t("key", name=value, …)`: the message in the page's language.
+fn t(state: &State, key: &str, kwargs: Kwargs) -> Result<String, Error> {
+    let mut args: Vec<(&str, fluent_bundle::FluentValue<'_>)> = Vec::new();
+    let names: Vec<&str> = kwargs.args().collect();
+    for name in names {
+        let value: Value = kwargs.get(name)?;
+        let fluent = match value.as_i64() {
+            Some(n) => fluent_bundle::FluentValue::from(n),
+            None => fluent_bundle::FluentValue::from(value.to_string()),
+        };
+        args.push((name, fluent));
+    }
+    Ok(i18n::text(lang_of(state), key, &args))
+}
+
+/// `price|money`: a `{amount, currency}` price in the page's language.
+fn money(state: &State, price: Value) -> Result<String, Error> {
+    let field = |name: &str| -> Result<String, Error> {
+        price
+            .get_attr(name)
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_none())
+            .map(|v| v.to_string())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    "a price needs amount and currency",
+                )
+            })
+    };
+    let amount = Decimal::from_str(&field("amount")?)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    Ok(format::money(amount, &field("currency")?, lang_of(state)))
+}
+
+/// `code|country_name`
+fn country_name(state: &State, code: &str) -> String {
+    format::country_name(code, lang_of(state))
+}
+
+pub fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            // Checked by the tests: every page renders.
+            let _ = env.add_template(name, source);
+        }
+        env.add_function("t", t);
+        env.add_filter("money", money);
+        env.add_filter("country_name", country_name);
+        env
+    })
+}

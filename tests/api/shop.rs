@@ -1,0 +1,505 @@
+//! The shop's pages over HTTP, as a browser would ask for them: status, language, headers,
+//! the buy form end to end, and no private field anywhere in the HTML.
+use entity::order;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::json;
+
+use crate::helpers::{Reply, TestApp, new_key, order_body, spawn_seeded_app};
+use crate::stripe_mock::StripeMock;
+
+/// A page as a browser asks for it, with cookies and a language.
+async fn page(app: &TestApp, path: &str, cookies: &str, accept_language: &str) -> Reply {
+    let mut req = app
+        .client
+        .get(app.url(path))
+        .header("Accept", "text/html,application/xhtml+xml");
+    if !cookies.is_empty() {
+        req = req.header("Cookie", cookies);
+    }
+    if !accept_language.is_empty() {
+        req = req.header("Accept-Language", accept_language);
+    }
+    Reply::read(req.send().await.expect("send")).await
+}
+
+async fn first_artwork(app: &TestApp) -> (String, String) {
+    let list = app.get("/api/v1/artworks?sort=price_asc").await;
+    let item = &list.ok(200)["items"][0];
+    (
+        item["id"].as_str().expect("id").to_string(),
+        item["artist"]["slug"].as_str().expect("slug").to_string(),
+    )
+}
+
+/// Whatever the page loads, it loads from here: no other origin in src, href or srcset
+/// (links to other sites for the visitor to follow are fine; nothing here has any).
+fn loads_nothing_from_elsewhere(html: &str) {
+    for attr in ["src=\"", "href=\"", "srcset=\""] {
+        for part in html.split(attr).skip(1) {
+            let value = part.split('"').next().unwrap_or("");
+            assert!(
+                !(value.starts_with("http") || value.starts_with("//"))
+                    || value.contains("127.0.0.1"),
+                "{attr}{value}"
+            );
+        }
+    }
+}
+
+fn assert_page(reply: &Reply, status: u16) {
+    assert_eq!(reply.status.as_u16(), status, "{}", reply.text);
+    assert!(
+        reply.content_type().starts_with("text/html"),
+        "{}",
+        reply.content_type()
+    );
+    let csp = reply.headers["content-security-policy"]
+        .to_str()
+        .expect("csp");
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+    assert_eq!(reply.headers["referrer-policy"], "no-referrer");
+    assert!(!reply.text.contains("<script>"), "no inline script");
+    loads_nothing_from_elsewhere(&reply.text);
+}
+
+#[tokio::test]
+async fn every_page_renders_in_every_language() {
+    let app = spawn_seeded_app().await;
+    let (artwork, artist) = first_artwork(&app).await;
+    let paths = [
+        "/".to_string(),
+        "/artworks".into(),
+        "/artworks?status=sold&sort=price_desc&page=1".into(),
+        format!("/artworks/{artwork}"),
+        format!("/artworks/{artwork}/buy"),
+        format!("/artists/{artist}"),
+        "/country".into(),
+    ];
+    for (lang, dir, word) in [
+        ("en", "ltr", "Paintings"),
+        ("sv", "ltr", "Målningar"),
+        ("fa", "rtl", "نقاشی‌ها"),
+    ] {
+        for path in &paths {
+            let reply = page(&app, path, &format!("lang={lang}; country=SE"), "").await;
+            assert_page(&reply, 200);
+            assert!(
+                reply
+                    .text
+                    .contains(&format!("<html lang=\"{lang}\" dir=\"{dir}\">")),
+                "{path} in {lang}"
+            );
+            assert!(reply.text.contains(word), "{path} in {lang} says {word}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_browser_language_and_region_pick_the_first_visit() {
+    let app = spawn_seeded_app().await;
+    let (artwork, _) = first_artwork(&app).await;
+    let swedish = page(
+        &app,
+        &format!("/artworks/{artwork}"),
+        "",
+        "sv-SE,sv;q=0.9,en;q=0.5",
+    )
+    .await;
+    assert_page(&swedish, 200);
+    assert!(swedish.text.contains("<html lang=\"sv\""));
+    // Sweden is the destination: a price, with shipping said plainly.
+    assert!(swedish.text.contains("frakt ingår"), "{}", swedish.text);
+    let unknown = page(&app, "/", "", "de").await;
+    assert!(unknown.text.contains("<html lang=\"en\""));
+    assert!(
+        unknown
+            .text
+            .contains("Choose a destination to see the price")
+    );
+}
+
+#[tokio::test]
+async fn the_switches_remember_language_and_destination() {
+    let app = spawn_seeded_app().await;
+    let lang = app.get("/lang/fa?next=/artworks").await;
+    assert_eq!(lang.status, 303);
+    assert_eq!(lang.headers["location"], "/artworks");
+    let cookie = lang.headers["set-cookie"].to_str().expect("cookie");
+    assert!(
+        cookie.starts_with("lang=fa") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    // No open redirect.
+    let away = app.get("/lang/sv?next=//evil.example/").await;
+    assert_eq!(away.headers["location"], "/");
+
+    let country = app.get("/country?code=se&next=/").await;
+    assert_eq!(country.status, 303);
+    assert!(
+        country.headers["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .starts_with("country=SE")
+    );
+    let bad = page(&app, "/country?code=XX", "", "").await;
+    assert_page(&bad, 422);
+
+    // Prices follow the destination: SEK for the Swedish artist, USD on the shared tiers.
+    let se = page(&app, "/artworks", "country=SE", "").await;
+    assert!(
+        se.text.contains("SEK") && se.text.contains('$'),
+        "{}",
+        se.text
+    );
+    let af = page(&app, "/artworks", "country=AF; lang=fa", "").await;
+    assert!(
+        af.text.contains("دالر") || af.text.contains("افغانی"),
+        "{}",
+        af.text
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_are_the_shops_404_and_the_api_keeps_problem_json() {
+    let app = spawn_seeded_app().await;
+    let missing = page(&app, "/no/such/page", "lang=sv", "").await;
+    assert_page(&missing, 404);
+    assert!(missing.text.contains("Sidan finns inte"));
+    let painting = page(&app, "/artworks/not-a-painting", "", "").await;
+    assert_page(&painting, 404);
+    let api = page(&app, "/api/v1/no-such", "", "").await;
+    api.problem(404);
+    // A wrong order token looks like a missing order.
+    let order = page(&app, "/orders/anything?token=wrong", "", "").await;
+    assert_page(&order, 404);
+}
+
+#[tokio::test]
+async fn assets_have_hashed_names_and_are_kept_a_year() {
+    let app = spawn_seeded_app().await;
+    let home = page(&app, "/", "", "").await;
+    let css = home
+        .text
+        .split("stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("stylesheet")
+        .replace("&#x2f;", "/");
+    assert!(
+        css.starts_with("/static/shop.") && css.ends_with(".css"),
+        "{css}"
+    );
+    let served = app.get(&css).await;
+    assert_eq!(served.status, 200);
+    assert_eq!(
+        served.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(served.text.contains("--accent"));
+    assert_eq!(app.get("/static/shop.0000.css").await.status, 404);
+    let sitemap = app.get("/sitemap.xml").await;
+    assert!(
+        sitemap
+            .text
+            .contains("<loc>http://127.0.0.1:8080/artworks/")
+    );
+    assert!(app.get("/robots.txt").await.text.contains("Sitemap:"));
+}
+
+/// The form's hidden Idempotency-Key.
+fn form_key(html: &str) -> String {
+    html.split("name=\"key\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("key in form")
+        .to_string()
+}
+
+fn buy_fields(key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("key", key.to_string()),
+        ("name", "Anna Lind".into()),
+        ("email", "anna@example.se".into()),
+        ("phone", "+46 70 123 45 67".into()),
+        ("line1", "Storgatan 1".into()),
+        ("line2", String::new()),
+        ("city", "Göteborg".into()),
+        ("postal_code", "411 01".into()),
+        ("region", String::new()),
+        ("country", "SE".into()),
+        ("note", "Tack!".into()),
+        ("payment_method", "manual".into()),
+    ]
+}
+
+async fn post_form(app: &TestApp, path: &str, fields: &[(&str, String)], cookies: &str) -> Reply {
+    let res = app
+        .client
+        .post(app.url(path))
+        .header("Accept", "text/html")
+        .header("Cookie", cookies)
+        .header("Origin", app.address.clone())
+        .form(fields)
+        .send()
+        .await
+        .expect("send");
+    Reply::read(res).await
+}
+
+#[tokio::test]
+async fn buying_with_manual_payment_lands_on_the_order_page_once() {
+    let app = spawn_seeded_app().await;
+    let (artwork, _) = first_artwork(&app).await;
+    let form = page(&app, &format!("/artworks/{artwork}/buy"), "country=SE", "").await;
+    assert_page(&form, 200);
+    let key = form_key(&form.text);
+    let fields = buy_fields(&key);
+    let placed = post_form(
+        &app,
+        &format!("/artworks/{artwork}/buy"),
+        &fields,
+        "country=SE",
+    )
+    .await;
+    assert_eq!(placed.status, 303, "{}", placed.text);
+    let location = placed.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(
+        location.starts_with("/orders/") && location.contains("?token="),
+        "{location}"
+    );
+    // A double click: the same key and form, the same order.
+    let again = post_form(
+        &app,
+        &format!("/artworks/{artwork}/buy"),
+        &fields,
+        "country=SE",
+    )
+    .await;
+    assert_eq!(
+        again.headers["location"].to_str().expect("location"),
+        location
+    );
+    assert_eq!(
+        order::Entity::find().count(&app.db).await.expect("count"),
+        1
+    );
+
+    let order_page = page(&app, &location, "", "").await;
+    assert_page(&order_page, 200);
+    assert_eq!(order_page.headers["cache-control"], "no-store");
+    assert!(order_page.text.contains("Waiting for payment"));
+    assert!(
+        order_page.text.contains("HN-"),
+        "instructions with the reference"
+    );
+    assert!(
+        !order_page.text.contains("Storgatan"),
+        "no address on the page"
+    );
+    // The painting is no longer for sale.
+    let painting = page(&app, &format!("/artworks/{artwork}"), "", "").await;
+    assert!(painting.text.contains("Reserved"));
+    assert!(!painting.text.contains("Buy this painting"));
+}
+
+#[tokio::test]
+async fn form_errors_stand_next_to_their_fields_in_the_pages_language() {
+    let app = spawn_seeded_app().await;
+    let (artwork, _) = first_artwork(&app).await;
+    let form = page(&app, &format!("/artworks/{artwork}/buy"), "lang=sv", "").await;
+    let mut fields = buy_fields(&form_key(&form.text));
+    fields[1].1 = "   ".into(); // name
+    fields[2].1 = "not-an-address".into(); // email
+    let refused = post_form(
+        &app,
+        &format!("/artworks/{artwork}/buy"),
+        &fields,
+        "lang=sv",
+    )
+    .await;
+    assert_page(&refused, 422);
+    assert!(refused.text.contains("id=\"e-name\""), "{}", refused.text);
+    assert!(refused.text.contains("Fyll i det här."));
+    assert!(refused.text.contains("Det här är ingen e-postadress."));
+    assert!(refused.text.contains("aria-invalid=\"true\""));
+    // What was typed stays; the refused key is replaced by a fresh one.
+    assert!(refused.text.contains("Storgatan 1"));
+    assert_ne!(form_key(&refused.text), fields[0].1);
+    assert_eq!(
+        order::Entity::find().count(&app.db).await.expect("count"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn losing_the_race_is_a_kind_just_sold_page() {
+    let app = spawn_seeded_app().await;
+    let (artwork, _) = first_artwork(&app).await;
+    let form = page(&app, &format!("/artworks/{artwork}/buy"), "", "").await;
+    let key = form_key(&form.text);
+    // Someone else is quicker.
+    app.place_order(&new_key(), &order_body(&artwork))
+        .await
+        .ok(201);
+    let late = post_form(
+        &app,
+        &format!("/artworks/{artwork}/buy"),
+        &buy_fields(&key),
+        "",
+    )
+    .await;
+    assert_page(&late, 409);
+    assert!(late.text.contains("Just sold"), "{}", late.text);
+    assert!(
+        late.text.contains("/artworks/"),
+        "other paintings are offered"
+    );
+}
+
+#[tokio::test]
+async fn two_browsers_buying_one_painting_make_one_order() {
+    let app = spawn_seeded_app().await;
+    let (artwork, _) = first_artwork(&app).await;
+    let mut requests = Vec::new();
+    for i in 0..6 {
+        let mut fields = buy_fields(&new_key());
+        fields[2].1 = format!("buyer{i}@example.org");
+        requests.push(
+            app.client
+                .post(app.url(&format!("/artworks/{artwork}/buy")))
+                .header("Origin", app.address.clone())
+                .form(&fields),
+        );
+    }
+    let replies = crate::helpers::all_at_once(requests).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        order::Entity::find().count(&app.db).await.expect("count"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_form_posted_from_another_site_changes_nothing() {
+    let app = spawn_seeded_app().await;
+    let (artwork, _) = first_artwork(&app).await;
+    for (header, value) in [
+        ("Origin", "https://evil.example"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ] {
+        let res = app
+            .client
+            .post(app.url(&format!("/artworks/{artwork}/buy")))
+            .header(header, value)
+            .form(&buy_fields(&new_key()))
+            .send()
+            .await
+            .expect("send");
+        let reply = Reply::read(res).await;
+        assert_page(&reply, 403);
+    }
+    assert_eq!(
+        order::Entity::find().count(&app.db).await.expect("count"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn card_payment_goes_to_stripes_checkout_page() {
+    let stripe = StripeMock::start().await;
+    let app = stripe.app().seeded().spawn().await;
+    let (artwork, _) = first_artwork(&app).await;
+    let form = page(&app, &format!("/artworks/{artwork}/buy"), "", "").await;
+    assert!(form.text.contains("value=\"stripe\""));
+    let mut fields = buy_fields(&form_key(&form.text));
+    fields[11].1 = "stripe".into();
+    let placed = post_form(&app, &format!("/artworks/{artwork}/buy"), &fields, "").await;
+    assert_eq!(placed.status, 303, "{}", placed.text);
+    let location = placed.headers["location"].to_str().expect("location");
+    assert!(
+        location.starts_with("https://checkout.stripe.com/"),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn no_private_field_reaches_any_shop_page() {
+    let app = spawn_seeded_app().await;
+    let token = app.admin_token().await;
+    let artists = app.admin_get(&token, "/api/v1/admin/artists").await;
+    for (i, artist) in artists.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .enumerate()
+    {
+        let id = artist["id"].as_str().expect("id");
+        app.admin_patch(
+            &token,
+            &format!("/api/v1/admin/artists/{id}"),
+            json!({"email": format!("private-mail-{i}@marker.example"), "phone": "+93 700 111 222",
+                   "notes": format!("PRIVATE-NOTE-MARKER-{i}")}),
+        )
+        .await
+        .ok(200);
+    }
+    let mut body = order_body(&first_artwork(&app).await.0);
+    body["buyer"]["email"] = json!("buyer-marker@example.org");
+    body["shipping_address"]["line1"] = json!("BUYER-STREET-MARKER 9");
+    let placed = app.place_order(&new_key(), &body).await;
+    let placed = placed.ok(201);
+    let order_path = format!(
+        "/orders/{}?token={}",
+        placed["order"]["id"].as_str().expect("id"),
+        placed["access_token"].as_str().expect("token")
+    );
+    let mut paths = vec![
+        "/".to_string(),
+        "/artworks".into(),
+        "/artworks?status=sold".into(),
+        "/country".into(),
+        "/sitemap.xml".into(),
+        order_path,
+    ];
+    let list = app.get("/api/v1/artworks?per_page=100").await;
+    for a in list.ok(200)["items"].as_array().expect("items") {
+        let id = a["id"].as_str().expect("id");
+        paths.push(format!("/artworks/{id}"));
+        paths.push(format!("/artworks/{id}/buy"));
+        paths.push(format!(
+            "/artists/{}",
+            a["artist"]["slug"].as_str().expect("slug")
+        ));
+    }
+    for path in &paths {
+        for lang in ["en", "fa"] {
+            let reply = page(&app, path, &format!("lang={lang}; country=SE"), "").await;
+            for marker in [
+                "marker.example",
+                "700 111 222",
+                "NOTE-MARKER",
+                "BUYER-STREET-MARKER",
+                "buyer-marker@",
+            ] {
+                assert!(!reply.text.contains(marker), "{path} shows {marker}");
+            }
+        }
+    }
+}
