@@ -36,9 +36,14 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = db::connect_with(&config.database_url, config.database_max_connections).await?;
         db::migrate(&db).await?;
-        if config.seed_demo
-            && let Some(login) = seed::seed_if_empty(&db).await?
-        {
+        let seeded = match config.seed_demo {
+            true => seed::seed_if_empty(&db).await?,
+            false => seed::Seeded {
+                catalog: false,
+                login: None,
+            },
+        };
+        if let Some(login) = &seeded.login {
             login.print();
         }
         let tokens = OrderTokens::load(&db, config.token_secret.as_deref()).await?;
@@ -52,6 +57,9 @@ impl Application {
             &config.media,
             media::store::from_config(&config.media.backend)?,
         );
+        if seeded.catalog && config.seed_pictures {
+            seed::pictures::add(&db, &media).await;
+        }
         let state = AppState {
             refusals: orders::idempotency::Refusals::spawn(db.clone()),
             turns: orders::turns::Turns::default(),

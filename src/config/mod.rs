@@ -90,6 +90,8 @@ pub struct Config {
     pub database_max_connections: Option<u32>,
     pub public_base_url: String,
     pub seed_demo: bool,
+    /// Draw pictures for the demo paintings (off in most tests: it costs a second or two).
+    pub seed_pictures: bool,
     pub media: MediaConfig,
     pub smtp_url: Option<String>,
     pub mail_from: String,
@@ -189,6 +191,7 @@ impl Config {
         let public_base_url = public_base_url.trim_end_matches('/').to_string();
 
         let seed_demo = parse_bool("SEED_DEMO", &or("SEED_DEMO", "true"))?;
+        let seed_pictures = parse_bool("SEED_PICTURES", &or("SEED_PICTURES", "true"))?;
 
         let backend = match or("MEDIA_BACKEND", "local").as_str() {
             "local" => MediaBackend::Local {
@@ -424,6 +427,7 @@ impl Config {
             database_max_connections,
             public_base_url,
             seed_demo,
+            seed_pictures,
             media,
             smtp_url,
             mail_from,

@@ -95,8 +95,9 @@ fn bundles() -> &'static [FluentBundle<FluentResource>; 3] {
         SOURCES.map(|(code, source)| {
             let lang: LanguageIdentifier = code.parse().unwrap_or_default();
             let mut bundle = FluentBundle::new_concurrent(vec![lang]);
-            // No Unicode isolation marks: the pages mark direction in HTML (dir, <bdi>).
-            bundle.set_use_isolating(false);
+            // In Dari, names and numbers put into a sentence are isolated (invisible FSI/PDI
+            // marks), so "Farid N." stays "Farid N." inside right-to-left text.
+            bundle.set_use_isolating(code == "fa");
             // A broken file is caught by the tests (every key in every language renders);
             // what parses is still used.
             let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, _)| r);

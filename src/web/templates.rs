@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use minijinja::value::{Kwargs, Value};
-use minijinja::{Environment, Error, ErrorKind, State};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, State};
 use rust_decimal::Decimal;
 
 use super::format;
@@ -87,6 +87,18 @@ pub fn env() -> &'static Environment<'static> {
             // Checked by the tests: every page renders.
             let _ = env.add_template(name, source);
         }
+        // Escape what HTML needs (& < > " '), not `/`: urls stay readable and short.
+        env.set_formatter(|out, state, value| {
+            if state.auto_escape() == AutoEscape::None || value.is_safe() || value.is_none() {
+                return minijinja::escape_formatter(out, state, value);
+            }
+            let text = match value.as_str() {
+                Some(s) => s.to_string(),
+                None => value.to_string(),
+            };
+            out.write_str(&super::html::escape(&text))
+                .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
+        });
         env.add_function("t", t);
         env.add_filter("money", money);
         env.add_filter("country_name", country_name);

@@ -167,6 +167,7 @@ pub fn builder() -> TestAppBuilder {
         ("BIND_ADDR", "127.0.0.1:0"),
         ("SEED_DEMO", "false"),
         ("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+        ("SEED_PICTURES", "false"),
     ]
     .into_iter()
     .chain(LIMITS_OFF)

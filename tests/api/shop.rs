@@ -4,7 +4,7 @@ use entity::order;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 
-use crate::helpers::{Reply, TestApp, new_key, order_body, spawn_seeded_app};
+use crate::helpers::{Reply, TestApp, builder, new_key, order_body, spawn_seeded_app};
 use crate::stripe_mock::StripeMock;
 
 /// A page as a browser asks for it, with cookies and a language.
@@ -502,4 +502,42 @@ async fn no_private_field_reaches_any_shop_page() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_fresh_demo_shop_has_pictures_in_every_size() {
+    let app = builder()
+        .seeded()
+        .env("SEED_PICTURES", "true")
+        .spawn()
+        .await;
+    let home = page(&app, "/", "country=SE", "").await;
+    assert_page(&home, 200);
+    assert!(home.text.contains("<picture>"), "{}", home.text);
+    assert!(home.text.contains("type=\"image/webp\""));
+    // Real sizes, so nothing jumps; the first cards load at once, the rest lazily.
+    assert!(
+        home.text.contains("width=\"1200\" height=\"900\"")
+            || home.text.contains("width=\"900\" height=\"1200\"")
+    );
+    assert!(home.text.contains("loading=\"lazy\""));
+    let (artwork, _) = first_artwork(&app).await;
+    let painting = page(&app, &format!("/artworks/{artwork}"), "", "").await;
+    assert!(
+        painting
+            .text
+            .contains("property=\"og:image\" content=\"http://127.0.0.1:8080/media/"),
+        "{}",
+        painting.text
+    );
+    // Every variant the page names is served.
+    let src = painting
+        .text
+        .split("<img src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("img")
+        .replace("&#x2f;", "/")
+        .replace("http://127.0.0.1:8080", "");
+    assert_eq!(app.get(&src).await.status, 200, "{src}");
 }

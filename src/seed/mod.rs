@@ -10,6 +10,15 @@ use sea_orm::{
 
 use crate::{auth, db};
 
+pub mod pictures;
+
+/// What seeding did.
+pub struct Seeded {
+    /// The demo catalog was created just now (it gets its pictures once media is ready).
+    pub catalog: bool,
+    pub login: Option<FirstLogin>,
+}
+
 pub const DEMO_ADMIN_EMAIL: &str = "admin@hunar.local";
 
 pub struct FirstLogin {
@@ -153,9 +162,12 @@ async fn painting(
 }
 
 /// Seeds when there are no artists yet; returns the first admin's login when it made one.
-pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Option<FirstLogin>> {
+pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
     if artist::Entity::find().count(db).await? > 0 {
-        return Ok(None);
+        return Ok(Seeded {
+            catalog: false,
+            login: None,
+        });
     }
     let txn = db::begin_write(db).await?;
     let af = zone(&txn, "Afghanistan", &["AF"], false).await?;
@@ -282,14 +294,20 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Option<Fir
     tracing::info!("demo catalog created");
 
     if auth::service::admin_count(db).await? > 0 {
-        return Ok(None);
+        return Ok(Seeded {
+            catalog: true,
+            login: None,
+        });
     }
     let password = auth::password::generate();
     auth::service::create_admin(db, DEMO_ADMIN_EMAIL, password.clone())
         .await
         .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
-    Ok(Some(FirstLogin {
-        email: DEMO_ADMIN_EMAIL.into(),
-        password,
-    }))
+    Ok(Seeded {
+        catalog: true,
+        login: Some(FirstLogin {
+            email: DEMO_ADMIN_EMAIL.into(),
+            password,
+        }),
+    })
 }
