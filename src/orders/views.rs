@@ -77,6 +77,10 @@ pub struct BuyerOrderView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkout_url: Option<String>,
     pub tracking: Option<Tracking>,
+    /// A manual order's hold is short until the buyer confirms their address with the link in
+    /// the first email; then it runs until this time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_after_email_confirmation: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
     pub shipped_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
@@ -106,6 +110,9 @@ pub async fn for_buyer(
         order: summary(&o),
         reference: reference(&o.id),
         instructions: pending_manual.then(|| manual_instructions(config, &o)),
+        hold_after_email_confirmation: (pending_manual && o.hold_confirmed_at.is_none()).then(
+            || o.created_at + chrono::Duration::days(i64::from(config.manual_reservation_days)),
+        ),
         tracking: match (&o.carrier, &o.tracking_number) {
             (Some(carrier), Some(number)) => Some(Tracking {
                 carrier: carrier.clone(),

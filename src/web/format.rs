@@ -87,6 +87,23 @@ pub fn country_name(code: &str, lang: Lang) -> String {
         (Lang::Fa, "GB") => Some("بریتانیا"),
         (Lang::Fa, "IR") => Some("ایران"),
         (Lang::Fa, "PK") => Some("پاکستان"),
+        // ISO's formal names where people say something shorter.
+        (_, "IR") => Some("Iran"),
+        (_, "US") => Some("United States"),
+        (_, "GB") => Some("United Kingdom"),
+        (_, "RU") => Some("Russia"),
+        (_, "SY") => Some("Syria"),
+        (_, "KR") => Some("South Korea"),
+        (_, "KP") => Some("North Korea"),
+        (_, "TZ") => Some("Tanzania"),
+        (_, "VE") => Some("Venezuela"),
+        (_, "BO") => Some("Bolivia"),
+        (_, "MD") => Some("Moldova"),
+        (_, "LA") => Some("Laos"),
+        (_, "VN") => Some("Vietnam"),
+        (_, "TW") => Some("Taiwan"),
+        (_, "CZ") => Some("Czechia"),
+        (_, "SZ") => Some("Eswatini"),
         _ => None,
     };
     match local {

@@ -64,6 +64,9 @@ fn assert_page(reply: &Reply, status: u16) {
     assert_eq!(reply.headers["x-content-type-options"], "nosniff");
     assert_eq!(reply.headers["referrer-policy"], "no-referrer");
     assert!(!reply.text.contains("<script>"), "no inline script");
+    assert!(reply.text.starts_with("<!doctype html>"));
+    assert_eq!(reply.text.matches("<head>").count(), 1, "one head");
+    assert_eq!(reply.text.matches("<meta charset").count(), 1, "one charset");
     loads_nothing_from_elsewhere(&reply.text);
 }
 
@@ -237,7 +240,13 @@ fn buy_fields(key: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Posts a form as a browser would; the visitor has chosen Sweden unless `cookies` says else.
 async fn post_form(app: &TestApp, path: &str, fields: &[(&str, String)], cookies: &str) -> Reply {
+    let cookies = if cookies.contains("country=") {
+        cookies.to_string()
+    } else {
+        format!("{cookies}; country=SE")
+    };
     let res = app
         .client
         .post(app.url(path))
@@ -314,7 +323,13 @@ async fn buying_with_manual_payment_lands_on_the_order_page_once() {
 async fn form_errors_stand_next_to_their_fields_in_the_pages_language() {
     let app = spawn_seeded_app().await;
     let (artwork, _) = first_artwork(&app).await;
-    let form = page(&app, &format!("/artworks/{artwork}/buy"), "lang=sv", "").await;
+    let form = page(
+        &app,
+        &format!("/artworks/{artwork}/buy"),
+        "lang=sv; country=SE",
+        "",
+    )
+    .await;
     let mut fields = buy_fields(&form_key(&form.text));
     fields[1].1 = "   ".into(); // name
     fields[2].1 = "not-an-address".into(); // email
@@ -343,7 +358,7 @@ async fn form_errors_stand_next_to_their_fields_in_the_pages_language() {
 async fn losing_the_race_is_a_kind_just_sold_page() {
     let app = spawn_seeded_app().await;
     let (artwork, _) = first_artwork(&app).await;
-    let form = page(&app, &format!("/artworks/{artwork}/buy"), "", "").await;
+    let form = page(&app, &format!("/artworks/{artwork}/buy"), "country=SE", "").await;
     let key = form_key(&form.text);
     // Someone else is quicker.
     app.place_order(&new_key(), &order_body(&artwork))
@@ -376,6 +391,7 @@ async fn two_browsers_buying_one_painting_make_one_order() {
             app.client
                 .post(app.url(&format!("/artworks/{artwork}/buy")))
                 .header("Origin", app.address.clone())
+                .header("Cookie", "country=SE")
                 .form(&fields),
         );
     }
@@ -426,7 +442,7 @@ async fn card_payment_goes_to_stripes_checkout_page() {
     let stripe = StripeMock::start().await;
     let app = stripe.app().seeded().spawn().await;
     let (artwork, _) = first_artwork(&app).await;
-    let form = page(&app, &format!("/artworks/{artwork}/buy"), "", "").await;
+    let form = page(&app, &format!("/artworks/{artwork}/buy"), "country=SE", "").await;
     assert!(form.text.contains("value=\"stripe\""));
     let mut fields = buy_fields(&form_key(&form.text));
     fields[11].1 = "stripe".into();
@@ -540,4 +556,43 @@ async fn a_fresh_demo_shop_has_pictures_in_every_size() {
         .replace("&#x2f;", "/")
         .replace("http://127.0.0.1:8080", "");
     assert_eq!(app.get(&src).await.status, 200, "{src}");
+}
+
+#[tokio::test]
+async fn the_price_shown_is_the_price_charged() {
+    let app = spawn_seeded_app().await;
+    let (artwork, _) = first_artwork(&app).await;
+    // No destination yet: the form asks for one first, and comes back.
+    let form = page(&app, &format!("/artworks/{artwork}/buy"), "", "").await;
+    assert_eq!(form.status, 303);
+    let to = form.headers["location"].to_str().expect("location");
+    assert!(
+        to.starts_with("/country?next=") && to.contains("buy"),
+        "{to}"
+    );
+    // The destination is the banner's: a country typed into the form changes nothing.
+    let form = page(&app, &format!("/artworks/{artwork}/buy"), "country=AF", "").await;
+    let mut fields = buy_fields(&form_key(&form.text));
+    fields[9].1 = "SE".into();
+    let placed = post_form(
+        &app,
+        &format!("/artworks/{artwork}/buy"),
+        &fields,
+        "country=AF",
+    )
+    .await;
+    assert_eq!(placed.status, 303, "{}", placed.text);
+    let quote = app
+        .get(&format!("/api/v1/artworks/{artwork}/quote?country=AF"))
+        .await;
+    let order = order::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("order");
+    assert_eq!(order.ship_country, "AF");
+    assert_eq!(
+        hunar::money::stored_amount(order.amount_minor, &order.currency).to_string(),
+        quote.ok(200)["amount"].as_str().expect("amount")
+    );
 }

@@ -18,7 +18,6 @@ use crate::error::ApiError;
 use crate::orders::place::{AddressInput, BuyerInput, OrderRequest};
 use crate::orders::submit::submit;
 use crate::state::AppState;
-use crate::web::format;
 use crate::web::frame::frame;
 use crate::web::i18n::{self, Lang};
 use crate::web::visitor::Visitor;
@@ -113,8 +112,12 @@ async fn draw(
     notice: Option<String>,
     status: StatusCode,
 ) -> HttpResponse {
-    let country = visitor.country.map(|c| c.to_string());
-    let artwork = match public::get_artwork(&state.db, &state.media, id, country.as_deref()).await {
+    // The price shown is the price charged: the destination is the one chosen in the shop's
+    // banner (and the form says it, with a link to change it).
+    let Some(country) = visitor.country.map(|c| c.to_string()) else {
+        return choose_destination_first(id);
+    };
+    let artwork = match public::get_artwork(&state.db, &state.media, id, Some(&country)).await {
         Ok(a) => a,
         Err(err) => return catalog_failure(state, visitor, err),
     };
@@ -128,14 +131,7 @@ async fn draw(
     } else {
         form.key.clone()
     };
-    let form = BuyForm {
-        country: if form.country.is_empty() {
-            country.unwrap_or_default()
-        } else {
-            form.country
-        },
-        ..form
-    };
+    let form = BuyForm { country, ..form };
     frame(state, visitor).render(
         status,
         "buy.html",
@@ -146,9 +142,18 @@ async fn draw(
             errors => errors,
             notice => notice,
             cards => state.payments.is_some(),
-            countries => format::countries(visitor.lang),
         },
     )
+}
+
+fn choose_destination_first(id: &str) -> HttpResponse {
+    let next = format!("/artworks/{id}/buy");
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", &next)
+        .finish();
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, format!("/country?{query}")))
+        .finish()
 }
 
 #[get("/artworks/{id}/buy")]
@@ -283,6 +288,13 @@ pub async fn submit_form(
         )
         .await;
     }
+    let Some(country) = visitor.country else {
+        return choose_destination_first(&id);
+    };
+    let form = BuyForm {
+        country: country.to_string(),
+        ..form
+    };
     let request = form.request(&id);
     let answer = match submit(&state, client, form.key.trim(), &request).await {
         Ok(answer) => answer,

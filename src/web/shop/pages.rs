@@ -311,16 +311,22 @@ pub async fn artist_page(
     let country = visitor.country.map(|c| c.to_string());
     let loaded = async {
         let detail = public::get_artist(&state.db, &state.media, &slug, country.as_deref()).await?;
-        let artworks = public::list_artworks(
-            &state.db,
-            &state.media,
-            ArtworkQuery {
-                artist: Some(slug.to_string()),
-                per_page: Some(100),
-                ..artwork_query(&visitor)
-            },
-        )
-        .await?;
+        // Everything they made that is public: for sale first, then held, then sold.
+        let mut artworks = Vec::new();
+        for status in ["available", "reserved", "sold"] {
+            let page = public::list_artworks(
+                &state.db,
+                &state.media,
+                ArtworkQuery {
+                    artist: Some(slug.to_string()),
+                    status: Some(status.into()),
+                    per_page: Some(100),
+                    ..artwork_query(&visitor)
+                },
+            )
+            .await?;
+            artworks.extend(cards(page));
+        }
         Ok::<_, CatalogError>((detail, artworks))
     };
     match loaded.await {
@@ -352,7 +358,7 @@ pub async fn artist_page(
                     artist => detail.artist,
                     bio => bio,
                     tiers => tiers,
-                    artworks => cards(artworks),
+                    artworks => artworks,
                     og_image => og_image,
                 },
             )

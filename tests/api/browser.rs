@@ -1,0 +1,429 @@
+//! The shop in a real browser: Debian's Chromium driven over WebDriver (chromedriver), as a
+//! supporter on a phone would use it, with JavaScript on and off, with axe-core checking
+//! every page type for accessibility. `scripts/browser-tools.sh` installs what it needs.
+//! Without Chromium these tests say so in one line and do nothing, unless
+//! `HUNAR_BROWSER_TESTS=required` (CI), where a missing browser is a failure.
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, builder};
+use crate::smtp::Sink;
+use crate::stripe_mock::StripeMock;
+
+/// One browser at a time: Chromium is heavy on a 2-core machine.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct Driver {
+    process: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn required() -> bool {
+    std::env::var("HUNAR_BROWSER_TESTS").is_ok_and(|v| v == "required")
+}
+
+/// chromedriver on a free port, or None (and one line saying why) when there is none.
+async fn driver() -> Option<Driver> {
+    let found = Command::new("chromedriver")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            !required(),
+            "HUNAR_BROWSER_TESTS=required but chromedriver is missing"
+        );
+        eprintln!(
+            "browser tests not run: no chromedriver here (run scripts/browser-tools.sh, then cargo test)"
+        );
+        return None;
+    }
+    let port = crate::smtp::free_port().await;
+    let process = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some(Driver { process, url })
+}
+
+/// A phone-sized headless Chromium; `javascript: false` turns scripts off.
+async fn browser(driver: &Driver, javascript: bool) -> Client {
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=390,844",
+        "--lang=en-US",
+    ];
+    if !javascript {
+        args.push("--blink-settings=scriptEnabled=false");
+    }
+    let mut options = json!({ "args": args });
+    if !javascript {
+        options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .expect(css)
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    let field = c
+        .find(Locator::Css(&format!("[name='{name}']")))
+        .await
+        .expect(name);
+    field.clear().await.expect("clear");
+    field.send_keys(value).await.expect("type");
+}
+
+/// The buy form, filled as Anna in Sweden would.
+async fn fill_buy_form(c: &Client, email: &str) {
+    fill(c, "name", "Anna Lind").await;
+    fill(c, "email", email).await;
+    fill(c, "line1", "Storgatan 1").await;
+    fill(c, "city", "Göteborg").await;
+    fill(c, "postal_code", "411 01").await;
+}
+
+async fn submit(c: &Client) {
+    c.find(Locator::Css("form.form button[type='submit']"))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("submit");
+}
+
+/// The manual journey: choose Sweden, see prices, open a painting, buy it, land on the order
+/// page. Returns the order page's url.
+async fn manual_journey(c: &Client, app: &TestApp, email: &str) -> String {
+    c.goto(&app.url("/country?next=/")).await.expect("picker");
+    c.find(Locator::Css("#country option[value='SE']"))
+        .await
+        .expect("Sweden listed")
+        .click()
+        .await
+        .expect("choose Sweden");
+    c.find(Locator::Css("form.form button[type='submit']"))
+        .await
+        .expect("show prices")
+        .click()
+        .await
+        .expect("submit");
+    let home = c.source().await.expect("home");
+    assert!(home.contains("Sweden"), "the destination is shown");
+    assert!(
+        home.contains("SEK") && home.contains('$'),
+        "SEK and USD prices"
+    );
+    c.find(Locator::Css(".card h3 a"))
+        .await
+        .expect("a painting")
+        .click()
+        .await
+        .expect("open it");
+    assert!(text_of(c, ".price").await.contains("shipping included"));
+    c.find(Locator::LinkText("Buy this painting"))
+        .await
+        .expect("buy link")
+        .click()
+        .await
+        .expect("to the form");
+    fill_buy_form(c, email).await;
+    c.find(Locator::Css("input[value='manual']"))
+        .await
+        .expect("manual payment")
+        .click()
+        .await
+        .expect("choose manual");
+    submit(c).await;
+    let url = c.current_url().await.expect("url").to_string();
+    assert!(url.contains("/orders/") && url.contains("token="), "{url}");
+    assert!(text_of(c, "h1").await.contains("HN-"));
+    assert!(
+        c.source()
+            .await
+            .expect("page")
+            .contains("Waiting for payment")
+    );
+    url
+}
+
+#[tokio::test]
+async fn a_supporter_on_a_phone_buys_with_and_without_javascript() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(driver) = driver().await else { return };
+    let sink = Sink::start().await;
+    let app = builder()
+        .seeded()
+        .env("SMTP_URL", &sink.url())
+        .env("COORDINATOR_EMAIL", "coordinator@hunar.example")
+        .env("MAIL_POLL_MS", "20")
+        .spawn()
+        .await;
+    for (javascript, email) in [(true, "anna@example.se"), (false, "nojs@example.se")] {
+        let c = browser(&driver, javascript).await;
+        manual_journey(&c, &app, email).await;
+        c.close().await.expect("close");
+    }
+    // Each order told its buyer and the coordinator, through the SMTP listener.
+    let mails = sink.wait_for(4).await;
+    let to = |who: &str| {
+        mails
+            .iter()
+            .filter(|m| m.recipients.iter().any(|r| r == who))
+            .count()
+    };
+    assert_eq!(to("anna@example.se"), 1);
+    assert_eq!(to("nojs@example.se"), 1);
+    assert_eq!(to("coordinator@hunar.example"), 2);
+}
+
+#[tokio::test]
+async fn card_payment_goes_to_checkout_and_two_browsers_race_for_one_painting() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(driver) = driver().await else { return };
+    let stripe = StripeMock::start().await;
+    let app = stripe.app().seeded().spawn().await;
+    let list = app.get("/api/v1/artworks?sort=price_asc").await;
+    let items = list.ok(200)["items"].as_array().expect("items").clone();
+    let first = items[0]["id"].as_str().expect("id").to_string();
+    let second = items[1]["id"].as_str().expect("id").to_string();
+
+    let c = browser(&driver, true).await;
+    // Sweden chosen in the banner's picker; the form ships there.
+    c.goto(&app.url(&format!("/country?code=SE&next=/artworks/{first}/buy")))
+        .await
+        .expect("form");
+    fill_buy_form(&c, "card@example.se").await;
+    c.find(Locator::Css("input[value='stripe']"))
+        .await
+        .expect("card")
+        .click()
+        .await
+        .expect("choose card");
+    submit(&c).await;
+    // Stripe is not reachable from here; the browser was sent there all the same.
+    let url = c.current_url().await.expect("url").to_string();
+    assert!(url.starts_with("https://checkout.stripe.com/"), "{url}");
+    c.close().await.expect("close");
+
+    // Two supporters fill in the form for one painting and send it at the same moment.
+    let a = browser(&driver, true).await;
+    let b = browser(&driver, true).await;
+    for (c, email) in [(&a, "first@example.se"), (&b, "second@example.se")] {
+        c.goto(&app.url(&format!("/country?code=SE&next=/artworks/{second}/buy")))
+            .await
+            .expect("form");
+        fill_buy_form(c, email).await;
+        c.find(Locator::Css("input[value='manual']"))
+            .await
+            .expect("manual")
+            .click()
+            .await
+            .expect("choose");
+    }
+    tokio::join!(submit(&a), submit(&b));
+    let mut outcomes = Vec::new();
+    for c in [&a, &b] {
+        let h1 = text_of(c, "h1").await;
+        outcomes.push(if h1.contains("Just sold") {
+            "sold"
+        } else if h1.contains("HN-") {
+            "order"
+        } else {
+            "other"
+        });
+    }
+    outcomes.sort_unstable();
+    assert_eq!(
+        outcomes,
+        ["order", "sold"],
+        "one order, one kind 'just sold' page"
+    );
+    a.close().await.expect("close");
+    b.close().await.expect("close");
+}
+
+/// axe-core's violations on the page the browser shows (rules for WCAG 2.1 A and AA, and
+/// best practices).
+async fn axe(c: &Client, axe_source: &str) -> Vec<Value> {
+    c.execute(axe_source, vec![]).await.expect("inject axe");
+    let result = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice']}})\
+                .then(r => done(r.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))))\
+                .catch(e => done([{id: 'axe-error', help: String(e)}]));",
+            vec![],
+        )
+        .await
+        .expect("axe.run");
+    result.as_array().cloned().unwrap_or_default()
+}
+
+/// Tabs through the page: every link, field and button is reached, and the focused one
+/// shows it (an outline).
+async fn keyboard_reaches_everything(c: &Client) {
+    let script = "\
+        const focusable = Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea'))\
+            .filter(e => !e.disabled && !e.hidden && e.offsetParent !== null);\
+        return focusable.length;";
+    let count = c
+        .execute(script, vec![])
+        .await
+        .expect("count")
+        .as_u64()
+        .unwrap_or(0);
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..count + 2 {
+        let tab = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: '\u{e004}' })
+            .then(KeyAction::Up { value: '\u{e004}' });
+        c.perform_actions(tab).await.expect("Tab");
+        let (id, outlined): (String, bool) = serde_json::from_value(
+            c.execute(
+                "const e = document.activeElement; const s = getComputedStyle(e);\
+                 const i = (e === document.body || e === document.documentElement) ? -1\
+                     : Array.from(document.querySelectorAll('*')).indexOf(e);\
+                 return [String(i), s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0];",
+                vec![],
+            )
+            .await
+            .expect("active element"),
+        )
+        .unwrap_or_default();
+        if id != "-1" {
+            assert!(outlined, "the focused element shows it (element #{id})");
+            seen.insert(id);
+        }
+    }
+    assert!(
+        seen.len() as u64 >= count,
+        "{} of {count} reached by Tab",
+        seen.len()
+    );
+}
+
+#[tokio::test]
+async fn every_page_type_passes_axe_and_works_by_keyboard() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(driver) = driver().await else { return };
+    let axe_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/browser-tools/node_modules/axe-core/axe.min.js");
+    let Ok(axe_source) = std::fs::read_to_string(&axe_path) else {
+        assert!(
+            !required(),
+            "HUNAR_BROWSER_TESTS=required but axe-core is missing"
+        );
+        eprintln!("accessibility checks not run: no axe-core (run scripts/browser-tools.sh)");
+        return;
+    };
+    let app = builder()
+        .seeded()
+        .env("SEED_PICTURES", "true")
+        .spawn()
+        .await;
+    let list = app.get("/api/v1/artworks").await;
+    let item = list.ok(200)["items"][0].clone();
+    let artwork = item["id"].as_str().expect("id").to_string();
+    let artist = item["artist"]["slug"].as_str().expect("slug").to_string();
+    let placed = app
+        .place_order(
+            &crate::helpers::new_key(),
+            &crate::helpers::order_body(&artwork),
+        )
+        .await;
+    let placed = placed.ok(201).clone();
+    let order_page = format!(
+        "/orders/{}?token={}",
+        placed["order"]["id"].as_str().expect("id"),
+        placed["access_token"].as_str().expect("token")
+    );
+    let other = list.body["items"][1]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let c = browser(&driver, true).await;
+    let mut found = Vec::new();
+    for lang in ["en", "fa"] {
+        c.goto(&app.url(&format!("/lang/{lang}?next=/")))
+            .await
+            .expect("language");
+        c.goto(&app.url("/country?code=SE&next=/"))
+            .await
+            .expect("destination");
+        for path in [
+            "/".to_string(),
+            "/artworks".into(),
+            format!("/artworks/{other}"),
+            format!("/artworks/{other}/buy"),
+            format!("/artists/{artist}"),
+            order_page.clone(),
+            "/country".into(),
+            "/no/such/page".into(),
+            format!(
+                "/orders/{}/confirm?token=x",
+                placed["order"]["id"].as_str().unwrap_or("")
+            ),
+        ] {
+            c.goto(&app.url(&path)).await.expect("page");
+            for v in axe(&c, &axe_source).await {
+                found.push(format!(
+                    "{path} ({lang}): {} – {} at {}",
+                    v["id"], v["help"], v["nodes"]
+                ));
+            }
+            if lang == "fa" {
+                let dir = c
+                    .execute("return document.documentElement.dir", vec![])
+                    .await
+                    .expect("dir");
+                assert_eq!(dir, "rtl", "{path}");
+            }
+        }
+    }
+    assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+    for path in ["/".to_string(), format!("/artworks/{other}/buy")] {
+        c.goto(&app.url(&path)).await.expect("page");
+        keyboard_reaches_everything(&c).await;
+    }
+    c.close().await.expect("close");
+}
