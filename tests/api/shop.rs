@@ -66,7 +66,11 @@ fn assert_page(reply: &Reply, status: u16) {
     assert!(!reply.text.contains("<script>"), "no inline script");
     assert!(reply.text.starts_with("<!doctype html>"));
     assert_eq!(reply.text.matches("<head>").count(), 1, "one head");
-    assert_eq!(reply.text.matches("<meta charset").count(), 1, "one charset");
+    assert_eq!(
+        reply.text.matches("<meta charset").count(),
+        1,
+        "one charset"
+    );
     loads_nothing_from_elsewhere(&reply.text);
 }
 
