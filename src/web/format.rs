@@ -114,17 +114,46 @@ pub fn country_name(code: &str, lang: Lang) -> String {
     }
 }
 
-/// Every country a painting can be sent to, by name in `lang`.
+/// Where nobody lives to receive a painting.
+const UNINHABITED: [&str; 6] = ["AQ", "BV", "HM", "TF", "UM", "GS"];
+
+/// Where the campaign's paintings mostly go: listed first in the picker.
+pub const COMMON: [&str; 10] = ["SE", "DE", "US", "GB", "NO", "DK", "FI", "AF", "IR", "PK"];
+
+/// A sort key that ignores case and the common Latin accents ("Åland" by A, "Côte" by C).
+fn sort_key(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+            'ç' => 'c',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ñ' => 'n',
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            other => other,
+        })
+        .collect()
+}
+
+/// Every country a painting can be sent to, by name in `lang`, sorted by that name.
 pub fn countries(lang: Lang) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = isocountry::CountryCode::iter()
-        .map(|c| {
-            let code = c.alpha2().to_string();
-            let name = country_name(&code, lang);
-            (code, name)
-        })
+        .map(|c| c.alpha2())
+        .filter(|code| !UNINHABITED.contains(code))
+        .map(|code| (code.to_string(), country_name(code, lang)))
         .collect();
-    all.sort_by_key(|c| c.1.to_lowercase());
+    all.sort_by_key(|c| sort_key(&c.1));
     all
+}
+
+/// The common destinations, by name in `lang`, in the campaign's order.
+pub fn common_countries(lang: Lang) -> Vec<(String, String)> {
+    COMMON
+        .iter()
+        .map(|code| (code.to_string(), country_name(code, lang)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -157,7 +186,12 @@ mod tests {
         assert_eq!(country_name("SE", Lang::En), "Sweden");
         assert_eq!(country_name("ZZ", Lang::En), "ZZ");
         let all = countries(Lang::En);
-        assert!(all.len() >= 249);
+        assert!(all.len() >= 240);
         assert_eq!(all[0].0, "AF");
+        assert!(!all.iter().any(|(code, _)| code == "AQ"));
+        let position = |code: &str| all.iter().position(|c| c.0 == code).unwrap_or(0);
+        assert!(position("AX") < position("BS"), "Åland sorts by A");
+        assert!(position("CI") < position("HR"), "Côte d'Ivoire sorts by C");
+        assert_eq!(common_countries(Lang::Fa)[0].1, "سویدن");
     }
 }

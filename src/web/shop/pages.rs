@@ -196,15 +196,29 @@ struct TierOption {
     name: String,
 }
 
-async fn tier_options(state: &AppState) -> Result<Vec<TierOption>, CatalogError> {
+/// The sizes to filter by; an artist's own sizes carry their name (two artists may both
+/// have a "30×40 cm" at different prices).
+async fn tier_options(
+    state: &AppState,
+    artists: &[ArtistCard],
+) -> Result<Vec<TierOption>, CatalogError> {
     let page = Pagination::new(Some(1), Some(100))?;
     let tiers = tiers::list(&state.db, tiers::TierFilter::default(), page).await?;
     Ok(tiers
         .items
         .into_iter()
-        .map(|t| TierOption {
-            id: t.id,
-            name: t.name,
+        .map(|t| {
+            let owner = t
+                .artist_id
+                .as_ref()
+                .and_then(|id| artists.iter().find(|a| &a.artist.id == id));
+            TierOption {
+                name: match owner {
+                    Some(a) => format!("{} ({})", t.name, a.artist.display_name),
+                    None => t.name,
+                },
+                id: t.id,
+            }
         })
         .collect())
 }
@@ -233,7 +247,7 @@ pub async fn artworks_page(
         )
         .await?;
         let artists = artist_cards(&state).await?;
-        let tiers = tier_options(&state).await?;
+        let tiers = tier_options(&state, &artists).await?;
         Ok::<_, CatalogError>((list, artists, tiers))
     };
     match loaded.await {
@@ -385,6 +399,7 @@ pub fn country_picker(visitor: &Visitor, next: Option<&str>, invalid: bool) -> H
         status,
         "country.html",
         context! {
+            common => format::common_countries(visitor.lang),
             countries => format::countries(visitor.lang),
             next => crate::web::visitor::local_path(next),
             invalid => invalid,
