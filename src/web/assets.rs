@@ -69,3 +69,12 @@ pub async fn serve(file: web::Path<String>) -> HttpResponse {
         None => super::html::not_found_bare(),
     }
 }
+
+/// Browsers ask for `/favicon.ico` whatever the page says; they get the same icon.
+#[get("/favicon.ico")]
+pub async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "image/svg+xml"))
+        .insert_header((CACHE_CONTROL, "public, max-age=86400"))
+        .body(&include_bytes!("static/favicon.svg")[..])
+}

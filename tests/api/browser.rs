@@ -95,20 +95,33 @@ async fn browser(driver: &Driver, javascript: bool) -> Client {
         .expect("a Chromium session")
 }
 
+/// Finds an element, waiting for it: a page may still be loading after a click.
+async fn find(c: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(locator)
+        .await
+        .expect("element on the page")
+}
+
+/// Waits (30 s at most) until the browser's url satisfies `done`.
+async fn wait_for_url(c: &Client, done: impl Fn(&str) -> bool) -> String {
+    for _ in 0..300 {
+        let url = c.current_url().await.expect("url").to_string();
+        if done(&url) {
+            return url;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.current_url().await.expect("url").to_string()
+}
+
 async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .expect(css)
-        .text()
-        .await
-        .expect("text")
+    find(c, Locator::Css(css)).await.text().await.expect("text")
 }
 
 async fn fill(c: &Client, name: &str, value: &str) {
-    let field = c
-        .find(Locator::Css(&format!("[name='{name}']")))
-        .await
-        .expect(name);
+    let field = find(c, Locator::Css(&format!("[name='{name}']"))).await;
     field.clear().await.expect("clear");
     field.send_keys(value).await.expect("type");
 }
@@ -123,9 +136,8 @@ async fn fill_buy_form(c: &Client, email: &str) {
 }
 
 async fn submit(c: &Client) {
-    c.find(Locator::Css("form.form button[type='submit']"))
+    find(c, Locator::Css("form.form button[type='submit']"))
         .await
-        .expect("submit button")
         .click()
         .await
         .expect("submit");
@@ -135,46 +147,44 @@ async fn submit(c: &Client) {
 /// page. Returns the order page's url.
 async fn manual_journey(c: &Client, app: &TestApp, email: &str) -> String {
     c.goto(&app.url("/country?next=/")).await.expect("picker");
-    c.find(Locator::Css("#country option[value='SE']"))
+    find(c, Locator::Css("#country option[value='SE']"))
         .await
-        .expect("Sweden listed")
         .click()
         .await
         .expect("choose Sweden");
-    c.find(Locator::Css("form.form button[type='submit']"))
+    find(c, Locator::Css("form.form button[type='submit']"))
         .await
-        .expect("show prices")
         .click()
         .await
         .expect("submit");
+    wait_for_url(c, |u| !u.contains("/country")).await;
+    find(c, Locator::Css(".grid .card")).await;
     let home = c.source().await.expect("home");
     assert!(home.contains("Sweden"), "the destination is shown");
     assert!(
         home.contains("SEK") && home.contains('$'),
         "SEK and USD prices"
     );
-    c.find(Locator::Css(".card h3 a"))
+    find(c, Locator::Css(".card h3 a"))
         .await
-        .expect("a painting")
         .click()
         .await
         .expect("open it");
     assert!(text_of(c, ".price").await.contains("shipping included"));
-    c.find(Locator::LinkText("Buy this painting"))
+    find(c, Locator::LinkText("Buy this painting"))
         .await
-        .expect("buy link")
         .click()
         .await
         .expect("to the form");
+    wait_for_url(c, |u| u.ends_with("/buy")).await;
     fill_buy_form(c, email).await;
-    c.find(Locator::Css("input[value='manual']"))
+    find(c, Locator::Css("input[value='manual']"))
         .await
-        .expect("manual payment")
         .click()
         .await
         .expect("choose manual");
     submit(c).await;
-    let url = c.current_url().await.expect("url").to_string();
+    let url = wait_for_url(c, |u| u.contains("/orders/")).await;
     assert!(url.contains("/orders/") && url.contains("token="), "{url}");
     assert!(text_of(c, "h1").await.contains("HN-"));
     assert!(
@@ -233,15 +243,14 @@ async fn card_payment_goes_to_checkout_and_two_browsers_race_for_one_painting() 
         .await
         .expect("form");
     fill_buy_form(&c, "card@example.se").await;
-    c.find(Locator::Css("input[value='stripe']"))
+    find(&c, Locator::Css("input[value='stripe']"))
         .await
-        .expect("card")
         .click()
         .await
         .expect("choose card");
     submit(&c).await;
     // Stripe is not reachable from here; the browser was sent there all the same.
-    let url = c.current_url().await.expect("url").to_string();
+    let url = wait_for_url(&c, |u| u.starts_with("https://checkout.stripe.com/")).await;
     assert!(url.starts_with("https://checkout.stripe.com/"), "{url}");
     c.close().await.expect("close");
 
@@ -253,9 +262,8 @@ async fn card_payment_goes_to_checkout_and_two_browsers_race_for_one_painting() 
             .await
             .expect("form");
         fill_buy_form(c, email).await;
-        c.find(Locator::Css("input[value='manual']"))
+        find(c, Locator::Css("input[value='manual']"))
             .await
-            .expect("manual")
             .click()
             .await
             .expect("choose");
@@ -263,14 +271,29 @@ async fn card_payment_goes_to_checkout_and_two_browsers_race_for_one_painting() 
     tokio::join!(submit(&a), submit(&b));
     let mut outcomes = Vec::new();
     for c in [&a, &b] {
-        let h1 = text_of(c, "h1").await;
-        outcomes.push(if h1.contains("Just sold") {
-            "sold"
-        } else if h1.contains("HN-") {
-            "order"
-        } else {
-            "other"
-        });
+        // The winner is sent to the order page; the loser's answer stays at the form's url.
+        let mut outcome = "other";
+        for _ in 0..300 {
+            let h1 = c
+                .find(Locator::Css("h1"))
+                .await
+                .ok()
+                .map(|e| async move { e.text().await.unwrap_or_default() });
+            let h1 = match h1 {
+                Some(text) => text.await,
+                None => String::new(),
+            };
+            if h1.contains("Just sold") {
+                outcome = "sold";
+                break;
+            }
+            if h1.contains("HN-") {
+                outcome = "order";
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        outcomes.push(outcome);
     }
     outcomes.sort_unstable();
     assert_eq!(

@@ -216,6 +216,9 @@ async fn assets_have_hashed_names_and_are_kept_a_year() {
             .contains("<loc>http://127.0.0.1:8080/artworks/")
     );
     assert!(app.get("/robots.txt").await.text.contains("Sitemap:"));
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status, 200);
+    assert!(icon.text.starts_with("<svg"));
 }
 
 /// The form's hidden Idempotency-Key.

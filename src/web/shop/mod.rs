@@ -10,6 +10,7 @@ use actix_web::web;
 
 pub fn services(cfg: &mut web::ServiceConfig) {
     cfg.service(crate::web::assets::serve)
+        .service(crate::web::assets::favicon)
         .service(prefs::set_lang)
         .service(prefs::choose_country)
         .service(pages::home_page)
