@@ -45,6 +45,14 @@ fn optional(value: &str) -> Option<String> {
 }
 
 impl BuyForm {
+    /// The form as typed, with a new Idempotency-Key: the old one is spent or unusable.
+    fn with_fresh_key(self) -> Self {
+        Self {
+            key: String::new(),
+            ..self
+        }
+    }
+
     fn request(&self, artwork_id: &str) -> OrderRequest {
         OrderRequest {
             artwork_id: artwork_id.to_string(),
@@ -191,6 +199,15 @@ pub fn same_origin(req: &HttpRequest) -> bool {
     }
 }
 
+/// The answer to a form posted from another site: nothing changed.
+pub fn cross_site_refused(state: &AppState, visitor: &Visitor) -> HttpResponse {
+    frame(state, visitor).message(
+        StatusCode::FORBIDDEN,
+        "forbidden-title",
+        i18n::text(visitor.lang, "forbidden-text", &[]),
+    )
+}
+
 fn limited(state: &AppState, visitor: &Visitor, retry_after_secs: u64) -> HttpResponse {
     let minutes = i64::try_from(retry_after_secs.div_ceil(60).max(1)).unwrap_or(60);
     let mut res = frame(state, visitor).message(
@@ -248,11 +265,7 @@ pub async fn submit_form(
     body: web::Bytes,
 ) -> HttpResponse {
     if !same_origin(&req) {
-        return frame(&state, &visitor).message(
-            StatusCode::FORBIDDEN,
-            "forbidden-title",
-            i18n::text(visitor.lang, "forbidden-text", &[]),
-        );
+        return cross_site_refused(&state, &visitor);
     }
     if let Err(retry_after_secs) = state.order_attempts.check(client) {
         return limited(&state, &visitor, retry_after_secs);
@@ -273,10 +286,7 @@ pub async fn submit_form(
         .await;
     };
     if form.key.trim().is_empty() || form.key.len() > 255 {
-        let form = BuyForm {
-            key: String::new(),
-            ..form
-        };
+        let form = form.with_fresh_key();
         return draw(
             &state,
             &visitor,
@@ -309,10 +319,7 @@ pub async fn submit_form(
         Err(ApiError::Conflict { .. }) => {
             // The same key with another body (the form was changed and sent again), or still
             // being placed: a fresh key and the form as it is.
-            let form = BuyForm {
-                key: String::new(),
-                ..form
-            };
+            let form = form.with_fresh_key();
             return draw(
                 &state,
                 &visitor,
@@ -357,10 +364,7 @@ pub async fn submit_form(
             }
             let notice = errors.remove("form");
             // A refused answer is this key's answer from now on: the corrected form gets a new one.
-            let form = BuyForm {
-                key: String::new(),
-                ..form
-            };
+            let form = form.with_fresh_key();
             draw(
                 &state,
                 &visitor,

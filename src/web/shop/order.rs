@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::buy::same_origin;
+use super::buy::{cross_site_refused, same_origin};
 use crate::orders::{OrderError, holds, reference, views};
 use crate::state::AppState;
 use crate::web::frame::frame;
@@ -96,11 +96,7 @@ pub async fn confirm(
     query: web::Query<Token>,
 ) -> HttpResponse {
     if !same_origin(&req) {
-        return frame(&state, &visitor).message(
-            StatusCode::FORBIDDEN,
-            "forbidden-title",
-            i18n::text(visitor.lang, "forbidden-text", &[]),
-        );
+        return cross_site_refused(&state, &visitor);
     }
     let token = query.into_inner().token.unwrap_or_default();
     match holds::confirm(&state.db, &state.config, &state.mail, &id, &token).await {
