@@ -7,9 +7,11 @@ use actix_web::middleware::Next;
 
 /// Paths whose answers carry personal data or secrets: the admin API (and its login token),
 /// the buyer's order view and the answer to placing an order (the access token), and the
-/// buyer's confirmation page.
+/// buyer's confirmation page, and the console.
 fn is_private(path: &str) -> bool {
-    path.starts_with("/api/v1/admin")
+    path == "/admin"
+        || path.starts_with("/admin/")
+        || path.starts_with("/api/v1/admin")
         || path.starts_with("/api/v1/orders")
         || path.starts_with("/orders/")
 }
@@ -47,6 +49,8 @@ mod tests {
             "/api/v1/orders",
             "/api/v1/orders/x",
             "/orders/x/confirm",
+            "/admin",
+            "/admin/orders/x",
         ] {
             assert!(is_private(path), "{path}");
         }
@@ -55,6 +59,7 @@ mod tests {
             "/media/abc.jpg",
             "/health/live",
             "/api/openapi.json",
+            "/administration-of-art",
         ] {
             assert!(!is_private(path), "{path}");
         }

@@ -208,6 +208,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             )
             .service(Scalar::with_url("/docs", api))
             .configure(crate::web::shop::services)
+            .configure(crate::web::console::services)
             .default_service(web::to(unknown_route))
             .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
             .wrap(Condition::new(

@@ -11,6 +11,8 @@ pub struct Model {
     pub password_hash: String,
     pub created_at: DateTimeUtc,
     pub last_login_at: Option<DateTimeUtc>,
+    /// IANA name; the console shows dates in it.
+    pub time_zone: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -12,6 +12,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// `api` (a bearer token) or `console` (a browser's cookie).
+    pub kind: String,
+    /// The client address it was opened from.
+    pub client: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -8,6 +8,7 @@ mod m20261123_000004_secrets;
 mod m20261124_000005_payments;
 mod m20261124_000006_images;
 mod m20261125_000007_abuse_limits;
+mod m20261125_000008_console;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_payments::Migration),
             Box::new(m20261124_000006_images::Migration),
             Box::new(m20261125_000007_abuse_limits::Migration),
+            Box::new(m20261125_000008_console::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Admin authentication: argon2id passwords, opaque bearer tokens stored hashed,
 //! rate-limited login.
+pub mod accounts;
 pub mod password;
 pub mod rate_limit;
 pub mod routes;

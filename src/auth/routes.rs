@@ -21,9 +21,16 @@ impl From<AuthError> for ApiError {
                 ApiError::TooManyRequests { retry_after_secs }
             }
             AuthError::Unauthenticated => ApiError::Unauthenticated,
-            AuthError::InvalidEmail(_) | AuthError::WeakPassword | AuthError::EmailTaken => {
+            AuthError::InvalidEmail(_) | AuthError::EmailTaken => {
                 ApiError::Validation(crate::error::FieldErrors::single("email", err.to_string()))
             }
+            AuthError::WeakPassword | AuthError::WrongPassword => ApiError::Validation(
+                crate::error::FieldErrors::single("password", err.to_string()),
+            ),
+            AuthError::InvalidTimeZone(_) => ApiError::Validation(
+                crate::error::FieldErrors::single("time_zone", err.to_string()),
+            ),
+            AuthError::NoSuchSession => ApiError::NotFound("session"),
             AuthError::Db(e) => e.into(),
             AuthError::Internal(e) => ApiError::Internal(e),
         }
@@ -65,9 +72,12 @@ pub async fn login(
         &state.login_limiter,
         &state.mail,
         state.config.admin_session_ttl,
-        client,
-        &body.email,
-        body.password,
+        service::SignIn {
+            client,
+            kind: service::SessionKind::Api,
+            email: &body.email,
+            password: body.password,
+        },
     )
     .await?;
     Ok(HttpResponse::Ok().json(LoginResponse {
@@ -113,7 +123,7 @@ pub async fn require_admin(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-    let identity = service::authenticate(&state.db, &token)
+    let identity = service::authenticate(&state.db, service::SessionKind::Api, &token)
         .await
         .map_err(ApiError::from)?;
     req.extensions_mut().insert(identity);

@@ -32,6 +32,12 @@ pub enum AuthError {
     WeakPassword,
     #[error("an admin with this email already exists")]
     EmailTaken,
+    #[error("the current password is not right")]
+    WrongPassword,
+    #[error("`{0}` is not a time zone (expected a name such as Asia/Kabul)")]
+    InvalidTimeZone(String),
+    #[error("no such open session of yours")]
+    NoSuchSession,
     #[error(transparent)]
     Db(#[from] DbErr),
     #[error(transparent)]
@@ -43,12 +49,40 @@ pub struct LoginToken {
     pub expires_at: DateTime<Utc>,
 }
 
-fn normalize_email(email: &str) -> String {
+/// Who holds a session: a script with a bearer token, or a browser with the console's cookie.
+/// Each is accepted only where it belongs, so a stolen API token opens no console page and a
+/// console cookie (sent by the browser on its own) never authorises an API call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Api,
+    Console,
+}
+
+impl SessionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Console => "console",
+        }
+    }
+}
+
+pub(super) fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// One try at signing in: from which client, for which kind of session, with what.
+pub struct SignIn<'a> {
+    pub client: Client,
+    pub kind: SessionKind,
+    pub email: &'a str,
+    pub password: String,
+}
+
 /// Argon2 takes tens of milliseconds of CPU: keep it off the async executor.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(Into::into)
 }
 
@@ -61,10 +95,14 @@ pub async fn login(
     limiter: &LoginLimiter,
     mail: &MailSettings,
     session_ttl: std::time::Duration,
-    client: Client,
-    email: &str,
-    password_attempt: String,
+    attempt: SignIn<'_>,
 ) -> Result<LoginToken, AuthError> {
+    let SignIn {
+        client,
+        kind,
+        email,
+        password: password_attempt,
+    } = attempt;
     let email = normalize_email(email);
     let under_attack = limiter
         .attempt(client, &email)
@@ -122,6 +160,8 @@ pub async fn login(
         created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
+        kind: Set(kind.as_str().to_string()),
+        client: Set(Some(client.0.to_string())),
     }
     .insert(db)
     .await?;
@@ -137,10 +177,12 @@ pub async fn login(
 
 pub async fn authenticate(
     db: &DatabaseConnection,
+    kind: SessionKind,
     token: &str,
 ) -> Result<AdminIdentity, AuthError> {
     let session = admin_session::Entity::find()
         .filter(admin_session::Column::TokenHash.eq(token::digest(token)))
+        .filter(admin_session::Column::Kind.eq(kind.as_str()))
         .filter(admin_session::Column::RevokedAt.is_null())
         .filter(admin_session::Column::ExpiresAt.gt(Utc::now()))
         .one(db)
@@ -186,6 +228,7 @@ pub async fn create_admin(
         password_hash: Set(password_hash),
         created_at: Set(Utc::now()),
         last_login_at: Set(None),
+        time_zone: Set("UTC".into()),
     }
     .insert(db)
     .await

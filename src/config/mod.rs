@@ -301,7 +301,7 @@ impl Config {
         }
         let admin_order_url = or(
             "ADMIN_ORDER_URL",
-            &format!("{public_base_url}/api/v1/admin/orders/{{id}}"),
+            &format!("{public_base_url}/admin/orders/{{id}}"),
         );
         if !admin_order_url.contains("{id}") {
             return Err(invalid("ADMIN_ORDER_URL", "must contain {id}"));

@@ -286,9 +286,11 @@ pub async fn for_order(db: &DatabaseConnection, order_id: &str) -> Result<Vec<Ou
         .collect())
 }
 
-/// Puts a failed (or pending) email back in the queue now. A sent email is never resent.
+/// Puts a failed (or pending) email back in the queue now, in the coordinator's name (audit
+/// log). A sent email is never resent.
 pub async fn retry(
     db: &DatabaseConnection,
+    admin_id: &str,
     id: &str,
 ) -> Result<OutboxView, crate::error::ApiError> {
     let row = outbox::Entity::find_by_id(id.to_string())
@@ -314,6 +316,7 @@ pub async fn retry(
         .filter(outbox::Column::Status.is_in([PENDING, FAILED, SUPPRESSED]))
         .exec(db)
         .await?;
+    crate::audit::record(db, admin_id, "email.retry", "outbox", id, &[]).await?;
     let row = outbox::Entity::find_by_id(id.to_string())
         .one(db)
         .await?

@@ -22,7 +22,8 @@ pub async fn list_outbox(
 #[post("/outbox/{id}/retry")]
 pub async fn retry_email(
     state: web::Data<AppState>,
+    identity: web::ReqData<crate::auth::AdminIdentity>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(outbox::retry(&state.db, &id).await?))
+    Ok(HttpResponse::Ok().json(outbox::retry(&state.db, &identity.admin_id, &id).await?))
 }

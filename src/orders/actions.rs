@@ -197,3 +197,88 @@ pub async fn extend_hold(
     txn.commit().await?;
     detail(db, id).await
 }
+
+/// The coordinator's actions, by the name the console's urls use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    ConfirmPayment,
+    ExtendHold,
+    Ship,
+    Deliver,
+    Cancel,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Self::ConfirmPayment,
+        Self::ExtendHold,
+        Self::Ship,
+        Self::Deliver,
+        Self::Cancel,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::ConfirmPayment => "confirm-payment",
+            Self::ExtendHold => "extend-hold",
+            Self::Ship => "ship",
+            Self::Deliver => "deliver",
+            Self::Cancel => "cancel",
+        }
+    }
+
+    pub fn parse(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.slug() == slug)
+    }
+
+    /// Whether the action applies to an order in `status` paid by `method`: what the console
+    /// offers. The action itself checks again, inside its transaction.
+    pub fn applies(self, status: OrderStatus, method: &str) -> bool {
+        let manual = method == PaymentMethod::Manual.as_str();
+        match self {
+            Self::ConfirmPayment | Self::ExtendHold => {
+                manual && status == OrderStatus::PendingPayment
+            }
+            Self::Ship => status == OrderStatus::Paid,
+            Self::Deliver => status == OrderStatus::Shipped,
+            Self::Cancel => matches!(status, OrderStatus::PendingPayment | OrderStatus::Paid),
+        }
+    }
+
+    pub fn available(status: OrderStatus, method: &str) -> Vec<Action> {
+        Self::ALL
+            .into_iter()
+            .filter(|a| a.applies(status, method))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_state_offers_only_its_own_actions() {
+        use OrderStatus::*;
+        assert_eq!(
+            Action::available(PendingPayment, "manual"),
+            [Action::ConfirmPayment, Action::ExtendHold, Action::Cancel]
+        );
+        assert_eq!(
+            Action::available(PendingPayment, "stripe"),
+            [Action::Cancel]
+        );
+        assert_eq!(
+            Action::available(Paid, "stripe"),
+            [Action::Ship, Action::Cancel]
+        );
+        assert_eq!(Action::available(Shipped, "manual"), [Action::Deliver]);
+        for done in [Delivered, Expired, Cancelled, Refunded] {
+            assert!(Action::available(done, "manual").is_empty(), "{done:?}");
+        }
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.slug()), Some(a));
+        }
+    }
+}

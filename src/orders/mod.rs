@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod admin_routes;
 pub mod attempts;
+pub mod attention;
 mod error;
 pub mod expiry;
 pub mod holds;

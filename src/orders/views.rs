@@ -232,8 +232,48 @@ pub struct AdminOrderFilter {
     pub status: Option<String>,
     /// Artist id or slug.
     pub artist: Option<String>,
+    /// `stripe` or `manual`.
+    pub payment_method: Option<String>,
+    /// The order's reference (`HN-789ABCDE`, or its last characters).
+    pub reference: Option<String>,
+    /// Placed on or after this day (`YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub placed_from: Option<chrono::NaiveDate>,
+    /// Placed on or before this day (`YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub placed_to: Option<chrono::NaiveDate>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
+    /// The zone the days are in (the console passes its coordinator's; the API means UTC).
+    #[serde(skip)]
+    #[param(ignore)]
+    pub time_zone: Option<chrono_tz::Tz>,
+}
+
+/// Where a day in `zone` starts, in UTC (the earliest instant of that date there).
+fn start_of(day: chrono::NaiveDate, zone: chrono_tz::Tz) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    zone.from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        // A zone that skips midnight that day: an hour later exists.
+        .unwrap_or_else(|| Utc.from_utc_datetime(&midnight))
+}
+
+/// The reference's distinctive tail, lower-cased as ids are (`HN-789ABCDE` → `789abcde`).
+fn reference_tail(reference: &str) -> Option<String> {
+    let r = reference.trim();
+    let r = r
+        .strip_prefix("HN-")
+        .or_else(|| r.strip_prefix("hn-"))
+        .unwrap_or(r);
+    let tail: String = r
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    (!tail.is_empty() && tail.len() <= 32).then_some(tail)
 }
 
 pub async fn list(
@@ -249,13 +289,36 @@ pub async fn list(
         }
         status
     });
+    if let Some(method) = filter.payment_method.as_deref()
+        && !["stripe", "manual"].contains(&method)
+    {
+        errors.add("payment_method", "expected stripe or manual");
+    }
+    let reference = filter.reference.as_deref().filter(|r| !r.trim().is_empty());
+    let tail = reference.and_then(reference_tail);
+    if reference.is_some() && tail.is_none() {
+        errors.add("reference", "expected a reference such as HN-789ABCDE");
+    }
     errors.into_result()?;
     let page = page.ok_or_else(|| FieldErrors::single("page", "invalid"))?;
+    let zone = filter.time_zone.unwrap_or(chrono_tz::UTC);
     let mut query = order::Entity::find()
         .order_by_desc(order::Column::CreatedAt)
         .order_by_desc(order::Column::Id);
     if let Some(status) = status {
         query = query.filter(order::Column::Status.eq(status.as_str()));
+    }
+    if let Some(method) = filter.payment_method {
+        query = query.filter(order::Column::PaymentMethod.eq(method));
+    }
+    if let Some(tail) = tail {
+        query = query.filter(order::Column::Id.ends_with(tail.as_str()));
+    }
+    if let Some(day) = filter.placed_from {
+        query = query.filter(order::Column::CreatedAt.gte(start_of(day, zone)));
+    }
+    if let Some(day) = filter.placed_to.and_then(|d| d.succ_opt()) {
+        query = query.filter(order::Column::CreatedAt.lt(start_of(day, zone)));
     }
     if let Some(artist) = filter.artist {
         let by_slug = Query::select()
@@ -309,4 +372,31 @@ pub async fn detail(db: &DatabaseConnection, id: &str) -> Result<AdminOrderDetai
             .collect(),
         payments: records::for_order(db, id).await?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_is_searched_by_its_tail() {
+        assert_eq!(reference_tail("HN-789ABCDE").as_deref(), Some("789abcde"));
+        assert_eq!(reference_tail(" hn-9abcde ").as_deref(), Some("9abcde"));
+        assert_eq!(reference_tail("'; drop").as_deref(), Some("drop"));
+        assert_eq!(reference_tail("HN-"), None);
+        assert_eq!(reference_tail("  "), None);
+    }
+
+    #[test]
+    fn a_day_starts_at_local_midnight() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("a date");
+        assert_eq!(
+            start_of(day, chrono_tz::Asia::Kabul).to_rfc3339(),
+            "2026-11-24T19:30:00+00:00"
+        );
+        assert_eq!(
+            start_of(day, chrono_tz::UTC).to_rfc3339(),
+            "2026-11-25T00:00:00+00:00"
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! The shop's stylesheet and script, compiled into the binary and served under names that
+//! The pages' stylesheets and scripts, compiled into the binary and served under names that
 //! carry a hash of their content, so a browser may keep them for a year and still never sees
 //! a stale one after an upgrade.
 use std::sync::OnceLock;
@@ -14,7 +14,7 @@ struct Asset {
     body: &'static [u8],
 }
 
-const FILES: [(&str, &str, &[u8]); 2] = [
+const FILES: [(&str, &str, &[u8]); 4] = [
     (
         "shop.css",
         "text/css; charset=utf-8",
@@ -24,6 +24,16 @@ const FILES: [(&str, &str, &[u8]); 2] = [
         "shop.js",
         "text/javascript; charset=utf-8",
         include_bytes!("static/shop.js"),
+    ),
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_bytes!("static/console.css"),
+    ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("static/console.js"),
     ),
 ];
 

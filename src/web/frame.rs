@@ -77,6 +77,8 @@ impl Frame<'_> {
             country => v.country.map(|c| c.to_string()),
             css => assets::url("shop.css"),
             js => assets::url("shop.js"),
+            console_css => assets::url("console.css"),
+            console_js => assets::url("console.js"),
             icon => assets::url("favicon.svg"),
             canonical => format!("{}{}", self.public_base_url.trim_end_matches('/'), path),
             base_url => self.public_base_url.trim_end_matches('/'),

@@ -83,16 +83,26 @@ impl Lang {
     }
 }
 
-const SOURCES: [(&str, &str); 3] = [
+/// The shop's messages, in every language.
+const SHOP: [(&str, &str); 3] = [
     ("en", include_str!("locales/en.ftl")),
     ("sv", include_str!("locales/sv.ftl")),
     ("fa", include_str!("locales/fa.ftl")),
 ];
 
+/// The console's messages: English and Dari, the coordinators' languages (Swedish falls back
+/// to English).
+const CONSOLE: [(&str, &str); 3] = [
+    ("en", include_str!("locales/console.en.ftl")),
+    ("sv", ""),
+    ("fa", include_str!("locales/console.fa.ftl")),
+];
+
 fn bundles() -> &'static [FluentBundle<FluentResource>; 3] {
     static BUNDLES: OnceLock<[FluentBundle<FluentResource>; 3]> = OnceLock::new();
     BUNDLES.get_or_init(|| {
-        SOURCES.map(|(code, source)| {
+        [0, 1, 2].map(|i| {
+            let (code, shop) = SHOP[i];
             let lang: LanguageIdentifier = code.parse().unwrap_or_default();
             let mut bundle = FluentBundle::new_concurrent(vec![lang]);
             // In Dari, names and numbers put into a sentence are isolated (invisible FSI/PDI
@@ -100,8 +110,11 @@ fn bundles() -> &'static [FluentBundle<FluentResource>; 3] {
             bundle.set_use_isolating(code == "fa");
             // A broken file is caught by the tests (every key in every language renders);
             // what parses is still used.
-            let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, _)| r);
-            let _ = bundle.add_resource(resource);
+            for source in [shop, CONSOLE[i].1] {
+                let resource =
+                    FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, _)| r);
+                let _ = bundle.add_resource(resource);
+            }
             bundle
         })
     })
@@ -126,9 +139,17 @@ pub fn text(lang: Lang, key: &str, args: &[(&str, FluentValue<'_>)]) -> String {
     key.to_string()
 }
 
-/// Every message key of a language (for the tests that check the files agree).
+/// Every message key of a language's shop file (for the tests that check the files agree).
 pub fn keys(lang: Lang) -> Vec<String> {
-    let source = SOURCES[lang.index()].1;
+    keys_of(SHOP[lang.index()].1)
+}
+
+/// Every message key of a language's console file.
+pub fn console_keys(lang: Lang) -> Vec<String> {
+    keys_of(CONSOLE[lang.index()].1)
+}
+
+fn keys_of(source: &str) -> Vec<String> {
     source
         .lines()
         .filter_map(|line| {
@@ -161,6 +182,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_console_speaks_english_and_dari_alike() {
+        let english = console_keys(Lang::En);
+        let dari = console_keys(Lang::Fa);
+        assert!(english.len() > 40, "{}", english.len());
+        let missing: Vec<_> = english.iter().filter(|k| !dari.contains(k)).collect();
+        assert!(missing.is_empty(), "Dari lacks {missing:?}");
+        let extra: Vec<_> = dari.iter().filter(|k| !english.contains(k)).collect();
+        assert!(extra.is_empty(), "Dari has {extra:?} that English lacks");
+        let shop = keys(Lang::En);
+        let clash: Vec<_> = english.iter().filter(|k| shop.contains(k)).collect();
+        assert!(clash.is_empty(), "one key, two meanings: {clash:?}");
     }
 
     #[test]

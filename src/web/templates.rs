@@ -30,6 +30,17 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "confirm.html",
     "country.html",
     "message.html",
+    "console/base.html",
+    "console/macros.html",
+    "console/message.html",
+    "console/sign-in.html",
+    "console/today.html",
+    "console/orders.html",
+    "console/order.html",
+    "console/order-action.html",
+    "console/emails.html",
+    "console/audit.html",
+    "console/account.html",
 ];
 
 fn lang_of(state: &State) -> Lang {
@@ -79,6 +90,25 @@ fn country_name(state: &State, code: &str) -> String {
     format::country_name(code, lang_of(state))
 }
 
+/// `instant|when`: a time as `2026-11-25 14:03` in the page's time zone (`tz`, the
+/// coordinator's own; UTC when the page has none).
+fn when(state: &State, value: Value) -> String {
+    let Some(text) = value.as_str() else {
+        return String::new();
+    };
+    let Ok(instant) = chrono::DateTime::parse_from_rfc3339(text) else {
+        return text.to_string();
+    };
+    let zone: chrono_tz::Tz = state
+        .lookup("tz")
+        .and_then(|v| v.as_str().and_then(|z| z.parse().ok()))
+        .unwrap_or(chrono_tz::UTC);
+    instant
+        .with_timezone(&zone)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 pub fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -102,6 +132,7 @@ pub fn env() -> &'static Environment<'static> {
         env.add_function("t", t);
         env.add_filter("money", money);
         env.add_filter("country_name", country_name);
+        env.add_filter("when", when);
         env
     })
 }

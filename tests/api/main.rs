@@ -5,6 +5,7 @@ mod browser;
 mod catalog_admin;
 mod catalog_public;
 mod cli;
+mod console;
 mod errors;
 mod helpers;
 mod limits;

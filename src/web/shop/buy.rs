@@ -20,6 +20,7 @@ use crate::orders::submit::submit;
 use crate::state::AppState;
 use crate::web::frame::frame;
 use crate::web::i18n::{self, Lang};
+use crate::web::origin::same_origin;
 use crate::web::visitor::Visitor;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -180,23 +181,6 @@ pub async fn show_form(
         StatusCode::OK,
     )
     .await
-}
-
-/// A form from another site must not place orders in a visitor's name. Browsers say where a
-/// form comes from (`Sec-Fetch-Site`, `Origin`); a client that says nothing is not a browser
-/// somebody else's page could steer.
-pub fn same_origin(req: &HttpRequest) -> bool {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = header("sec-fetch-site") {
-        return site == "same-origin" || site == "none";
-    }
-    match (header("origin"), header("host")) {
-        (Some(origin), Some(host)) => origin
-            .split_once("://")
-            .is_some_and(|(_, origin_host)| origin_host == host),
-        (Some(_), None) => false,
-        (None, _) => true,
-    }
 }
 
 /// The answer to a form posted from another site: nothing changed.

@@ -6,11 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::buy::{cross_site_refused, same_origin};
+use super::buy::cross_site_refused;
 use crate::orders::{OrderError, holds, reference, views};
 use crate::state::AppState;
 use crate::web::frame::frame;
 use crate::web::i18n;
+use crate::web::origin::same_origin;
 use crate::web::visitor::Visitor;
 
 #[derive(Deserialize)]

@@ -1,0 +1,127 @@
+//! What needs a person now: paid orders to ship, manual orders waiting for the buyer's
+//! transfer, card payments Stripe's events flagged for a look, and emails that could not be
+//! delivered. The console's first page; each item links to the thing to do.
+use chrono::{DateTime, Duration, Utc};
+use entity::{order, outbox, payment};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::Serialize;
+
+use super::OrderError;
+use super::reference::reference;
+use super::status::OrderStatus;
+use super::views::AdminOrderView;
+use crate::notifications::outbox::{FAILED, OutboxView};
+
+/// How many of each kind the page lists; the count says how many there are in all.
+const SHOWN: u64 = 20;
+/// A flag older than this has been seen to (the order page keeps it for good).
+const FLAG_DAYS: i64 = 30;
+
+#[derive(Debug, Serialize)]
+pub struct Waiting<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FlaggedPayment {
+    pub order_id: String,
+    pub reference: String,
+    pub flag: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Attention {
+    /// Paid, not yet shipped: oldest first, the longest wait on top.
+    pub to_ship: Waiting<AdminOrderView>,
+    /// Manual orders waiting for the buyer's payment, oldest first.
+    pub awaiting_payment: Waiting<AdminOrderView>,
+    pub flagged_payments: Waiting<FlaggedPayment>,
+    pub failed_emails: Waiting<OutboxView>,
+}
+
+impl Attention {
+    pub fn is_empty(&self) -> bool {
+        self.to_ship.total == 0
+            && self.awaiting_payment.total == 0
+            && self.flagged_payments.total == 0
+            && self.failed_emails.total == 0
+    }
+}
+
+async fn orders(
+    db: &DatabaseConnection,
+    select: sea_orm::Select<order::Entity>,
+) -> Result<Waiting<AdminOrderView>, OrderError> {
+    let total = select.clone().count(db).await?;
+    let items = select
+        .order_by_asc(order::Column::CreatedAt)
+        .order_by_asc(order::Column::Id)
+        .limit(SHOWN)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(AdminOrderView::from)
+        .collect();
+    Ok(Waiting { items, total })
+}
+
+pub async fn now(db: &DatabaseConnection) -> Result<Attention, OrderError> {
+    let to_ship = orders(
+        db,
+        order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid.as_str())),
+    )
+    .await?;
+    let awaiting_payment = orders(
+        db,
+        order::Entity::find()
+            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+            .filter(order::Column::PaymentMethod.eq("manual")),
+    )
+    .await?;
+
+    let flagged = payment::Entity::find()
+        .filter(payment::Column::Flag.is_not_null())
+        .filter(payment::Column::CreatedAt.gt(Utc::now() - Duration::days(FLAG_DAYS)));
+    let flagged_total = flagged.clone().count(db).await?;
+    let flagged_payments = Waiting {
+        items: flagged
+            .order_by_desc(payment::Column::CreatedAt)
+            .limit(SHOWN)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| FlaggedPayment {
+                reference: reference(&p.order_id),
+                order_id: p.order_id,
+                flag: p.flag.unwrap_or_default(),
+                at: p.updated_at,
+            })
+            .collect(),
+        total: flagged_total,
+    };
+
+    let failed = outbox::Entity::find().filter(outbox::Column::Status.eq(FAILED));
+    let failed_total = failed.clone().count(db).await?;
+    let failed_emails = Waiting {
+        items: failed
+            .order_by_desc(outbox::Column::CreatedAt)
+            .limit(SHOWN)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(OutboxView::from)
+            .collect(),
+        total: failed_total,
+    };
+    Ok(Attention {
+        to_ship,
+        awaiting_payment,
+        flagged_payments,
+        failed_emails,
+    })
+}

@@ -1,0 +1,190 @@
+//! Signing in and out. The same accounts, password checks and sign-in limits as the API's
+//! login; the session is a cookie the browser keeps from script and from other sites.
+use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::page::see_other;
+use super::session::{self, Posted, console_lang};
+use crate::auth::service::{self, AuthError, SessionKind};
+use crate::client::Client;
+use crate::state::AppState;
+use crate::web::frame::frame;
+use crate::web::i18n::Lang;
+use crate::web::origin::same_origin;
+use crate::web::visitor::Visitor;
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// Only a console page: never another site, never the shop.
+fn console_path(next: Option<&str>) -> String {
+    match next {
+        Some(p)
+            if (p == "/admin" || p.starts_with("/admin/") || p.starts_with("/admin?"))
+                && !p.contains('\\') =>
+        {
+            p.to_string()
+        }
+        _ => "/admin".to_string(),
+    }
+}
+
+fn visitor(req: &HttpRequest, lang: Lang) -> Visitor {
+    let mut v = Visitor::of(req);
+    v.lang = lang;
+    v.country = None;
+    v
+}
+
+fn page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    error: Option<&str>,
+    minutes: Option<u64>,
+) -> HttpResponse {
+    let lang = console_lang(req);
+    let v = visitor(req, lang);
+    frame(state, &v).render(
+        status,
+        "console/sign-in.html",
+        context! {
+            next => next,
+            email => email,
+            error => error,
+            minutes => minutes,
+            console_langs => [Lang::En, Lang::Fa].map(|l| context! {
+                code => l.code(), name => l.native_name(), current => l == lang,
+            }),
+        },
+    )
+}
+
+#[get("/admin/sign-in")]
+pub async fn sign_in_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<Next>,
+) -> HttpResponse {
+    let next = console_path(query.next.as_deref());
+    page(&state, &req, StatusCode::OK, &next, "", None, None)
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+#[post("/admin/sign-in")]
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: Client,
+    form: web::Form<Credentials>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let next = console_path(form.next.as_deref());
+    // No session yet, so no form token: only this site's own page may sign anybody in.
+    if !same_origin(&req) {
+        return actix_web::ResponseError::error_response(&session::Refusal::Forged {
+            lang: console_lang(&req),
+        });
+    }
+    let attempt = service::login(
+        &state.db,
+        &state.login_limiter,
+        &state.mail,
+        state.config.admin_session_ttl,
+        service::SignIn {
+            client,
+            kind: SessionKind::Console,
+            email: &form.email,
+            password: form.password,
+        },
+    )
+    .await;
+    let refused = |status, error, minutes| {
+        page(
+            &state,
+            &req,
+            status,
+            &next,
+            &form.email,
+            Some(error),
+            minutes,
+        )
+    };
+    match attempt {
+        Ok(token) => {
+            let mut res = see_other(&next);
+            if let Err(err) = res.add_cookie(&session::session_cookie(&state, &token.token)) {
+                tracing::error!(error = %err, "the session cookie could not be set");
+            }
+            res
+        }
+        Err(AuthError::InvalidCredentials) => {
+            refused(StatusCode::UNAUTHORIZED, "console-signin-wrong", None)
+        }
+        Err(AuthError::RateLimited { retry_after_secs }) => {
+            let mut res = refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                "console-signin-limited",
+                Some(retry_after_secs.div_ceil(60).max(1)),
+            );
+            if let Ok(v) = retry_after_secs.to_string().parse() {
+                res.headers_mut().insert(RETRY_AFTER, v);
+            }
+            res
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "a console sign-in failed");
+            refused(StatusCode::INTERNAL_SERVER_ERROR, "error-text", None)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Nothing {}
+
+#[post("/admin/sign-out")]
+pub async fn sign_out(posted: Posted<Nothing>) -> HttpResponse {
+    let console = posted.console;
+    if let Err(err) = service::logout(&console.state.db, &console.identity).await {
+        return console.failed(&err);
+    }
+    let mut res = see_other("/admin/sign-in");
+    if let Err(err) = res.add_cookie(&session::removal_cookie(&console.state)) {
+        tracing::error!(error = %err, "the session cookie could not be removed");
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::console_path;
+
+    #[test]
+    fn after_signing_in_only_console_pages_are_followed() {
+        assert_eq!(
+            console_path(Some("/admin/orders?status=paid")),
+            "/admin/orders?status=paid"
+        );
+        assert_eq!(console_path(Some("/admin")), "/admin");
+        assert_eq!(console_path(Some("/administrator")), "/admin");
+        assert_eq!(console_path(Some("//evil.example/admin")), "/admin");
+        assert_eq!(console_path(Some("https://evil.example/admin/")), "/admin");
+        assert_eq!(console_path(Some("/")), "/admin");
+        assert_eq!(console_path(None), "/admin");
+    }
+}

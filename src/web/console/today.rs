@@ -1,0 +1,27 @@
+//! The console's first page: what needs a person now, each item a link to the thing to do.
+use actix_web::{HttpResponse, get};
+use chrono::Utc;
+use minijinja::context;
+
+use super::Console;
+use crate::orders::attention;
+
+#[get("/admin")]
+pub async fn today(console: Console) -> HttpResponse {
+    match attention::now(&console.state.db).await {
+        Ok(now) => {
+            // How long each manual order has waited, in whole hours (the page words it).
+            let waited: Vec<i64> = now
+                .awaiting_payment
+                .items
+                .iter()
+                .map(|o| (Utc::now() - o.order.created_at).num_hours().max(0))
+                .collect();
+            console.page(
+                "console/today.html",
+                context! { section => "today", now => &now, calm => now.is_empty(), waited => waited },
+            )
+        }
+        Err(err) => console.failed(&err),
+    }
+}

@@ -1,0 +1,735 @@
+//! The console over HTTP, as a coordinator's browser meets it: signing in and out, the pages
+//! behind the session, forms that only this site's own pages may send, and the order actions
+//! each allowed only in the states where they make sense.
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, Catalog, Reply, TestApp, artwork_status, builder, new_key,
+    order_body, spawn_app,
+};
+
+const ORIGIN_HEADER: &str = "Origin";
+
+/// A browser signed in to the console: its session cookie and the form token of its pages.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: String,
+    csrf: String,
+}
+
+fn session_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("hunar_console="))
+        .map(str::to_string)
+}
+
+/// The form token in a page's HTML.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form token on the page")
+        .to_string()
+}
+
+async fn sign_in_form(app: &TestApp, email: &str, password: &str, origin: Option<&str>) -> Reply {
+    let mut req = app
+        .client
+        .post(app.url("/admin/sign-in"))
+        .header("Accept", "text/html")
+        .form(&[("email", email), ("password", password), ("next", "/admin")]);
+    if let Some(origin) = origin {
+        req = req.header(ORIGIN_HEADER, origin);
+    }
+    Reply::read(req.send().await.expect("send")).await
+}
+
+impl<'a> Browser<'a> {
+    async fn sign_in(app: &'a TestApp) -> Browser<'a> {
+        let _ =
+            hunar::auth::service::create_admin(&app.db, ADMIN_EMAIL, ADMIN_PASSWORD.into()).await;
+        let reply = sign_in_form(app, ADMIN_EMAIL, ADMIN_PASSWORD, Some(&app.address)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+        let cookie = session_cookie(&reply).expect("a session cookie");
+        let cookie = cookie.split(';').next().expect("name=value").to_string();
+        let mut browser = Browser {
+            app,
+            cookie,
+            csrf: String::new(),
+        };
+        let today = browser.get("/admin").await;
+        assert_eq!(today.status, StatusCode::OK, "{}", today.text);
+        browser.csrf = csrf_of(&today.text);
+        browser
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        let req = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header("Accept", "text/html")
+            .header("Cookie", &self.cookie);
+        Reply::read(req.send().await.expect("send")).await
+    }
+
+    /// Posts a form as this site's own page would: same origin, this session's token.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut form = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post_raw(path, &form, Some(&self.app.address)).await
+    }
+
+    async fn post_raw(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Reply {
+        let mut req = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header("Accept", "text/html")
+            .header("Cookie", &self.cookie)
+            .form(form);
+        if let Some(origin) = origin {
+            req = req.header(ORIGIN_HEADER, origin);
+        }
+        Reply::read(req.send().await.expect("send")).await
+    }
+}
+
+fn location(reply: &Reply) -> String {
+    reply.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_string()
+}
+
+/// A catalog and a manual order waiting for payment; returns (catalog, order id).
+async fn manual_order(app: &TestApp) -> (Catalog, String) {
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let order = app
+        .place_order(&new_key(), &order_body(&catalog.artwork))
+        .await;
+    let id = order.ok(201)["order"]["id"]
+        .as_str()
+        .expect("order id")
+        .to_string();
+    (catalog, id)
+}
+
+async fn order_status(app: &TestApp, id: &str) -> String {
+    let token = app.admin_token().await;
+    app.admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
+        .await
+        .ok(200)["status"]
+        .as_str()
+        .expect("status")
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_console_page_needs_a_session() {
+    let app = spawn_app().await;
+    for path in [
+        "/admin",
+        "/admin/orders?status=paid",
+        "/admin/orders/some-id",
+        "/admin/orders/some-id/ship",
+        "/admin/emails",
+        "/admin/audit",
+        "/admin/account",
+    ] {
+        let reply = app
+            .client
+            .get(app.url(path))
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(reply.status(), StatusCode::SEE_OTHER, "{path}");
+        let to = reply.headers()["location"].to_str().expect("location");
+        assert!(
+            to.starts_with("/admin/sign-in?next=%2Fadmin"),
+            "{path} → {to}"
+        );
+        assert_eq!(
+            reply.headers()["cache-control"].to_str().expect("cc"),
+            "no-store"
+        );
+    }
+    // A form posted without a session changes nothing and goes to the sign-in page.
+    let (_, id) = manual_order(&app).await;
+    let reply = app
+        .client
+        .post(app.url(&format!("/admin/orders/{id}/confirm-payment")))
+        .form(&[("reference", "BANK-1")])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(reply.status(), StatusCode::SEE_OTHER);
+    assert_eq!(order_status(&app, &id).await, "pending_payment");
+
+    let form = app
+        .request(reqwest::Method::GET, "/admin/sign-in", None, None)
+        .await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains("name=\"password\""));
+    assert!(form.text.contains("autocomplete=\"current-password\""));
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_cookie_and_signing_out_ends_the_session() {
+    let app = spawn_app().await;
+    let _ = hunar::auth::service::create_admin(&app.db, ADMIN_EMAIL, ADMIN_PASSWORD.into()).await;
+
+    let wrong = sign_in_form(&app, ADMIN_EMAIL, "not the password", Some(&app.address)).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong
+            .text
+            .contains("The email or the password is not right.")
+    );
+    assert!(session_cookie(&wrong).is_none());
+    assert!(
+        !wrong.text.contains("not the password"),
+        "the attempt is not echoed"
+    );
+
+    // Another site's page cannot sign anybody in.
+    let forged = sign_in_form(
+        &app,
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        Some("https://evil.example"),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(session_cookie(&forged).is_none());
+
+    let ok = sign_in_form(&app, ADMIN_EMAIL, ADMIN_PASSWORD, Some(&app.address)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&ok), "/admin");
+    let cookie = session_cookie(&ok).expect("cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http here: {cookie}");
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_string())
+        .expect("token");
+    // Stored hashed, like the API's tokens, and marked as a browser's session.
+    let stored = hunar::auth::service::authenticate(
+        &app.db,
+        hunar::auth::service::SessionKind::Console,
+        &token,
+    )
+    .await
+    .expect("a console session");
+    let sessions = entity::admin_session::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("sessions");
+    assert!(sessions.iter().all(|s| s.token_hash != token));
+    assert!(sessions.iter().any(|s| s.kind == "console"));
+    assert!(!stored.session_id.is_empty());
+
+    // The cookie opens no API route, and an API token opens no console page.
+    let api = app.admin_get(&token, "/api/v1/admin/orders").await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    let api_token = app.admin_token().await;
+    let page = app
+        .client
+        .get(app.url("/admin"))
+        .header("Cookie", format!("hunar_console={api_token}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+
+    let browser = Browser::sign_in(&app).await;
+    let today = browser.get("/admin").await;
+    assert!(today.text.contains(ADMIN_EMAIL));
+    assert!(
+        today
+            .text
+            .contains("<meta name=\"robots\" content=\"noindex, nofollow\">")
+    );
+    let out = browser.post("/admin/sign-out", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let removal = session_cookie(&out).expect("removal cookie");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    assert_eq!(browser.get("/admin").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn forms_from_elsewhere_or_without_the_token_change_nothing() {
+    let app = spawn_app().await;
+    let (_, id) = manual_order(&app).await;
+    let browser = Browser::sign_in(&app).await;
+    let path = format!("/admin/orders/{id}/confirm-payment");
+
+    let no_token = browser
+        .post_raw(&path, &[("reference", "BANK-1")], Some(&app.address))
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert!(no_token.text.contains("Nothing was changed"));
+    let wrong_token = browser
+        .post_raw(
+            &path,
+            &[("csrf", "0123456789abcdef"), ("reference", "BANK-1")],
+            Some(&app.address),
+        )
+        .await;
+    assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
+    let other_site = browser
+        .post_raw(
+            &path,
+            &[("csrf", &browser.csrf), ("reference", "BANK-1")],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(other_site.status, StatusCode::FORBIDDEN);
+    let fetch_metadata = app
+        .client
+        .post(app.url(&path))
+        .header("Cookie", &browser.cookie)
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("csrf", browser.csrf.as_str()), ("reference", "BANK-1")])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(fetch_metadata.status(), StatusCode::FORBIDDEN);
+    assert_eq!(order_status(&app, &id).await, "pending_payment");
+
+    let done = browser.post(&path, &[("reference", "BANK-1")]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    assert_eq!(
+        location(&done),
+        format!("/admin/orders/{id}?done=payment-confirmed")
+    );
+    assert_eq!(order_status(&app, &id).await, "paid");
+}
+
+#[tokio::test]
+async fn an_order_goes_through_the_console_and_each_action_waits_for_its_state() {
+    let app = spawn_app().await;
+    let (catalog, id) = manual_order(&app).await;
+    let browser = Browser::sign_in(&app).await;
+
+    // Today: a manual order waiting for payment, linked.
+    let today = browser.get("/admin").await;
+    assert!(today.text.contains(&format!("/admin/orders/{id}")));
+    assert!(today.text.contains("Manual orders waiting for payment"));
+
+    let page = browser.get(&format!("/admin/orders/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in [
+        "Storgatan 1",
+        "Private: never shown publicly",
+        "Confirm the payment",
+        "Cancel the order",
+    ] {
+        assert!(page.text.contains(expected), "{expected}");
+    }
+    assert!(
+        !page.text.contains("Mark as shipped"),
+        "not before it is paid"
+    );
+
+    // Shipping an unpaid order is refused with the reason, on the page and by the POST.
+    let early = browser.get(&format!("/admin/orders/{id}/ship")).await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(early.text.contains("this cannot be done now"));
+    let early = browser
+        .post(
+            &format!("/admin/orders/{id}/ship"),
+            &[("carrier", "PostNord"), ("tracking_number", "RR123")],
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(
+        early
+            .text
+            .contains("cannot go from pending_payment to shipped"),
+        "{}",
+        early.text
+    );
+    assert_eq!(order_status(&app, &id).await, "pending_payment");
+
+    let confirm = browser
+        .get(&format!("/admin/orders/{id}/confirm-payment"))
+        .await;
+    assert!(confirm.text.contains("The order becomes paid"));
+    // An empty reference is pointed at, next to its field.
+    let empty = browser
+        .post(
+            &format!("/admin/orders/{id}/confirm-payment"),
+            &[("reference", "  ")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.text.contains("id=\"reference-error\""));
+    assert!(empty.text.contains("aria-invalid=\"true\""));
+    browser
+        .post(
+            &format!("/admin/orders/{id}/confirm-payment"),
+            &[("reference", "BANK-7")],
+        )
+        .await;
+    let shown = browser
+        .get(&format!("/admin/orders/{id}?done=payment-confirmed"))
+        .await;
+    assert!(shown.text.contains("The payment is confirmed."));
+    assert!(shown.text.contains("BANK-7"));
+    assert!(shown.text.contains("Mark as shipped"));
+
+    let missing = browser
+        .post(
+            &format!("/admin/orders/{id}/ship"),
+            &[("carrier", "PostNord")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.text.contains("id=\"tracking_number-error\""));
+    assert!(
+        missing.text.contains("value=\"PostNord\""),
+        "what was typed stays"
+    );
+    let shipped = browser
+        .post(
+            &format!("/admin/orders/{id}/ship"),
+            &[
+                ("carrier", "PostNord"),
+                ("tracking_number", "RR123456789SE"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&shipped),
+        format!("/admin/orders/{id}?done=shipped")
+    );
+    let delivered = browser
+        .post(&format!("/admin/orders/{id}/deliver"), &[])
+        .await;
+    assert_eq!(
+        location(&delivered),
+        format!("/admin/orders/{id}?done=delivered")
+    );
+    assert_eq!(order_status(&app, &id).await, "delivered");
+    let done = browser.get(&format!("/admin/orders/{id}")).await;
+    assert!(done.text.contains("Nothing is left to do for this order."));
+    assert!(done.text.contains("RR123456789SE"));
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "sold");
+
+    // Every action is in the audit log, in the coordinator's name.
+    let audit = browser.get("/admin/audit").await;
+    for action in ["order.confirm_payment", "order.ship", "order.deliver"] {
+        assert!(audit.text.contains(action), "{action}");
+    }
+    assert!(audit.text.contains(ADMIN_EMAIL));
+
+    // Unknown orders and actions are the console's 404.
+    assert_eq!(
+        browser.get("/admin/orders/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        browser
+            .get(&format!("/admin/orders/{id}/teleport"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_waiting_order_puts_the_painting_back_on_sale() {
+    let app = spawn_app().await;
+    let (catalog, id) = manual_order(&app).await;
+    let browser = Browser::sign_in(&app).await;
+    let form = browser.get(&format!("/admin/orders/{id}/cancel")).await;
+    assert!(form.text.contains("the painting is for sale again at once"));
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "reserved");
+    let cancelled = browser
+        .post(
+            &format!("/admin/orders/{id}/cancel"),
+            &[("reason", "the buyer asked")],
+        )
+        .await;
+    assert_eq!(
+        location(&cancelled),
+        format!("/admin/orders/{id}?done=cancelled")
+    );
+    assert_eq!(order_status(&app, &id).await, "cancelled");
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+    let page = browser.get(&format!("/admin/orders/{id}")).await;
+    assert!(page.text.contains("the buyer asked"));
+}
+
+#[tokio::test]
+async fn the_order_list_filters_and_finds_by_reference() {
+    let app = spawn_app().await;
+    let (_, id) = manual_order(&app).await;
+    let browser = Browser::sign_in(&app).await;
+    let reference = hunar::orders::reference(&id);
+
+    let all = browser.get("/admin/orders").await;
+    assert!(all.text.contains(&reference));
+    let found = browser
+        .get(&format!(
+            "/admin/orders?reference={}",
+            reference.to_lowercase()
+        ))
+        .await;
+    assert!(found.text.contains(&reference));
+    assert!(found.text.contains("One order"));
+    let none = browser.get("/admin/orders?status=shipped").await;
+    assert!(!none.text.contains(&reference));
+    assert!(none.text.contains("No order matches."));
+    let manual = browser
+        .get("/admin/orders?status=pending_payment&payment_method=manual&artist=&placed_from=&placed_to=")
+        .await;
+    assert!(manual.text.contains(&reference));
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today.succ_opt().expect("a tomorrow");
+    let dated = browser
+        .get(&format!(
+            "/admin/orders?placed_from={today}&placed_to={today}"
+        ))
+        .await;
+    assert!(dated.text.contains(&reference));
+    let later = browser
+        .get(&format!("/admin/orders?placed_from={tomorrow}"))
+        .await;
+    assert!(!later.text.contains(&reference));
+
+    let bad = browser.get("/admin/orders?placed_from=yesterday").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("id=\"placed_from-error\""));
+    let bad = browser.get("/admin/orders?status=lost").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_console_speaks_dari_right_to_left_and_shows_dates_in_ones_time_zone() {
+    let app = spawn_app().await;
+    let (_, id) = manual_order(&app).await;
+    let mut browser = Browser::sign_in(&app).await;
+
+    let saved = browser
+        .post("/admin/account/time-zone", &[("time_zone", "Asia/Kabul")])
+        .await;
+    assert_eq!(location(&saved), "/admin/account?done=time-zone-saved");
+    let bad = browser
+        .post("/admin/account/time-zone", &[("time_zone", "Mars/Olympus")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("Mars/Olympus"));
+
+    let placed: chrono::DateTime<chrono::Utc> = {
+        let token = app.admin_token().await;
+        let detail = app
+            .admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
+            .await;
+        serde_json::from_value(detail.ok(200)["created_at"].clone()).expect("a time")
+    };
+    let kabul = placed.with_timezone(&chrono_tz::Asia::Kabul);
+    let page = browser.get(&format!("/admin/orders/{id}")).await;
+    assert!(
+        page.text
+            .contains(&kabul.format("%Y-%m-%d %H:%M").to_string()),
+        "the order's time in Kabul"
+    );
+
+    browser.cookie = format!("{}; lang=fa", browser.cookie);
+    let dari = browser.get("/admin").await;
+    assert!(dari.text.contains("<html lang=\"fa\" dir=\"rtl\">"));
+    assert!(dari.text.contains("سفارش‌های دستی در انتظار پرداخت"));
+    // Swedish, the shop's third language, reads English in the console.
+    browser.cookie = browser.cookie.replace("lang=fa", "lang=sv");
+    let english = browser.get("/admin").await;
+    assert!(english.text.contains("<html lang=\"en\" dir=\"ltr\">"));
+}
+
+#[tokio::test]
+async fn a_coordinator_keeps_their_account_and_adds_another() {
+    let app = spawn_app().await;
+    let browser = Browser::sign_in(&app).await;
+    let api_token = app.admin_token().await;
+
+    let account = browser.get("/admin/account").await;
+    assert!(account.text.contains("This browser"));
+    assert!(account.text.contains("API token"));
+
+    let weak = browser
+        .post(
+            "/admin/admins",
+            &[("email", "second@example.org"), ("password", "short")],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let added = browser
+        .post(
+            "/admin/admins",
+            &[
+                ("email", "second@example.org"),
+                ("password", "another long password"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&added), "/admin/account?done=admin-added");
+    assert_eq!(
+        app.login("second@example.org", "another long password")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let twice = browser
+        .post(
+            "/admin/admins",
+            &[
+                ("email", "Second@example.org"),
+                ("password", "another long password"),
+            ],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.text.contains("already exists"));
+
+    let wrong = browser
+        .post(
+            "/admin/account/password",
+            &[
+                ("current", "not it at all"),
+                ("new", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text.contains("current password is not right"));
+    assert_eq!(
+        app.admin_get(&api_token, "/api/v1/admin/orders")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let changed = browser
+        .post(
+            "/admin/account/password",
+            &[("current", ADMIN_PASSWORD), ("new", "a brand new password")],
+        )
+        .await;
+    assert_eq!(location(&changed), "/admin/account?done=password-changed");
+    // Every other session ends; this one goes on.
+    assert_eq!(
+        app.admin_get(&api_token, "/api/v1/admin/orders")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(browser.get("/admin").await.status, StatusCode::OK);
+    assert_eq!(
+        app.login(ADMIN_EMAIL, "a brand new password").await.status,
+        StatusCode::OK
+    );
+
+    let actions: Vec<String> = entity::audit_log::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    for action in ["admin.create", "change_password"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+
+    // A session can be ended from the list; ending one's own is signing out.
+    let unknown = browser
+        .post("/admin/account/sessions/not-a-session/revoke", &[])
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let listed = browser.get("/admin/account").await;
+    let session_of = |marker: &str| {
+        listed
+            .text
+            .split("<li>")
+            .find(|item| item.contains(marker))
+            .and_then(|item| item.split("/admin/account/sessions/").nth(1))
+            .and_then(|s| s.split('/').next())
+            .expect("a session to end")
+            .to_string()
+    };
+    let (script, own) = (session_of("API token"), session_of("This browser"));
+    let ended = browser
+        .post(&format!("/admin/account/sessions/{script}/revoke"), &[])
+        .await;
+    assert_eq!(location(&ended), "/admin/account?done=session-revoked");
+    let ended = browser
+        .post(&format!("/admin/account/sessions/{own}/revoke"), &[])
+        .await;
+    assert_eq!(location(&ended), "/admin/sign-in");
+    assert_eq!(browser.get("/admin").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn console_sign_in_has_the_api_limits() {
+    let app = builder().default_limits().spawn().await;
+    let _ = hunar::auth::service::create_admin(&app.db, ADMIN_EMAIL, ADMIN_PASSWORD.into()).await;
+    let mut last = None;
+    for _ in 0..8 {
+        last = Some(sign_in_form(&app, ADMIN_EMAIL, "guess guess guess", Some(&app.address)).await);
+    }
+    let limited = last.expect("a reply");
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key("retry-after"));
+    assert!(limited.text.contains("Too many tries"));
+}
+
+#[tokio::test]
+async fn emails_can_be_read_and_a_failed_one_sent_again() {
+    let app = spawn_app().await;
+    let (_, id) = manual_order(&app).await;
+    let browser = Browser::sign_in(&app).await;
+    let emails = browser.get("/admin/emails").await;
+    assert_eq!(emails.status, StatusCode::OK);
+    assert!(emails.text.contains("anna@example.se"));
+    assert!(emails.text.contains(&format!("/admin/orders/{id}")));
+    // An email that failed for good is listed on Today and can be queued again.
+    app.db
+        .execute_unprepared(
+            "UPDATE outbox SET status = 'failed', attempts = 8, last_error = 'mailbox unavailable'",
+        )
+        .await
+        .expect("fail them");
+    let today = browser.get("/admin").await;
+    assert!(today.text.contains("Emails that could not be sent"));
+    let failed = browser.get("/admin/emails?status=failed").await;
+    assert!(failed.text.contains("mailbox unavailable"));
+    let email_id = failed
+        .text
+        .split("/admin/emails/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .expect("a retry form")
+        .to_string();
+    let retried = browser
+        .post(&format!("/admin/emails/{email_id}/retry"), &[])
+        .await;
+    assert_eq!(location(&retried), "/admin/emails?done=email-queued");
+    let row = entity::outbox::Entity::find_by_id(email_id.clone())
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_ne!(row.status, "failed");
+    let audit = browser.get("/admin/audit").await;
+    assert!(audit.text.contains("email.retry"));
+}
