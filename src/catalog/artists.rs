@@ -225,6 +225,25 @@ pub async fn list(
     Ok(pagination::fetch_views(db, query, page).await?)
 }
 
+/// Artists whose name contains `words` (any case), for the console's search.
+pub async fn search(
+    db: &DatabaseConnection,
+    words: &str,
+    page: Pagination,
+) -> Result<Page<ArtistAdminView>, CatalogError> {
+    use sea_orm::ExprTrait;
+    use sea_orm::sea_query::{Expr, Func};
+    let pattern = format!(
+        "%{}%",
+        words.trim().to_lowercase().replace(['\\', '%', '_'], "")
+    );
+    let query = artist::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(artist::Column::DisplayName))).like(pattern))
+        .order_by_asc(artist::Column::DisplayName)
+        .order_by_asc(artist::Column::Id);
+    Ok(pagination::fetch_views(db, query, page).await?)
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     admin_id: &str,

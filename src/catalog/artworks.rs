@@ -246,6 +246,8 @@ pub struct AdminArtworkFilter {
     pub artist_id: Option<String>,
     /// Any status, draft and withdrawn included.
     pub status: Option<String>,
+    /// Size tier id.
+    pub size_tier_id: Option<String>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
 }
@@ -260,6 +262,9 @@ pub async fn list(
         .order_by_desc(artwork::Column::Id);
     if let Some(artist_id) = filter.artist_id {
         query = query.filter(artwork::Column::ArtistId.eq(artist_id));
+    }
+    if let Some(tier) = filter.size_tier_id {
+        query = query.filter(artwork::Column::SizeTierId.eq(tier));
     }
     if let Some(status) = filter.status {
         let status = ArtworkStatus::parse(&status).ok_or_else(|| {

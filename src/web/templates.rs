@@ -41,6 +41,12 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "console/emails.html",
     "console/audit.html",
     "console/account.html",
+    "console/paintings.html",
+    "console/painting.html",
+    "console/artists.html",
+    "console/artist.html",
+    "console/artist-delete.html",
+    "console/prices.html",
 ];
 
 fn lang_of(state: &State) -> Lang {

@@ -15,9 +15,9 @@ use crate::smtp::Sink;
 use crate::stripe_mock::StripeMock;
 
 /// One browser at a time: Chromium is heavy on a 2-core machine.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-struct Driver {
+pub(crate) struct Driver {
     process: Child,
     url: String,
 }
@@ -29,12 +29,12 @@ impl Drop for Driver {
     }
 }
 
-fn required() -> bool {
+pub(crate) fn required() -> bool {
     std::env::var("HUNAR_BROWSER_TESTS").is_ok_and(|v| v == "required")
 }
 
 /// chromedriver on a free port, or None (and one line saying why) when there is none.
-async fn driver() -> Option<Driver> {
+pub(crate) async fn driver() -> Option<Driver> {
     let found = Command::new("chromedriver")
         .arg("--version")
         .output()
@@ -70,7 +70,7 @@ async fn driver() -> Option<Driver> {
 }
 
 /// A phone-sized headless Chromium; `javascript: false` turns scripts off.
-async fn browser(driver: &Driver, javascript: bool) -> Client {
+pub(crate) async fn browser(driver: &Driver, javascript: bool) -> Client {
     let mut args = vec![
         "--headless=new",
         "--no-sandbox",
@@ -96,7 +96,35 @@ async fn browser(driver: &Driver, javascript: bool) -> Client {
 }
 
 /// Finds an element, waiting for it: a page may still be loading after a click.
-async fn find(c: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+/// axe-core's script, or None (and one line saying why) when it is not installed.
+pub(crate) fn axe_source() -> Option<String> {
+    let axe_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/browser-tools/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&axe_path) {
+        Ok(source) => Some(source),
+        Err(_) => {
+            assert!(
+                !required(),
+                "HUNAR_BROWSER_TESTS=required but axe-core is missing"
+            );
+            eprintln!("accessibility checks not run: no axe-core (run scripts/browser-tools.sh)");
+            None
+        }
+    }
+}
+
+/// Saves what the browser shows as `target/screenshots/{name}.png`, at `width`×`height`: the
+/// README's pictures come from here (`scripts/screenshots.sh` copies them to docs/).
+pub(crate) async fn screenshot(c: &Client, name: &str, width: u32, height: u32) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    c.set_window_size(width, height).await.expect("window size");
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    c.set_window_size(390, 844).await.expect("window size");
+}
+
+pub(crate) async fn find(c: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
     c.wait()
         .at_most(Duration::from_secs(30))
         .for_element(locator)
@@ -105,7 +133,7 @@ async fn find(c: &Client, locator: Locator<'_>) -> fantoccini::elements::Element
 }
 
 /// Waits (30 s at most) until the browser's url satisfies `done`.
-async fn wait_for_url(c: &Client, done: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn wait_for_url(c: &Client, done: impl Fn(&str) -> bool) -> String {
     for _ in 0..300 {
         let url = c.current_url().await.expect("url").to_string();
         if done(&url) {
@@ -116,11 +144,11 @@ async fn wait_for_url(c: &Client, done: impl Fn(&str) -> bool) -> String {
     c.current_url().await.expect("url").to_string()
 }
 
-async fn text_of(c: &Client, css: &str) -> String {
+pub(crate) async fn text_of(c: &Client, css: &str) -> String {
     find(c, Locator::Css(css)).await.text().await.expect("text")
 }
 
-async fn fill(c: &Client, name: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, name: &str, value: &str) {
     let field = find(c, Locator::Css(&format!("[name='{name}']"))).await;
     field.clear().await.expect("clear");
     field.send_keys(value).await.expect("type");
@@ -307,7 +335,7 @@ async fn card_payment_goes_to_checkout_and_two_browsers_race_for_one_painting() 
 
 /// axe-core's violations on the page the browser shows (rules for WCAG 2.1 A and AA, and
 /// best practices).
-async fn axe(c: &Client, axe_source: &str) -> Vec<Value> {
+pub(crate) async fn axe(c: &Client, axe_source: &str) -> Vec<Value> {
     c.execute(axe_source, vec![]).await.expect("inject axe");
     let result = c
         .execute_async(
@@ -324,7 +352,7 @@ async fn axe(c: &Client, axe_source: &str) -> Vec<Value> {
 
 /// Tabs through the page: every link, field and button is reached, and the focused one
 /// shows it (an outline).
-async fn keyboard_reaches_everything(c: &Client) {
+pub(crate) async fn keyboard_reaches_everything(c: &Client) {
     let script = "\
         const focusable = Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea'))\
             .filter(e => !e.disabled && !e.hidden && e.offsetParent !== null);\
@@ -365,45 +393,45 @@ async fn keyboard_reaches_everything(c: &Client) {
     );
 }
 
-#[tokio::test]
-async fn every_page_type_passes_axe_and_works_by_keyboard() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let Some(driver) = driver().await else { return };
-    let axe_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target/browser-tools/node_modules/axe-core/axe.min.js");
-    let Ok(axe_source) = std::fs::read_to_string(&axe_path) else {
-        assert!(
-            !required(),
-            "HUNAR_BROWSER_TESTS=required but axe-core is missing"
-        );
-        eprintln!("accessibility checks not run: no axe-core (run scripts/browser-tools.sh)");
-        return;
-    };
+/// The demo shop with its pictures, and a manual order for its first painting: the public
+/// list as it was and the answer to the order.
+pub(crate) async fn demo_with_an_order() -> (TestApp, Value, Value) {
     let app = builder()
         .seeded()
         .env("SEED_PICTURES", "true")
         .spawn()
         .await;
-    let list = app.get("/api/v1/artworks").await;
-    let item = list.ok(200)["items"][0].clone();
-    let artwork = item["id"].as_str().expect("id").to_string();
-    let artist = item["artist"]["slug"].as_str().expect("slug").to_string();
+    let list = app.get("/api/v1/artworks").await.ok(200).clone();
+    let artwork = list["items"][0]["id"].as_str().expect("id").to_string();
     let placed = app
         .place_order(
             &crate::helpers::new_key(),
             &crate::helpers::order_body(&artwork),
         )
-        .await;
-    let placed = placed.ok(201).clone();
+        .await
+        .ok(201)
+        .clone();
+    (app, list, placed)
+}
+
+#[tokio::test]
+async fn every_page_type_passes_axe_and_works_by_keyboard() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(driver) = driver().await else { return };
+    let Some(axe_source) = axe_source() else {
+        return;
+    };
+    let (app, list, placed) = demo_with_an_order().await;
+    let artist = list["items"][0]["artist"]["slug"]
+        .as_str()
+        .expect("slug")
+        .to_string();
     let order_page = format!(
         "/orders/{}?token={}",
         placed["order"]["id"].as_str().expect("id"),
         placed["access_token"].as_str().expect("token")
     );
-    let other = list.body["items"][1]["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let other = list["items"][1]["id"].as_str().expect("id").to_string();
     let c = browser(&driver, true).await;
     let mut found = Vec::new();
     for lang in ["en", "fa"] {
@@ -428,6 +456,11 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
             ),
         ] {
             c.goto(&app.url(&path)).await.expect("page");
+            match (lang, path.as_str()) {
+                ("en", "/") => screenshot(&c, "shop-desktop-en", 1280, 900).await,
+                ("fa", "/artworks") => screenshot(&c, "shop-phone-fa", 390, 844).await,
+                _ => {}
+            }
             for v in axe(&c, &axe_source).await {
                 found.push(format!(
                     "{path} ({lang}): {} – {} at {}",

@@ -101,10 +101,10 @@ impl<'a> Browser<'a> {
 }
 
 fn location(reply: &Reply) -> String {
-    reply.headers["location"]
-        .to_str()
-        .expect("location")
-        .to_string()
+    match reply.headers.get("location") {
+        Some(to) => to.to_str().expect("location").to_string(),
+        None => panic!("no redirect: {} {}", reply.status, reply.text),
+    }
 }
 
 /// A catalog and a manual order waiting for payment; returns (catalog, order id).
@@ -732,4 +732,285 @@ async fn emails_can_be_read_and_a_failed_one_sent_again() {
     assert_ne!(row.status, "failed");
     let audit = browser.get("/admin/audit").await;
     assert!(audit.text.contains("email.retry"));
+}
+
+fn small_png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(160, 120, |x, y| image::Rgb([x as u8, y as u8 * 2, 90]));
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("png");
+    out
+}
+
+impl Browser<'_> {
+    async fn upload(&self, path: &str, csrf: Option<&str>, files: usize) -> Reply {
+        let mut form = reqwest::multipart::Form::new().text("alt", "Kites over a hill");
+        for i in 0..files {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(small_png()).file_name(format!("kites-{i}.png")),
+            );
+        }
+        let url = match csrf {
+            Some(token) => format!("{path}?csrf={token}"),
+            None => path.to_string(),
+        };
+        let req = self
+            .app
+            .client
+            .post(self.app.url(&url))
+            .header("Cookie", &self.cookie)
+            .header(ORIGIN_HEADER, &self.app.address)
+            .multipart(form);
+        Reply::read(req.send().await.expect("send")).await
+    }
+}
+
+/// The id in a redirect to `/admin/{room}/{id}?done=…`.
+fn created_id(reply: &Reply, room: &str) -> String {
+    let to = location(reply);
+    to.strip_prefix(&format!("/admin/{room}/"))
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_else(|| panic!("a new {room}: {to} {}", reply.text))
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_shows_it() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let zones = app.create_zones(&token).await;
+    let tier = app.create_tier(&token, &zones).await;
+    let browser = Browser::sign_in(&app).await;
+
+    let form = browser.get("/admin/artists/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains("Private: never shown publicly"));
+    let bad = browser
+        .post(
+            "/admin/artists",
+            &[("display_name", " "), ("email", "not-an-email")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("id=\"display_name-error\""));
+    assert!(bad.text.contains("id=\"email-error\""));
+    let created = browser
+        .post(
+            "/admin/artists",
+            &[
+                ("display_name", "Marjan Q."),
+                ("bio", "Paints kites."),
+                ("bio_fa", "کاغذپران می‌کشد."),
+                ("deported_from", "DE"),
+                ("email", "PRIVATE-MARKER-EMAIL@example.org"),
+                ("phone", "+93 700 123 456"),
+                ("preferred_language", "fa"),
+                ("notes", "PRIVATE-MARKER-NOTE lives near the bazaar"),
+            ],
+        )
+        .await;
+    let artist = created_id(&created, "artists");
+    let page = browser.get(&format!("/admin/artists/{artist}")).await;
+    assert!(page.text.contains("PRIVATE-MARKER-NOTE"));
+    assert!(page.text.contains("selected>Germany") || page.text.contains("value=\"DE\" selected"));
+    let portrait = browser
+        .upload(
+            &format!("/admin/artists/{artist}/portrait"),
+            Some(&browser.csrf),
+            1,
+        )
+        .await;
+    assert_eq!(
+        location(&portrait),
+        format!("/admin/artists/{artist}?done=saved")
+    );
+
+    let bad = browser
+        .post(
+            "/admin/paintings",
+            &[
+                ("title", "Kites"),
+                ("artist_id", &artist),
+                ("width_cm", "wide"),
+                ("height_cm", "30"),
+                ("size_tier_id", &tier),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("id=\"width_cm-error\""));
+    assert!(bad.text.contains("value=\"Kites\""), "what was typed stays");
+    let created = browser
+        .post(
+            "/admin/paintings",
+            &[
+                ("title", "Kites over Kabul"),
+                ("artist_id", &artist),
+                ("description", "Oil on canvas."),
+                ("medium", "Oil"),
+                ("width_cm", "20"),
+                ("height_cm", "30"),
+                ("year", "2025"),
+                ("size_tier_id", &tier),
+                ("status", "draft"),
+            ],
+        )
+        .await;
+    let painting = created_id(&created, "paintings");
+    // A draft is not in the shop.
+    assert_eq!(
+        app.get(&format!("/api/v1/artworks/{painting}"))
+            .await
+            .status,
+        404
+    );
+
+    // Photos: the token travels in the query string; without it nothing is stored.
+    let path = format!("/admin/paintings/{painting}/photos");
+    let forged = browser.upload(&path, None, 1).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let added = browser.upload(&path, Some(&browser.csrf), 2).await;
+    assert_eq!(
+        location(&added),
+        format!("/admin/paintings/{painting}?done=photos-added")
+    );
+    let page = browser.get(&format!("/admin/paintings/{painting}")).await;
+    assert_eq!(page.text.matches("Remove this photo").count(), 2);
+    let junk = {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"not a picture".to_vec()).file_name("notes.txt"),
+        );
+        let req = app
+            .client
+            .post(app.url(&format!("{path}?csrf={}", browser.csrf)))
+            .header("Cookie", &browser.cookie)
+            .header(ORIGIN_HEADER, &app.address)
+            .multipart(form);
+        Reply::read(req.send().await.expect("send")).await
+    };
+    assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(junk.text.contains("notes.txt"), "the refused file is named");
+
+    // Put on sale with a price override, then the shop has it.
+    let saved = browser
+        .post(
+            &format!("/admin/paintings/{painting}"),
+            &[
+                ("title", "Kites over Kabul"),
+                ("artist_id", &artist),
+                ("description", "Oil on canvas."),
+                ("medium", "Oil"),
+                ("width_cm", "20"),
+                ("height_cm", "30"),
+                ("year", "2025"),
+                ("size_tier_id", &tier),
+                ("status", "available"),
+                ("price_amount", "120.00"),
+                ("price_currency", "usd"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&saved),
+        format!("/admin/paintings/{painting}?done=saved")
+    );
+    let public = app
+        .get(&format!("/api/v1/artworks/{painting}?country=SE"))
+        .await;
+    assert_eq!(public.ok(200)["price"]["amount"], "120.00");
+    let shop = app
+        .client
+        .get(app.url(&format!("/artworks/{painting}")))
+        .header("Accept", "text/html")
+        .header("Cookie", "country=SE")
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("html");
+    assert!(shop.contains("Kites over Kabul"));
+    assert!(shop.contains("<picture>"));
+
+    // No private field of the artist anywhere in the shop.
+    for path in [
+        "/".to_string(),
+        "/artworks".to_string(),
+        format!("/artworks/{painting}"),
+        "/artists/marjan-q".to_string(),
+        format!("/artworks/{painting}/buy"),
+        "/sitemap.xml".to_string(),
+    ] {
+        let html = app
+            .client
+            .get(app.url(&path))
+            .header("Accept", "text/html")
+            .header("Cookie", "country=SE")
+            .send()
+            .await
+            .expect("send")
+            .text()
+            .await
+            .expect("html");
+        for private in ["PRIVATE-MARKER", "+93 700 123", "bazaar"] {
+            assert!(!html.contains(private), "{path} shows {private}");
+        }
+    }
+
+    // The lists and the price grid.
+    let list = browser
+        .get(&format!(
+            "/admin/paintings?artist={artist}&status=available"
+        ))
+        .await;
+    assert!(list.text.contains("Kites over Kabul"));
+    assert!(list.text.contains("One painting"));
+    let none = browser.get("/admin/paintings?status=sold").await;
+    assert!(none.text.contains("No painting matches."));
+    let found = browser.get("/admin/artists?q=marj").await;
+    assert!(found.text.contains("Marjan Q."));
+    let not_found = browser.get("/admin/artists?q=zzz").await;
+    assert!(not_found.text.contains("No artist found."));
+    let prices = browser.get("/admin/prices").await;
+    assert_eq!(prices.status, StatusCode::OK);
+    assert!(prices.text.contains("International") && prices.text.contains("Afghanistan"));
+    assert!(
+        prices.text.contains("<td class=\"num\">$45</td>")
+            && prices.text.contains("<td class=\"num\">$50</td>"),
+        "{}",
+        prices.text
+    );
+
+    // An artist with paintings cannot be deleted; the page says why before the click.
+    let delete = browser
+        .get(&format!("/admin/artists/{artist}/delete"))
+        .await;
+    assert!(delete.text.contains("This artist still has 1 paintings."));
+    assert!(
+        !delete
+            .text
+            .contains(&format!("action=\"/admin/artists/{artist}/delete\"")),
+        "no button to press"
+    );
+    let refused = browser
+        .post(&format!("/admin/artists/{artist}/delete"), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let lonely = browser
+        .post("/admin/artists", &[("display_name", "Nobody Yet")])
+        .await;
+    let lonely = created_id(&lonely, "artists");
+    let deleted = browser
+        .post(&format!("/admin/artists/{lonely}/delete"), &[])
+        .await;
+    assert_eq!(location(&deleted), "/admin/artists?done=deleted");
+    assert_eq!(
+        browser
+            .get(&format!("/admin/artists/{lonely}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -6,6 +6,7 @@ mod catalog_admin;
 mod catalog_public;
 mod cli;
 mod console;
+mod console_browser;
 mod errors;
 mod helpers;
 mod limits;

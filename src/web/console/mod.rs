@@ -1,14 +1,19 @@
 //! The console: what the NGO's coordinators use instead of curl. Sign in, see what needs doing
-//! today, run the orders, read the outbox and the audit log, keep one's own account. Every
+//! today, run the orders, keep the artists, paintings and photos, see every price, read the outbox and the audit log, keep one's own account. Every
 //! page needs a signed-in coordinator; every form that changes something carries the
 //! session's form token and must come from this site.
 pub mod account;
+pub mod artists;
+pub mod forms;
 pub mod orders;
 pub mod page;
+pub mod paintings;
+pub mod prices;
 pub mod records;
 pub mod session;
 pub mod signin;
 pub mod today;
+pub mod uploads;
 
 use actix_web::web;
 
@@ -23,6 +28,22 @@ pub fn services(cfg: &mut web::ServiceConfig) {
         .service(orders::show)
         .service(orders::action_form)
         .service(orders::act)
+        .service(paintings::list)
+        .service(paintings::new)
+        .service(paintings::create)
+        .service(paintings::edit)
+        .service(paintings::update)
+        .service(paintings::add_photos)
+        .service(paintings::delete_photo)
+        .service(artists::list)
+        .service(artists::new)
+        .service(artists::create)
+        .service(artists::edit)
+        .service(artists::update)
+        .service(artists::upload_portrait)
+        .service(artists::delete_page)
+        .service(artists::delete)
+        .service(prices::grid)
         .service(records::emails)
         .service(records::retry_email)
         .service(records::audit_log)

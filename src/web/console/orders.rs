@@ -8,6 +8,7 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
 use super::Console;
+use super::forms::{field_messages, given};
 use super::session::Posted;
 use crate::catalog::artists;
 use crate::error::FieldErrors;
@@ -26,13 +27,6 @@ pub struct ListQuery {
     placed_from: Option<String>,
     placed_to: Option<String>,
     page: Option<String>,
-}
-
-fn given(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
 }
 
 impl ListQuery {
@@ -109,14 +103,6 @@ async fn artist_choices(console: &Console) -> Vec<(String, String)> {
             Vec::new()
         }
     }
-}
-
-fn field_messages(errors: &FieldErrors) -> BTreeMap<String, String> {
-    errors
-        .0
-        .iter()
-        .map(|e| (e.field.clone(), e.message.clone()))
-        .collect()
 }
 
 #[get("/admin/orders")]

@@ -127,8 +127,10 @@ impl Console {
         )
     }
 
-    /// After a change: to the page that shows it (Post/Redirect/Get), with a note.
+    /// After a change: to the page that shows it (Post/Redirect/Get), with a note. The public
+    /// catalog's cache is emptied, as after an API change, so the shop shows the edit at once.
     pub fn done(&self, to: &str, what: &str) -> HttpResponse {
+        self.state.catalog_cache.invalidate();
         let sep = if to.contains('?') { '&' } else { '?' };
         see_other(&format!("{to}{sep}done={what}"))
     }

@@ -173,3 +173,77 @@ console-admin-submit = Add the coordinator
 console-page-prev = Previous page
 console-page-next = Next page
 console-page-of = Page { $page } of { $pages }
+console-save = Save
+console-filter-show = Show
+console-painting-add = Add a painting
+console-painting-title = Title
+console-painting-tier = Size tier
+console-paintings-count = { $count ->
+    [one] One painting
+   *[other] { $count } paintings
+}
+console-paintings-none = No painting matches.
+console-art-draft = Draft (not in the shop)
+console-art-available = Available
+console-art-reserved = Reserved by an order
+console-art-sold = Sold
+console-art-withdrawn = Withdrawn
+console-preview-hint = a draft or withdrawn painting is not shown there
+console-painting-description = Description
+console-painting-medium = Medium (oil, watercolour …)
+console-painting-width = Width, cm
+console-painting-height = Height, cm
+console-painting-year = Year (optional)
+console-painting-status-hint = Only an available painting is in the shop and can be bought.
+console-painting-status-orders = Its status follows its order: a reserved or sold painting changes only through the order.
+console-painting-override = Price override (optional)
+console-painting-override-hint = Leave empty to use the size tier's prices. A price here replaces them for every destination, shipping included.
+console-painting-amount = Amount
+console-painting-currency = Currency
+console-photos = Photos
+console-photo-delete = Remove this photo
+console-photos-empty = No photo yet.
+console-photos-choose = Choose photos (several at once)
+console-photos-hint = JPEG, PNG or WebP. Location and camera data are removed before anything is stored.
+console-photos-alt = What the photos show, for people who cannot see them (optional)
+console-photos-upload = Upload
+console-photos-progress = Upload progress
+console-photos-none = Choose at least one photo.
+console-artist-add = Add an artist
+console-artist-search = Search by name
+console-artist-search-go = Search
+console-artists-none = No artist found.
+console-artist-paintings = { $count ->
+    [0] No painting yet
+    [one] One painting
+   *[other] { $count } paintings
+}
+console-artist-public = Shown in the shop
+console-artist-name = Name as shown
+console-artist-slug = Web address name (optional, made from the name)
+console-artist-bio = About the artist, in English
+console-artist-bio-fa = About the artist, in Dari
+console-artist-from = Deported from
+console-artist-contact = Contact and notes
+console-artist-email = Email
+console-artist-phone = Phone
+console-artist-language = Language for emails to the artist
+console-artist-language-hint = Sale and payout emails reach the artist in this language.
+console-language-en = English
+console-language-fa = Dari
+console-language-ps = Pashto
+console-artist-notes = Notes (for coordinators only)
+console-portrait = Portrait
+console-portrait-choose = Choose a portrait (it replaces the current one)
+console-artist-delete = Delete the artist
+console-artist-delete-blocked = This artist still has { $count } paintings. Delete or move them first: a painting never loses its artist.
+console-artist-delete-explain = This removes the artist, their contact details, notes and portrait for good. Orders already placed keep the artist's name.
+console-prices-intro = What a buyer pays, shipping included, for each size in each shipping zone. A painting with a price override costs that everywhere instead.
+console-prices-grid = Sizes and prices
+console-zone-fallback = everywhere else
+console-zone-fallback-text = every country no other zone names
+console-tier-own = this artist's own size
+console-price-none = not shipped
+console-prices-empty = No size tier or shipping zone yet.
+console-zones = Shipping zones
+console-table = Table (scrolls sideways on a small screen)

@@ -173,3 +173,77 @@ console-admin-submit = افزودن هماهنگ‌کننده
 console-page-prev = صفحهٔ قبلی
 console-page-next = صفحهٔ بعدی
 console-page-of = صفحهٔ { $page } از { $pages }
+console-save = ذخیره
+console-filter-show = نمایش
+console-painting-add = افزودن نقاشی
+console-painting-title = عنوان
+console-painting-tier = اندازه
+console-paintings-count = { $count ->
+    [one] یک نقاشی
+   *[other] { $count } نقاشی
+}
+console-paintings-none = هیچ نقاشی‌ای پیدا نشد.
+console-art-draft = پیش‌نویس (در فروشگاه نیست)
+console-art-available = موجود
+console-art-reserved = رزرو شده با یک سفارش
+console-art-sold = فروخته‌شده
+console-art-withdrawn = کنار گذاشته‌شده
+console-preview-hint = نقاشی پیش‌نویس یا کنار گذاشته‌شده آنجا نشان داده نمی‌شود
+console-painting-description = توضیحات
+console-painting-medium = مواد (رنگ روغن، آبرنگ …)
+console-painting-width = عرض، سانتی‌متر
+console-painting-height = ارتفاع، سانتی‌متر
+console-painting-year = سال (اختیاری)
+console-painting-status-hint = فقط نقاشی موجود در فروشگاه است و خریده می‌شود.
+console-painting-status-orders = وضعیت آن تابع سفارش است: نقاشی رزرو یا فروخته‌شده فقط از راه سفارش تغییر می‌کند.
+console-painting-override = قیمت جداگانه (اختیاری)
+console-painting-override-hint = برای قیمت‌های اندازه خالی بگذارید. قیمتی که اینجا بنویسید برای همهٔ مقصدها جای آن‌ها را می‌گیرد، با هزینهٔ ارسال.
+console-painting-amount = مبلغ
+console-painting-currency = واحد پول
+console-photos = عکس‌ها
+console-photo-delete = برداشتن این عکس
+console-photos-empty = هنوز عکسی نیست.
+console-photos-choose = انتخاب عکس‌ها (چند عکس با هم)
+console-photos-hint = JPEG، PNG یا WebP. اطلاعات مکان و دوربین پیش از ذخیره پاک می‌شود.
+console-photos-alt = آنچه عکس‌ها نشان می‌دهند، برای کسانی که نمی‌بینند (اختیاری)
+console-photos-upload = بارگذاری
+console-photos-progress = پیشرفت بارگذاری
+console-photos-none = دست‌کم یک عکس انتخاب کنید.
+console-artist-add = افزودن هنرمند
+console-artist-search = جستجو با نام
+console-artist-search-go = جستجو
+console-artists-none = هیچ هنرمندی پیدا نشد.
+console-artist-paintings = { $count ->
+    [0] هنوز نقاشی‌ای نیست
+    [one] یک نقاشی
+   *[other] { $count } نقاشی
+}
+console-artist-public = در فروشگاه نشان داده می‌شود
+console-artist-name = نام نمایشی
+console-artist-slug = نام در نشانی وب (اختیاری، از نام ساخته می‌شود)
+console-artist-bio = دربارهٔ هنرمند، به انگلیسی
+console-artist-bio-fa = دربارهٔ هنرمند، به دری
+console-artist-from = اخراج‌شده از
+console-artist-contact = تماس و یادداشت‌ها
+console-artist-email = ایمیل
+console-artist-phone = تلفن
+console-artist-language = زبان ایمیل‌ها به هنرمند
+console-artist-language-hint = ایمیل‌های فروش و پرداخت به این زبان به هنرمند می‌رسد.
+console-language-en = انگلیسی
+console-language-fa = دری
+console-language-ps = پښتو
+console-artist-notes = یادداشت‌ها (فقط برای هماهنگ‌کنندگان)
+console-portrait = عکس چهره
+console-portrait-choose = انتخاب عکس چهره (جای عکس فعلی را می‌گیرد)
+console-artist-delete = حذف هنرمند
+console-artist-delete-blocked = این هنرمند هنوز { $count } نقاشی دارد. نخست آن‌ها را حذف یا جابه‌جا کنید: هیچ نقاشی‌ای بی‌هنرمند نمی‌ماند.
+console-artist-delete-explain = این کار هنرمند، اطلاعات تماس، یادداشت‌ها و عکس چهرهٔ او را برای همیشه پاک می‌کند. سفارش‌های ثبت‌شده نام هنرمند را نگه می‌دارند.
+console-prices-intro = آنچه خریدار برای هر اندازه در هر منطقهٔ ارسال می‌پردازد، با هزینهٔ ارسال. نقاشی با قیمت جداگانه در همه جا همان قیمت را دارد.
+console-prices-grid = اندازه‌ها و قیمت‌ها
+console-zone-fallback = همه جای دیگر
+console-zone-fallback-text = هر کشوری که منطقهٔ دیگری نام نبرده
+console-tier-own = اندازهٔ خاص این هنرمند
+console-price-none = ارسال نمی‌شود
+console-prices-empty = هنوز اندازه یا منطقهٔ ارسالی نیست.
+console-zones = منطقه‌های ارسال
+console-table = جدول (در صفحهٔ کوچک به پهلو حرکت می‌کند)

@@ -1,0 +1,341 @@
+//! The console in a real browser (Debian's Chromium over WebDriver, as for the shop): a
+//! coordinator's whole day, from a new artist to a shipped painting, with the emails it sends;
+//! and every console page type checked by axe-core and by keyboard, in English and Dari.
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+
+use crate::browser::{
+    ONE_AT_A_TIME, axe, axe_source, browser, demo_with_an_order, driver, fill, find,
+    keyboard_reaches_everything, screenshot, wait_for_url,
+};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, builder};
+use crate::smtp::Sink;
+
+async fn sign_in(c: &Client, app: &TestApp) {
+    let _ = hunar::auth::service::create_admin(&app.db, ADMIN_EMAIL, ADMIN_PASSWORD.into()).await;
+    c.goto(&app.url("/admin")).await.expect("console");
+    wait_for_url(c, |u| u.contains("/admin/sign-in")).await;
+    fill(c, "email", ADMIN_EMAIL).await;
+    fill(c, "password", ADMIN_PASSWORD).await;
+    click(c, "form.form button[type='submit']").await;
+    wait_for_url(c, |u| !u.contains("sign-in")).await;
+    find(c, Locator::Css("h1")).await;
+}
+
+async fn click(c: &Client, css: &str) {
+    find(c, Locator::Css(css))
+        .await
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn choose(c: &Client, select: &str, value: &str) {
+    click(
+        c,
+        &format!("select[name='{select}'] option[value='{value}']"),
+    )
+    .await;
+}
+
+async fn source(c: &Client) -> String {
+    c.source().await.expect("page source")
+}
+
+/// The painting's id from a url like `/admin/paintings/{id}?done=created`.
+fn id_in(url: &str, room: &str) -> String {
+    url.split(&format!("/admin/{room}/"))
+        .nth(1)
+        .and_then(|rest| rest.split(['?', '/']).next())
+        .expect("an id in the url")
+        .to_string()
+}
+
+fn photo_file() -> tempfile::NamedTempFile {
+    let img = image::RgbImage::from_fn(480, 360, |x, y| {
+        image::Rgb([(x / 2) as u8, (y / 2) as u8, 140])
+    });
+    let file = tempfile::Builder::new()
+        .suffix(".png")
+        .tempfile()
+        .expect("temp file");
+    img.save_with_format(file.path(), image::ImageFormat::Png)
+        .expect("png");
+    file
+}
+
+/// A supporter buys `painting` with manual payment; returns the order's reference.
+async fn buy_manually(c: &Client, app: &TestApp, painting: &str, email: &str) -> String {
+    c.goto(&app.url("/country?code=SE&next=/"))
+        .await
+        .expect("destination");
+    c.goto(&app.url(&format!("/artworks/{painting}")))
+        .await
+        .expect("painting");
+    find(c, Locator::LinkText("Buy this painting"))
+        .await
+        .click()
+        .await
+        .expect("to the form");
+    wait_for_url(c, |u| u.ends_with("/buy")).await;
+    fill(c, "name", "Anna Lind").await;
+    fill(c, "email", email).await;
+    fill(c, "line1", "Storgatan 1").await;
+    fill(c, "city", "Göteborg").await;
+    fill(c, "postal_code", "411 01").await;
+    if let Ok(manual) = c.find(Locator::Css("input[value='manual']")).await {
+        manual.click().await.expect("manual");
+    }
+    click(c, "form.form button[type='submit']").await;
+    wait_for_url(c, |u| u.contains("/orders/")).await;
+    let title = find(c, Locator::Css("h1"))
+        .await
+        .text()
+        .await
+        .expect("title");
+    title
+        .split_whitespace()
+        .find(|w| w.starts_with("HN-"))
+        .expect("a reference")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_coordinator_adds_a_painting_sells_it_ships_it_and_cancels_another() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(driver) = driver().await else { return };
+    let sink = Sink::start().await;
+    let app = builder()
+        .seeded()
+        .env("SMTP_URL", &sink.url())
+        .env("COORDINATOR_EMAIL", "coordinator@hunar.example")
+        .env("MAIL_POLL_MS", "20")
+        .spawn()
+        .await;
+    let c = browser(&driver, true).await;
+    sign_in(&c, &app).await;
+
+    // A new artist who reads Dari, with an email for the sale.
+    c.goto(&app.url("/admin/artists/new")).await.expect("form");
+    fill(&c, "display_name", "Zahra Test").await;
+    fill(&c, "bio", "Paints the mountains she remembers.").await;
+    fill(&c, "email", "zahra@artists.example").await;
+    choose(&c, "preferred_language", "fa").await;
+    choose(&c, "deported_from", "SE").await;
+    click(&c, "form.form button[type='submit']").await;
+    let url = wait_for_url(&c, |u| u.contains("done=created")).await;
+    let artist = id_in(&url, "artists");
+
+    // Her painting, with a photo, put on sale.
+    c.goto(&app.url("/admin/paintings/new"))
+        .await
+        .expect("form");
+    fill(&c, "title", "Snow on the Hindu Kush").await;
+    choose(&c, "artist_id", &artist).await;
+    fill(&c, "medium", "Oil").await;
+    fill(&c, "width_cm", "30").await;
+    fill(&c, "height_cm", "40").await;
+    let tier = c
+        .execute(
+            "return document.querySelector(\"select[name='size_tier_id'] option:nth-child(2)\").value",
+            vec![],
+        )
+        .await
+        .expect("a tier");
+    choose(&c, "size_tier_id", tier.as_str().expect("tier id")).await;
+    choose(&c, "status", "available").await;
+    click(&c, "form.form button[type='submit']").await;
+    let url = wait_for_url(&c, |u| u.contains("done=created")).await;
+    let painting = id_in(&url, "paintings");
+    let photo = photo_file();
+    find(&c, Locator::Css("#photo-files"))
+        .await
+        .send_keys(&photo.path().display().to_string())
+        .await
+        .expect("choose the photo");
+    click(&c, "form.upload button[type='submit']").await;
+    let url = wait_for_url(&c, |u| u.contains("done=photos-added")).await;
+    assert!(url.contains(&painting));
+    find(&c, Locator::Css(".thumbs img")).await;
+
+    // A supporter buys it with manual payment.
+    let reference = buy_manually(&c, &app, &painting, "anna@example.se").await;
+
+    // The coordinator finds the order on Today, confirms the payment and ships it.
+    c.goto(&app.url("/admin")).await.expect("today");
+    find(&c, Locator::LinkText(&reference))
+        .await
+        .click()
+        .await
+        .expect("the order");
+    find(&c, Locator::LinkText("Confirm the payment"))
+        .await
+        .click()
+        .await
+        .expect("confirm");
+    fill(&c, "reference", "SWISH-4411").await;
+    click(&c, "form.form button[type='submit']").await;
+    wait_for_url(&c, |u| u.contains("done=payment-confirmed")).await;
+    find(&c, Locator::LinkText("Mark as shipped"))
+        .await
+        .click()
+        .await
+        .expect("ship");
+    fill(&c, "carrier", "PostNord").await;
+    fill(&c, "tracking_number", "RR123456789SE").await;
+    click(&c, "form.form button[type='submit']").await;
+    wait_for_url(&c, |u| u.contains("done=shipped")).await;
+    assert!(source(&c).await.contains("RR123456789SE"));
+    screenshot(&c, "console-order-desktop-en", 1280, 900).await;
+
+    // Emails: the buyer's (placed, paid, shipped), the artist's in Dari, the coordinator's.
+    let mails = sink.wait_for(6).await;
+    let to = |who: &str| -> Vec<String> {
+        mails
+            .iter()
+            .filter(|m| m.recipients.iter().any(|r| r == who))
+            .map(|m| {
+                let message = mail_parser::MessageParser::default()
+                    .parse(&m.data)
+                    .expect("MIME");
+                format!(
+                    "{}\n{}",
+                    message.subject().unwrap_or(""),
+                    message.body_text(0).unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+    let buyer = to("anna@example.se");
+    assert!(buyer.len() >= 3, "{} buyer emails", buyer.len());
+    assert!(buyer.iter().any(|m| m.contains("RR123456789SE")));
+    let artist_mail = to("zahra@artists.example");
+    assert!(!artist_mail.is_empty(), "the artist is told of the sale");
+    assert!(
+        artist_mail
+            .iter()
+            .any(|m| m.contains("فروخته شد") && m.contains("Snow on the Hindu Kush")),
+        "in Dari: {artist_mail:?}"
+    );
+    assert!(!to("coordinator@hunar.example").is_empty());
+
+    // Another order, cancelled: the painting is back in the shop.
+    let other = {
+        let list = app.get("/api/v1/artworks?per_page=1").await;
+        list.ok(200)["items"][0]["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    };
+    let second = buy_manually(&c, &app, &other, "bo@example.se").await;
+    assert_eq!(
+        crate::helpers::artwork_status(&app, &other).await,
+        "reserved"
+    );
+    c.goto(&app.url(&format!("/admin/orders?reference={second}")))
+        .await
+        .expect("search");
+    find(&c, Locator::LinkText(&second))
+        .await
+        .click()
+        .await
+        .expect("the order");
+    find(&c, Locator::LinkText("Cancel the order"))
+        .await
+        .click()
+        .await
+        .expect("cancel");
+    assert!(source(&c).await.contains("for sale again at once"));
+    fill(&c, "reason", "asked by the buyer").await;
+    click(&c, "form.form button[type='submit']").await;
+    wait_for_url(&c, |u| u.contains("done=cancelled")).await;
+    assert_eq!(
+        crate::helpers::artwork_status(&app, &other).await,
+        "available"
+    );
+    c.goto(&app.url(&format!("/artworks/{other}")))
+        .await
+        .expect("shop");
+    find(&c, Locator::LinkText("Buy this painting")).await;
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(driver) = driver().await else { return };
+    let Some(axe_source) = axe_source() else {
+        return;
+    };
+    let (app, list, placed) = demo_with_an_order().await;
+    let artwork = list["items"][0]["id"].as_str().expect("id").to_string();
+    let artist = list["items"][0]["artist"]["id"]
+        .as_str()
+        .expect("artist")
+        .to_string();
+    let order = placed["order"]["id"].as_str().expect("order").to_string();
+    let c = browser(&driver, true).await;
+    sign_in(&c, &app).await;
+    let mut found = Vec::new();
+    for lang in ["en", "fa"] {
+        c.goto(&app.url(&format!("/lang/{lang}?next=/admin")))
+            .await
+            .expect("language");
+        for path in [
+            "/admin".to_string(),
+            "/admin/orders".into(),
+            "/admin/orders?placed_from=not-a-date".into(),
+            format!("/admin/orders/{order}"),
+            format!("/admin/orders/{order}/confirm-payment"),
+            format!("/admin/orders/{order}/cancel"),
+            "/admin/paintings".into(),
+            "/admin/paintings/new".into(),
+            format!("/admin/paintings/{artwork}"),
+            "/admin/artists".into(),
+            format!("/admin/artists/{artist}"),
+            format!("/admin/artists/{artist}/delete"),
+            "/admin/prices".into(),
+            "/admin/emails".into(),
+            "/admin/audit".into(),
+            "/admin/account".into(),
+            "/admin/nothing-here".into(),
+        ] {
+            c.goto(&app.url(&path)).await.expect("page");
+            match (lang, path.as_str()) {
+                ("en", "/admin") => screenshot(&c, "console-today-desktop-en", 1280, 900).await,
+                ("fa", "/admin") => screenshot(&c, "console-today-phone-fa", 390, 844).await,
+                _ => {}
+            }
+            for v in axe(&c, &axe_source).await {
+                found.push(format!(
+                    "{path} ({lang}): {} – {} at {}",
+                    v["id"], v["help"], v["nodes"]
+                ));
+            }
+            let dir: Value = c
+                .execute("return document.documentElement.dir", vec![])
+                .await
+                .expect("dir");
+            assert_eq!(dir, if lang == "fa" { "rtl" } else { "ltr" }, "{path}");
+        }
+    }
+    // The sign-in page, signed out.
+    c.goto(&app.url("/admin/account")).await.expect("account");
+    click(&c, "header form button[type='submit']").await;
+    wait_for_url(&c, |u| u.contains("/admin/sign-in")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for v in axe(&c, &axe_source).await {
+        found.push(format!("/admin/sign-in: {} – {}", v["id"], v["help"]));
+    }
+    assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+
+    sign_in(&c, &app).await;
+    c.goto(&app.url("/lang/en?next=/admin")).await.expect("en");
+    for path in ["/admin".to_string(), format!("/admin/paintings/{artwork}")] {
+        c.goto(&app.url(&path)).await.expect("page");
+        keyboard_reaches_everything(&c).await;
+    }
+    c.close().await.expect("close");
+}
