@@ -204,15 +204,15 @@ pub async fn list_artists(
         .filter(artist::Column::Id.in_subquery(with_public_work))
         .order_by_asc(artist::Column::DisplayName)
         .order_by_asc(artist::Column::Id);
-    let total = query.clone().count(db).await?;
-    let artists = query
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
+    let (total, artists) = futures_util::try_join!(
+        query.clone().count(db),
+        query.offset(page.offset()).limit(page.per_page).all(db),
+    )?;
     let ids: Vec<String> = artists.iter().map(|a| a.id.clone()).collect();
-    let counts = public_artwork_counts(db, ids.clone()).await?;
-    let mut portraits = images::portraits(db, media, ids).await?;
+    let (counts, mut portraits) =
+        futures_util::try_join!(public_artwork_counts(db, ids.clone()), async {
+            Ok(images::portraits(db, media, ids).await?)
+        },)?;
     let items = artists
         .into_iter()
         .map(|a| {
@@ -310,21 +310,29 @@ async fn assemble(
     let mut tier_ids: Vec<String> = rows.iter().map(|a| a.size_tier_id.clone()).collect();
     tier_ids.sort();
     tier_ids.dedup();
-    let artists: HashMap<String, artist::Model> = artist::Entity::find()
-        .filter(artist::Column::Id.is_in(artist_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|a| (a.id.clone(), a))
-        .collect();
-    let tiers: BTreeMap<String, PricedTier> = load_priced(conn, tier_ids).await?;
-    let mut photos =
-        images::for_artworks(conn, media, rows.iter().map(|a| a.id.clone()).collect()).await?;
-    let zone_names = if zone.is_none() {
-        zones::names(conn).await?
-    } else {
-        BTreeMap::new()
-    };
+    // Four independent reads: asked together, a page waits for the slowest, not the sum.
+    let artwork_ids = rows.iter().map(|a| a.id.clone()).collect();
+    let (artists, tiers, mut photos, zone_names) = futures_util::try_join!(
+        async {
+            Ok::<_, CatalogError>(
+                artist::Entity::find()
+                    .filter(artist::Column::Id.is_in(artist_ids))
+                    .all(conn)
+                    .await?,
+            )
+        },
+        load_priced(conn, tier_ids),
+        async { Ok(images::for_artworks(conn, media, artwork_ids).await?) },
+        async {
+            match zone {
+                None => zones::names(conn).await,
+                Some(_) => Ok(BTreeMap::new()),
+            }
+        },
+    )?;
+    let artists: HashMap<String, artist::Model> =
+        artists.into_iter().map(|a| (a.id.clone(), a)).collect();
+    let tiers: BTreeMap<String, PricedTier> = tiers;
     let views = rows
         .into_iter()
         .filter_map(|a| {
@@ -438,7 +446,7 @@ pub async fn list_artworks(
     if let Some(tier) = &query.size_tier {
         select = select.filter(artwork::Column::SizeTierId.eq(tier.as_str()));
     }
-    let total = select.clone().count(db).await?;
+    let counted = select.clone();
     select = match sort {
         Sort::Newest => select.order_by_desc(artwork::Column::CreatedAt),
         Sort::PriceAsc | Sort::PriceDesc => {
@@ -458,12 +466,14 @@ pub async fn list_artworks(
             }
         }
     };
-    let rows = select
-        .order_by_desc(artwork::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
+    let (total, rows) = futures_util::try_join!(
+        counted.count(db),
+        select
+            .order_by_desc(artwork::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(db),
+    )?;
     let items = assemble(db, media, rows, zone.as_ref()).await?;
     Ok(Page::new(items, page, total))
 }

@@ -6,8 +6,8 @@ use bytes::Bytes;
 use chrono::Utc;
 use entity::{artist, artwork, image};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -263,6 +263,60 @@ pub async fn delete_portrait(
         .ok_or(MediaError::NotFound("portrait"))?;
     let filter = image::Column::ArtistId.eq(artist_id);
     delete_where(db, media, admin_id, "artist", artist_id, &row.id, filter).await
+}
+
+/// A photo's new description and place among the painting's photos (`first` puts it first:
+/// the first photo is the one the shop's cards and link previews show).
+pub async fn edit_artwork_image(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    artwork_id: &str,
+    image_id: &str,
+    alt: &str,
+    first: bool,
+) -> Result<(), MediaError> {
+    let txn = db::begin_write(db).await?;
+    let row = image::Entity::find_by_id(image_id.to_string())
+        .filter(image::Column::ArtworkId.eq(artwork_id))
+        .one(&txn)
+        .await?
+        .ok_or(MediaError::NotFound("image"))?;
+    let art = artwork::Entity::find_by_id(artwork_id.to_string())
+        .one(&txn)
+        .await?
+        .ok_or(MediaError::NotFound("artwork"))?;
+    let alt = alt_text(Some(alt), &art.title)?;
+    let position = if first {
+        let lowest: Option<Option<i32>> = image::Entity::find()
+            .select_only()
+            .column_as(image::Column::Position.min(), "p")
+            .filter(image::Column::ArtworkId.eq(artwork_id))
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        lowest.flatten().map_or(0, |p| p.saturating_sub(1))
+    } else {
+        row.position
+    };
+    image::ActiveModel {
+        id: sea_orm::ActiveValue::Set(row.id),
+        alt: sea_orm::ActiveValue::Set(alt),
+        position: sea_orm::ActiveValue::Set(position),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        admin_id,
+        "image.update",
+        "artwork",
+        artwork_id,
+        &["alt", "position"],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 async fn delete_where(

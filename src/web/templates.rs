@@ -47,6 +47,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "console/artist.html",
     "console/artist-delete.html",
     "console/prices.html",
+    "console/tier.html",
 ];
 
 fn lang_of(state: &State) -> Lang {

@@ -959,6 +959,64 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
         }
     }
 
+    // The second photo, described and put first: the shop's first photo is now that one.
+    let second = {
+        let token = app.admin_token().await;
+        let detail = app
+            .admin_get(&token, &format!("/api/v1/admin/artworks/{painting}"))
+            .await;
+        detail.ok(200)["images"][1]["id"]
+            .as_str()
+            .expect("a second photo")
+            .to_string()
+    };
+    let edited = browser
+        .post(
+            &format!("/admin/paintings/{painting}/photos/{second}"),
+            &[("alt", "The kites, close up"), ("first", "1")],
+        )
+        .await;
+    assert_eq!(
+        location(&edited),
+        format!("/admin/paintings/{painting}?done=saved")
+    );
+    let public = app.get(&format!("/api/v1/artworks/{painting}")).await;
+    assert_eq!(public.ok(200)["images"][0]["alt"], "The kites, close up");
+    let too_long = "x".repeat(501);
+    let refused = browser
+        .post(
+            &format!("/admin/paintings/{painting}/photos/{second}"),
+            &[("alt", too_long.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A size's prices, edited on the price page.
+    let tier_page = browser.get(&format!("/admin/prices/tiers/{tier}")).await;
+    assert_eq!(tier_page.status, StatusCode::OK);
+    let (af, intl) = (&zones.0, &zones.1);
+    let bad = browser
+        .post(
+            &format!("/admin/prices/tiers/{tier}"),
+            &[
+                (&format!("price.{af}"), "forty"),
+                (&format!("price.{intl}"), "55"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("value=\"forty\""), "what was typed stays");
+    let saved = browser
+        .post(
+            &format!("/admin/prices/tiers/{tier}"),
+            &[
+                (&format!("price.{af}"), "40"),
+                (&format!("price.{intl}"), "55.50"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&saved), "/admin/prices?done=saved");
+
     // The lists and the price grid.
     let list = browser
         .get(&format!(
@@ -977,8 +1035,8 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
     assert_eq!(prices.status, StatusCode::OK);
     assert!(prices.text.contains("International") && prices.text.contains("Afghanistan"));
     assert!(
-        prices.text.contains("<td class=\"num\">$45</td>")
-            && prices.text.contains("<td class=\"num\">$50</td>"),
+        prices.text.contains("<td class=\"num\">$40</td>")
+            && prices.text.contains("<td class=\"num\">$55.50</td>"),
         "{}",
         prices.text
     );

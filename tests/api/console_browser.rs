@@ -276,6 +276,14 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
         .expect("artist")
         .to_string();
     let order = placed["order"]["id"].as_str().expect("order").to_string();
+    let tier = {
+        let token = app.admin_token().await;
+        let tiers = app.admin_get(&token, "/api/v1/admin/size-tiers").await;
+        tiers.ok(200)["items"][0]["id"]
+            .as_str()
+            .expect("a tier")
+            .to_string()
+    };
     let c = browser(&driver, true).await;
     sign_in(&c, &app).await;
     let mut found = Vec::new();
@@ -297,6 +305,7 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
             format!("/admin/artists/{artist}"),
             format!("/admin/artists/{artist}/delete"),
             "/admin/prices".into(),
+            format!("/admin/prices/tiers/{tier}"),
             "/admin/emails".into(),
             "/admin/audit".into(),
             "/admin/account".into(),

@@ -408,3 +408,37 @@ pub async fn delete_photo(
         Err(err) => console.failed(&err),
     }
 }
+
+#[derive(Deserialize)]
+pub struct PhotoForm {
+    #[serde(default)]
+    alt: String,
+    /// Present when "show first" was pressed.
+    first: Option<String>,
+}
+
+#[post("/admin/paintings/{id}/photos/{image_id}")]
+pub async fn edit_photo(
+    posted: Posted<PhotoForm>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let Posted { console, form } = posted;
+    let (id, image_id) = path.into_inner();
+    let edited = images::edit_artwork_image(
+        &console.state.db,
+        &console.identity.admin_id,
+        &id,
+        &image_id,
+        &form.alt,
+        form.first.is_some(),
+    )
+    .await;
+    match edited {
+        Ok(()) => console.done(&format!("/admin/paintings/{id}"), "saved"),
+        Err(crate::media::MediaError::NotFound(_)) => console.not_found(),
+        Err(crate::media::MediaError::Invalid(problem)) => {
+            photo_problem(&console, &id, problem).await
+        }
+        Err(err) => console.failed(&err),
+    }
+}

@@ -27,3 +27,125 @@ pub async fn grid(console: Console) -> HttpResponse {
         Err(err) => console.failed(&err),
     }
 }
+
+/// A tier's prices as the form sends them: `price.{zone id}` → amount, as typed.
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct TierForm {
+    #[serde(flatten)]
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+async fn tier_page(
+    console: &Console,
+    status: actix_web::http::StatusCode,
+    id: &str,
+    typed: Option<&TierForm>,
+    errors: std::collections::BTreeMap<String, String>,
+) -> HttpResponse {
+    let db = &console.state.db;
+    let Ok(all) = Pagination::new(Some(1), Some(100)) else {
+        return console.not_found();
+    };
+    let loaded = async {
+        let tier = tiers::get(db, id).await?;
+        let zones = zones::list(db, all).await?;
+        Ok::<_, crate::catalog::CatalogError>((tier, zones))
+    };
+    match loaded.await {
+        Ok((tier, zones)) => {
+            // What the form shows: what was typed, else the stored price.
+            let values: std::collections::BTreeMap<String, String> = zones
+                .items
+                .iter()
+                .map(|z| {
+                    let key = format!("price.{}", z.id);
+                    let value = typed
+                        .and_then(|t| t.fields.get(&key).cloned())
+                        .or_else(|| {
+                            tier.prices
+                                .iter()
+                                .find(|p| p.zone_id == z.id)
+                                .map(|p| p.amount.to_string())
+                        })
+                        .unwrap_or_default();
+                    (z.id.clone(), value)
+                })
+                .collect();
+            console.render(
+                status,
+                "console/tier.html",
+                context! {
+                    section => "prices", tier => tier, zones => zones.items,
+                    values => values, errors => errors,
+                },
+            )
+        }
+        Err(crate::catalog::CatalogError::NotFound(_)) => console.not_found(),
+        Err(err) => console.failed(&err),
+    }
+}
+
+#[get("/admin/prices/tiers/{id}")]
+pub async fn tier_form(console: Console, id: actix_web::web::Path<String>) -> HttpResponse {
+    tier_page(
+        &console,
+        actix_web::http::StatusCode::OK,
+        &id,
+        None,
+        Default::default(),
+    )
+    .await
+}
+
+#[actix_web::post("/admin/prices/tiers/{id}")]
+pub async fn save_tier(
+    posted: super::session::Posted<TierForm>,
+    id: actix_web::web::Path<String>,
+) -> HttpResponse {
+    let super::session::Posted { console, form } = posted;
+    let mut errors = crate::error::FieldErrors::new();
+    let mut prices = Vec::new();
+    for (key, value) in &form.fields {
+        let Some(zone_id) = key.strip_prefix("price.") else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            errors.add(key.clone(), "every zone needs a price");
+            continue;
+        }
+        match value.replace(',', ".").parse::<rust_decimal::Decimal>() {
+            Ok(amount) => prices.push(tiers::PriceInput {
+                zone_id: zone_id.to_string(),
+                amount,
+            }),
+            Err(_) => errors.add(key.clone(), "expected an amount such as 120.00"),
+        }
+    }
+    let saved = match errors.into_result() {
+        Ok(()) => {
+            let patch = tiers::TierPatch {
+                name: None,
+                width_cm: None,
+                height_cm: None,
+                artist_id: None,
+                currency: None,
+                prices: Some(prices),
+            };
+            tiers::update(&console.state.db, &console.identity.admin_id, &id, patch).await
+        }
+        Err(errors) => Err(errors.into()),
+    };
+    match super::forms::catalog_answer(saved) {
+        super::forms::CatalogAnswer::Done(_) => console.done("/admin/prices", "saved"),
+        super::forms::CatalogAnswer::Refused(status, errors, refusal) => {
+            let mut errors = errors;
+            if let Some(refusal) = refusal {
+                errors.insert("prices".into(), refusal);
+            }
+            tier_page(&console, status, &id, Some(&form), errors).await
+        }
+        super::forms::CatalogAnswer::NotFound => console.not_found(),
+        super::forms::CatalogAnswer::Failed(err) => console.failed(&err),
+    }
+}

@@ -247,3 +247,7 @@ console-price-none = not shipped
 console-prices-empty = No size tier or shipping zone yet.
 console-zones = Shipping zones
 console-table = Table (scrolls sideways on a small screen)
+console-photo-alt = What this photo shows
+console-photo-first = Show this one first
+console-photo-is-first = Shown first in the shop
+console-tier-explain = What a buyer pays for a painting of this size in each shipping zone, shipping included, in { $currency }. Every zone needs a price.

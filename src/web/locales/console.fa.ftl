@@ -247,3 +247,7 @@ console-price-none = ارسال نمی‌شود
 console-prices-empty = هنوز اندازه یا منطقهٔ ارسالی نیست.
 console-zones = منطقه‌های ارسال
 console-table = جدول (در صفحهٔ کوچک به پهلو حرکت می‌کند)
+console-photo-alt = آنچه این عکس نشان می‌دهد
+console-photo-first = این عکس اول نشان داده شود
+console-photo-is-first = در فروشگاه اول نشان داده می‌شود
+console-tier-explain = آنچه خریدار برای نقاشی این اندازه در هر منطقهٔ ارسال می‌پردازد، با هزینهٔ ارسال، به { $currency }. هر منطقه قیمت می‌خواهد.

@@ -111,20 +111,20 @@ fn artwork_query(visitor: &Visitor) -> ArtworkQuery {
 
 #[get("/")]
 pub async fn home_page(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    let loaded = async {
-        let artists = artist_cards(&state).await?;
-        let artworks = public::list_artworks(
+    // The artists and the paintings are independent: read together.
+    let loaded = futures_util::try_join!(
+        artist_cards(&state),
+        public::list_artworks(
             &state.db,
             &state.media,
             ArtworkQuery {
                 per_page: Some(12),
                 ..artwork_query(&visitor)
             },
-        )
-        .await?;
-        Ok::<_, CatalogError>((artists, cards(artworks)))
-    };
-    match loaded.await {
+        ),
+    )
+    .map(|(artists, artworks)| (artists, cards(artworks)));
+    match loaded {
         Ok((artists, artworks)) => frame(&state, &visitor).render(
             StatusCode::OK,
             "home.html",
