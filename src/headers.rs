@@ -21,15 +21,23 @@ pub async fn security_headers(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let private = is_private(req.path());
+    let console = req.path() == "/admin" || req.path().starts_with("/admin/");
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // The console's forms need their Origin: with `no-referrer`, a browser that does not send
+    // Sec-Fetch-Site says `Origin: null` and its coordinator could not sign in. `same-origin`
+    // still lets no address leave the site.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static(if console {
+            "same-origin"
+        } else {
+            "no-referrer"
+        }),
     );
     if private {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

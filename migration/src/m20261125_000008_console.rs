@@ -60,7 +60,7 @@ impl MigrationTrait for Migration {
         let conn = manager.get_connection();
         for sql in [
             "CREATE INDEX orders_status_created ON orders (status, created_at)",
-            "CREATE INDEX payments_flagged ON payments (created_at) WHERE flag IS NOT NULL",
+            "CREATE INDEX payments_flagged ON payments (updated_at) WHERE flag IS NOT NULL",
             "CREATE INDEX audit_log_created ON audit_log (created_at)",
             "CREATE INDEX outbox_created ON outbox (created_at)",
         ] {

@@ -86,11 +86,11 @@ pub async fn now(db: &DatabaseConnection) -> Result<Attention, OrderError> {
 
     let flagged = payment::Entity::find()
         .filter(payment::Column::Flag.is_not_null())
-        .filter(payment::Column::CreatedAt.gt(Utc::now() - Duration::days(FLAG_DAYS)));
+        .filter(payment::Column::UpdatedAt.gt(Utc::now() - Duration::days(FLAG_DAYS)));
     let flagged_total = flagged.clone().count(db).await?;
     let flagged_payments = Waiting {
         items: flagged
-            .order_by_desc(payment::Column::CreatedAt)
+            .order_by_desc(payment::Column::UpdatedAt)
             .limit(SHOWN)
             .all(db)
             .await?

@@ -63,47 +63,55 @@ pub fn money(amount: Decimal, currency: &str, lang: Lang) -> String {
     }
 }
 
-/// A country's name. English names for now in every language, with Afghanistan and the
-/// campaign's main destinations named in Swedish and Dari.
+/// Swedish and Dari names of the countries buyers most often live in (and Afghanistan's
+/// neighbours), from `country_names.tsv`; other countries keep their English name.
+fn translated(code: &str, lang: Lang) -> Option<&'static str> {
+    let column = match lang {
+        Lang::En => return None,
+        Lang::Sv => 1,
+        Lang::Fa => 2,
+    };
+    static NAMES: std::sync::OnceLock<std::collections::HashMap<&str, Vec<&str>>> =
+        std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            include_str!("country_names.tsv")
+                .lines()
+                .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+                .map(|line| {
+                    let cols: Vec<&str> = line.split('\t').collect();
+                    (cols[0], cols)
+                })
+                .collect()
+        })
+        .get(code)
+        .and_then(|cols| cols.get(column).copied())
+}
+
+/// A country's name in the page's language: Swedish and Dari for the common ones, English
+/// (ISO's, shortened where people say something shorter) for the rest.
 pub fn country_name(code: &str, lang: Lang) -> String {
-    let local = match (lang, code) {
-        (Lang::Sv, "AF") => Some("Afghanistan"),
-        (Lang::Sv, "SE") => Some("Sverige"),
-        (Lang::Sv, "DE") => Some("Tyskland"),
-        (Lang::Sv, "US") => Some("USA"),
-        (Lang::Sv, "NO") => Some("Norge"),
-        (Lang::Sv, "DK") => Some("Danmark"),
-        (Lang::Sv, "FI") => Some("Finland"),
-        (Lang::Sv, "GB") => Some("Storbritannien"),
-        (Lang::Sv, "IR") => Some("Iran"),
-        (Lang::Sv, "PK") => Some("Pakistan"),
-        (Lang::Fa, "AF") => Some("افغانستان"),
-        (Lang::Fa, "SE") => Some("سویدن"),
-        (Lang::Fa, "DE") => Some("آلمان"),
-        (Lang::Fa, "US") => Some("ایالات متحده"),
-        (Lang::Fa, "NO") => Some("ناروی"),
-        (Lang::Fa, "DK") => Some("دنمارک"),
-        (Lang::Fa, "FI") => Some("فنلند"),
-        (Lang::Fa, "GB") => Some("بریتانیا"),
-        (Lang::Fa, "IR") => Some("ایران"),
-        (Lang::Fa, "PK") => Some("پاکستان"),
+    if let Some(name) = translated(code, lang) {
+        return name.to_string();
+    }
+    let local = match code {
         // ISO's formal names where people say something shorter.
-        (_, "IR") => Some("Iran"),
-        (_, "US") => Some("United States"),
-        (_, "GB") => Some("United Kingdom"),
-        (_, "RU") => Some("Russia"),
-        (_, "SY") => Some("Syria"),
-        (_, "KR") => Some("South Korea"),
-        (_, "KP") => Some("North Korea"),
-        (_, "TZ") => Some("Tanzania"),
-        (_, "VE") => Some("Venezuela"),
-        (_, "BO") => Some("Bolivia"),
-        (_, "MD") => Some("Moldova"),
-        (_, "LA") => Some("Laos"),
-        (_, "VN") => Some("Vietnam"),
-        (_, "TW") => Some("Taiwan"),
-        (_, "CZ") => Some("Czechia"),
-        (_, "SZ") => Some("Eswatini"),
+        "IR" => Some("Iran"),
+        "US" => Some("United States"),
+        "GB" => Some("United Kingdom"),
+        "RU" => Some("Russia"),
+        "SY" => Some("Syria"),
+        "KR" => Some("South Korea"),
+        "KP" => Some("North Korea"),
+        "TZ" => Some("Tanzania"),
+        "VE" => Some("Venezuela"),
+        "BO" => Some("Bolivia"),
+        "MD" => Some("Moldova"),
+        "LA" => Some("Laos"),
+        "VN" => Some("Vietnam"),
+        "TW" => Some("Taiwan"),
+        "CZ" => Some("Czechia"),
+        "SZ" => Some("Eswatini"),
         _ => None,
     };
     match local {
@@ -158,6 +166,26 @@ pub fn common_countries(lang: Lang) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn common_countries_are_named_in_swedish_and_dari() {
+        assert_eq!(country_name("NL", Lang::Sv), "Nederländerna");
+        assert_eq!(country_name("NL", Lang::Fa), "هالند");
+        assert_eq!(country_name("NL", Lang::En), "Netherlands");
+        // Not in the table: English, shortened where ISO's name is long.
+        assert_eq!(country_name("KR", Lang::Fa), "South Korea");
+        for line in include_str!("country_names.tsv").lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cols.len(), 3, "{line}");
+            assert!(
+                isocountry::CountryCode::for_alpha2(cols[0]).is_ok(),
+                "{line}"
+            );
+        }
+    }
+
     use super::*;
     use std::str::FromStr;
 

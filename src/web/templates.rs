@@ -48,6 +48,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "console/artist-delete.html",
     "console/prices.html",
     "console/tier.html",
+    "console/continue.html",
 ];
 
 fn lang_of(state: &State) -> Lang {

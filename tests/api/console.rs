@@ -1072,3 +1072,80 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_link_from_an_email_reaches_the_page_with_the_strict_cookie() {
+    let app = spawn_app().await;
+    let (_, id) = manual_order(&app).await;
+    let path = format!("/admin/orders/{id}");
+    // Followed from webmail: the browser holds the cookie back; the page reloads from here.
+    let from_mail = app
+        .client
+        .get(app.url(&path))
+        .header("Accept", "text/html")
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(from_mail.status(), StatusCode::OK);
+    assert_eq!(
+        from_mail.headers()["referrer-policy"]
+            .to_str()
+            .expect("policy"),
+        "same-origin"
+    );
+    let html = from_mail.text().await.expect("html");
+    assert!(
+        html.contains(&format!("content=\"0; url={path}\"")),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Storgatan"),
+        "nothing of the order without the session"
+    );
+    // The reload, from this site, with no session: the sign-in page.
+    let reload = app
+        .client
+        .get(app.url(&path))
+        .header("Sec-Fetch-Site", "same-origin")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(reload.status(), StatusCode::SEE_OTHER);
+    // With the session it is simply the page.
+    let browser = Browser::sign_in(&app).await;
+    assert_eq!(browser.get(&path).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn odd_query_strings_get_console_pages_and_typed_fields_stay() {
+    let app = spawn_app().await;
+    let browser = Browser::sign_in(&app).await;
+    for path in [
+        "/admin/emails?page=abc",
+        "/admin/audit?page=-1",
+        "/admin/paintings?page=1e9",
+        "/admin/artists?page=two",
+    ] {
+        let reply = browser.get(path).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(reply.content_type().starts_with("text/html"), "{path}");
+    }
+    let refused = browser
+        .post(
+            "/admin/admins",
+            &[
+                ("email", "new.coordinator@example.org"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text
+            .contains("value=\"new.coordinator@example.org\"")
+    );
+    // The language switch on a refused post leads to a page that exists.
+    assert!(refused.text.contains("/lang/fa?next=/admin/account\""));
+}

@@ -29,6 +29,7 @@ async fn account_page(
     console: &Console,
     status: StatusCode,
     errors: BTreeMap<&str, String>,
+    typed_email: Option<&str>,
 ) -> HttpResponse {
     let db = &console.state.db;
     let (sessions, admins) = match (
@@ -49,23 +50,35 @@ async fn account_page(
             common_zones => COMMON_ZONES,
             zones => zones,
             errors => errors,
+            typed_email => typed_email,
         },
     )
 }
 
 #[get("/admin/account")]
 pub async fn show(console: Console) -> HttpResponse {
-    account_page(&console, StatusCode::OK, BTreeMap::new()).await
+    account_page(&console, StatusCode::OK, BTreeMap::new(), None).await
 }
 
 /// A refusal a coordinator can act on is shown next to its field; anything else is ours.
-async fn refused(console: &Console, field: &'static str, err: AuthError) -> HttpResponse {
+async fn refused(
+    console: &Console,
+    field: &'static str,
+    err: AuthError,
+    typed_email: Option<&str>,
+) -> HttpResponse {
     match err {
         AuthError::Db(_) | AuthError::Internal(_) => console.failed(&err),
         AuthError::Unauthenticated | AuthError::RateLimited { .. } => console.failed(&err),
         other => {
             let errors = BTreeMap::from([(field, other.to_string())]);
-            account_page(console, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+            account_page(
+                console,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                typed_email,
+            )
+            .await
         }
     }
 }
@@ -85,7 +98,7 @@ pub async fn change_password(posted: Posted<PasswordForm>) -> HttpResponse {
         .await
     {
         Ok(()) => console.done("/admin/account", "password-changed"),
-        Err(err) => refused(&console, "password", err).await,
+        Err(err) => refused(&console, "password", err, None).await,
     }
 }
 
@@ -106,7 +119,7 @@ pub async fn set_time_zone(posted: Posted<ZoneForm>) -> HttpResponse {
     .await
     {
         Ok(()) => console.done("/admin/account", "time-zone-saved"),
-        Err(err) => refused(&console, "time_zone", err).await,
+        Err(err) => refused(&console, "time_zone", err, None).await,
     }
 }
 
@@ -153,6 +166,6 @@ pub async fn add_admin(posted: Posted<NewAdmin>) -> HttpResponse {
             }
             console.done("/admin/account", "admin-added")
         }
-        Err(err) => refused(&console, "new_admin", err).await,
+        Err(err) => refused(&console, "new_admin", err, Some(&form.email)).await,
     }
 }

@@ -22,13 +22,13 @@ use crate::web::format;
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct ListQuery {
     q: Option<String>,
-    page: Option<u64>,
+    page: Option<String>,
 }
 
 #[get("/admin/artists")]
 pub async fn list(console: Console, query: web::Query<ListQuery>) -> HttpResponse {
     let q = query.into_inner();
-    let Ok(page) = Pagination::new(q.page, Some(50)) else {
+    let Some(page) = super::forms::page_of(&q.page, 50) else {
         return console.not_found();
     };
     let db = &console.state.db;
@@ -226,6 +226,7 @@ pub async fn update(posted: Posted<ArtistForm>, id: web::Path<String>) -> HttpRe
         CatalogAnswer::Done(_) => console.done(&format!("/admin/artists/{id}"), "saved"),
         CatalogAnswer::Refused(status, errors, refusal) => match artists::get(db, &id).await {
             Ok(a) => form_page(&console, status, Some(&a), &form, errors, refusal).await,
+            Err(CatalogError::NotFound(_)) => console.not_found(),
             Err(err) => console.failed(&err),
         },
         CatalogAnswer::NotFound => console.not_found(),

@@ -66,3 +66,13 @@ pub fn catalog_answer<T>(result: Result<T, CatalogError>) -> CatalogAnswer<T> {
         Err(err) => CatalogAnswer::Failed(err),
     }
 }
+
+/// `?page=` as typed, `per_page` to a page: none for what is not a page number (the caller
+/// answers 404, as for a page past the end).
+pub fn page_of(text: &Option<String>, per_page: u64) -> Option<crate::pagination::Pagination> {
+    let page = match given(text) {
+        None => None,
+        Some(p) => Some(p.parse::<u64>().ok()?),
+    };
+    crate::pagination::Pagination::new(page, Some(per_page)).ok()
+}

@@ -53,6 +53,9 @@ impl Console {
         let mut visitor = Visitor::of(req);
         visitor.lang = lang;
         visitor.country = None;
+        if req.method() != actix_web::http::Method::GET {
+            visitor.here = page_of(req.path());
+        }
         let done = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
             .ok()
             .and_then(|q| q.iter().find(|(k, _)| k == "done").map(|(_, v)| v.clone()))
@@ -136,8 +139,46 @@ impl Console {
     }
 }
 
+/// The page a form was posted from, for the language switch on the answer to a refused post:
+/// never the post's own url (no page answers a GET there, and an upload's carries its token).
+fn page_of(posted_to: &str) -> String {
+    let parts: Vec<&str> = posted_to.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["admin", "paintings" | "artists", id, ..] if *id != "new" => {
+            format!("/admin/{}/{id}", parts[1])
+        }
+        ["admin", "orders", id, action] => format!("/admin/orders/{id}/{action}"),
+        ["admin", "prices", "tiers", id] => format!("/admin/prices/tiers/{id}"),
+        ["admin", "account", ..] | ["admin", "admins"] => "/admin/account".into(),
+        ["admin", "emails", ..] => "/admin/emails".into(),
+        ["admin", room @ ("paintings" | "artists")] => format!("/admin/{room}/new"),
+        _ => "/admin".into(),
+    }
+}
+
 pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((LOCATION, to.to_string()))
         .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_of;
+
+    #[test]
+    fn a_refused_post_switches_language_on_its_form_page() {
+        assert_eq!(page_of("/admin/paintings/p1/photos"), "/admin/paintings/p1");
+        assert_eq!(
+            page_of("/admin/paintings/p1/photos/i1/delete"),
+            "/admin/paintings/p1"
+        );
+        assert_eq!(page_of("/admin/artists/a1/portrait"), "/admin/artists/a1");
+        assert_eq!(page_of("/admin/paintings"), "/admin/paintings/new");
+        assert_eq!(page_of("/admin/orders/o1/ship"), "/admin/orders/o1/ship");
+        assert_eq!(page_of("/admin/account/password"), "/admin/account");
+        assert_eq!(page_of("/admin/admins"), "/admin/account");
+        assert_eq!(page_of("/admin/emails/e1/retry"), "/admin/emails");
+        assert_eq!(page_of("/admin/sign-out"), "/admin");
+    }
 }

@@ -45,13 +45,13 @@ pub struct ListQuery {
     artist: Option<String>,
     status: Option<String>,
     size_tier: Option<String>,
-    page: Option<u64>,
+    page: Option<String>,
 }
 
 #[get("/admin/paintings")]
 pub async fn list(console: Console, query: web::Query<ListQuery>) -> HttpResponse {
     let q = query.into_inner();
-    let Ok(page) = Pagination::new(q.page, Some(50)) else {
+    let Some(page) = super::forms::page_of(&q.page, 50) else {
         return console.not_found();
     };
     let filter = AdminArtworkFilter {
@@ -152,7 +152,7 @@ impl PaintingForm {
                     currency: currency.to_ascii_uppercase(),
                 }),
                 Err(_) => {
-                    errors.add("price_override.amount", "expected an amount such as 120.00");
+                    errors.add("price_amount", "expected an amount such as 120.00");
                     None
                 }
             },
@@ -179,6 +179,15 @@ async fn form_page(
         Ok(c) => c,
         Err(err) => return console.failed(&err),
     };
+    // The domain names the override's parts; the form has a field for each.
+    let errors: BTreeMap<String, String> = errors
+        .into_iter()
+        .map(|(field, message)| match field.as_str() {
+            "price_override" | "price_override.amount" => ("price_amount".into(), message),
+            "price_override.currency" => ("price_currency".into(), message),
+            _ => (field, message),
+        })
+        .collect();
     console.render(
         status,
         "console/painting.html",
@@ -312,6 +321,7 @@ pub async fn update(posted: Posted<PaintingForm>, id: web::Path<String>) -> Http
                 Ok(detail) => {
                     form_page(&console, status, Some(&detail), &form, errors, refusal).await
                 }
+                Err(crate::catalog::CatalogError::NotFound(_)) => console.not_found(),
                 Err(err) => console.failed(&err),
             }
         }

@@ -122,6 +122,8 @@ pub async fn save_tier(
             Err(_) => errors.add(key.clone(), "expected an amount such as 120.00"),
         }
     }
+    // The domain names a price by its place in the list; the form by its zone.
+    let zone_of: Vec<String> = prices.iter().map(|p| p.zone_id.clone()).collect();
     let saved = match errors.into_result() {
         Ok(()) => {
             let patch = tiers::TierPatch {
@@ -139,7 +141,20 @@ pub async fn save_tier(
     match super::forms::catalog_answer(saved) {
         super::forms::CatalogAnswer::Done(_) => console.done("/admin/prices", "saved"),
         super::forms::CatalogAnswer::Refused(status, errors, refusal) => {
-            let mut errors = errors;
+            let mut errors: std::collections::BTreeMap<String, String> = errors
+                .into_iter()
+                .map(|(field, message)| {
+                    let zone = field
+                        .strip_prefix("prices[")
+                        .and_then(|rest| rest.split(']').next())
+                        .and_then(|i| i.parse::<usize>().ok())
+                        .and_then(|i| zone_of.get(i));
+                    match zone {
+                        Some(zone) => (format!("price.{zone}"), message),
+                        None => (field, message),
+                    }
+                })
+                .collect();
             if let Some(refusal) = refusal {
                 errors.insert("prices".into(), refusal);
             }

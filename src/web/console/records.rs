@@ -9,12 +9,11 @@ use super::Console;
 use super::session::Posted;
 use crate::error::ApiError;
 use crate::notifications::outbox::{self, OutboxFilter};
-use crate::pagination::Pagination;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct EmailQuery {
     status: Option<String>,
-    page: Option<u64>,
+    page: Option<String>,
 }
 
 const STATUSES: [&str; 5] = [
@@ -28,6 +27,9 @@ const STATUSES: [&str; 5] = [
 #[get("/admin/emails")]
 pub async fn emails(console: Console, query: web::Query<EmailQuery>) -> HttpResponse {
     let query = query.into_inner();
+    let Some(pagination) = super::forms::page_of(&query.page, 50) else {
+        return console.not_found();
+    };
     let status = query
         .status
         .clone()
@@ -35,8 +37,8 @@ pub async fn emails(console: Console, query: web::Query<EmailQuery>) -> HttpResp
     let filter = OutboxFilter {
         status: status.clone(),
         order_id: None,
-        page: query.page,
-        per_page: Some(50),
+        page: Some(pagination.page),
+        per_page: Some(pagination.per_page),
     };
     match outbox::list(&console.state.db, filter).await {
         Ok(page) => {
@@ -83,12 +85,12 @@ pub async fn retry_email(posted: Posted<Nothing>, id: web::Path<String>) -> Http
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AuditQuery {
-    page: Option<u64>,
+    page: Option<String>,
 }
 
 #[get("/admin/audit")]
 pub async fn audit_log(console: Console, query: web::Query<AuditQuery>) -> HttpResponse {
-    let Ok(page) = Pagination::new(query.page, Some(100)) else {
+    let Some(page) = super::forms::page_of(&query.page, 100) else {
         return console.not_found();
     };
     match crate::audit::list(&console.state.db, page).await {

@@ -92,6 +92,9 @@ pub fn console_lang(req: &HttpRequest) -> Lang {
 pub enum Refusal {
     /// No valid session: to the sign-in page, then back to `next`.
     SignIn { next: String },
+    /// A link followed from another site (the order link in an email): the browser kept the
+    /// SameSite=Strict cookie back. The page reloads itself, now from this site, with it.
+    FromElsewhere { here: String, lang: Lang },
     /// From another site, or without this session's form token: nothing changed.
     Forged { lang: Lang },
     /// A body that is not a form this page sends.
@@ -104,6 +107,7 @@ impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::SignIn { .. } => "sign in first",
+            Self::FromElsewhere { .. } => "followed from another site",
             Self::Forged { .. } => "refused: not from this site's own form",
             Self::BadForm { .. } => "not a form this page sends",
             Self::Unavailable { .. } => "the database could not be reached",
@@ -115,6 +119,7 @@ impl ResponseError for Refusal {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::SignIn { .. } => StatusCode::SEE_OTHER,
+            Self::FromElsewhere { .. } => StatusCode::OK,
             Self::Forged { .. } => StatusCode::FORBIDDEN,
             Self::BadForm { .. } => StatusCode::BAD_REQUEST,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -131,6 +136,23 @@ impl ResponseError for Refusal {
                 return HttpResponse::SeeOther()
                     .insert_header((LOCATION, to))
                     .finish();
+            }
+            Self::FromElsewhere { here, lang } => {
+                let visitor = Visitor {
+                    lang: *lang,
+                    country: None,
+                    here: here.clone(),
+                };
+                return Frame {
+                    visitor: &visitor,
+                    public_base_url: "",
+                    media_origin: None,
+                }
+                .render(
+                    StatusCode::OK,
+                    "console/continue.html",
+                    minijinja::context! { to => here },
+                );
             }
             Self::Forged { lang } => (*lang, "forbidden-title", "console-forged-text"),
             Self::BadForm { lang } => (*lang, "console-badform-title", "console-badform-text"),
@@ -181,7 +203,15 @@ pub async fn load(req: &HttpRequest) -> Result<Console, Refusal> {
         &actix_web::http::Method::GET => Visitor::of(req).here,
         _ => "/admin".to_string(),
     };
+    let from_elsewhere = req.method() == actix_web::http::Method::GET
+        && req
+            .headers()
+            .get("sec-fetch-site")
+            .is_some_and(|v| v == "cross-site" || v == "same-site");
     let Some(token) = session_token(req, &state) else {
+        if from_elsewhere {
+            return Err(Refusal::FromElsewhere { here: next, lang });
+        }
         return Err(Refusal::SignIn { next });
     };
     let identity = match service::authenticate(&state.db, SessionKind::Console, &token).await {

@@ -251,3 +251,4 @@ console-photo-alt = What this photo shows
 console-photo-first = Show this one first
 console-photo-is-first = Shown first in the shop
 console-tier-explain = What a buyer pays for a painting of this size in each shipping zone, shipping included, in { $currency }. Every zone needs a price.
+console-continue = Open the console

@@ -251,3 +251,4 @@ console-photo-alt = آنچه این عکس نشان می‌دهد
 console-photo-first = این عکس اول نشان داده شود
 console-photo-is-first = در فروشگاه اول نشان داده می‌شود
 console-tier-explain = آنچه خریدار برای نقاشی این اندازه در هر منطقهٔ ارسال می‌پردازد، با هزینهٔ ارسال، به { $currency }. هر منطقه قیمت می‌خواهد.
+console-continue = باز کردن کنسول

@@ -42,7 +42,10 @@
         document.open();
         document.write(xhr.responseText);
         document.close();
-        if (xhr.responseURL) history.replaceState(null, "", xhr.responseURL);
+        // After a redirect, the page's own url; never the upload's (it carries the form token).
+        if (xhr.responseURL && xhr.responseURL.indexOf("csrf=") === -1) {
+          history.replaceState(null, "", xhr.responseURL);
+        }
       });
       xhr.addEventListener("error", function () { form.submit(); });
       xhr.send(new FormData(form));
