@@ -49,6 +49,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "console/prices.html",
     "console/tier.html",
     "console/continue.html",
+    "console/zone.html",
 ];
 
 fn lang_of(state: &State) -> Lang {

@@ -1017,6 +1017,46 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
         .await;
     assert_eq!(location(&saved), "/admin/prices?done=saved");
 
+    // A zone of its own for the Nordic countries, then priced.
+    let bad = browser
+        .post(
+            "/admin/prices/zones",
+            &[("name", "Nordics"), ("countries", "SE XX")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("id=\"countries-error\""));
+    assert!(bad.text.contains("value=\"SE XX\""));
+    let nordics = browser
+        .post(
+            "/admin/prices/zones",
+            &[("name", "Nordics"), ("countries", "se, no dk")],
+        )
+        .await;
+    assert_eq!(location(&nordics), "/admin/prices?done=created");
+    let grid = browser.get("/admin/prices").await;
+    assert!(grid.text.contains("Nordics"));
+    assert!(
+        grid.text.contains("not shipped"),
+        "the new zone has no price yet"
+    );
+    let zone_id = grid
+        .text
+        .split("/admin/prices/zones/")
+        .filter_map(|s| s.split('"').next())
+        .find(|id| *id != "new" && grid.text.contains(&format!("{id}\"><strong>Nordics")))
+        .expect("the zone's link")
+        .to_string();
+    let renamed = browser
+        .post(
+            &format!("/admin/prices/zones/{zone_id}"),
+            &[("name", "Norden"), ("countries", "SE NO DK FI")],
+        )
+        .await;
+    assert_eq!(location(&renamed), "/admin/prices?done=saved");
+    let edit = browser.get(&format!("/admin/prices/zones/{zone_id}")).await;
+    assert!(edit.text.contains("value=\"SE NO DK FI\"") || edit.text.contains("Finland"));
+
     // The lists and the price grid.
     let list = browser
         .get(&format!(
@@ -1033,6 +1073,7 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
     assert!(not_found.text.contains("No artist found."));
     let prices = browser.get("/admin/prices").await;
     assert_eq!(prices.status, StatusCode::OK);
+    assert!(prices.text.contains("Norden"));
     assert!(prices.text.contains("International") && prices.text.contains("Afghanistan"));
     assert!(
         prices.text.contains("<td class=\"num\">$40</td>")

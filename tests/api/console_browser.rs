@@ -306,6 +306,7 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
             format!("/admin/artists/{artist}/delete"),
             "/admin/prices".into(),
             format!("/admin/prices/tiers/{tier}"),
+            "/admin/prices/zones/new".into(),
             "/admin/emails".into(),
             "/admin/audit".into(),
             "/admin/account".into(),

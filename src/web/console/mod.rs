@@ -14,6 +14,7 @@ pub mod session;
 pub mod signin;
 pub mod today;
 pub mod uploads;
+pub mod zones;
 
 use actix_web::web;
 
@@ -47,6 +48,10 @@ pub fn services(cfg: &mut web::ServiceConfig) {
         .service(prices::grid)
         .service(prices::tier_form)
         .service(prices::save_tier)
+        .service(zones::new)
+        .service(zones::create)
+        .service(zones::edit)
+        .service(zones::update)
         .service(records::emails)
         .service(records::retry_email)
         .service(records::audit_log)
