@@ -40,8 +40,8 @@ start
 password=$(awk '/password:/ {print $2}' "$work/server.log")
 
 # The catalogue through the API; a few hundred real orders through the API; the rest of the
-# orders copied from those in the database (closed ones: expired, cancelled, refunded,
-# delivered spread over the last year), as a year of a campaign would leave them.
+# orders copied from those in the database (closed ones: expired, cancelled, refunded),
+# spread over the last year, as a year of a campaign would leave them.
 python3 - "$base" "$password" "$ARTWORKS" "$ORDERS" <<'PY'
 import http.client, json, sys, urllib.parse, uuid
 base, password, artworks, orders = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -93,12 +93,13 @@ cols = [r[1] for r in db.execute("PRAGMA table_info(orders)")]
 rows = db.execute("SELECT * FROM orders").fetchall()
 have = len(rows)
 random.seed(7)
-closed = ["expired", "cancelled", "refunded", "delivered"]
 now = datetime.now(timezone.utc)
 for i in range(total - have):
     row = dict(zip(cols, random.choice(rows)))
     row["id"] = str(uuid.uuid4())
-    row["status"] = closed[i % len(closed)] if i % 4 != 3 else "expired"
+    row["access_token_hash"] = uuid.uuid4().hex + uuid.uuid4().hex
+    # Closed states only: a copy never holds a painting another order holds.
+    row["status"] = ["expired", "cancelled", "refunded", "expired"][i % 4]
     when = (now - timedelta(minutes=random.randint(60, 525600))).strftime("%Y-%m-%d %H:%M:%S+00:00")
     row["created_at"] = row["updated_at"] = row["expires_at"] = when
     for k in ("client_key", "client_slot", "email_key", "email_slot"):

@@ -257,6 +257,21 @@ pub struct TierFilter {
     pub per_page: Option<u64>,
 }
 
+/// Every tier's id and name, smallest first: what a form's choice of size needs.
+pub async fn names(db: &DatabaseConnection) -> Result<Vec<(String, String)>, CatalogError> {
+    use sea_orm::QuerySelect;
+    Ok(size_tier::Entity::find()
+        .select_only()
+        .column(size_tier::Column::Id)
+        .column(size_tier::Column::Name)
+        .order_by_asc(size_tier::Column::WidthCm)
+        .order_by_asc(size_tier::Column::HeightCm)
+        .order_by_asc(size_tier::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 pub async fn list(
     db: &DatabaseConnection,
     filter: TierFilter,

@@ -15,7 +15,7 @@ use super::session::{Posted, check_upload};
 use super::uploads;
 use crate::catalog::artists;
 use crate::catalog::artworks::{self, AdminArtworkFilter, ArtworkInput, ArtworkPatch};
-use crate::catalog::tiers::{self, TierFilter};
+use crate::catalog::tiers;
 use crate::error::FieldErrors;
 use crate::media::images;
 use crate::money::MoneyDto;
@@ -25,17 +25,11 @@ use crate::pagination::Pagination;
 async fn choices(console: &Console) -> Result<Value, crate::catalog::CatalogError> {
     let db = &console.state.db;
     let all = Pagination::new(Some(1), Some(100))?;
-    let artists: Vec<(String, String)> = artists::list(db, all)
-        .await?
+    let (artists, tiers) = futures_util::try_join!(artists::list(db, all), tiers::names(db))?;
+    let artists: Vec<(String, String)> = artists
         .items
         .into_iter()
         .map(|a| (a.id, a.display_name))
-        .collect();
-    let tiers: Vec<(String, String)> = tiers::list(db, TierFilter::default(), all)
-        .await?
-        .items
-        .into_iter()
-        .map(|t| (t.id, t.name))
         .collect();
     Ok(context! { artists => artists, tiers => tiers })
 }
@@ -61,8 +55,11 @@ pub async fn list(console: Console, query: web::Query<ListQuery>) -> HttpRespons
         page: None,
         per_page: None,
     };
-    let found = artworks::list(&console.state.db, filter, page).await;
-    let choices = match choices(&console).await {
+    let (found, choices) = futures_util::join!(
+        artworks::list(&console.state.db, filter, page),
+        choices(&console)
+    );
+    let choices = match choices {
         Ok(c) => c,
         Err(err) => return console.failed(&err),
     };
