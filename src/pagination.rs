@@ -69,12 +69,11 @@ where
     C: sea_orm::ConnectionTrait,
 {
     use sea_orm::{PaginatorTrait, QuerySelect};
-    let total = select.clone().count(conn).await?;
-    let rows = select
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(conn)
-        .await?;
+    // Independent reads: on a pool they run side by side.
+    let (total, rows) = futures_util::try_join!(
+        select.clone().count(conn),
+        select.offset(page.offset()).limit(page.per_page).all(conn),
+    )?;
     Ok((rows, total))
 }
 

@@ -57,33 +57,42 @@ async fn orders(
     db: &DatabaseConnection,
     select: sea_orm::Select<order::Entity>,
 ) -> Result<Waiting<AdminOrderView>, OrderError> {
-    let total = select.clone().count(db).await?;
-    let items = select
-        .order_by_asc(order::Column::CreatedAt)
-        .order_by_asc(order::Column::Id)
-        .limit(SHOWN)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(AdminOrderView::from)
-        .collect();
+    let (total, rows) = futures_util::try_join!(
+        select.clone().count(db),
+        select
+            .order_by_asc(order::Column::CreatedAt)
+            .order_by_asc(order::Column::Id)
+            .limit(SHOWN)
+            .all(db),
+    )?;
+    let items = rows.into_iter().map(AdminOrderView::from).collect();
     Ok(Waiting { items, total })
 }
 
 pub async fn now(db: &DatabaseConnection) -> Result<Attention, OrderError> {
-    let to_ship = orders(
-        db,
-        order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid.as_str())),
-    )
-    .await?;
-    let awaiting_payment = orders(
-        db,
-        order::Entity::find()
-            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
-            .filter(order::Column::PaymentMethod.eq("manual")),
-    )
-    .await?;
+    let (to_ship, awaiting_payment, flagged_payments, failed_emails) = futures_util::try_join!(
+        orders(
+            db,
+            order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid.as_str())),
+        ),
+        orders(
+            db,
+            order::Entity::find()
+                .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+                .filter(order::Column::PaymentMethod.eq("manual")),
+        ),
+        flagged(db),
+        failed(db),
+    )?;
+    Ok(Attention {
+        to_ship,
+        awaiting_payment,
+        flagged_payments,
+        failed_emails,
+    })
+}
 
+async fn flagged(db: &DatabaseConnection) -> Result<Waiting<FlaggedPayment>, OrderError> {
     let flagged = payment::Entity::find()
         .filter(payment::Column::Flag.is_not_null())
         .filter(payment::Column::UpdatedAt.gt(Utc::now() - Duration::days(FLAG_DAYS)));
@@ -104,7 +113,10 @@ pub async fn now(db: &DatabaseConnection) -> Result<Attention, OrderError> {
             .collect(),
         total: flagged_total,
     };
+    Ok(flagged_payments)
+}
 
+async fn failed(db: &DatabaseConnection) -> Result<Waiting<OutboxView>, OrderError> {
     let failed = outbox::Entity::find().filter(outbox::Column::Status.eq(FAILED));
     let failed_total = failed.clone().count(db).await?;
     let failed_emails = Waiting {
@@ -118,10 +130,5 @@ pub async fn now(db: &DatabaseConnection) -> Result<Attention, OrderError> {
             .collect(),
         total: failed_total,
     };
-    Ok(Attention {
-        to_ship,
-        awaiting_payment,
-        flagged_payments,
-        failed_emails,
-    })
+    Ok(failed_emails)
 }

@@ -109,11 +109,13 @@ async fn artist_choices(console: &Console) -> Vec<(String, String)> {
 pub async fn list(console: Console, query: web::Query<ListQuery>) -> HttpResponse {
     let query = query.into_inner();
     let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
-    let artists = artist_choices(&console).await;
-    let found = match query.filter(&console) {
-        Ok(filter) => views::list(&console.state.db, filter).await,
-        Err(errors) => Err(OrderError::Invalid(errors)),
+    let found = async {
+        match query.filter(&console) {
+            Ok(filter) => views::list(&console.state.db, filter).await,
+            Err(errors) => Err(OrderError::Invalid(errors)),
+        }
     };
+    let (artists, found) = futures_util::join!(artist_choices(&console), found);
     let (status, page, errors) = match found {
         Ok(page) => (StatusCode::OK, Some(page), BTreeMap::new()),
         Err(OrderError::Invalid(errors)) => (
