@@ -1190,3 +1190,26 @@ async fn odd_query_strings_get_console_pages_and_typed_fields_stay() {
     // The language switch on a refused post leads to a page that exists.
     assert!(refused.text.contains("/lang/fa?next=/admin/account\""));
 }
+
+#[tokio::test]
+async fn the_api_order_filters_the_console_added_refuse_what_they_cannot_read() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    for (query, field) in [
+        ("payment_method=cash", "payment_method"),
+        ("reference=HN-", "reference"),
+        ("placed_from=yesterday", "placed_from"),
+        ("placed_to=2026-13-40", "placed_to"),
+    ] {
+        app.admin_get(&token, &format!("/api/v1/admin/orders?{query}"))
+            .await
+            .invalid_field(field);
+    }
+    let fine = app
+        .admin_get(
+            &token,
+            "/api/v1/admin/orders?payment_method=manual&reference=HN-1234&placed_from=2026-01-01",
+        )
+        .await;
+    assert_eq!(fine.ok(200)["total"], 0);
+}
