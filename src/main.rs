@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use hunar::config::Config;
-use hunar::{auth, db, startup::Application, telemetry};
+use hunar::media::{self, Media};
+use hunar::{auth, catalog, db, startup::Application, telemetry};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -27,6 +28,9 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Build the public catalog's cards from scratch (they are kept current by every write;
+    /// this is for data changed behind the server's back, e.g. by hand in SQL).
+    RebuildCatalog,
 }
 
 #[actix_web::main]
@@ -67,6 +71,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = db::connect(&config.database_url).await?;
             db::migrate(&db).await?;
             println!("database schema is up to date");
+        }
+        Command::RebuildCatalog => {
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            let media = Media::new(
+                &config.media,
+                media::store::from_config(&config.media.backend)?,
+            );
+            let started = std::time::Instant::now();
+            catalog::cards::rebuild(&db, &media).await?;
+            println!(
+                "catalog cards rebuilt in {} ms",
+                started.elapsed().as_millis()
+            );
         }
         Command::CreateAdmin { email } => {
             let db = db::connect(&config.database_url).await?;

@@ -23,7 +23,7 @@ use crate::orders::tokens::OrderTokens;
 use crate::payments::StripeGateway;
 use crate::state::AppState;
 use crate::telemetry_span::HunarRootSpan;
-use crate::{auth, db, health, openapi, orders, seed};
+use crate::{auth, catalog, db, health, openapi, orders, seed};
 
 pub struct Application {
     port: u16,
@@ -57,8 +57,12 @@ impl Application {
             &config.media,
             media::store::from_config(&config.media.backend)?,
         );
+        let cards = catalog::cards::CardKeeper::new(media.clone());
         if seeded.catalog && config.seed_pictures {
-            seed::pictures::add(&db, &media).await;
+            seed::pictures::add(&db, &media, &cards).await;
+        }
+        if catalog::cards::ensure(&db, &media).await? {
+            tracing::info!("the catalog's cards were built for this format");
         }
         let state = AppState {
             refusals: orders::idempotency::Refusals::spawn(db.clone()),
@@ -66,6 +70,7 @@ impl Application {
             order_attempts: Arc::new(orders::attempts::OrderAttempts::new(&config.limits)),
             db,
             payments,
+            cards,
             media,
             catalog_cache: CatalogCache::new(config.catalog_cache_ttl),
             mail: Arc::new(MailSettings::from_config(&config, tokens)),

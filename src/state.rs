@@ -5,6 +5,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::rate_limit::LoginLimiter;
 use crate::catalog::cache::CatalogCache;
+use crate::catalog::cards::CardKeeper;
 use crate::config::Config;
 use crate::media::Media;
 use crate::notifications::MailSettings;
@@ -20,6 +21,8 @@ pub struct AppState {
     /// None when card payments are not configured.
     pub payments: Option<Arc<StripeGateway>>,
     pub media: Media,
+    /// Keeps the public catalog's cards current; writers pass it into their transaction.
+    pub cards: CardKeeper,
     /// Refused order attempts, remembered under their Idempotency-Keys in batches.
     pub refusals: crate::orders::idempotency::Refusals,
     /// One order write per painting at a time; other buyers wait for its outcome.

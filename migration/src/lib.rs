@@ -9,6 +9,7 @@ mod m20261124_000005_payments;
 mod m20261124_000006_images;
 mod m20261125_000007_abuse_limits;
 mod m20261125_000008_console;
+mod m20261126_000009_catalog_cards;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_images::Migration),
             Box::new(m20261125_000007_abuse_limits::Migration),
             Box::new(m20261125_000008_console::Migration),
+            Box::new(m20261126_000009_catalog_cards::Migration),
         ]
     }
 }

@@ -59,7 +59,14 @@ pub async fn update_artists(
     id: web::Path<String>,
     body: ValidJson<ArtistPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let updated = artists::update(&state.db, &identity.admin_id, &id, body.into_inner()).await?;
+    let updated = artists::update(
+        &state.db,
+        &state.cards,
+        &identity.admin_id,
+        &id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -96,7 +103,13 @@ pub async fn create_zones(
     identity: web::ReqData<AdminIdentity>,
     body: ValidJson<ZoneInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = zones::create(&state.db, &identity.admin_id, body.into_inner()).await?;
+    let created = zones::create(
+        &state.db,
+        &state.cards,
+        &identity.admin_id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -119,7 +132,14 @@ pub async fn update_zones(
     id: web::Path<String>,
     body: ValidJson<ZonePatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let updated = zones::update(&state.db, &identity.admin_id, &id, body.into_inner()).await?;
+    let updated = zones::update(
+        &state.db,
+        &state.cards,
+        &identity.admin_id,
+        &id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -131,7 +151,7 @@ pub async fn delete_zones(
     identity: web::ReqData<AdminIdentity>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    zones::delete(&state.db, &identity.admin_id, &id).await?;
+    zones::delete(&state.db, &state.cards, &identity.admin_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -178,7 +198,14 @@ pub async fn update_tiers(
     id: web::Path<String>,
     body: ValidJson<TierPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let updated = tiers::update(&state.db, &identity.admin_id, &id, body.into_inner()).await?;
+    let updated = tiers::update(
+        &state.db,
+        &state.cards,
+        &identity.admin_id,
+        &id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -214,7 +241,13 @@ pub async fn create_artworks(
     identity: web::ReqData<AdminIdentity>,
     body: ValidJson<ArtworkInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = artworks::create(&state.db, &identity.admin_id, body.into_inner()).await?;
+    let created = artworks::create(
+        &state.db,
+        &state.cards,
+        &identity.admin_id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -237,7 +270,14 @@ pub async fn update_artworks(
     id: web::Path<String>,
     body: ValidJson<ArtworkPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let updated = artworks::update(&state.db, &identity.admin_id, &id, body.into_inner()).await?;
+    let updated = artworks::update(
+        &state.db,
+        &state.cards,
+        &identity.admin_id,
+        &id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 

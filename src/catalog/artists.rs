@@ -9,6 +9,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::freshness::{Cards, Scope};
 use super::{CatalogError, Language};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
@@ -278,6 +279,7 @@ pub async fn create(
 
 pub async fn update(
     db: &DatabaseConnection,
+    cards: &dyn Cards,
     admin_id: &str,
     id: &str,
     patch: ArtistPatch,
@@ -335,6 +337,8 @@ pub async fn update(
     .await
     .map_err(slug_race)?;
     audit::record(&txn, admin_id, "artist.update", "artist", id, &changed).await?;
+    // Cards name the artist and link to them by slug.
+    cards.refresh(&txn, Scope::Artist(id)).await?;
     txn.commit().await?;
     Ok(model.into())
 }

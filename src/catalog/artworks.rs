@@ -8,6 +8,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::freshness::{Cards, Scope};
 use super::tiers::check_dimension;
 use super::{ArtworkStatus, CatalogError};
 use crate::error::FieldErrors;
@@ -301,6 +302,7 @@ fn active_model(id: &str, artwork: ValidArtwork, now: DateTime<Utc>) -> artwork:
 
 pub async fn create(
     db: &DatabaseConnection,
+    cards: &dyn Cards,
     admin_id: &str,
     input: ArtworkInput,
 ) -> Result<ArtworkAdminView, CatalogError> {
@@ -312,12 +314,14 @@ pub async fn create(
     model.created_at = Set(now);
     let model = model.insert(&txn).await?;
     audit::record(&txn, admin_id, "artwork.create", "artwork", &id, &[]).await?;
+    cards.refresh(&txn, Scope::Artwork(&id)).await?;
     txn.commit().await?;
     Ok(model.into())
 }
 
 pub async fn update(
     db: &DatabaseConnection,
+    cards: &dyn Cards,
     admin_id: &str,
     id: &str,
     patch: ArtworkPatch,
@@ -379,6 +383,7 @@ pub async fn update(
     }
     let model = active_model(id, artwork, Utc::now()).update(&txn).await?;
     audit::record(&txn, admin_id, "artwork.update", "artwork", id, &changed).await?;
+    cards.refresh(&txn, Scope::Artwork(id)).await?;
     txn.commit().await?;
     Ok(model.into())
 }

@@ -48,12 +48,20 @@ impl CatalogCache {
         T: Serialize,
         F: Future<Output = Result<T, CatalogError>>,
     {
-        let render = async {
+        self.body(key, async {
             let value = build.await?;
             serde_json::to_vec(&value)
-                .map(Bytes::from)
                 .map_err(|e| CatalogError::Db(sea_orm::DbErr::Custom(e.to_string())))
-        };
+        })
+        .await
+    }
+
+    /// `json` for a body that is written out already (the read model's pages).
+    pub async fn body<F>(&self, key: String, build: F) -> Result<Bytes, ApiError>
+    where
+        F: Future<Output = Result<Vec<u8>, CatalogError>>,
+    {
+        let render = async { build.await.map(Bytes::from) };
         match &self.pages {
             None => render.await.map_err(Into::into),
             Some(pages) => pages

@@ -3,6 +3,8 @@ pub mod admin_routes;
 pub mod artists;
 pub mod artworks;
 pub mod cache;
+pub mod cards;
+pub mod freshness;
 pub mod pricing;
 pub mod public;
 pub mod public_routes;

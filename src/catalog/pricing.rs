@@ -1,7 +1,7 @@
 //! What a painting costs a buyer in a given country: the artwork's own override, else its
 //! size tier's price for the zone that ships to that country. Shipping is always included.
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::artworks::price_override_of;
@@ -11,7 +11,7 @@ use crate::money::Money;
 use entity::artwork;
 
 /// A price as buyers see it: `{"amount": "50.00", "currency": "USD", "zone": "International"}`.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct ZonePrice {
     #[schema(value_type = String, example = "50.00")]
     pub amount: Decimal,

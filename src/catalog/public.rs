@@ -1,11 +1,11 @@
 //! What supporters see: public artists and artworks with prices per destination. These
 //! views are separate types from the admin views and never read private columns.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{artist, artwork, size_tier, size_tier_price};
+use entity::{artist, artwork, catalog_card, size_tier};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Func, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::pricing::{ZonePrice, price_for};
-use super::tiers::{PricedTier, load_priced};
+use super::tiers::load_priced;
 use super::zones::{self, ZoneRef};
 use super::{ArtworkStatus, CatalogError};
 use crate::country::CountryCode;
@@ -52,28 +52,28 @@ pub struct ArtistDetail {
     pub size_tiers: Vec<PublicTier>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ArtistRef {
     pub id: String,
     pub slug: String,
     pub display_name: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TierRef {
     pub id: String,
     pub name: String,
 }
 
 /// The price for the requested country, or every zone's price when none was asked for.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Price {
     ForCountry(ZonePrice),
     EveryZone(Vec<ZonePrice>),
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ArtworkView {
     pub id: String,
     pub title: String,
@@ -129,13 +129,6 @@ pub struct ArtworkQuery {
     pub sort: Option<String>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sort {
-    Newest,
-    PriceAsc,
-    PriceDesc,
 }
 
 fn parse_country(errors: &mut FieldErrors, country: Option<&str>) -> Option<CountryCode> {
@@ -297,115 +290,11 @@ pub async fn get_artist(
     })
 }
 
-/// Turns a page of artwork rows into public views, loading what they refer to in bulk.
-async fn assemble(
-    conn: &impl ConnectionTrait,
-    media: &Media,
-    rows: Vec<artwork::Model>,
-    zone: Option<&ZoneRef>,
-) -> Result<Vec<ArtworkView>, CatalogError> {
-    let mut artist_ids: Vec<String> = rows.iter().map(|a| a.artist_id.clone()).collect();
-    artist_ids.sort();
-    artist_ids.dedup();
-    let mut tier_ids: Vec<String> = rows.iter().map(|a| a.size_tier_id.clone()).collect();
-    tier_ids.sort();
-    tier_ids.dedup();
-    // Four independent reads: asked together, a page waits for the slowest, not the sum.
-    let artwork_ids = rows.iter().map(|a| a.id.clone()).collect();
-    let (artists, tiers, mut photos, zone_names) = futures_util::try_join!(
-        async {
-            Ok::<_, CatalogError>(
-                artist::Entity::find()
-                    .filter(artist::Column::Id.is_in(artist_ids))
-                    .all(conn)
-                    .await?,
-            )
-        },
-        load_priced(conn, tier_ids),
-        async { Ok(images::for_artworks(conn, media, artwork_ids).await?) },
-        async {
-            match zone {
-                None => zones::names(conn).await,
-                Some(_) => Ok(BTreeMap::new()),
-            }
-        },
-    )?;
-    let artists: HashMap<String, artist::Model> =
-        artists.into_iter().map(|a| (a.id.clone(), a)).collect();
-    let tiers: BTreeMap<String, PricedTier> = tiers;
-    let views = rows
-        .into_iter()
-        .filter_map(|a| {
-            let artist = artists.get(&a.artist_id)?;
-            let tier = tiers.get(&a.size_tier_id);
-            let price = match zone {
-                Some(zone) => price_for(&a, tier, zone)
-                    .map(|m| Price::ForCountry(ZonePrice::new(m, &zone.name))),
-                None => Some(Price::EveryZone(
-                    zone_names
-                        .iter()
-                        .filter_map(|(id, name)| {
-                            let zone = ZoneRef {
-                                id: id.clone(),
-                                name: name.clone(),
-                            };
-                            price_for(&a, tier, &zone).map(|m| ZonePrice::new(m, name))
-                        })
-                        .collect(),
-                )),
-            };
-            Some(ArtworkView {
-                status: super::artworks::status_of(&a),
-                artist: ArtistRef {
-                    id: artist.id.clone(),
-                    slug: artist.slug.clone(),
-                    display_name: artist.display_name.clone(),
-                },
-                size_tier: TierRef {
-                    id: a.size_tier_id.clone(),
-                    name: tier.map(|t| t.tier.name.clone()).unwrap_or_default(),
-                },
-                images: photos.remove(&a.id).unwrap_or_default(),
-                price,
-                id: a.id,
-                title: a.title,
-                description: a.description,
-                medium: a.medium,
-                width_cm: a.width_cm,
-                height_cm: a.height_cm,
-                year: a.year,
-                created_at: a.created_at,
-            })
-        })
-        .collect();
-    Ok(views)
-}
-
-/// `COALESCE(price_override_minor, <tier price in zone>)`, for sorting by price.
-fn effective_price_expr(zone_id: &str) -> SimpleExpr {
-    let tier_price = Query::select()
-        .column(size_tier_price::Column::AmountMinor)
-        .from(size_tier_price::Entity)
-        .and_where(
-            Expr::col((size_tier_price::Entity, size_tier_price::Column::TierId))
-                .equals((artwork::Entity, artwork::Column::SizeTierId)),
-        )
-        .and_where(
-            Expr::col((size_tier_price::Entity, size_tier_price::Column::ZoneId)).eq(zone_id),
-        )
-        .to_owned();
-    Func::coalesce([
-        Expr::col((artwork::Entity, artwork::Column::PriceOverrideMinor)),
-        SimpleExpr::SubQuery(None, Box::new(tier_price.into())),
-    ])
-    .into()
-}
-
+/// A page of public cards from the read model (see `cards`).
 pub async fn list_artworks(
     db: &DatabaseConnection,
-    media: &Media,
     query: ArtworkQuery,
-) -> Result<Page<ArtworkView>, CatalogError> {
+) -> Result<CardPage, CatalogError> {
     let mut errors = FieldErrors::new();
     let page = errors.check_fields(Pagination::new(query.page, query.per_page));
     let country = parse_country(&mut errors, query.country.as_deref());
@@ -432,50 +321,22 @@ pub async fn list_artworks(
     let (Some(page), Some(status), Some(sort)) = (page, status, sort) else {
         return Err(FieldErrors::single("query", "invalid").into());
     };
-
-    let zone = destination(db, country).await?;
-    let mut select = artwork::Entity::find().filter(artwork::Column::Status.eq(status.as_str()));
-    if let Some(slug) = &query.artist {
-        let artist_id = Query::select()
-            .column(artist::Column::Id)
-            .from(artist::Entity)
-            .and_where(artist::Column::Slug.eq(slug.as_str()))
-            .to_owned();
-        select = select.filter(artwork::Column::ArtistId.in_subquery(artist_id));
-    }
-    if let Some(tier) = &query.size_tier {
-        select = select.filter(artwork::Column::SizeTierId.eq(tier.as_str()));
-    }
-    let counted = select.clone();
-    select = match sort {
-        Sort::Newest => select.order_by_desc(artwork::Column::CreatedAt),
-        Sort::PriceAsc | Sort::PriceDesc => {
-            // Without a destination, sort by the "rest of world" price.
-            let zone_for_sort = match &zone {
-                Some(z) => Some(z.clone()),
-                None => zones::fallback_zone(db).await?,
-            };
-            let order = if sort == Sort::PriceAsc {
-                Order::Asc
-            } else {
-                Order::Desc
-            };
-            match zone_for_sort {
-                Some(z) => select.order_by(effective_price_expr(&z.id), order),
-                None => select.order_by(artwork::Column::PriceOverrideMinor, order),
-            }
-        }
+    let filter = Filter {
+        country,
+        status,
+        artist_slug: query.artist.as_deref(),
+        size_tier: query.size_tier.as_deref(),
+        sort,
     };
-    let (total, rows) = futures_util::try_join!(
-        counted.count(db),
-        select
-            .order_by_desc(artwork::Column::Id)
-            .offset(page.offset())
-            .limit(page.per_page)
-            .all(db),
-    )?;
-    let items = assemble(db, media, rows, zone.as_ref()).await?;
-    Ok(Page::new(items, page, total))
+    page_of_cards(db, &filter, page).await
+}
+
+/// `list_artworks` as views, for pages rendered on the server.
+pub async fn list_artwork_views(
+    db: &DatabaseConnection,
+    query: ArtworkQuery,
+) -> Result<Page<ArtworkView>, CatalogError> {
+    list_artworks(db, query).await?.views()
 }
 
 async fn public_artwork(
@@ -489,21 +350,25 @@ async fn public_artwork(
         .ok_or(CatalogError::NotFound("artwork"))
 }
 
+/// One public painting's card, as JSON.
 pub async fn get_artwork(
     db: &DatabaseConnection,
-    media: &Media,
     id: &str,
     country: Option<&str>,
-) -> Result<ArtworkView, CatalogError> {
+) -> Result<String, CatalogError> {
     let mut errors = FieldErrors::new();
     let country = parse_country(&mut errors, country);
     errors.into_result()?;
-    let row = public_artwork(db, id).await?;
-    let zone = destination(db, country).await?;
-    assemble(db, media, vec![row], zone.as_ref())
-        .await?
-        .pop()
-        .ok_or(CatalogError::NotFound("artwork"))
+    one_card(db, id, country).await
+}
+
+/// `get_artwork` as a view, for pages rendered on the server.
+pub async fn get_artwork_view(
+    db: &DatabaseConnection,
+    id: &str,
+    country: Option<&str>,
+) -> Result<ArtworkView, CatalogError> {
+    parse(&get_artwork(db, id, country).await?)
 }
 
 pub async fn quote(
@@ -531,4 +396,188 @@ pub async fn quote(
         zone: zone.name,
         shipping_included: true,
     })
+}
+
+/// The zone of the card for no destination, which lists every zone's price.
+pub const EVERY_ZONE: &str = "";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Newest,
+    PriceAsc,
+    PriceDesc,
+}
+
+/// What a page of cards is asked for.
+pub struct Filter<'a> {
+    pub country: Option<CountryCode>,
+    pub status: ArtworkStatus,
+    pub artist_slug: Option<&'a str>,
+    pub size_tier: Option<&'a str>,
+    pub sort: Sort,
+}
+
+/// A page of cards, ready to be written out as `{"items", "page", "per_page", "total"}`.
+pub struct CardPage {
+    pub cards: Vec<String>,
+    pub page: Pagination,
+    pub total: u64,
+}
+
+impl CardPage {
+    /// The body, with the cards as they are stored: nothing is parsed or re-encoded.
+    pub fn into_json(self) -> Vec<u8> {
+        let size = self.cards.iter().map(|c| c.len() + 1).sum::<usize>() + 80;
+        let mut body = Vec::with_capacity(size);
+        body.extend_from_slice(b"{\"items\":[");
+        for (i, card) in self.cards.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(card.as_bytes());
+        }
+        body.extend_from_slice(
+            format!(
+                "],\"page\":{},\"per_page\":{},\"total\":{}}}",
+                self.page.page, self.page.per_page, self.total
+            )
+            .as_bytes(),
+        );
+        body
+    }
+
+    /// The cards as views, for pages rendered on the server.
+    pub fn views(self) -> Result<crate::pagination::Page<ArtworkView>, CatalogError> {
+        let items = self
+            .cards
+            .iter()
+            .map(|c| parse(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(crate::pagination::Page::new(items, self.page, self.total))
+    }
+}
+
+pub fn parse(card: &str) -> Result<ArtworkView, CatalogError> {
+    serde_json::from_str(card)
+        .map_err(|e| sea_orm::DbErr::Custom(format!("reading a card: {e}")).into())
+}
+
+/// `zone_id = <the zone shipping to country>`, or the card for no destination when none
+/// does (or none was asked for), resolved inside the statement itself.
+fn zone_condition(country: Option<CountryCode>) -> SimpleExpr {
+    let zone: SimpleExpr = match country {
+        Some(country) => Func::coalesce([
+            SimpleExpr::SubQuery(
+                None,
+                Box::new(zones::zone_id_for_country_query(country).into()),
+            ),
+            Expr::val(EVERY_ZONE),
+        ])
+        .into(),
+        None => Expr::val(EVERY_ZONE),
+    };
+    ExprTrait::eq(Expr::col(catalog_card::Column::ZoneId), zone)
+}
+
+fn cards_query(filter: &Filter<'_>) -> SelectStatement {
+    let mut query = Query::select();
+    query
+        .from(catalog_card::Entity)
+        .and_where(zone_condition(filter.country))
+        .and_where(catalog_card::Column::Status.eq(filter.status.as_str()));
+    if let Some(slug) = filter.artist_slug {
+        query.and_where(catalog_card::Column::ArtistSlug.eq(slug));
+    }
+    if let Some(tier) = filter.size_tier {
+        query.and_where(catalog_card::Column::SizeTierId.eq(tier));
+    }
+    query
+}
+
+/// One page of cards and how many there are: two indexed statements, asked side by side.
+async fn page_of_cards(
+    db: &DatabaseConnection,
+    filter: &Filter<'_>,
+    page: Pagination,
+) -> Result<CardPage, CatalogError> {
+    let mut rows = cards_query(filter);
+    rows.column(catalog_card::Column::Card);
+    match filter.sort {
+        Sort::Newest => rows.order_by(catalog_card::Column::CreatedAt, Order::Desc),
+        Sort::PriceAsc => rows.order_by(catalog_card::Column::PriceMinor, Order::Asc),
+        Sort::PriceDesc => rows.order_by(catalog_card::Column::PriceMinor, Order::Desc),
+    };
+    rows.order_by(catalog_card::Column::ArtworkId, Order::Desc)
+        .limit(page.per_page)
+        .offset(page.offset());
+    let mut count = cards_query(filter);
+    count.expr_as(Func::count(Expr::col(catalog_card::Column::ArtworkId)), "n");
+    let (rows, count) = futures_util::try_join!(db.query_all(&rows), db.query_one(&count))?;
+    let total = match count {
+        Some(row) => row.try_get::<i64>("", "n")?,
+        None => 0,
+    };
+    let cards = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "card"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CardPage {
+        cards,
+        page,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+/// One public painting's card for `country` (every zone's price without one).
+async fn one_card(
+    db: &DatabaseConnection,
+    id: &str,
+    country: Option<CountryCode>,
+) -> Result<String, CatalogError> {
+    let mut query = Query::select();
+    query
+        .column(catalog_card::Column::Card)
+        .from(catalog_card::Entity)
+        .and_where(zone_condition(country))
+        .and_where(catalog_card::Column::ArtworkId.eq(id))
+        .and_where(
+            catalog_card::Column::Status.is_in(ArtworkStatus::PUBLIC.iter().map(|s| s.as_str())),
+        );
+    let row = db
+        .query_one(&query)
+        .await?
+        .ok_or(CatalogError::NotFound("artwork"))?;
+    Ok(row.try_get::<String>("", "card")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_the_cards_as_stored_inside_the_page_fields() {
+        let page = CardPage {
+            cards: vec![r#"{"id":"a"}"#.into(), r#"{"id":"b"}"#.into()],
+            page: Pagination::new(Some(2), Some(2)).expect("valid"),
+            total: 5,
+        };
+        let body: serde_json::Value =
+            serde_json::from_slice(&page.into_json()).expect("valid JSON");
+        assert_eq!(
+            body,
+            serde_json::json!({"items": [{"id": "a"}, {"id": "b"}], "page": 2, "per_page": 2, "total": 5})
+        );
+    }
+
+    #[test]
+    fn an_empty_page_is_valid_json() {
+        let page = CardPage {
+            cards: Vec::new(),
+            page: Pagination::new(None, None).expect("valid"),
+            total: 0,
+        };
+        let body: serde_json::Value =
+            serde_json::from_slice(&page.into_json()).expect("valid JSON");
+        assert_eq!(body["items"], serde_json::json!([]));
+    }
 }

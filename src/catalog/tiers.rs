@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CatalogError;
+use super::freshness::{Cards, Scope};
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money};
 use crate::pagination::{self, Page, Pagination};
@@ -350,6 +351,7 @@ pub async fn create(
 
 pub async fn update(
     db: &DatabaseConnection,
+    cards: &dyn Cards,
     admin_id: &str,
     id: &str,
     patch: TierPatch,
@@ -431,6 +433,7 @@ pub async fn update(
     .update(&txn)
     .await?;
     write_prices(&txn, id, &tier.prices).await?;
+    cards.refresh(&txn, Scope::Tier(id)).await?;
     audit::record(
         &txn,
         admin_id,

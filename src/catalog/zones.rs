@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CatalogError;
+use super::freshness::{Cards, Scope};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
 use crate::pagination::{self, Page, Pagination};
@@ -242,6 +243,7 @@ pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<ZoneView, Cata
 
 pub async fn create(
     db: &DatabaseConnection,
+    cards: &dyn Cards,
     admin_id: &str,
     input: ZoneInput,
 ) -> Result<ZoneView, CatalogError> {
@@ -262,6 +264,8 @@ pub async fn create(
     .map_err(constraint_to_field)?;
     write_countries(&txn, &id, &zone.countries).await?;
     audit::record(&txn, admin_id, "zone.create", "shipping_zone", &id, &[]).await?;
+    // Every card lists every zone's price.
+    cards.refresh(&txn, Scope::All).await?;
     let view = get(&txn, &id).await?;
     txn.commit().await?;
     Ok(view)
@@ -269,6 +273,7 @@ pub async fn create(
 
 pub async fn update(
     db: &DatabaseConnection,
+    cards: &dyn Cards,
     admin_id: &str,
     id: &str,
     patch: ZonePatch,
@@ -303,6 +308,7 @@ pub async fn update(
     .map_err(constraint_to_field)?;
     write_countries(&txn, id, &zone.countries).await?;
     audit::record(&txn, admin_id, "zone.update", "shipping_zone", id, &changed).await?;
+    cards.refresh(&txn, Scope::All).await?;
     let view = get(&txn, id).await?;
     txn.commit().await?;
     Ok(view)
@@ -310,7 +316,12 @@ pub async fn update(
 
 /// Deleting a zone removes its countries and the tier prices set for it (they price a
 /// destination that no longer exists); the fallback zone cannot be deleted.
-pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result<(), CatalogError> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    cards: &dyn Cards,
+    admin_id: &str,
+    id: &str,
+) -> Result<(), CatalogError> {
     let txn = db::begin_write(db).await?;
     let zone = get(&txn, id).await?;
     if zone.is_fallback {
@@ -324,19 +335,18 @@ pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result
         .exec(&txn)
         .await?;
     audit::record(&txn, admin_id, "zone.delete", "shipping_zone", id, &[]).await?;
+    cards.refresh(&txn, Scope::All).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// The zone that ships to `country`: the zone listing it, else the fallback zone. One
-/// query, since it runs for every priced page and every order.
-/// The zone that ships to `country`: the one listing it, else the fallback. Also usable as
-/// a subquery (orders resolve the zone in the same query as the price).
-pub fn zone_for_country_query(country: CountryCode) -> SelectStatement {
+/// The id of the zone that ships to `country`: the one listing it, else the fallback. One
+/// query, usable as a subquery (orders resolve the zone in the same query as the price, and
+/// catalog pages in the same statement as the cards).
+pub fn zone_id_for_country_query(country: CountryCode) -> SelectStatement {
     let listed = Expr::col((zone_country::Entity, zone_country::Column::Country));
     Query::select()
         .column((shipping_zone::Entity, shipping_zone::Column::Id))
-        .column((shipping_zone::Entity, shipping_zone::Column::Name))
         .from(shipping_zone::Entity)
         .join(
             JoinType::LeftJoin,
@@ -356,6 +366,13 @@ pub fn zone_for_country_query(country: CountryCode) -> SelectStatement {
         // The zone that lists the country comes before the fallback.
         .order_by_expr(listed.is_null(), Order::Asc)
         .limit(1)
+        .to_owned()
+}
+
+/// The zone that ships to `country`, with its name.
+pub fn zone_for_country_query(country: CountryCode) -> SelectStatement {
+    zone_id_for_country_query(country)
+        .column((shipping_zone::Entity, shipping_zone::Column::Name))
         .to_owned()
 }
 

@@ -14,11 +14,12 @@ use utoipa::ToSchema;
 
 use super::process::{Encoding, Processed};
 use super::{Media, MediaError};
+use crate::catalog::freshness::{Cards, Scope};
 use crate::error::FieldErrors;
 use crate::validate::text_field;
 use crate::{audit, db};
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImageVariants {
     pub thumb: String,
     pub medium: String,
@@ -26,7 +27,7 @@ pub struct ImageVariants {
 }
 
 /// A photo as clients see it: JPEG urls in `variants`, the same sizes as WebP in `webp`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImageView {
     pub id: String,
     pub alt: String,
@@ -174,6 +175,7 @@ fn new_row(processed: &Processed, alt: String, position: i32) -> image::Model {
 pub async fn add_to_artwork(
     db: &DatabaseConnection,
     media: &Media,
+    cards: &dyn Cards,
     admin_id: &str,
     artwork_id: &str,
     bytes: Bytes,
@@ -200,6 +202,7 @@ pub async fn add_to_artwork(
         .exec_without_returning(&txn)
         .await?;
     audit::record(&txn, admin_id, "image.create", "artwork", artwork_id, &[]).await?;
+    cards.refresh(&txn, Scope::Artwork(artwork_id)).await?;
     txn.commit().await?;
     Ok(view(media, &row))
 }
@@ -242,12 +245,14 @@ pub async fn set_portrait(
 pub async fn delete_from_artwork(
     db: &DatabaseConnection,
     media: &Media,
+    cards: &dyn Cards,
     admin_id: &str,
     artwork_id: &str,
     image_id: &str,
 ) -> Result<(), MediaError> {
     let filter = image::Column::ArtworkId.eq(artwork_id);
-    delete_where(db, media, admin_id, "artwork", artwork_id, image_id, filter).await
+    let owner = ("artwork", artwork_id);
+    delete_where(db, media, Some(cards), admin_id, owner, image_id, filter).await
 }
 
 pub async fn delete_portrait(
@@ -262,13 +267,15 @@ pub async fn delete_portrait(
         .await?
         .ok_or(MediaError::NotFound("portrait"))?;
     let filter = image::Column::ArtistId.eq(artist_id);
-    delete_where(db, media, admin_id, "artist", artist_id, &row.id, filter).await
+    let owner = ("artist", artist_id);
+    delete_where(db, media, None, admin_id, owner, &row.id, filter).await
 }
 
 /// A photo's new description and place among the painting's photos (`first` puts it first:
 /// the first photo is the one the shop's cards and link previews show).
 pub async fn edit_artwork_image(
     db: &DatabaseConnection,
+    cards: &dyn Cards,
     admin_id: &str,
     artwork_id: &str,
     image_id: &str,
@@ -315,16 +322,18 @@ pub async fn edit_artwork_image(
         &["alt", "position"],
     )
     .await?;
+    cards.refresh(&txn, Scope::Artwork(artwork_id)).await?;
     txn.commit().await?;
     Ok(())
 }
 
+/// `cards` when the photo is a painting's (a portrait is on no card).
 async fn delete_where(
     db: &DatabaseConnection,
     media: &Media,
+    cards: Option<&dyn Cards>,
     admin_id: &str,
-    owner: &str,
-    owner_id: &str,
+    (owner, owner_id): (&str, &str),
     image_id: &str,
     belongs: sea_orm::sea_query::SimpleExpr,
 ) -> Result<(), MediaError> {
@@ -338,6 +347,9 @@ async fn delete_where(
         .exec(&txn)
         .await?;
     audit::record(&txn, admin_id, "image.delete", owner, owner_id, &[]).await?;
+    if let (Some(cards), Some(artwork_id)) = (cards, &row.artwork_id) {
+        cards.refresh(&txn, Scope::Artwork(artwork_id)).await?;
+    }
     txn.commit().await?;
     delete_files(db, media, std::slice::from_ref(&row)).await
 }

@@ -107,7 +107,9 @@ async fn accept(
     let (file, alt) = read_upload(req, payload, media.max_upload_bytes).await?;
     let (db, admin, alt) = (&state.db, &identity.admin_id, alt.as_deref());
     let image = match owner {
-        Owner::Artwork(id) => images::add_to_artwork(db, media, admin, &id, file, alt).await?,
+        Owner::Artwork(id) => {
+            images::add_to_artwork(db, media, &state.cards, admin, &id, file, alt).await?
+        }
         Owner::Artist(id) => images::set_portrait(db, media, admin, &id, file, alt).await?,
     };
     Ok(HttpResponse::Created().json(image))
@@ -140,8 +142,15 @@ pub async fn delete_artwork_image(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, image_id) = path.into_inner();
-    images::delete_from_artwork(&state.db, media(&state), &identity.admin_id, &id, &image_id)
-        .await?;
+    images::delete_from_artwork(
+        &state.db,
+        media(&state),
+        &state.cards,
+        &identity.admin_id,
+        &id,
+        &image_id,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

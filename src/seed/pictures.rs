@@ -7,6 +7,7 @@ use image::{ImageFormat, Rgb, RgbImage};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use sha2::{Digest, Sha256};
 
+use crate::catalog::freshness::Cards;
 use crate::media::{Media, images};
 
 const WIDTH: u32 = 1200;
@@ -85,7 +86,7 @@ fn jpeg(picture: &RgbImage) -> Option<bytes::Bytes> {
 
 /// Draws and uploads a picture for every demo painting and a portrait for every artist. A
 /// failure is logged and skipped: the demo works without pictures.
-pub async fn add(db: &DatabaseConnection, media: &Media) {
+pub async fn add(db: &DatabaseConnection, media: &Media, cards: &dyn Cards) {
     let artworks = entity::artwork::Entity::find()
         .all(db)
         .await
@@ -102,7 +103,7 @@ pub async fn add(db: &DatabaseConnection, media: &Media) {
         };
         let alt = format!("{}: an abstract landscape", art.title);
         if let Err(err) =
-            images::add_to_artwork(db, media, "seed", &art.id, bytes, Some(&alt)).await
+            images::add_to_artwork(db, media, cards, "seed", &art.id, bytes, Some(&alt)).await
         {
             tracing::warn!(error = %err, "a demo picture could not be stored");
         }

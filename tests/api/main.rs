@@ -3,6 +3,7 @@ mod architecture;
 mod auth;
 mod browser;
 mod catalog_admin;
+mod catalog_cards;
 mod catalog_public;
 mod cli;
 mod console;

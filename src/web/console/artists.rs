@@ -221,7 +221,14 @@ pub async fn update(posted: Posted<ArtistForm>, id: web::Path<String>) -> HttpRe
         notes: Some(optional(&form.notes)),
     };
     let db = &console.state.db;
-    let updated = artists::update(db, &console.identity.admin_id, &id, patch).await;
+    let updated = artists::update(
+        db,
+        &console.state.cards,
+        &console.identity.admin_id,
+        &id,
+        patch,
+    )
+    .await;
     match catalog_answer(updated) {
         CatalogAnswer::Done(_) => console.done(&format!("/admin/artists/{id}"), "saved"),
         CatalogAnswer::Refused(status, errors, refusal) => match artists::get(db, &id).await {

@@ -226,7 +226,13 @@ pub async fn create(posted: Posted<PaintingForm>) -> HttpResponse {
                 status: form.status.clone(),
                 price_override: p.price_override,
             };
-            artworks::create(&console.state.db, &console.identity.admin_id, input).await
+            artworks::create(
+                &console.state.db,
+                &console.state.cards,
+                &console.identity.admin_id,
+                input,
+            )
+            .await
         }
         Err(errors) => Err(errors.into()),
     };
@@ -307,7 +313,14 @@ pub async fn update(posted: Posted<PaintingForm>, id: web::Path<String>) -> Http
                     .filter(|s| ["draft", "available", "withdrawn"].contains(&s.as_str())),
                 price_override: Some(p.price_override),
             };
-            artworks::update(&state.db, &console.identity.admin_id, &id, patch).await
+            artworks::update(
+                &state.db,
+                &state.cards,
+                &console.identity.admin_id,
+                &id,
+                patch,
+            )
+            .await
         }
         Err(errors) => Err(errors.into()),
     };
@@ -349,6 +362,7 @@ pub async fn add_photos(
         let added = images::add_to_artwork(
             &state.db,
             &state.media,
+            &state.cards,
             &console.identity.admin_id,
             &id,
             bytes,
@@ -404,6 +418,7 @@ pub async fn delete_photo(
     match images::delete_from_artwork(
         &state.db,
         &state.media,
+        &state.cards,
         &console.identity.admin_id,
         &id,
         &image_id,
@@ -433,6 +448,7 @@ pub async fn edit_photo(
     let (id, image_id) = path.into_inner();
     let edited = images::edit_artwork_image(
         &console.state.db,
+        &console.state.cards,
         &console.identity.admin_id,
         &id,
         &image_id,

@@ -134,7 +134,14 @@ pub async fn save_tier(
                 currency: None,
                 prices: Some(prices),
             };
-            tiers::update(&console.state.db, &console.identity.admin_id, &id, patch).await
+            tiers::update(
+                &console.state.db,
+                &console.state.cards,
+                &console.identity.admin_id,
+                &id,
+                patch,
+            )
+            .await
         }
         Err(errors) => Err(errors.into()),
     };

@@ -88,7 +88,13 @@ pub async fn create(posted: Posted<ZoneForm>) -> HttpResponse {
         countries: form.codes(),
         is_fallback: form.is_fallback.is_some(),
     };
-    let created = zones::create(&console.state.db, &console.identity.admin_id, input).await;
+    let created = zones::create(
+        &console.state.db,
+        &console.state.cards,
+        &console.identity.admin_id,
+        input,
+    )
+    .await;
     match catalog_answer(created) {
         CatalogAnswer::Done(_) => console.done("/admin/prices", "created"),
         CatalogAnswer::Refused(status, errors, refusal) => {
@@ -124,7 +130,14 @@ pub async fn update(posted: Posted<ZoneForm>, id: web::Path<String>) -> HttpResp
         is_fallback: Some(form.is_fallback.is_some()),
     };
     let db = &console.state.db;
-    let updated = zones::update(db, &console.identity.admin_id, &id, patch).await;
+    let updated = zones::update(
+        db,
+        &console.state.cards,
+        &console.identity.admin_id,
+        &id,
+        patch,
+    )
+    .await;
     match catalog_answer(updated) {
         CatalogAnswer::Done(_) => console.done("/admin/prices", "saved"),
         CatalogAnswer::Refused(status, errors, refusal) => match zones::get(db, &id).await {

@@ -114,9 +114,8 @@ pub async fn home_page(state: web::Data<AppState>, visitor: Visitor) -> HttpResp
     // The artists and the paintings are independent: read together.
     let loaded = futures_util::try_join!(
         artist_cards(&state),
-        public::list_artworks(
+        public::list_artwork_views(
             &state.db,
-            &state.media,
             ArtworkQuery {
                 per_page: Some(12),
                 ..artwork_query(&visitor)
@@ -232,9 +231,8 @@ pub async fn artworks_page(
     let filter = query.into_inner().clean();
     let page = filter.page();
     let loaded = async {
-        let list = public::list_artworks(
+        let list = public::list_artwork_views(
             &state.db,
-            &state.media,
             ArtworkQuery {
                 artist: filter.artist.clone(),
                 size_tier: filter.size_tier.clone(),
@@ -291,7 +289,7 @@ pub async fn artwork_page(
     id: web::Path<String>,
 ) -> HttpResponse {
     let country = visitor.country.map(|c| c.to_string());
-    match public::get_artwork(&state.db, &state.media, &id, country.as_deref()).await {
+    match public::get_artwork_view(&state.db, &id, country.as_deref()).await {
         Ok(view) => {
             let pictures: Vec<Picture> = view.images.iter().map(Picture::from).collect();
             let og_image = pictures.first().map(|p| absolute(&state, &p.large));
@@ -328,9 +326,8 @@ pub async fn artist_page(
         // Everything they made that is public: for sale first, then held, then sold.
         let mut artworks = Vec::new();
         for status in ["available", "reserved", "sold"] {
-            let page = public::list_artworks(
+            let page = public::list_artwork_views(
                 &state.db,
-                &state.media,
                 ArtworkQuery {
                     artist: Some(slug.to_string()),
                     status: Some(status.into()),
@@ -422,9 +419,8 @@ pub async fn sitemap(state: web::Data<AppState>) -> HttpResponse {
         }
         for status in ["available", "sold", "reserved"] {
             for page in 1..=50 {
-                let list = public::list_artworks(
+                let list = public::list_artwork_views(
                     &state.db,
-                    &state.media,
                     ArtworkQuery {
                         status: Some(status.into()),
                         page: Some(page),

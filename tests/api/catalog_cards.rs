@@ -1,0 +1,273 @@
+//! The catalog's read model never lags behind a write: after every kind of write that changes
+//! what a card shows, the public answers are the ones a rebuild from scratch would give, and
+//! the change itself is visible in the very next read.
+use std::io::Cursor;
+
+use image::{ImageFormat, RgbImage};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, builder, new_key, order_body};
+
+/// Every public answer a card appears in: lists per destination, status and sort, and the
+/// painting on its own.
+async fn answers(app: &TestApp, artwork: &str) -> Vec<(String, Value)> {
+    let mut paths = Vec::new();
+    for country in ["", "&country=SE", "&country=AF", "&country=US"] {
+        for status in ["available", "reserved", "sold"] {
+            for sort in ["newest", "price_asc", "price_desc"] {
+                paths.push(format!(
+                    "/api/v1/artworks?status={status}&sort={sort}{country}"
+                ));
+            }
+        }
+        paths.push(format!("/api/v1/artworks/{artwork}?x=1{country}"));
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let reply = app.get(&path).await;
+        out.push((format!("{path} → {}", reply.status), reply.body));
+    }
+    out
+}
+
+/// The answers now equal the answers after rebuilding every card from the tables.
+async fn assert_current(app: &TestApp, artwork: &str, after: &str) {
+    let kept = answers(app, artwork).await;
+    hunar::catalog::cards::rebuild(&app.db, &app.state.media)
+        .await
+        .expect("rebuild");
+    let rebuilt = answers(app, artwork).await;
+    for ((path, kept), (_, rebuilt)) in kept.iter().zip(&rebuilt) {
+        assert_eq!(kept, rebuilt, "after {after}: {path} was stale");
+    }
+}
+
+async fn card(app: &TestApp, artwork: &str, country: &str) -> Value {
+    app.get(&format!("/api/v1/artworks/{artwork}?country={country}"))
+        .await
+        .ok(200)
+        .clone()
+}
+
+fn png() -> Vec<u8> {
+    let img = RgbImage::from_fn(200, 150, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .expect("png");
+    out
+}
+
+async fn upload_photo(app: &TestApp, token: &str, artwork: &str) -> Value {
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(png()).file_name("p.png"),
+        )
+        .text("alt", "A photo");
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/admin/artworks/{artwork}/images")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("send");
+    crate::helpers::Reply::read(res).await.ok(201).clone()
+}
+
+#[tokio::test]
+async fn every_kind_of_write_shows_in_the_next_read_as_a_rebuild_would_show_it() {
+    let app = builder().env("CATALOG_CACHE_MS", "0").spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let artwork = catalog.artwork.clone();
+    assert_current(&app, &artwork, "creating the painting").await;
+    assert_eq!(card(&app, &artwork, "SE").await["title"], "Kites");
+
+    let path = format!("/api/v1/admin/artworks/{artwork}");
+    app.admin_patch(
+        &token,
+        &path,
+        json!({"title": "Kites at dusk", "year": 2024}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(card(&app, &artwork, "SE").await["title"], "Kites at dusk");
+    assert_current(&app, &artwork, "editing the painting").await;
+
+    app.admin_patch(
+        &token,
+        &path,
+        json!({"price_override": {"amount": "80.00", "currency": "USD"}}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(card(&app, &artwork, "SE").await["price"]["amount"], "80.00");
+    assert_current(&app, &artwork, "overriding the price").await;
+    app.admin_patch(&token, &path, json!({"price_override": null}))
+        .await
+        .ok(200);
+
+    let artist = format!("/api/v1/admin/artists/{}", catalog.artist);
+    app.admin_patch(
+        &token,
+        &artist,
+        json!({"display_name": "Renamed Painter", "slug": "renamed-painter"}),
+    )
+    .await
+    .ok(200);
+    let shown = card(&app, &artwork, "SE").await;
+    assert_eq!(shown["artist"]["display_name"], "Renamed Painter");
+    assert_eq!(
+        app.get("/api/v1/artworks?artist=renamed-painter")
+            .await
+            .ok(200)["total"],
+        1
+    );
+    assert_current(&app, &artwork, "renaming the artist").await;
+
+    let tier = format!("/api/v1/admin/size-tiers/{}", catalog.tier);
+    app.admin_patch(
+        &token,
+        &tier,
+        json!({"name": "Small", "prices": [
+            {"zone_id": catalog.zones.0, "amount": "40.00"},
+            {"zone_id": catalog.zones.1, "amount": "55.00"}
+        ]}),
+    )
+    .await
+    .ok(200);
+    let shown = card(&app, &artwork, "SE").await;
+    assert_eq!(shown["price"]["amount"], "55.00");
+    assert_eq!(shown["size_tier"]["name"], "Small");
+    assert_current(&app, &artwork, "repricing the size tier").await;
+
+    let nordics = app
+        .admin_post(
+            &token,
+            "/api/v1/admin/shipping-zones",
+            json!({"name": "Nordics", "countries": ["SE"]}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // The tier has no price in the new zone yet: Sweden sees no price.
+    assert_eq!(card(&app, &artwork, "SE").await["price"], Value::Null);
+    assert_current(&app, &artwork, "adding a zone").await;
+    let zone = format!("/api/v1/admin/shipping-zones/{nordics}");
+    app.admin_patch(&token, &zone, json!({"countries": ["NO"]}))
+        .await
+        .ok(200);
+    assert_eq!(card(&app, &artwork, "SE").await["price"]["amount"], "55.00");
+    assert_current(&app, &artwork, "moving a country out of a zone").await;
+    app.admin_delete(&token, &zone).await;
+    assert_current(&app, &artwork, "deleting a zone").await;
+
+    let photo = upload_photo(&app, &token, &artwork).await;
+    let photo_id = photo["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        card(&app, &artwork, "SE").await["images"][0]["id"],
+        photo_id
+    );
+    assert_current(&app, &artwork, "adding a photo").await;
+    app.admin_delete(
+        &token,
+        &format!("/api/v1/admin/artworks/{artwork}/images/{photo_id}"),
+    )
+    .await;
+    assert_eq!(card(&app, &artwork, "SE").await["images"], json!([]));
+    assert_current(&app, &artwork, "deleting a photo").await;
+
+    // An order takes the painting, a cancellation gives it back, a payment sells it.
+    let placed = app.place_order(&new_key(), &order_body(&artwork)).await;
+    let order = placed.ok(201)["order"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(card(&app, &artwork, "SE").await["status"], "reserved");
+    assert_current(&app, &artwork, "an order reserving the painting").await;
+    app.admin_post(
+        &token,
+        &format!("/api/v1/admin/orders/{order}/cancel"),
+        json!({"reason": "test"}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(card(&app, &artwork, "SE").await["status"], "available");
+    assert_current(&app, &artwork, "a cancellation releasing it").await;
+    let placed = app.place_order(&new_key(), &order_body(&artwork)).await;
+    let order = placed.ok(201)["order"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    app.admin_post(
+        &token,
+        &format!("/api/v1/admin/orders/{order}/confirm-payment"),
+        json!({"reference": "BANK-1"}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(card(&app, &artwork, "SE").await["status"], "sold");
+    assert_current(&app, &artwork, "a payment selling it").await;
+
+    let other = app
+        .create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+        .await;
+    assert_current(&app, &other, "adding a second painting").await;
+    app.admin_delete(&token, &format!("/api/v1/admin/artworks/{other}"))
+        .await;
+    assert_eq!(
+        app.get(&format!("/api/v1/artworks/{other}")).await.status,
+        404
+    );
+    assert_current(&app, &artwork, "deleting a painting").await;
+}
+
+#[tokio::test]
+async fn a_status_changed_behind_the_servers_back_is_mirrored_by_the_database() {
+    let app = builder().env("CATALOG_CACHE_MS", "0").spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    entity::artwork::Entity::update(entity::artwork::ActiveModel {
+        id: Set(catalog.artwork.clone()),
+        status: Set("sold".into()),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .expect("mark sold");
+    let sold = app.get("/api/v1/artworks?status=sold").await;
+    assert_eq!(sold.ok(200)["total"], 1);
+    assert_eq!(sold.body["items"][0]["status"], "sold");
+    assert_current(&app, &catalog.artwork, "a status set in SQL").await;
+}
+
+#[tokio::test]
+async fn a_new_card_format_rebuilds_the_cards_at_start_up() {
+    let app = builder().env("CATALOG_CACHE_MS", "0").spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    use sea_orm::ConnectionTrait;
+    // As if an older release had built them: stale cards and another format.
+    app.db
+        .execute_unprepared("UPDATE catalog_cards SET card = '{}'")
+        .await
+        .expect("spoil");
+    app.db
+        .execute_unprepared("UPDATE read_models SET version = 'old'")
+        .await
+        .expect("age");
+    let second = builder()
+        .env("CATALOG_CACHE_MS", "0")
+        .env("MEDIA_DIR", &app.media_dir.display().to_string())
+        .database(&app.database_url)
+        .spawn()
+        .await;
+    assert_eq!(
+        card(&second, &catalog.artwork, "SE").await["title"],
+        "Kites"
+    );
+}
