@@ -500,8 +500,15 @@ async fn page_of_cards(
     filter: &Filter<'_>,
     page: Pagination,
 ) -> Result<CardPage, CatalogError> {
+    let mut count = cards_query(filter);
+    count.expr(Func::count(Expr::col(catalog_card::Column::ArtworkId)));
+    // The count rides along as an uncorrelated subquery, computed once per statement: a
+    // page is one round trip to the database, which is most of what a page costs.
     let mut rows = cards_query(filter);
-    rows.column(catalog_card::Column::Card);
+    rows.column(catalog_card::Column::Card).expr_as(
+        SimpleExpr::SubQuery(None, Box::new(count.clone().into())),
+        "n",
+    );
     match filter.sort {
         Sort::Newest => rows.order_by(catalog_card::Column::CreatedAt, Order::Desc),
         Sort::PriceAsc => rows.order_by(catalog_card::Column::PriceMinor, Order::Asc),
@@ -510,12 +517,14 @@ async fn page_of_cards(
     rows.order_by(catalog_card::Column::ArtworkId, Order::Desc)
         .limit(page.per_page)
         .offset(page.offset());
-    let mut count = cards_query(filter);
-    count.expr_as(Func::count(Expr::col(catalog_card::Column::ArtworkId)), "n");
-    let (rows, count) = futures_util::try_join!(db.query_all(&rows), db.query_one(&count))?;
-    let total = match count {
+    let rows = db.query_all(&rows).await?;
+    let total = match rows.first() {
         Some(row) => row.try_get::<i64>("", "n")?,
-        None => 0,
+        // Past the last page (or nothing matches): the count on its own.
+        None => match db.query_one(&count).await? {
+            Some(row) => row.try_get_by_index::<i64>(0)?,
+            None => 0,
+        },
     };
     let cards = rows
         .iter()

@@ -271,3 +271,15 @@ async fn a_new_card_format_rebuilds_the_cards_at_start_up() {
         "Kites"
     );
 }
+
+#[tokio::test]
+async fn a_page_past_the_last_still_counts_the_paintings() {
+    let app = builder().env("CATALOG_CACHE_MS", "0").spawn().await;
+    let token = app.admin_token().await;
+    app.small_catalog(&token).await;
+    let first = app.get("/api/v1/artworks?country=SE").await;
+    assert_eq!(first.ok(200)["total"], 1);
+    let past = app.get("/api/v1/artworks?country=SE&page=5").await;
+    assert_eq!(past.ok(200)["items"], json!([]));
+    assert_eq!(past.body["total"], 1);
+}
