@@ -10,6 +10,7 @@ mod m20261124_000006_images;
 mod m20261125_000007_abuse_limits;
 mod m20261125_000008_console;
 mod m20261126_000009_catalog_cards;
+mod m20261126_000010_artists_with_work;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_abuse_limits::Migration),
             Box::new(m20261125_000008_console::Migration),
             Box::new(m20261126_000009_catalog_cards::Migration),
+            Box::new(m20261126_000010_artists_with_work::Migration),
         ]
     }
 }

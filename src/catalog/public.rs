@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{artist, artwork, catalog_card, size_tier};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Expr, Func, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Asterisk, Expr, Func, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -169,7 +169,8 @@ async fn public_artwork_counts(
     let rows: Vec<(String, i64)> = artwork::Entity::find()
         .select_only()
         .column(artwork::Column::ArtistId)
-        .column_as(artwork::Column::Id.count(), "n")
+        // COUNT(*), not COUNT(id): the (artist, status) index answers it alone.
+        .column_as(SimpleExpr::from(Func::count(Expr::col(Asterisk))), "n")
         .filter(artwork::Column::ArtistId.is_in(artist_ids))
         .filter(artwork::Column::Status.is_in(public_statuses()))
         .group_by(artwork::Column::ArtistId)
@@ -188,13 +189,18 @@ pub async fn list_artists(
     media: &Media,
     page: Pagination,
 ) -> Result<Page<ArtistSummary>, CatalogError> {
-    let with_public_work = Query::select()
-        .column(artwork::Column::ArtistId)
+    // Asked per artist (artists are few, paintings many), from the (artist, status) index.
+    let public_work = Query::select()
+        .expr(Expr::val(1))
         .from(artwork::Entity)
-        .and_where(artwork::Column::Status.is_in(public_statuses()))
+        .and_where(
+            Expr::col((artwork::Entity, artwork::Column::ArtistId))
+                .equals((artist::Entity, artist::Column::Id)),
+        )
+        .and_where(Expr::col((artwork::Entity, artwork::Column::Status)).is_in(public_statuses()))
         .to_owned();
     let query = artist::Entity::find()
-        .filter(artist::Column::Id.in_subquery(with_public_work))
+        .filter(Expr::exists(public_work))
         .order_by_asc(artist::Column::DisplayName)
         .order_by_asc(artist::Column::Id);
     let (total, artists) = futures_util::try_join!(
