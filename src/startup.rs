@@ -61,7 +61,10 @@ impl Application {
         if seeded.catalog && config.seed_pictures {
             seed::pictures::add(&db, &media, &cards).await;
         }
-        if catalog::cards::ensure(&db, &media).await? {
+        // The seed writes its rows directly: its paintings' cards are built here.
+        if seeded.catalog {
+            catalog::cards::rebuild(&db, &media).await?;
+        } else if catalog::cards::ensure(&db, &media).await? {
             tracing::info!("the catalog's cards were built for this format");
         }
         let state = AppState {

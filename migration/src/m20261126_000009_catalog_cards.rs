@@ -164,12 +164,10 @@ impl MigrationTrait for Migration {
         let conn = manager.get_connection();
         let postgres = manager.get_database_backend() == DbBackend::Postgres;
         for (name, columns) in INDEXES {
-            // PostgreSQL answers a page from the index alone; SQLite follows the primary key.
-            let include = if postgres { " INCLUDE (card)" } else { "" };
-            conn.execute_unprepared(&format!(
-                "CREATE INDEX {name} ON catalog_cards {columns}{include}"
-            ))
-            .await?;
+            // Not `INCLUDE (card)` on PostgreSQL: a b-tree entry is limited to about 2.7 kB,
+            // and a card with a long description and many photos is larger.
+            conn.execute_unprepared(&format!("CREATE INDEX {name} ON catalog_cards {columns}"))
+                .await?;
         }
         conn.execute_unprepared("CREATE INDEX catalog_cards_artwork ON catalog_cards (artwork_id)")
             .await?;

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use entity::{artist, artwork, catalog_card, read_model};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::freshness::{Cards, Scope};
@@ -76,7 +76,14 @@ async fn build(
         Scope::Tier(id) => select.filter(artwork::Column::SizeTierId.eq(id)),
         Scope::All => select,
     };
-    let rows = select.order_by_asc(artwork::Column::Id).all(conn).await?;
+    // On PostgreSQL the paintings are locked until the write commits: an order changing one
+    // meanwhile (its status trigger updates the cards) would otherwise land between this read
+    // and the new cards, which would carry the old status. SQLite writes one at a time.
+    let rows = select
+        .order_by_asc(artwork::Column::Id)
+        .lock_exclusive()
+        .all(conn)
+        .await?;
     let delete = catalog_card::Entity::delete_many();
     match scope {
         Scope::Artwork(id) => delete.filter(catalog_card::Column::ArtworkId.eq(id)),

@@ -517,6 +517,9 @@ async fn page_of_cards(
     );
     match filter.sort {
         Sort::Newest => rows.order_by(catalog_card::Column::CreatedAt, Order::Desc),
+        // Where a painting has no price for the zone, each database puts NULL where it
+        // always has (SQLite first, PostgreSQL last in ascending order): the indexes serve
+        // the order as it is, where NULLS LAST would sort every page.
         Sort::PriceAsc => rows.order_by(catalog_card::Column::PriceMinor, Order::Asc),
         Sort::PriceDesc => rows.order_by(catalog_card::Column::PriceMinor, Order::Desc),
     };

@@ -283,3 +283,46 @@ async fn a_page_past_the_last_still_counts_the_paintings() {
     assert_eq!(past.ok(200)["items"], json!([]));
     assert_eq!(past.body["total"], 1);
 }
+
+#[tokio::test]
+async fn orders_placed_while_a_zone_is_edited_leave_every_card_current() {
+    let app = builder().env("CATALOG_CACHE_MS", "0").spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let mut paintings = vec![catalog.artwork.clone()];
+    for _ in 0..7 {
+        paintings.push(
+            app.create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+                .await,
+        );
+    }
+    let zone = format!("/api/v1/admin/shipping-zones/{}", catalog.zones.0);
+    // Every order and every zone edit at once: a zone edit rebuilds every card while the
+    // orders' status changes land.
+    let orders = paintings.iter().map(|p| {
+        let app = &app;
+        async move { app.place_order(&new_key(), &order_body(p)).await.status }
+    });
+    let edits = (0..4).map(|i| {
+        let (app, token, zone) = (&app, &token, &zone);
+        async move {
+            app.admin_patch(token, zone, json!({"name": format!("Afghanistan {i}")}))
+                .await
+                .status
+        }
+    });
+    let (placed, edited) = tokio::join!(
+        futures_util::future::join_all(orders),
+        futures_util::future::join_all(edits)
+    );
+    assert!(placed.iter().all(|s| s.as_u16() == 201), "{placed:?}");
+    assert!(edited.iter().all(|s| s.as_u16() == 200), "{edited:?}");
+    let reserved = app
+        .get("/api/v1/artworks?status=reserved&per_page=100")
+        .await;
+    assert_eq!(reserved.ok(200)["total"], paintings.len());
+    for painting in &paintings {
+        assert_eq!(card(&app, painting, "SE").await["status"], "reserved");
+    }
+    assert_current(&app, &catalog.artwork, "orders during zone edits").await;
+}
