@@ -1,12 +1,11 @@
 //! The catalog's read model never lags behind a write: after every kind of write that changes
 //! what a card shows, the public answers are the ones a rebuild from scratch would give, and
 //! the change itself is visible in the very next read.
-use std::io::Cursor;
-
-use image::{ImageFormat, RgbImage};
+use image::RgbImage;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, builder, new_key, order_body};
+use crate::media::{png, upload};
 
 /// Every public answer a card appears in: lists per destination, status and sort, and the
 /// painting on its own.
@@ -49,30 +48,13 @@ async fn card(app: &TestApp, artwork: &str, country: &str) -> Value {
         .clone()
 }
 
-fn png() -> Vec<u8> {
-    let img = RgbImage::from_fn(200, 150, |x, y| image::Rgb([x as u8, y as u8, 90]));
-    let mut out = Vec::new();
-    img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
-        .expect("png");
-    out
-}
-
 async fn upload_photo(app: &TestApp, token: &str, artwork: &str) -> Value {
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(png()).file_name("p.png"),
-        )
-        .text("alt", "A photo");
-    let res = app
-        .client
-        .post(app.url(&format!("/api/v1/admin/artworks/{artwork}/images")))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
+    let img = RgbImage::from_fn(200, 150, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let path = format!("/api/v1/admin/artworks/{artwork}/images");
+    upload(app, token, &path, "p.png", png(&img), Some("A photo"))
         .await
-        .expect("send");
-    crate::helpers::Reply::read(res).await.ok(201).clone()
+        .ok(201)
+        .clone()
 }
 
 #[tokio::test]

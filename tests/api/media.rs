@@ -111,7 +111,7 @@ fn assert_bare_webp(bytes: &[u8]) {
     }
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     path: &str,
@@ -269,7 +269,7 @@ async fn variants_are_served_for_ever_with_etags() {
     }
 }
 
-fn png(img: &RgbImage) -> Vec<u8> {
+pub(crate) fn png(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
         .expect("png");
