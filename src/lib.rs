@@ -2,6 +2,7 @@
 //! paintings to supporters abroad.
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod catalog;
 pub mod client;
 pub mod config;

@@ -2,9 +2,9 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hunar::config::Config;
+use hunar::config::{BackupTarget, Config};
 use hunar::media::{self, Media};
-use hunar::{auth, catalog, db, startup::Application, telemetry};
+use hunar::{auth, backup, catalog, db, startup::Application, telemetry};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -31,6 +31,25 @@ enum Command {
     /// Build the public catalog's cards from scratch (they are kept current by every write;
     /// this is for data changed behind the server's back, e.g. by hand in SQL).
     RebuildCatalog,
+    /// Back up the database and every photo into DIR (a folder, or s3:PREFIX in the media
+    /// bucket) while the server runs; only photos DIR lacks are copied.
+    Backup {
+        dir: String,
+        /// Keep only the newest N snapshots in DIR (and the photos they need).
+        #[arg(long)]
+        keep: Option<usize>,
+    },
+    /// Restore the newest finished backup in DIR into DATABASE_URL and the media store.
+    /// Stop the server first. Every file is checked before anything changes.
+    Restore {
+        dir: String,
+        /// Restore this snapshot (a folder name under DIR/snapshots) instead of the newest.
+        #[arg(long)]
+        snapshot: Option<String>,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[actix_web::main]
@@ -51,6 +70,13 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn media_of(config: &Config) -> anyhow::Result<Media> {
+    Ok(Media::new(
+        &config.media,
+        media::store::from_config(&config.media.backend)?,
+    ))
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
@@ -75,14 +101,73 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::RebuildCatalog => {
             let db = db::connect(&config.database_url).await?;
             db::migrate(&db).await?;
-            let media = Media::new(
-                &config.media,
-                media::store::from_config(&config.media.backend)?,
-            );
+            let media = media_of(&config)?;
             let started = std::time::Instant::now();
             catalog::cards::rebuild(&db, &media).await?;
             println!(
                 "catalog cards rebuilt in {} ms",
+                started.elapsed().as_millis()
+            );
+        }
+        Command::Backup { dir, keep } => {
+            let target = BackupTarget::parse(&dir).map_err(|m| anyhow::anyhow!("DIR: {m}"))?;
+            let repo = backup::Repo::open(&target, &config.media.backend)?;
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            let media = media_of(&config)?;
+            let started = std::time::Instant::now();
+            let report = backup::backup(
+                &db,
+                &config.database_url,
+                &media,
+                &repo,
+                backup::Trigger::Manual,
+            )
+            .await?;
+            let manifest = &report.manifest;
+            println!(
+                "backup {} in {}: {} files, {} bytes ({} new photos) in {} ms",
+                manifest.snapshot,
+                repo.location(),
+                manifest.files.len(),
+                manifest.bytes(),
+                report.copied,
+                started.elapsed().as_millis()
+            );
+            if let Some(keep) = keep {
+                let removed = backup::prune(&repo, keep).await?;
+                println!("{removed} older snapshots removed");
+            }
+        }
+        Command::Restore {
+            dir,
+            snapshot,
+            force,
+        } => {
+            // A server on this database would keep writing to the file being replaced.
+            if std::net::TcpListener::bind(config.bind_addr).is_err() {
+                anyhow::bail!(
+                    "something is listening on {} (BIND_ADDR): stop the server before restoring",
+                    config.bind_addr
+                );
+            }
+            let target = BackupTarget::parse(&dir).map_err(|m| anyhow::anyhow!("DIR: {m}"))?;
+            if let BackupTarget::Dir(path) = &target
+                && !path.is_dir()
+            {
+                anyhow::bail!("{} is not a folder with backups", path.display());
+            }
+            let repo = backup::Repo::open(&target, &config.media.backend)?;
+            let started = std::time::Instant::now();
+            let manifest =
+                backup::restore(&config, &repo, &backup::RestoreOptions { force, snapshot })
+                    .await?;
+            println!(
+                "restored {} ({} files, {} bytes, schema {}) in {} ms",
+                manifest.snapshot,
+                manifest.files.len(),
+                manifest.bytes(),
+                manifest.database.last_migration,
                 started.elapsed().as_millis()
             );
         }

@@ -98,6 +98,15 @@ impl Application {
                 state.config.mail_poll,
             );
         }
+        if let Some(schedule) = &state.config.backup {
+            crate::backup::schedule::spawn(
+                state.db.clone(),
+                state.config.database_url.clone(),
+                state.media.clone(),
+                state.config.media.backend.clone(),
+                schedule.clone(),
+            );
+        }
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,
@@ -195,6 +204,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                         .wrap(from_fn(auth::routes::require_admin))
                         .service(auth::routes::logout)
                         .service(notifications::routes::list_outbox)
+                        .service(crate::backup::routes::status)
                         .service(notifications::routes::retry_email),
                 ),
             )))

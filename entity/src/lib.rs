@@ -5,6 +5,7 @@ pub mod app_secret;
 pub mod artist;
 pub mod artwork;
 pub mod audit_log;
+pub mod backup_run;
 pub mod catalog_card;
 pub mod email_confirmation;
 pub mod event;

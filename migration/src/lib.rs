@@ -11,6 +11,7 @@ mod m20261125_000007_abuse_limits;
 mod m20261125_000008_console;
 mod m20261126_000009_catalog_cards;
 mod m20261126_000010_artists_with_work;
+mod m20261126_000011_backup_runs;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_console::Migration),
             Box::new(m20261126_000009_catalog_cards::Migration),
             Box::new(m20261126_000010_artists_with_work::Migration),
+            Box::new(m20261126_000011_backup_runs::Migration),
         ]
     }
 }

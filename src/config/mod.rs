@@ -44,6 +44,53 @@ impl std::fmt::Debug for MediaBackend {
     }
 }
 
+/// Where backups go: a folder on this machine, or (`s3:PREFIX`) the media bucket under a
+/// prefix, so the photos and the backups live in one place that is not this disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupTarget {
+    Dir(PathBuf),
+    MediaBucket { prefix: String },
+}
+
+impl BackupTarget {
+    /// `s3:PREFIX` or a folder path.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        match value.strip_prefix("s3:") {
+            Some(prefix) => {
+                let prefix = prefix.trim_matches('/');
+                if prefix.is_empty() {
+                    return Err(
+                        "expected s3:PREFIX with a non-empty prefix, e.g. s3:backups".into(),
+                    );
+                }
+                Ok(Self::MediaBucket {
+                    prefix: prefix.to_string(),
+                })
+            }
+            None if value.trim().is_empty() => Err("expected a folder or s3:PREFIX".into()),
+            None => Ok(Self::Dir(PathBuf::from(value))),
+        }
+    }
+}
+
+impl std::fmt::Display for BackupTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Dir(dir) => write!(f, "{}", dir.display()),
+            Self::MediaBucket { prefix } => write!(f, "s3:{prefix}"),
+        }
+    }
+}
+
+/// Backups taken by the server itself; off unless BACKUP_DIR is set.
+#[derive(Debug, Clone)]
+pub struct BackupSchedule {
+    pub target: BackupTarget,
+    pub every: Duration,
+    /// How many snapshots to keep; older ones (and photos only they needed) are removed.
+    pub keep: u32,
+}
+
 /// Limits and quality for photo uploads.
 #[derive(Debug, Clone)]
 pub struct MediaConfig {
@@ -121,6 +168,7 @@ pub struct Config {
     pub manual_payment_instructions: String,
     /// How often unpaid reservations are looked for.
     pub reservation_sweep: Duration,
+    pub backup: Option<BackupSchedule>,
 }
 
 pub const DEFAULT_MANUAL_INSTRUCTIONS: &str = "Thank you! Please pay {amount} by bank transfer \
@@ -420,6 +468,25 @@ impl Config {
             10,
             3_600_000,
         )?;
+        let backup = match get("BACKUP_DIR") {
+            None => None,
+            Some(dir) => {
+                let target = BackupTarget::parse(&dir).map_err(|m| invalid("BACKUP_DIR", m))?;
+                if matches!(target, BackupTarget::MediaBucket { .. })
+                    && !matches!(media.backend, MediaBackend::S3 { .. })
+                {
+                    return Err(invalid(
+                        "BACKUP_DIR",
+                        "s3:PREFIX needs MEDIA_BACKEND=s3 (backups go to the media bucket)",
+                    ));
+                }
+                Some(BackupSchedule {
+                    target,
+                    every: parse_interval("BACKUP_EVERY", &or("BACKUP_EVERY", "24h"))?,
+                    keep: parse_number("BACKUP_KEEP", &or("BACKUP_KEEP", "7"), 1, 1000)?,
+                })
+            }
+        };
 
         Ok(Self {
             bind_addr,
@@ -452,6 +519,7 @@ impl Config {
                 DEFAULT_MANUAL_INSTRUCTIONS,
             ),
             reservation_sweep: Duration::from_millis(u64::from(reservation_sweep_ms)),
+            backup,
         })
     }
 }
@@ -462,6 +530,32 @@ fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
         "false" | "0" | "no" | "off" => Ok(false),
         _ => Err(invalid(var, "expected true or false")),
     }
+}
+
+/// `90s`, `30m`, `24h` or `7d`: from one second to a year.
+fn parse_interval(var: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    let unit = value.chars().last().unwrap_or('?');
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => 0,
+    };
+    value
+        .strip_suffix(unit)
+        .unwrap_or_default()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(seconds))
+        .filter(|s| (1..=365 * 86_400).contains(s))
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
+            invalid(
+                var,
+                "expected a number and a unit (s, m, h or d), e.g. 24h, from 1s to 365d",
+            )
+        })
 }
 
 fn parse_number(var: &'static str, value: &str, min: u32, max: u32) -> Result<u32, ConfigError> {
@@ -572,5 +666,43 @@ mod tests {
             "http://127.0.0.1:8080/orders/{id}?token={token}&checkout=success"
         );
         assert!(!format!("{stripe:?}").contains("sk_test_x"));
+    }
+
+    #[test]
+    fn backups_are_off_by_default_and_their_settings_are_checked() {
+        assert!(config(&[]).expect("defaults").backup.is_none());
+        let c =
+            config(&[("BACKUP_DIR", "/var/backups/hunar"), ("BACKUP_EVERY", "6h")]).expect("valid");
+        let backup = c.backup.expect("scheduled");
+        assert_eq!(
+            backup.target,
+            BackupTarget::Dir("/var/backups/hunar".into())
+        );
+        assert_eq!(backup.every, Duration::from_secs(6 * 3600));
+        assert_eq!(backup.keep, 7);
+        for (var, value) in [
+            ("BACKUP_EVERY", "0h"),
+            ("BACKUP_EVERY", "24"),
+            ("BACKUP_EVERY", "h"),
+            ("BACKUP_EVERY", "1y"),
+            ("BACKUP_EVERY", "366d"),
+            ("BACKUP_EVERY", "99999999999999999999d"),
+            ("BACKUP_KEEP", "0"),
+            ("BACKUP_DIR", "s3:backups"),
+            ("BACKUP_DIR", "s3:/"),
+        ] {
+            let mut vars = vec![(var, value)];
+            if var != "BACKUP_DIR" {
+                vars.push(("BACKUP_DIR", "/tmp/b"));
+            }
+            let err = config(&vars).expect_err(value);
+            assert_eq!(err.var, var, "{value}");
+        }
+        assert_eq!(
+            BackupTarget::parse("s3:/nightly/").expect("prefix"),
+            BackupTarget::MediaBucket {
+                prefix: "nightly".into()
+            }
+        );
     }
 }

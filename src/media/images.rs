@@ -61,8 +61,12 @@ fn stored_variants(processed: &Processed) -> BTreeMap<&'static str, Stored> {
 }
 
 fn keys_of(row: &image::Model) -> Vec<String> {
-    let variants: BTreeMap<String, Stored> =
-        serde_json::from_str(&row.variants).unwrap_or_default();
+    variant_keys(&row.variants)
+}
+
+/// The stored files an image row's `variants` column names.
+pub fn variant_keys(variants: &str) -> Vec<String> {
+    let variants: BTreeMap<String, Stored> = serde_json::from_str(variants).unwrap_or_default();
     variants
         .into_values()
         .flat_map(|v| [v.jpeg, v.webp])

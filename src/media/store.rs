@@ -24,6 +24,16 @@ fn storage(err: impl std::fmt::Display) -> MediaError {
 pub fn from_config(backend: &MediaBackend) -> Result<Arc<dyn MediaStore>, MediaError> {
     Ok(match backend {
         MediaBackend::Local { dir } => Arc::new(LocalDir::new(dir.clone())?),
+        MediaBackend::S3 { .. } => Arc::new(ObjectStorage::new(bucket(backend)?)),
+    })
+}
+
+/// The configured bucket itself (backups may go there too, under their own prefix).
+pub fn bucket(backend: &MediaBackend) -> Result<Arc<dyn ObjectStore>, MediaError> {
+    match backend {
+        MediaBackend::Local { .. } => Err(MediaError::Storage(
+            "the media backend is a local folder, not a bucket".into(),
+        )),
         MediaBackend::S3 {
             bucket,
             region,
@@ -43,11 +53,9 @@ pub fn from_config(backend: &MediaBackend) -> Result<Arc<dyn MediaStore>, MediaE
                     .with_virtual_hosted_style_request(false)
                     .with_allow_http(endpoint.starts_with("http://"));
             }
-            Arc::new(ObjectStorage::new(Arc::new(
-                builder.build().map_err(storage)?,
-            )))
+            Ok(Arc::new(builder.build().map_err(storage)?))
         }
-    })
+    }
 }
 
 /// A folder on this machine. Each write goes to a temporary file that is flushed and then

@@ -162,6 +162,81 @@ fn create_admin_reads_the_password_from_stdin() {
 }
 
 /// A tiny blocking GET without pulling in reqwest's blocking feature.
+/// `hunar backup` beside a running server, `hunar restore` into another installation, which
+/// then serves the same catalog; a second restore needs `--force`.
+#[test]
+fn backup_and_restore_from_the_command_line_while_the_server_runs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut server = hunar(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_for_port(&mut server);
+    let backups = dir.path().join("backups");
+    let out = hunar(dir.path())
+        .arg("backup")
+        .arg(&backups)
+        .output()
+        .expect("backup");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("new photos"), "{said}");
+    server.kill().ok();
+    server.wait().ok();
+
+    let other = tempfile::tempdir().expect("tmp");
+    let restore = |extra: &[&str]| {
+        hunar(other.path())
+            .arg("restore")
+            .arg(&backups)
+            .args(extra)
+            .output()
+            .expect("restore")
+    };
+    let out = restore(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = restore(&[]);
+    let refusal = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        refusal.contains("already holds data") && refusal.contains("--force"),
+        "{refusal}"
+    );
+    let out = restore(&["--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = hunar(other.path())
+        .arg("restore")
+        .arg(other.path().join("no-such-folder"))
+        .output()
+        .expect("restore");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-folder"));
+
+    let mut copy = hunar(other.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let port = wait_for_port(&mut copy);
+    let body = reqwest::blocking_get(port, "/api/v1/artworks?country=SE");
+    assert!(body.contains("\"total\":6"), "{body}");
+    copy.kill().ok();
+    copy.wait().ok();
+}
+
 mod reqwest {
     use std::io::{Read, Write};
 

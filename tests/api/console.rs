@@ -1213,3 +1213,33 @@ async fn the_api_order_filters_the_console_added_refuse_what_they_cannot_read() 
         .await;
     assert_eq!(fine.ok(200)["total"], 0);
 }
+
+#[tokio::test]
+async fn today_says_whether_backups_are_taken() {
+    let app = spawn_app().await;
+    let browser = Browser::sign_in(&app).await;
+    let today = browser.get("/admin").await;
+    assert!(
+        today.text.contains("The server takes no backups itself"),
+        "{}",
+        today.text
+    );
+
+    let dir = tempfile::tempdir().expect("dir");
+    let scheduled = builder()
+        .env("BACKUP_DIR", &dir.path().display().to_string())
+        .env("BACKUP_EVERY", "24h")
+        .spawn()
+        .await;
+    let browser = Browser::sign_in(&scheduled).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let today = browser.get("/admin").await;
+        if today.text.contains("Last good backup:") {
+            assert!(!today.text.contains("class=\"warning\""), "{}", today.text);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", today.text);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

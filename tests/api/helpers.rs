@@ -187,26 +187,90 @@ pub async fn spawn_seeded_app() -> TestApp {
     builder().seeded().spawn().await
 }
 
+/// A database no app is running on (yet): a new SQLite file, or a new PostgreSQL database
+/// (migrated, empty) that is dropped with it.
+pub struct SpareDatabase {
+    pub url: String,
+    pub media_dir: PathBuf,
+    _dir: tempfile::TempDir,
+    pg_database: Option<(String, String)>,
+}
+
+pub async fn spare_database() -> SpareDatabase {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, pg_database) = match postgres_base_url() {
+        Some(base) => {
+            let (url, name) = fresh_postgres_database(&base).await;
+            (url, Some((base, name)))
+        }
+        None => (
+            format!("sqlite://{}/restored.db?mode=rwc", dir.path().display()),
+            None,
+        ),
+    };
+    SpareDatabase {
+        url,
+        media_dir: dir.path().join("media"),
+        _dir: dir,
+        pg_database,
+    }
+}
+
+impl SpareDatabase {
+    /// The configuration an app on this database would have.
+    pub fn config(&self) -> Config {
+        let vars: HashMap<&str, String> = [
+            ("DATABASE_URL", self.url.clone()),
+            ("MEDIA_DIR", self.media_dir.display().to_string()),
+            ("BIND_ADDR", "127.0.0.1:0".into()),
+        ]
+        .into_iter()
+        .collect();
+        Config::from_lookup(|k| vars.get(k).cloned()).expect("config")
+    }
+
+    /// An app on this database and media folder.
+    pub async fn spawn(&self) -> TestApp {
+        builder()
+            .database(&self.url)
+            .env("MEDIA_DIR", &self.media_dir.display().to_string())
+            .spawn()
+            .await
+    }
+}
+
+impl Drop for SpareDatabase {
+    fn drop(&mut self) {
+        if let Some((base, name)) = self.pg_database.take() {
+            drop_postgres_database(base, name);
+        }
+    }
+}
+
+fn drop_postgres_database(base: String, name: String) {
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            let admin = maintenance(&base).await;
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            admin.close().await.ok();
+        });
+    })
+    .join();
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Remove this test's PostgreSQL database; FORCE ends the app's pooled connections.
         if let Some((base, name)) = self.pg_database.take() {
-            let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                rt.block_on(async move {
-                    let admin = maintenance(&base).await;
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                    admin.close().await.ok();
-                });
-            })
-            .join();
+            drop_postgres_database(base, name);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One test binary (linking is the slow part of a build): a module per domain.
 mod architecture;
 mod auth;
+mod backups;
 mod browser;
 mod catalog_admin;
 mod catalog_cards;

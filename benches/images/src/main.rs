@@ -1,7 +1,8 @@
 //! `bench-images make FILE` writes a 4000×3000 phone-like JPEG; `bench-images one FILE`
 //! processes it once into every variant (what one upload costs); `bench-images two FILE N`
 //! runs N uploads on two threads (throughput with two concurrent uploads). Timing and peak
-//! memory of whole processes are taken by the script, with /usr/bin/time.
+//! memory of whole processes are taken by the script, with /usr/bin/time. `bench-images many
+//! DIR N` writes N different 1200×900 photos (for the backup benchmark's 500 photos).
 use std::time::Instant;
 
 use hunar::media::process::{Settings, process};
@@ -36,15 +37,32 @@ fn make(path: &str) {
         .expect("write the input photo");
 }
 
+/// N photos that differ in every pixel row, so none shares a content-addressed key.
+fn many(dir: &str, n: u32) {
+    std::fs::create_dir_all(dir).expect("dir");
+    for i in 0..n {
+        let img = RgbImage::from_fn(1200, 900, |x, y| {
+            let v = |k: u32| u8::try_from((x * k + y * (i + 3) + i * 31) % 256).unwrap_or(0);
+            Rgb([v(1), v(2), v(3)])
+        });
+        img.save_with_format(format!("{dir}/photo-{i:04}.jpg"), image::ImageFormat::Jpeg)
+            .expect("write a photo");
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (mode, file) = (args.get(1).map(String::as_str), args.get(2));
     let Some(file) = file else {
-        eprintln!("usage: bench-images make|one|two FILE [N]");
+        eprintln!("usage: bench-images make|one|two|many FILE|DIR [N]");
         std::process::exit(2);
     };
     match mode {
         Some("make") => make(file),
+        Some("many") => many(
+            file,
+            args.get(3).and_then(|n| n.parse().ok()).unwrap_or(500),
+        ),
         Some("one") => {
             let bytes = std::fs::read(file).expect("read");
             let start = Instant::now();
@@ -79,7 +97,7 @@ fn main() {
             );
         }
         _ => {
-            eprintln!("usage: bench-images make|one|two FILE [N]");
+            eprintln!("usage: bench-images make|one|two|many FILE|DIR [N]");
             std::process::exit(2);
         }
     }

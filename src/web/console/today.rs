@@ -4,10 +4,17 @@ use chrono::Utc;
 use minijinja::context;
 
 use super::Console;
+use crate::backup::runs;
 use crate::orders::attention;
 
 #[get("/admin")]
 pub async fn today(console: Console) -> HttpResponse {
+    let state = &console.state;
+    // A page that cannot say how backups are doing still shows the orders.
+    let backups = runs::status(&state.db, state.config.backup.as_ref())
+        .await
+        .map_err(|err| tracing::warn!(error = %err, "backup status unavailable"))
+        .ok();
     match attention::now(&console.state.db).await {
         Ok(now) => {
             // How long each manual order has waited, in whole hours (the page words it).
@@ -19,7 +26,7 @@ pub async fn today(console: Console) -> HttpResponse {
                 .collect();
             console.page(
                 "console/today.html",
-                context! { section => "today", now => &now, calm => now.is_empty(), waited => waited },
+                context! { section => "today", now => &now, calm => now.is_empty(), waited => waited, backups => backups },
             )
         }
         Err(err) => console.failed(&err),

@@ -32,6 +32,12 @@ console-flagged = Card payments to look at
 console-flagged-none = No card payment is flagged.
 console-failed-emails = Emails that could not be sent
 console-failed-emails-none = Every email went out.
+console-backups = Backups
+console-backup-off = The server takes no backups itself. Ask your technician to set BACKUP_DIR (the README's "Backups" section says how).
+console-backup-overdue = The last good backup is from { $when }: more than twice the planned interval ago. Ask your technician to check the backups.
+console-backup-never = No backup has succeeded yet. Ask your technician to check the backups.
+console-backup-failed = The last backup failed; the server tries again soon.
+console-backup-last = Last good backup: { $when }.
 console-waited = { $hours ->
     [0] placed less than an hour ago
     [one] waiting for one hour

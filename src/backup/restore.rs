@@ -1,0 +1,169 @@
+//! Restoring a snapshot into the configured database and media store. Everything is
+//! checked before anything changes: the target holds no data (or `--force`), the snapshot
+//! is complete and every file matches its size and SHA-256. Then the photos go in first
+//! (harmless: content-addressed, never overwritten), then the database, whose row counts
+//! must equal the manifest's, then newer migrations bring an older backup up to date.
+use migration::MigratorTrait;
+
+use super::manifest::{self, Manifest};
+use super::{BackupError, Repo, database};
+use crate::config::Config;
+use crate::media;
+
+#[derive(Debug, Clone, Default)]
+pub struct RestoreOptions {
+    /// Replace a database that holds data.
+    pub force: bool,
+    /// A snapshot by name; the newest finished one when None.
+    pub snapshot: Option<String>,
+}
+
+pub async fn restore(
+    config: &Config,
+    repo: &Repo,
+    options: &RestoreOptions,
+) -> Result<Manifest, BackupError> {
+    let manifest = match &options.snapshot {
+        Some(name) => repo
+            .manifest(name)
+            .await?
+            .ok_or_else(|| BackupError::Damaged {
+                snapshot: name.clone(),
+                path: manifest::snapshot_path(name, manifest::FILE),
+                problem: "missing: this backup did not finish".into(),
+            })?,
+        None => repo
+            .latest()
+            .await?
+            .ok_or_else(|| BackupError::NoSnapshot(repo.location().to_string()))?,
+    };
+    check_compatible(config, &manifest)?;
+    if !options.force
+        && let Some(holding) = database::data_in(&config.database_url).await?
+    {
+        return Err(BackupError::NotEmpty(holding));
+    }
+
+    // Verify every file; the database file is kept, verified, for the install.
+    let copy = repo.scratch("restore");
+    let verified = verify(repo, &manifest, &copy).await;
+    if let Err(err) = verified {
+        tokio::fs::remove_file(&copy).await.ok();
+        return Err(err);
+    }
+
+    let installed = async {
+        let store = media::store::from_config(&config.media.backend)?;
+        for file in manifest.media() {
+            let bytes = repo
+                .get_bytes(&file.path)
+                .await?
+                .ok_or_else(|| damaged(&manifest, &file.path, "disappeared during the restore"))?;
+            let key = file.path.trim_start_matches(manifest::MEDIA);
+            store.put(key, bytes).await?;
+        }
+        database::install(&config.database_url, &copy).await
+    }
+    .await;
+    tokio::fs::remove_file(&copy).await.ok();
+    installed?;
+
+    let db = crate::db::connect(&config.database_url).await?;
+    let facts = database::facts(&db).await;
+    let checked = match facts {
+        Ok(facts) if facts.tables == manifest.database.tables => Ok(()),
+        Ok(facts) => Err(BackupError::Incompatible(format!(
+            "the restored database's row counts differ from the manifest's: {:?} ≠ {:?}",
+            facts.tables, manifest.database.tables
+        ))),
+        Err(e) => Err(e),
+    };
+    let migrated = match checked {
+        Ok(()) => crate::db::migrate(&db).await.map_err(BackupError::from),
+        Err(e) => Err(e),
+    };
+    db.close().await.ok();
+    migrated?;
+    Ok(manifest)
+}
+
+fn damaged(manifest: &Manifest, path: &str, problem: &str) -> BackupError {
+    BackupError::Damaged {
+        snapshot: manifest.snapshot.clone(),
+        path: path.to_string(),
+        problem: problem.to_string(),
+    }
+}
+
+fn check_compatible(config: &Config, manifest: &Manifest) -> Result<(), BackupError> {
+    if manifest.format != manifest::FORMAT {
+        return Err(BackupError::Incompatible(format!(
+            "backup format {} is not one this Hunar reads ({})",
+            manifest.format,
+            manifest::FORMAT
+        )));
+    }
+    let here = if config.database_url.starts_with("sqlite:") {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    if manifest.database.backend != here {
+        return Err(BackupError::Incompatible(format!(
+            "this backup holds a {} database and DATABASE_URL is {here}",
+            manifest.database.backend
+        )));
+    }
+    let known = migration::Migrator::migrations()
+        .iter()
+        .any(|m| m.name() == manifest.database.last_migration);
+    if !known {
+        return Err(BackupError::Incompatible(format!(
+            "the backup's schema ({}) is newer than this Hunar knows: restore it with Hunar {} \
+             or later",
+            manifest.database.last_migration, manifest.hunar_version
+        )));
+    }
+    if !manifest
+        .files
+        .iter()
+        .any(|f| f.path == manifest.database.file)
+    {
+        return Err(damaged(
+            manifest,
+            &manifest.database.file,
+            "not listed among the files",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks each listed file's size and hash, in order, naming the first that is wrong.
+async fn verify(
+    repo: &Repo,
+    manifest: &Manifest,
+    database_copy: &std::path::Path,
+) -> Result<(), BackupError> {
+    for file in &manifest.files {
+        let into = (file.path == manifest.database.file).then_some(database_copy);
+        match repo.digest(&file.path, into).await? {
+            None => return Err(damaged(manifest, &file.path, "missing")),
+            Some((bytes, _)) if bytes != file.bytes => {
+                return Err(damaged(
+                    manifest,
+                    &file.path,
+                    &format!("{bytes} bytes where the manifest says {}", file.bytes),
+                ));
+            }
+            Some((_, sha)) if sha != file.sha256 => {
+                return Err(damaged(
+                    manifest,
+                    &file.path,
+                    "its SHA-256 differs from the manifest's",
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! Backups taken while the shop takes orders, restored into a new database and media folder
+//! and served again; damaged or partial backups and non-empty targets refused. On SQLite
+//! and, with DATABASE_URL, on PostgreSQL (pg_dump and pg_restore).
+use std::path::Path;
+
+use hunar::backup::{self, BackupError, Repo, RestoreOptions, Trigger};
+use hunar::config::BackupTarget;
+use image::{Rgb, RgbImage};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::media::{png, upload};
+
+fn repo_at(dir: &Path) -> Repo {
+    let local = hunar::config::MediaBackend::Local {
+        dir: dir.join("unused"),
+    };
+    Repo::open(&BackupTarget::Dir(dir.to_path_buf()), &local).expect("repo")
+}
+
+async fn add_photo(app: &TestApp, token: &str, artwork: &str, shade: u8) -> Value {
+    let img = RgbImage::from_fn(160, 120, |x, y| Rgb([shade, (x * 2) as u8, (y * 2) as u8]));
+    let path = format!("/api/v1/admin/artworks/{artwork}/images");
+    upload(app, token, &path, "photo.png", png(&img), Some("A photo"))
+        .await
+        .ok(201)
+        .clone()
+}
+
+async fn media_bytes(app: &TestApp, url: &str) -> (u16, Vec<u8>) {
+    let path = url.split("/media/").nth(1).expect("a media url");
+    let res = app
+        .client
+        .get(app.url(&format!("/media/{path}")))
+        .send()
+        .await
+        .expect("get");
+    let status = res.status().as_u16();
+    (status, res.bytes().await.expect("body").to_vec())
+}
+
+async fn backup_of(app: &TestApp, repo: &Repo) -> backup::BackupReport {
+    backup::backup(
+        &app.db,
+        &app.database_url,
+        &app.state.media,
+        repo,
+        Trigger::Manual,
+    )
+    .await
+    .expect("backup")
+}
+
+async fn scalar(db: &impl ConnectionTrait, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get_by_index(0).expect("number")
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_orders_arrive_restores_every_acknowledged_order() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let mut artworks = vec![catalog.artwork.clone()];
+    for _ in 0..19 {
+        artworks.push(
+            app.create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+                .await,
+        );
+    }
+    let photo = add_photo(&app, &token, &artworks[0], 40).await;
+    let photo_url = photo["variants"]["medium"]
+        .as_str()
+        .expect("url")
+        .to_string();
+
+    // Acknowledged before the backup begins: these must all come back.
+    let mut before = Vec::new();
+    for artwork in &artworks[..6] {
+        let placed = app.place_order(&new_key(), &order_body(artwork)).await;
+        before.push(placed.ok(201).clone());
+    }
+    // More arrive while it runs; whether each is in the backup depends on the moment.
+    let during: Vec<_> = artworks[6..]
+        .iter()
+        .map(|artwork| {
+            app.client
+                .post(app.url("/api/v1/orders"))
+                .header("Idempotency-Key", new_key())
+                .json(&order_body(artwork))
+        })
+        .collect();
+    let orders = tokio::spawn(all_at_once(during));
+    let dir = tempfile::tempdir().expect("dir");
+    let repo = repo_at(dir.path());
+    let report = backup_of(&app, &repo).await;
+    for reply in orders.await.expect("orders") {
+        reply.ok(201);
+    }
+    let manifest = &report.manifest;
+    let orders_in_backup = manifest.database.tables["orders"];
+    assert!(
+        (6..=20).contains(&orders_in_backup),
+        "{orders_in_backup} orders"
+    );
+    assert!(report.copied > 0, "the photo's files were copied");
+    assert_eq!(manifest.media().count(), report.copied);
+
+    // A second backup into the same folder copies no photo again; a new photo is copied.
+    let again = backup_of(&app, &repo).await;
+    assert_eq!(again.copied, 0);
+    add_photo(&app, &token, &artworks[1], 200).await;
+    let third = backup_of(&app, &repo).await;
+    assert_eq!(third.copied, report.copied, "only the new photo's files");
+
+    // Restore the first snapshot into a new database and media folder and serve it.
+    let spare = spare_database().await;
+    let options = RestoreOptions {
+        snapshot: Some(manifest.snapshot.clone()),
+        force: false,
+    };
+    let restored = backup::restore(&spare.config(), &repo, &options)
+        .await
+        .expect("restore");
+    assert_eq!(restored.snapshot, manifest.snapshot);
+    let copy = spare.spawn().await;
+    assert_eq!(
+        scalar(&copy.db, "SELECT COUNT(*) FROM orders").await,
+        orders_in_backup as i64
+    );
+    let admin = copy.admin_token().await;
+    for placed in &before {
+        let id = placed["order"]["id"].as_str().expect("id");
+        let access = placed["access_token"].as_str().expect("token");
+        // The buyer's private link still works: the token secret came back too.
+        let buyer = copy
+            .get(&format!("/api/v1/orders/{id}?token={access}"))
+            .await;
+        assert_eq!(buyer.ok(200)["status"], "pending_payment");
+        let detail = copy
+            .admin_get(&admin, &format!("/api/v1/admin/orders/{id}"))
+            .await;
+        let detail = detail.ok(200);
+        assert_eq!(detail["buyer"]["email"], "anna@example.se");
+        assert!(!detail["history"].as_array().expect("history").is_empty());
+        let sql = format!("SELECT COUNT(*) FROM outbox WHERE order_id = '{id}'");
+        let emails = scalar(&copy.db, &sql).await;
+        assert!(emails > 0, "the order's emails are in the outbox");
+        assert_eq!(emails, scalar(&app.db, &sql).await);
+    }
+    for artwork in &artworks {
+        copy.get(&format!("/api/v1/artworks/{artwork}"))
+            .await
+            .ok(200);
+    }
+    let (status, bytes) = media_bytes(&copy, &photo_url).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, media_bytes(&app, &photo_url).await.1);
+}
+
+#[tokio::test]
+async fn a_damaged_or_partial_backup_is_refused_and_nothing_changes() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    add_photo(&app, &token, &catalog.artwork, 90).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let repo = repo_at(dir.path());
+    let manifest = backup_of(&app, &repo).await.manifest;
+    let spare = spare_database().await;
+
+    let flip = |path: &str| {
+        let file = dir.path().join(path);
+        let mut bytes = std::fs::read(&file).expect("read");
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x01;
+        std::fs::write(&file, bytes).expect("write");
+    };
+    let photo = manifest.media().next().expect("a photo").path.clone();
+    flip(&photo);
+    let refused = backup::restore(&spare.config(), &repo, &RestoreOptions::default()).await;
+    match refused {
+        Err(BackupError::Damaged { path, .. }) => assert_eq!(path, photo),
+        other => panic!("expected a damaged backup, got {other:?}"),
+    }
+    flip(&photo);
+    flip(&manifest.database.file);
+    let refused = backup::restore(&spare.config(), &repo, &RestoreOptions::default()).await;
+    let message = refused.expect_err("damaged").to_string();
+    assert!(message.contains(&manifest.database.file), "{message}");
+    flip(&manifest.database.file);
+    std::fs::remove_file(dir.path().join(&photo)).expect("remove");
+    let refused = backup::restore(&spare.config(), &repo, &RestoreOptions::default()).await;
+    assert!(
+        refused
+            .expect_err("partial")
+            .to_string()
+            .contains("missing"),
+        "a missing file is named"
+    );
+    // Nothing reached the target: no data in its database, no photo in its folder.
+    assert_eq!(
+        hunar::backup::data_in(&spare.url).await.expect("check"),
+        None
+    );
+    assert!(
+        !spare.media_dir.exists() || std::fs::read_dir(&spare.media_dir).expect("dir").count() == 0
+    );
+
+    // A snapshot whose manifest was never written did not finish: it is not restored.
+    let unfinished = dir.path().join("snapshots/9999-unfinished");
+    std::fs::create_dir_all(&unfinished).expect("dir");
+    std::fs::write(unfinished.join("database.sqlite"), b"half").expect("write");
+    let named = RestoreOptions {
+        snapshot: Some("9999-unfinished".into()),
+        force: false,
+    };
+    let refused = backup::restore(&spare.config(), &repo, &named).await;
+    assert!(
+        matches!(refused, Err(BackupError::Damaged { .. })),
+        "{refused:?}"
+    );
+    let empty = tempfile::tempdir().expect("dir");
+    let refused = backup::restore(
+        &spare.config(),
+        &repo_at(empty.path()),
+        &RestoreOptions::default(),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(BackupError::NoSnapshot(_))),
+        "{refused:?}"
+    );
+}
+
+/// Through an object store (as with `BACKUP_DIR=s3:PREFIX`), not a folder.
+#[tokio::test]
+async fn a_restore_onto_a_database_with_data_needs_force() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    add_photo(&app, &token, &catalog.artwork, 7).await;
+    let bucket = std::sync::Arc::new(object_store::memory::InMemory::new());
+    let repo = Repo::from_store(bucket, "memory");
+    let report = backup_of(&app, &repo).await;
+    assert!(report.copied > 0);
+    let spare = spare_database().await;
+    backup::restore(&spare.config(), &repo, &RestoreOptions::default())
+        .await
+        .expect("into an empty database");
+    // Now it holds the catalog: a second restore must be asked for.
+    let refused = backup::restore(&spare.config(), &repo, &RestoreOptions::default()).await;
+    match refused {
+        Err(BackupError::NotEmpty(holding)) => {
+            assert!(holding.contains("artworks: 1"), "{holding}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Changes made after the backup are replaced by what was backed up.
+    {
+        let copy = spare.spawn().await;
+        let admin = copy.admin_token().await;
+        let extra = copy
+            .create_artist(&admin, json!({"display_name": "Added later"}))
+            .await;
+        assert!(!extra.is_empty());
+        copy.db.clone().close().await.ok();
+    }
+    let forced = RestoreOptions {
+        force: true,
+        snapshot: None,
+    };
+    backup::restore(&spare.config(), &repo, &forced)
+        .await
+        .expect("forced");
+    let copy = spare.spawn().await;
+    assert_eq!(scalar(&copy.db, "SELECT COUNT(*) FROM artists").await, 1);
+    let card = copy
+        .get(&format!("/api/v1/artworks/{}", catalog.artwork))
+        .await;
+    let url = card.ok(200)["images"][0]["variants"]["thumb"]
+        .as_str()
+        .expect("a photo")
+        .to_string();
+    assert_eq!(media_bytes(&copy, &url).await.0, 200);
+}
+
+#[tokio::test]
+async fn an_older_backup_is_brought_up_to_the_current_schema() {
+    use migration::MigratorTrait;
+    let older = spare_database().await;
+    let db = hunar::db::connect(&older.url).await.expect("connect");
+    if db.get_database_backend() == DbBackend::Postgres {
+        // The spare PostgreSQL database comes migrated: start it from nothing.
+        db.execute_unprepared("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            .await
+            .expect("reset");
+    }
+    let steps = migration::Migrator::migrations().len() as u32 - 1;
+    migration::Migrator::up(&db, Some(steps))
+        .await
+        .expect("older schema");
+    let now = chrono::Utc::now();
+    sea_orm::ActiveModelTrait::insert(
+        sea_orm::IntoActiveModel::into_active_model(entity::artist::Model {
+            id: hunar::db::new_id(),
+            slug: "old-friend".into(),
+            display_name: "Old Friend".into(),
+            bio: String::new(),
+            bio_fa: String::new(),
+            deported_from: None,
+            email: None,
+            phone: None,
+            preferred_language: "en".into(),
+            notes: None,
+            created_at: now,
+            updated_at: now,
+        }),
+        &db,
+    )
+    .await
+    .expect("an artist");
+    let dir = tempfile::tempdir().expect("dir");
+    let repo = repo_at(dir.path());
+    let media = hunar::media::Media::new(
+        &older.config().media,
+        hunar::media::store::from_config(&older.config().media.backend).expect("store"),
+    );
+    // Its backup_runs table does not exist yet: the outcome is only logged.
+    let report = backup::backup(&db, &older.url, &media, &repo, Trigger::Manual)
+        .await
+        .expect("backup");
+    db.close().await.ok();
+    assert!(!report.manifest.database.tables.contains_key("backup_runs"));
+
+    let spare = spare_database().await;
+    backup::restore(&spare.config(), &repo, &RestoreOptions::default())
+        .await
+        .expect("restore");
+    let copy = spare.spawn().await;
+    assert_eq!(
+        scalar(&copy.db, "SELECT COUNT(*) FROM seaql_migrations").await,
+        migration::Migrator::migrations().len() as i64
+    );
+    let sql = "SELECT COUNT(*) FROM artists WHERE display_name = 'Old Friend'";
+    assert_eq!(scalar(&copy.db, sql).await, 1);
+    assert_eq!(
+        scalar(&copy.db, "SELECT COUNT(*) FROM backup_runs").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_server_backs_up_on_its_schedule_keeps_the_newest_and_reports_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = builder()
+        .env("BACKUP_DIR", &dir.path().display().to_string())
+        .env("BACKUP_EVERY", "1s")
+        .env("BACKUP_KEEP", "2")
+        .spawn()
+        .await;
+    let token = app.admin_token().await;
+    app.small_catalog(&token).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let runs = loop {
+        let status = app.admin_get(&token, "/api/v1/admin/backups").await;
+        let status = status.ok(200).clone();
+        let runs = status["recent"].as_array().expect("runs").clone();
+        if runs.iter().filter(|r| r["outcome"] == "ok").count() >= 4 {
+            assert_eq!(status["overdue"], false);
+            assert_eq!(status["warning"], Value::Null, "{status}");
+            assert_eq!(status["schedule"]["keep"], 2);
+            assert_eq!(status["schedule"]["every_seconds"], 1);
+            assert_eq!(status["last_good"]["trigger"], "scheduled");
+            break runs;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scheduled backups: {status}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let oldest = runs.last().expect("a run")["snapshot"]
+        .as_str()
+        .expect("name")
+        .to_string();
+    let kept = repo_at(dir.path()).snapshots().await.expect("list");
+    assert!(!kept.contains(&oldest), "{oldest} was pruned: {kept:?}");
+    assert!(
+        kept.len() <= 3,
+        "two kept, at most one being written: {kept:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_or_late_backup_is_a_warning_for_the_coordinator() {
+    // A folder that cannot be created: every scheduled backup fails.
+    let blocker = tempfile::NamedTempFile::new().expect("file");
+    let app = builder()
+        .env(
+            "BACKUP_DIR",
+            &blocker.path().join("backups").display().to_string(),
+        )
+        .env("BACKUP_EVERY", "24h")
+        .spawn()
+        .await;
+    let token = app.admin_token().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        let status = app.admin_get(&token, "/api/v1/admin/backups").await;
+        let status = status.ok(200).clone();
+        if status["last"].is_object() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "no run recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(status["last"]["outcome"], "failed");
+    assert!(
+        status["last"]["error"]
+            .as_str()
+            .expect("error")
+            .contains("cannot create")
+    );
+    assert_eq!(status["overdue"], true);
+    assert_eq!(status["warning"], "No backup has succeeded yet.");
+
+    // A good one three days ago is more than twice the interval.
+    app.db
+        .execute_unprepared(&format!(
+            "INSERT INTO backup_runs (id, started_at, finished_at, outcome, trigger, location, \
+             snapshot, bytes, files, error) VALUES ('{}', '{t}', '{t}', 'ok', 'scheduled', 'x', \
+             'old', 10, 1, NULL)",
+            uuid::Uuid::now_v7(),
+            t = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339(),
+        ))
+        .await
+        .expect("insert");
+    let status = app.admin_get(&token, "/api/v1/admin/backups").await;
+    let status = status.ok(200);
+    assert_eq!(status["overdue"], true);
+    assert!(
+        status["warning"]
+            .as_str()
+            .expect("warning")
+            .contains("more than twice the interval"),
+        "{status}"
+    );
+    assert_eq!(status["last_good"]["snapshot"], "old");
+    let anonymous = app.get("/api/v1/admin/backups").await;
+    anonymous.problem(401);
+
+    // Without a schedule, the coordinator is told backups are off.
+    let unscheduled = spawn_app().await;
+    let token = unscheduled.admin_token().await;
+    let status = unscheduled.admin_get(&token, "/api/v1/admin/backups").await;
+    let status = status.ok(200);
+    assert_eq!(status["schedule"], Value::Null);
+    assert!(
+        status["warning"]
+            .as_str()
+            .expect("warning")
+            .contains("BACKUP_DIR")
+    );
+}
