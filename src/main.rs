@@ -112,8 +112,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Backup { dir, keep } => {
             let target = BackupTarget::parse(&dir).map_err(|m| anyhow::anyhow!("DIR: {m}"))?;
             let repo = backup::Repo::open(&target, &config.media.backend)?;
+            // No migration: a backup must not change the schema under a running server.
             let db = db::connect(&config.database_url).await?;
-            db::migrate(&db).await?;
             let media = media_of(&config)?;
             let started = std::time::Instant::now();
             let report = backup::backup(

@@ -48,6 +48,14 @@ pub fn file_name(backend: DbBackend) -> &'static str {
     }
 }
 
+/// The database file's name for a manifest's `backend`.
+pub fn file_name_for(backend: &str) -> &'static str {
+    match backend {
+        "sqlite" => file_name(DbBackend::Sqlite),
+        _ => file_name(DbBackend::Postgres),
+    }
+}
+
 fn sqlite_file(database_url: &str) -> Result<PathBuf, BackupError> {
     let options = SqliteConnectOptions::from_str(database_url)
         .map_err(|e| BackupError::Incompatible(format!("DATABASE_URL: {e}")))?;
@@ -98,8 +106,11 @@ pub async fn snapshot(
                 .await?
                 .ok_or_else(|| BackupError::Tool("PostgreSQL exported no snapshot".into()))?;
             let id: String = row.try_get("", "id")?;
-            let mut pg_dump = pg_tool("pg_dump", database_url)?;
+            let (mut pg_dump, url) = libpq("pg_dump", database_url)?;
             pg_dump
+                .arg("--no-owner")
+                .arg("--no-privileges")
+                .arg(format!("--dbname={url}"))
                 .arg("--format=custom")
                 .arg(format!("--snapshot={id}"))
                 .arg(format!("--file={}", out.display()));
@@ -111,18 +122,15 @@ pub async fn snapshot(
     }
 }
 
-/// `pg_dump` or `pg_restore` on this database, objects owned by whoever restores them.
-fn pg_tool(name: &str, database_url: &str) -> Result<tokio::process::Command, BackupError> {
+/// A PostgreSQL client tool for this database: the URL without its password, which goes in
+/// the tool's environment.
+fn libpq(name: &str, database_url: &str) -> Result<(tokio::process::Command, String), BackupError> {
     let (url, password) = without_password(database_url)?;
     let mut command = tokio::process::Command::new(name);
-    command
-        .arg("--no-owner")
-        .arg("--no-privileges")
-        .arg(format!("--dbname={url}"));
     if let Some(password) = password {
         command.env("PGPASSWORD", password);
     }
-    Ok(command)
+    Ok((command, url))
 }
 
 /// The URL for libpq without its password (which goes in PGPASSWORD, not in argv where any
@@ -142,13 +150,14 @@ fn percent_decode(value: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn run_tool(mut command: tokio::process::Command, name: &str) -> Result<(), BackupError> {
-    let output = command.kill_on_drop(true).output().await.map_err(|e| {
-        BackupError::Tool(format!(
-            "{name} could not be started ({e}); install PostgreSQL's client tools \
-             (apt-get install postgresql-client) in the same major version as the server"
-        ))
-    })?;
+fn not_started(name: &str, e: std::io::Error) -> BackupError {
+    BackupError::Tool(format!(
+        "{name} could not be started ({e}); install PostgreSQL's client tools \
+         (apt-get install postgresql-client) in the same major version as the server"
+    ))
+}
+
+fn failed(name: &str, output: &std::process::Output) -> Result<(), BackupError> {
     if output.status.success() {
         return Ok(());
     }
@@ -158,6 +167,15 @@ async fn run_tool(mut command: tokio::process::Command, name: &str) -> Result<()
         output.status,
         stderr.trim()
     )))
+}
+
+async fn run_tool(mut command: tokio::process::Command, name: &str) -> Result<(), BackupError> {
+    let output = command
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| not_started(name, e))?;
+    failed(name, &output)
 }
 
 async fn tables(db: &impl ConnectionTrait) -> Result<Vec<String>, BackupError> {
@@ -256,13 +274,26 @@ async fn table_counts(db: &impl ConnectionTrait) -> Result<BTreeMap<String, u64>
     Ok(counts)
 }
 
-/// Puts a verified copy in place of the configured database. The server must be stopped.
+/// Where a restore puts the database file it verifies: for SQLite beside the database, so
+/// putting it in place is one rename on the same disk; for PostgreSQL any scratch path.
+pub async fn staging(database_url: &str, scratch: PathBuf) -> Result<PathBuf, BackupError> {
+    if !database_url.starts_with("sqlite:") {
+        return Ok(scratch);
+    }
+    let target = sqlite_file(database_url)?;
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let mut staged = target.into_os_string();
+    staged.push(".restoring");
+    Ok(PathBuf::from(staged))
+}
+
+/// Puts a verified copy (made by `staging`) in place of the configured database. The
+/// server must be stopped.
 pub async fn install(database_url: &str, copy: &Path) -> Result<(), BackupError> {
     if database_url.starts_with("sqlite:") {
         let target = sqlite_file(database_url)?;
-        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(parent).await?;
-        }
         // A write-ahead log left beside the old file would be replayed into the new one.
         for suffix in ["-wal", "-shm"] {
             let mut side = target.clone().into_os_string();
@@ -272,25 +303,49 @@ pub async fn install(database_url: &str, copy: &Path) -> Result<(), BackupError>
                 _ => {}
             }
         }
-        if tokio::fs::rename(copy, &target).await.is_err() {
-            // Another disk: copy, then swap in place on the target's disk.
-            let staged = target.with_extension("restoring");
-            tokio::fs::copy(copy, &staged).await?;
-            tokio::fs::File::open(&staged).await?.sync_all().await?;
-            tokio::fs::rename(&staged, &target).await?;
-            tokio::fs::remove_file(copy).await.ok();
-        }
+        tokio::fs::rename(copy, &target).await?;
         return Ok(());
     }
-    let db = sea_orm::Database::connect(database_url).await?;
-    let reset = db
-        .execute_unprepared("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        .await;
-    db.close().await.ok();
-    reset?;
-    let mut pg_restore = pg_tool("pg_restore", database_url)?;
-    pg_restore.arg("--exit-on-error").arg(copy);
-    run_tool(pg_restore, "pg_restore").await
+    // One transaction: the old schema goes and the dump comes in, or nothing changes.
+    // pg_restore turns the archive into SQL; psql runs it after the reset, all or nothing.
+    let mut pg_restore = tokio::process::Command::new("pg_restore");
+    pg_restore
+        .arg("--no-owner")
+        .arg("--no-privileges")
+        .arg("--file=-")
+        .arg(copy)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut script = pg_restore
+        .spawn()
+        .map_err(|e| not_started("pg_restore", e))?;
+    let sql: std::process::Stdio = script
+        .stdout
+        .take()
+        .ok_or_else(|| BackupError::Tool("pg_restore gave no output".into()))?
+        .try_into()?;
+    let (mut psql, url) = libpq("psql", database_url)?;
+    psql.arg("--no-psqlrc")
+        .arg("--quiet")
+        .arg("--single-transaction")
+        .arg("--set=ON_ERROR_STOP=1")
+        .arg("--command=DROP SCHEMA public CASCADE")
+        .arg("--command=CREATE SCHEMA public")
+        .arg("--file=-")
+        .arg(format!("--dbname={url}"))
+        .stdin(sql)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let applied = psql
+        .spawn()
+        .map_err(|e| not_started("psql", e))?
+        .wait_with_output()
+        .await?;
+    let converted = script.wait_with_output().await?;
+    failed("pg_restore", &converted)?;
+    failed("psql", &applied)
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@ pub enum BackupError {
     NotEmpty(String),
     #[error("{0}")]
     Incompatible(String),
+    #[error("the database was replaced by the backup, but {0}")]
+    Unverified(String),
     #[error("photos named by the database are missing from the media store: {0}")]
     MissingMedia(String),
 }

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectMeta, ObjectStore, PutPayload, WriteMultipart};
+use object_store::{ObjectMeta, ObjectStore, PutMode, PutOptions, PutPayload, WriteMultipart};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -18,6 +18,9 @@ use super::manifest::{self, FileEntry, Manifest};
 use crate::config::{BackupTarget, MediaBackend};
 
 const CHUNK: usize = 8 * 1024 * 1024;
+/// A bucket's lock older than this was left by a process that died holding it.
+const STALE_LOCK: chrono::TimeDelta = chrono::TimeDelta::hours(6);
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 pub struct Repo {
     store: Arc<dyn ObjectStore>,
@@ -82,6 +85,59 @@ impl Repo {
 
     pub fn location(&self) -> &str {
         &self.location
+    }
+
+    /// One writer at a time: backups and prunes of one repository wait for each other, so a
+    /// prune never removes what a running backup is writing or has just reused.
+    pub async fn lock(&self) -> Result<RepoLock, BackupError> {
+        if let Some(dir) = &self.dir {
+            let path = dir.join(".lock");
+            let file = tokio::task::spawn_blocking(move || {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)?;
+                file.lock()?;
+                Ok::<_, std::io::Error>(file)
+            })
+            .await
+            .map_err(|e| BackupError::Storage(e.to_string()))??;
+            return Ok(RepoLock {
+                held: Held::File(file),
+            });
+        }
+        let path = ObjectPath::from("lock");
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            let create = PutOptions {
+                mode: PutMode::Create,
+                ..Default::default()
+            };
+            let stamp = PutPayload::from(chrono::Utc::now().to_rfc3339());
+            match self.store.put_opts(&path, stamp, create).await {
+                Ok(_) => {
+                    return Ok(RepoLock {
+                        held: Held::Object(self.store.clone()),
+                    });
+                }
+                Err(object_store::Error::AlreadyExists { .. }) => {
+                    let meta = self.store.head(&path).await;
+                    if meta.is_ok_and(|m| chrono::Utc::now() - m.last_modified > STALE_LOCK) {
+                        self.delete(&path).await?;
+                        continue;
+                    }
+                    if std::time::Instant::now() > deadline {
+                        return Err(BackupError::Storage(format!(
+                            "another backup has held {}/lock for more than 30 minutes",
+                            self.location
+                        )));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// A fresh path for a scratch file, on the repository's disk when it is local.
@@ -213,7 +269,8 @@ impl Repo {
             })
     }
 
-    /// The newest snapshot that finished.
+    /// The newest snapshot that finished; an unreadable manifest on the way is an error
+    /// (a restore must not fall back to an older backup without saying so).
     pub async fn latest(&self) -> Result<Option<Manifest>, BackupError> {
         for name in self.snapshots().await?.iter().rev() {
             if let Some(manifest) = self.manifest(name).await? {
@@ -223,7 +280,26 @@ impl Repo {
         Ok(None)
     }
 
+    /// The finished snapshots whose manifests can be read, oldest first; damaged ones are
+    /// logged and left for a person to look at.
+    pub async fn readable(&self) -> Result<(Vec<Manifest>, Vec<String>), BackupError> {
+        let mut finished = Vec::new();
+        let mut unfinished = Vec::new();
+        for name in self.snapshots().await? {
+            match self.manifest(&name).await {
+                Ok(Some(manifest)) => finished.push(manifest),
+                Ok(None) => unfinished.push(name),
+                Err(err) => tracing::warn!(error = %err, "a backup's manifest cannot be read"),
+            }
+        }
+        Ok((finished, unfinished))
+    }
+
+    /// The manifest goes first: a snapshot half deleted is an unfinished one, never a
+    /// finished one missing its database.
     pub async fn delete_snapshot(&self, snapshot: &str) -> Result<(), BackupError> {
+        let manifest = ObjectPath::from(manifest::snapshot_path(snapshot, manifest::FILE));
+        self.delete(&manifest).await?;
         for meta in self
             .list(&format!("{}/{snapshot}", manifest::SNAPSHOTS))
             .await?
@@ -231,5 +307,29 @@ impl Repo {
             self.delete(&meta.location).await?;
         }
         Ok(())
+    }
+}
+
+/// Held while a backup or prune writes; let go with `release` (a folder's lock also goes
+/// when the process ends; a bucket's, after six hours).
+pub struct RepoLock {
+    held: Held,
+}
+
+enum Held {
+    File(std::fs::File),
+    Object(Arc<dyn ObjectStore>),
+}
+
+impl RepoLock {
+    pub async fn release(self) {
+        match self.held {
+            Held::File(file) => drop(file),
+            Held::Object(store) => {
+                if let Err(err) = store.delete(&ObjectPath::from("lock")).await {
+                    tracing::warn!(error = %err, "the backup lock could not be removed");
+                }
+            }
+        }
     }
 }

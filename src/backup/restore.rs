@@ -43,24 +43,41 @@ pub async fn restore(
     {
         return Err(BackupError::NotEmpty(holding));
     }
-
-    // Verify every file; the database file is kept, verified, for the install.
-    let copy = repo.scratch("restore");
-    let verified = verify(repo, &manifest, &copy).await;
-    if let Err(err) = verified {
-        tokio::fs::remove_file(&copy).await.ok();
-        return Err(err);
+    // Keeps a prune from removing what is being read; a backup on read-only storage
+    // (a mounted disk) can still be restored without it.
+    let lock = match repo.lock().await {
+        Ok(lock) => Some(lock),
+        Err(err) => {
+            tracing::warn!(error = %err, "restoring without the backup folder's lock");
+            None
+        }
+    };
+    let restored = restore_locked(config, repo, &manifest).await;
+    if let Some(lock) = lock {
+        lock.release().await;
     }
+    restored.map(|()| manifest)
+}
 
+async fn restore_locked(
+    config: &Config,
+    repo: &Repo,
+    manifest: &Manifest,
+) -> Result<(), BackupError> {
+    // Verify every file; the database file is kept, verified, for the install.
+    let copy = database::staging(&config.database_url, repo.scratch("restore")).await?;
     let installed = async {
+        verify(repo, manifest, &copy).await?;
         let store = media::store::from_config(&config.media.backend)?;
         for file in manifest.media() {
-            let bytes = repo
-                .get_bytes(&file.path)
-                .await?
-                .ok_or_else(|| damaged(&manifest, &file.path, "disappeared during the restore"))?;
-            let key = file.path.trim_start_matches(manifest::MEDIA);
-            store.put(key, bytes).await?;
+            let bytes = repo.get_bytes(&file.path).await?.ok_or_else(|| {
+                BackupError::Storage(format!(
+                    "{} disappeared from the backup during the restore; the database was not \
+                     changed (photos already copied are harmless)",
+                    file.path
+                ))
+            })?;
+            store.put(media_key(&file.path), bytes).await?;
         }
         database::install(&config.database_url, &copy).await
     }
@@ -69,22 +86,35 @@ pub async fn restore(
     installed?;
 
     let db = crate::db::connect(&config.database_url).await?;
-    let facts = database::facts(&db).await;
-    let checked = match facts {
-        Ok(facts) if facts.tables == manifest.database.tables => Ok(()),
-        Ok(facts) => Err(BackupError::Incompatible(format!(
-            "the restored database's row counts differ from the manifest's: {:?} ≠ {:?}",
-            facts.tables, manifest.database.tables
-        ))),
-        Err(e) => Err(e),
-    };
-    let migrated = match checked {
-        Ok(()) => crate::db::migrate(&db).await.map_err(BackupError::from),
-        Err(e) => Err(e),
-    };
+    let checked = async {
+        let facts = database::facts(&db).await?;
+        if facts.tables != manifest.database.tables {
+            return Err(BackupError::Unverified(format!(
+                "its row counts differ from the manifest's: {:?} where the manifest says {:?}",
+                facts.tables, manifest.database.tables
+            )));
+        }
+        crate::db::migrate(&db)
+            .await
+            .map_err(|e| BackupError::Unverified(format!("newer migrations failed: {e}")))
+    }
+    .await;
     db.close().await.ok();
-    migrated?;
-    Ok(manifest)
+    checked
+}
+
+fn media_key(path: &str) -> &str {
+    path.strip_prefix(manifest::MEDIA).unwrap_or(path)
+}
+
+/// A photo's key as the media store names them: no folders, no dot files, nothing that could
+/// reach outside MEDIA_DIR.
+fn safe_key(key: &str) -> bool {
+    !key.is_empty()
+        && !key.starts_with('.')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
 }
 
 fn damaged(manifest: &Manifest, path: &str, problem: &str) -> BackupError {
@@ -124,16 +154,24 @@ fn check_compatible(config: &Config, manifest: &Manifest) -> Result<(), BackupEr
             manifest.database.last_migration, manifest.hunar_version
         )));
     }
-    if !manifest
-        .files
-        .iter()
-        .any(|f| f.path == manifest.database.file)
+    let database_file = manifest::snapshot_path(
+        &manifest.snapshot,
+        database::file_name_for(&manifest.database.backend),
+    );
+    if manifest.database.file != database_file
+        || !manifest.files.iter().any(|f| f.path == database_file)
     {
         return Err(damaged(
             manifest,
             &manifest.database.file,
-            "not listed among the files",
+            "not the snapshot's database file",
         ));
+    }
+    for file in &manifest.files {
+        let photo = file.path.starts_with(manifest::MEDIA) && safe_key(media_key(&file.path));
+        if file.path != database_file && !photo {
+            return Err(damaged(manifest, &file.path, "not a file a backup holds"));
+        }
     }
     Ok(())
 }

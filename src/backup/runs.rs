@@ -127,9 +127,17 @@ pub struct BackupStatus {
     pub recent: Vec<RunView>,
 }
 
-pub async fn last_good(db: &DatabaseConnection) -> Result<Option<backup_run::Model>, DbErr> {
-    backup_run::Entity::find()
-        .filter(backup_run::Column::Outcome.eq("ok"))
+/// The newest good backup, into `location` when given (the schedule's folder: a manual
+/// backup elsewhere neither delays the schedule nor hides that it is late).
+pub async fn last_good(
+    db: &DatabaseConnection,
+    location: Option<&str>,
+) -> Result<Option<backup_run::Model>, DbErr> {
+    let mut query = backup_run::Entity::find().filter(backup_run::Column::Outcome.eq("ok"));
+    if let Some(location) = location {
+        query = query.filter(backup_run::Column::Location.eq(location));
+    }
+    query
         .order_by_desc(backup_run::Column::FinishedAt)
         .one(db)
         .await
@@ -144,10 +152,8 @@ pub async fn status(
         .limit(20)
         .all(db)
         .await?;
-    let last_good = match recent.iter().find(|r| r.outcome == "ok") {
-        Some(run) => Some(run.clone()),
-        None => last_good(db).await?,
-    };
+    let location = schedule.map(|s| s.target.to_string());
+    let last_good = last_good(db, location.as_deref()).await?;
     let now = Utc::now();
     let overdue = schedule.is_some_and(|s| {
         let limit = chrono::Duration::from_std(s.every * 2).unwrap_or(chrono::Duration::MAX);

@@ -21,7 +21,8 @@ pub fn spawn(
     schedule: BackupSchedule,
 ) {
     tokio::spawn(async move {
-        let mut wait = match runs::last_good(&db).await {
+        let location = schedule.target.to_string();
+        let mut wait = match runs::last_good(&db, Some(&location)).await {
             Ok(Some(good)) => {
                 let since = (Utc::now() - good.finished_at).to_std().unwrap_or_default();
                 schedule.every.saturating_sub(since)
@@ -44,7 +45,7 @@ pub fn spawn(
                     let run = runs::Finished {
                         started_at: Utc::now(),
                         trigger: Trigger::Scheduled,
-                        location: &schedule.target.to_string(),
+                        location: &location,
                         outcome: Err(err.to_string()),
                     };
                     runs::record(&db, run).await.ok();

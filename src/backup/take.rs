@@ -29,9 +29,16 @@ pub async fn backup(
     trigger: Trigger,
 ) -> Result<BackupReport, BackupError> {
     let started_at = Utc::now();
-    let result = match attempt(db, database_url, media, repo).await {
-        Err(BackupError::MissingMedia(_)) => attempt(db, database_url, media, repo).await,
-        other => other,
+    let result = match repo.lock().await {
+        Ok(lock) => {
+            let result = match attempt(db, database_url, media, repo).await {
+                Err(BackupError::MissingMedia(_)) => attempt(db, database_url, media, repo).await,
+                other => other,
+            };
+            lock.release().await;
+            result
+        }
+        Err(e) => Err(e),
     };
     let run = runs::Finished {
         started_at,
@@ -76,7 +83,7 @@ async fn attempt(
 
     // What the repository already holds, with sizes and hashes from the newest manifest
     // (content-addressed keys: same name, same bytes).
-    let known: BTreeMap<String, FileEntry> = match repo.latest().await? {
+    let known: BTreeMap<String, FileEntry> = match repo.readable().await?.0.pop() {
         Some(previous) => previous
             .media()
             .map(|f| (f.path.clone(), f.clone()))
@@ -141,42 +148,35 @@ async fn attempt(
     Ok(BackupReport { manifest, copied })
 }
 
-/// Keeps the newest `keep` finished snapshots and the photos they name. Unfinished
-/// snapshots older than the newest finished one are leftovers of a crash and go too; a
-/// photo is removed only when it is older than the newest kept manifest, so a backup
-/// running beside this one never loses a photo it has just copied.
+/// Keeps the newest `keep` finished snapshots and the photos they name; unfinished
+/// snapshots are leftovers of a backup that died (a running one would hold the lock).
 pub async fn prune(repo: &Repo, keep: usize) -> Result<usize, BackupError> {
-    let names = repo.snapshots().await?;
-    let mut finished = Vec::new();
-    let mut unfinished = Vec::new();
-    for name in &names {
-        match repo.manifest(name).await? {
-            Some(manifest) => finished.push(manifest),
-            None => unfinished.push(name.clone()),
-        }
-    }
-    let Some(newest) = finished.last().map(|m| m.snapshot.clone()) else {
+    let lock = repo.lock().await?;
+    let pruned = prune_locked(repo, keep).await;
+    lock.release().await;
+    pruned
+}
+
+async fn prune_locked(repo: &Repo, keep: usize) -> Result<usize, BackupError> {
+    let (mut finished, unfinished) = repo.readable().await?;
+    if finished.is_empty() {
         return Ok(0);
-    };
-    let mut removed = 0;
+    }
     let cut = finished.len().saturating_sub(keep.max(1));
     for old in finished.drain(..cut) {
         repo.delete_snapshot(&old.snapshot).await?;
-        removed += 1;
     }
-    for name in unfinished.iter().filter(|n| **n < newest) {
+    for name in &unfinished {
         repo.delete_snapshot(name).await?;
     }
-    let newest_at = finished.iter().map(|m| m.created_at).max();
     let needed: std::collections::BTreeSet<&str> = finished
         .iter()
         .flat_map(|m| m.media().map(|f| f.path.as_str()))
         .collect();
     for meta in repo.list("media").await? {
-        let path = meta.location.to_string();
-        if !needed.contains(path.as_str()) && newest_at.is_some_and(|at| meta.last_modified < at) {
+        if !needed.contains(meta.location.as_ref()) {
             repo.delete(&meta.location).await?;
         }
     }
-    Ok(removed)
+    Ok(cut)
 }

@@ -212,6 +212,24 @@ async fn a_damaged_or_partial_backup_is_refused_and_nothing_changes() {
         !spare.media_dir.exists() || std::fs::read_dir(&spare.media_dir).expect("dir").count() == 0
     );
 
+    // A manifest naming a file outside the media folder is refused before anything is read.
+    let manifest_path = dir
+        .path()
+        .join(format!("snapshots/{}/manifest.json", manifest.snapshot));
+    let original = std::fs::read(&manifest_path).expect("manifest");
+    let mut edited: Value = serde_json::from_slice(&original).expect("json");
+    edited["files"]
+        .as_array_mut()
+        .expect("files")
+        .push(json!({"path": "media/../../evil.sh", "bytes": 4, "sha256": "00"}));
+    std::fs::write(&manifest_path, serde_json::to_vec(&edited).expect("json")).expect("write");
+    let refused = backup::restore(&spare.config(), &repo, &RestoreOptions::default()).await;
+    match refused {
+        Err(BackupError::Damaged { path, .. }) => assert_eq!(path, "media/../../evil.sh"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    std::fs::write(&manifest_path, original).expect("write");
+
     // A snapshot whose manifest was never written did not finish: it is not restored.
     let unfinished = dir.path().join("snapshots/9999-unfinished");
     std::fs::create_dir_all(&unfinished).expect("dir");
@@ -365,7 +383,8 @@ async fn the_server_backs_up_on_its_schedule_keeps_the_newest_and_reports_it() {
         .spawn()
         .await;
     let token = app.admin_token().await;
-    app.small_catalog(&token).await;
+    let catalog = app.small_catalog(&token).await;
+    add_photo(&app, &token, &catalog.artwork, 120).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let runs = loop {
         let status = app.admin_get(&token, "/api/v1/admin/backups").await;
@@ -389,12 +408,64 @@ async fn the_server_backs_up_on_its_schedule_keeps_the_newest_and_reports_it() {
         .as_str()
         .expect("name")
         .to_string();
-    let kept = repo_at(dir.path()).snapshots().await.expect("list");
+    let repo = repo_at(dir.path());
+    let kept = repo.snapshots().await.expect("list");
     assert!(!kept.contains(&oldest), "{oldest} was pruned: {kept:?}");
     assert!(
         kept.len() <= 3,
         "two kept, at most one being written: {kept:?}"
     );
+    // Pruning kept the photo every remaining snapshot needs.
+    let newest = repo.latest().await.expect("read").expect("a snapshot");
+    assert!(newest.media().count() > 0);
+    for file in newest.media() {
+        assert!(dir.path().join(&file.path).exists(), "{} kept", file.path);
+    }
+}
+
+/// Backups and a prune of one folder at the same time wait for each other: every snapshot
+/// left is complete and restorable.
+#[tokio::test]
+async fn concurrent_backups_and_a_prune_leave_every_kept_snapshot_whole() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    add_photo(&app, &token, &catalog.artwork, 60).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let repo = repo_at(dir.path());
+    backup_of(&app, &repo).await;
+    // Prunes keep coming while the backups run, so one lands in the middle of each.
+    let prunes = async {
+        for _ in 0..40 {
+            backup::prune(&repo, 1).await.expect("prune");
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        }
+    };
+    let (a, b, (), c) = tokio::join!(
+        backup_of(&app, &repo),
+        backup_of(&app, &repo),
+        prunes,
+        backup_of(&app, &repo),
+    );
+    assert_eq!(a.manifest.media().count(), b.manifest.media().count());
+    assert_eq!(b.manifest.media().count(), c.manifest.media().count());
+    let (finished, unfinished) = repo.readable().await.expect("list");
+    assert!(unfinished.is_empty(), "{unfinished:?}");
+    assert!(!finished.is_empty());
+    for manifest in &finished {
+        for file in &manifest.files {
+            assert!(
+                dir.path().join(&file.path).exists(),
+                "{} of {} is there",
+                file.path,
+                manifest.snapshot
+            );
+        }
+    }
+    let spare = spare_database().await;
+    backup::restore(&spare.config(), &repo, &RestoreOptions::default())
+        .await
+        .expect("the newest restores");
 }
 
 #[tokio::test]
@@ -434,10 +505,11 @@ async fn a_failing_or_late_backup_is_a_warning_for_the_coordinator() {
     app.db
         .execute_unprepared(&format!(
             "INSERT INTO backup_runs (id, started_at, finished_at, outcome, trigger, location, \
-             snapshot, bytes, files, error) VALUES ('{}', '{t}', '{t}', 'ok', 'scheduled', 'x', \
+             snapshot, bytes, files, error) VALUES ('{}', '{t}', '{t}', 'ok', 'scheduled', '{at}', \
              'old', 10, 1, NULL)",
             uuid::Uuid::now_v7(),
             t = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339(),
+            at = blocker.path().join("backups").display(),
         ))
         .await
         .expect("insert");

@@ -161,7 +161,6 @@ fn create_admin_reads_the_password_from_stdin() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
 
-/// A tiny blocking GET without pulling in reqwest's blocking feature.
 /// `hunar backup` beside a running server, `hunar restore` into another installation, which
 /// then serves the same catalog; a second restore needs `--force`.
 #[test]
@@ -237,6 +236,7 @@ fn backup_and_restore_from_the_command_line_while_the_server_runs() {
     copy.wait().ok();
 }
 
+/// A tiny blocking GET without pulling in reqwest's blocking feature.
 mod reqwest {
     use std::io::{Read, Write};
 
