@@ -59,7 +59,8 @@ email=admin@hunar.local
 
 echo "backup benchmark: $(nproc) cores, $DB, $ORDERS orders, $PHOTOS photos"
 echo "== filling the shop =="
-BURSTS=0 "$bin/bench-load" "$base" "$email" "$password" "$ORDERS" 32 | grep distinct
+BURSTS=0 "$bin/bench-load" "$base" "$email" "$password" "$ORDERS" 32 >"$work/fill" 2>&1 || { cat "$work/fill"; tail -n 20 "$work/server.log"; exit 1; }
+grep distinct "$work/fill"
 
 token=$(curl -sf "$base/api/v1/admin/login" -H 'content-type: application/json' \
   -d "{\"email\":\"$email\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
@@ -77,9 +78,9 @@ xargs -P 2 -n 2 sh -c 'curl -sf -o /dev/null -H "authorization: Bearer '"$token"
   -F "file=@'"$work"'/photos/$1" "'"$base"'/api/v1/admin/artworks/$0/images" || echo "upload of $1 failed" >&2' <"$work/pairs"
 echo "uploaded $PHOTOS photos in $(( $(date +%s%3N) - started )) ms"
 
-run_hunar() { # database_url media_dir args… (as the operator runs it, same environment)
+run_hunar() { # database_url media_dir args… → the command, as an operator runs it
   local url=$1 media=$2; shift 2
-  (cd "$work" && env DATABASE_URL="$url" MEDIA_DIR="$media" BIND_ADDR=127.0.0.1:0 RUST_LOG=warn "$@")
+  echo env DATABASE_URL="$url" MEDIA_DIR="$media" BIND_ADDR=127.0.0.1:0 RUST_LOG=warn "$bin/hunar" "$@"
 }
 timed() { # label command… → prints seconds and peak RSS
   local label=$1; shift
@@ -89,11 +90,11 @@ timed() { # label command… → prints seconds and peak RSS
 }
 
 echo "== backup and restore =="
-timed "backup into an empty folder" run_hunar "$shop_url" "$work/media" "$bin/hunar" backup "$work/backups"
+timed "backup into an empty folder" $(run_hunar "$shop_url" "$work/media" backup "$work/backups")
 echo "backup folder: $(du -sh "$work/backups" | cut -f1) ($(du -sh "$work/backups/media" | cut -f1) of photos)"
-timed "backup into the same folder" run_hunar "$shop_url" "$work/media" "$bin/hunar" backup "$work/backups"
+timed "backup into the same folder" $(run_hunar "$shop_url" "$work/media" backup "$work/backups")
 restored_url=$(database restored)
-timed "restore into a new database" run_hunar "$restored_url" "$work/restored-media" "$bin/hunar" restore "$work/backups"
+timed "restore into a new database" $(run_hunar "$restored_url" "$work/restored-media" restore "$work/backups")
 
 echo "== order latency with and without a backup running =="
 BURSTS=0 "$bin/bench-load" "$base" "$email" "$password" 2000 8 | grep distinct | sed 's/^/no backup:   /'
@@ -103,7 +104,7 @@ backups=0
 # Backups back to back for as long as the orders are being placed (the first ~2,000
 # paintings are created before any order: wait for the first orders).
 while kill -0 "$load" 2>/dev/null; do
-  run_hunar "$shop_url" "$work/media" "$bin/hunar" backup "$work/backups-under-load" >/dev/null
+  $(run_hunar "$shop_url" "$work/media" backup "$work/backups-under-load") >/dev/null
   backups=$((backups + 1))
 done
 wait "$load"

@@ -126,7 +126,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await?;
             let manifest = &report.manifest;
             println!(
-                "backup {} in {}: {} files, {} bytes ({} new photos) in {} ms",
+                "backup {} in {}: {} files, {} bytes ({} new photo files) in {} ms",
                 manifest.snapshot,
                 repo.location(),
                 manifest.files.len(),

@@ -109,9 +109,13 @@ fn first_free(used: &[(i32, DateTime<Utc>)], cap: u32) -> Result<i32, u64> {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     let cap = i32::try_from(cap).unwrap_or(i32::MAX);
     let held = i32::try_from(used.len()).unwrap_or(i32::MAX);
-    // Counted as well as numbered: slots above a cap that was lowered still count.
-    let free: Vec<i32> = (1..=std::cmp::min(cap, held.saturating_add(64)))
-        .filter(|slot| held < cap && used.iter().all(|(s, _)| s != slot))
+    // Counted as well as numbered: slots above a cap that was lowered still count. The
+    // window is wide (when the cap allows): with 64, thirty-two orders at once from one
+    // address (a load test, an office behind one NAT with the limits raised) kept picking
+    // the same slots until some gave up with 429 "busy".
+    let taken: std::collections::HashSet<i32> = used.iter().map(|(s, _)| *s).collect();
+    let free: Vec<i32> = (1..=std::cmp::min(cap, held.saturating_add(1024)))
+        .filter(|slot| held < cap && !taken.contains(slot))
         .collect();
     if !free.is_empty() {
         return Ok(free[OsRng.next_u32() as usize % free.len()]);
@@ -246,8 +250,8 @@ mod tests {
         let later = Utc::now() + chrono::Duration::hours(3);
         assert!((1..=3).contains(&first_free(&[], 3).expect("free")));
         assert_eq!(first_free(&[(1, later), (3, later)], 3), Ok(2));
-        // A huge cap (limits lifted) still picks among a few slots.
-        assert!(first_free(&[(1, later)], 1_000_000).is_ok_and(|s| (2..=65).contains(&s)));
+        // A huge cap (limits lifted) picks within a window above the slots held.
+        assert!(first_free(&[(1, later)], 1_000_000).is_ok_and(|s| (2..=1025).contains(&s)));
         let wait = first_free(&[(1, later), (2, soon), (3, later)], 3).expect_err("full");
         assert!((595..=601).contains(&wait), "{wait}");
     }

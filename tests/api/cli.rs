@@ -184,7 +184,7 @@ fn backup_and_restore_from_the_command_line_while_the_server_runs() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(said.contains("new photos"), "{said}");
+    assert!(said.contains("new photo files"), "{said}");
     server.kill().ok();
     server.wait().ok();
 

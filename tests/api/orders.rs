@@ -935,3 +935,39 @@ async fn a_painting_with_past_orders_is_withdrawn_not_deleted() {
         .await;
     assert_eq!(detail.ok(200)["artwork_id"], catalog.artwork.as_str());
 }
+
+/// With the per-address limits raised (an office behind one NAT, a load test), many orders
+/// at once from one address for different paintings all succeed: their hold slots are
+/// picked so that they seldom collide, and a collision is retried, never a 429.
+#[tokio::test]
+async fn many_orders_at_once_from_one_address_all_succeed_when_the_limits_allow() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let mut artworks = vec![catalog.artwork.clone()];
+    for _ in 0..95 {
+        artworks.push(
+            app.create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+                .await,
+        );
+    }
+    let requests = artworks
+        .iter()
+        .enumerate()
+        .map(|(i, artwork)| {
+            let mut body = order_body(artwork);
+            body["buyer"]["email"] = json!(format!("buyer{i}@example.org"));
+            app.client
+                .post(app.url("/api/v1/orders"))
+                .header("Idempotency-Key", new_key())
+                .json(&body)
+        })
+        .collect();
+    let refused: Vec<String> = all_at_once(requests)
+        .await
+        .into_iter()
+        .filter(|reply| reply.status != 201)
+        .map(|reply| reply.text)
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+}
