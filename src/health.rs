@@ -14,14 +14,14 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(operation_id = "checkLiveness", tag = "operations", responses((status = 200, body = Health)))]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
 /// The process can serve requests: its database answers.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503)))]
+#[utoipa::path(operation_id = "checkReadiness", tag = "operations", responses((status = 200, body = Health), (status = 503)))]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state

@@ -185,7 +185,7 @@ fn cors(origins: &[String]) -> Cors {
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
-        let (app, api) = App::new()
+        let (app, mut api) = App::new()
             .into_utoipa_app()
             .openapi(openapi::ApiDoc::openapi())
             .app_data(web::Data::new(state.clone()))
@@ -216,6 +216,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     .service(crate::payments::routes::stripe_webhook),
             )
             .split_for_parts();
+        openapi::finish(&mut api, &state.config.public_base_url);
         let spec = web::Data::new(api.clone());
         app.app_data(spec)
             .route(

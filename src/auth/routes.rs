@@ -52,6 +52,7 @@ pub struct LoginResponse {
 
 /// Exchange an admin's email and password for a bearer token.
 #[utoipa::path(
+    operation_id = "adminLogin",
     tag = "admin",
     request_body = LoginRequest,
     responses(
@@ -88,6 +89,7 @@ pub async fn login(
 
 /// Revoke the token this request carries.
 #[utoipa::path(
+    operation_id = "adminLogout",
     tag = "admin",
     security(("bearer" = [])),
     responses((status = 204, description = "token revoked"), (status = 401))

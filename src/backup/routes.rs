@@ -7,7 +7,7 @@ use crate::state::AppState;
 
 /// Backups: the schedule, the last run and the last good one, with a warning when the
 /// last good one is older than twice the interval (or there is no schedule at all).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = BackupStatus), (status = 401)))]
+#[utoipa::path(operation_id = "adminBackupStatus", tag = "admin", security(("bearer" = [])), responses((status = 200, body = BackupStatus), (status = 401)))]
 #[get("/backups")]
 pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let status = runs::status(&state.db, state.config.backup.as_ref()).await?;

@@ -17,7 +17,7 @@ use crate::pagination::{Page, Pagination};
 use crate::state::AppState;
 
 /// List artists (admin view).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<ArtistAdminView>), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminListArtists", tag = "admin", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<ArtistAdminView>), (status = 401), (status = 422)))]
 #[get("/artists")]
 pub async fn list_artists(
     state: web::Data<AppState>,
@@ -29,7 +29,7 @@ pub async fn list_artists(
 }
 
 /// Create a artist.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = ArtistInput, responses((status = 201, body = ArtistAdminView), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminCreateArtist", tag = "admin", security(("bearer" = [])), request_body = ArtistInput, responses((status = 201, body = ArtistAdminView), (status = 401), (status = 422)))]
 #[post("/artists")]
 pub async fn create_artists(
     state: web::Data<AppState>,
@@ -41,7 +41,7 @@ pub async fn create_artists(
 }
 
 /// One artist (admin view).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = ArtistAdminView), (status = 401), (status = 404)))]
+#[utoipa::path(operation_id = "adminGetArtist", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = ArtistAdminView), (status = 401), (status = 404)))]
 #[get("/artists/{id}")]
 pub async fn get_artists(
     state: web::Data<AppState>,
@@ -51,7 +51,7 @@ pub async fn get_artists(
 }
 
 /// Change some fields of a artist.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ArtistPatch, responses((status = 200, body = ArtistAdminView), (status = 401), (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(operation_id = "adminUpdateArtist", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ArtistPatch, responses((status = 200, body = ArtistAdminView), (status = 401), (status = 404), (status = 409), (status = 422)))]
 #[patch("/artists/{id}")]
 pub async fn update_artists(
     state: web::Data<AppState>,
@@ -71,7 +71,7 @@ pub async fn update_artists(
 }
 
 /// Delete a artist; 409 while something still refers to it.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 404), (status = 409)))]
+#[utoipa::path(operation_id = "adminDeleteArtist", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 404), (status = 409)))]
 #[delete("/artists/{id}")]
 pub async fn delete_artists(
     state: web::Data<AppState>,
@@ -84,7 +84,7 @@ pub async fn delete_artists(
 }
 
 /// List shipping zones (admin view).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<ZoneView>), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminListShippingZones", tag = "admin", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<ZoneView>), (status = 401), (status = 422)))]
 #[get("/shipping-zones")]
 pub async fn list_zones(
     state: web::Data<AppState>,
@@ -96,7 +96,7 @@ pub async fn list_zones(
 }
 
 /// Create a shipping zone.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = ZoneInput, responses((status = 201, body = ZoneView), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminCreateShippingZone", tag = "admin", security(("bearer" = [])), request_body = ZoneInput, responses((status = 201, body = ZoneView), (status = 401), (status = 422)))]
 #[post("/shipping-zones")]
 pub async fn create_zones(
     state: web::Data<AppState>,
@@ -114,7 +114,7 @@ pub async fn create_zones(
 }
 
 /// One shipping zone (admin view).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = ZoneView), (status = 401), (status = 404)))]
+#[utoipa::path(operation_id = "adminGetShippingZone", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = ZoneView), (status = 401), (status = 404)))]
 #[get("/shipping-zones/{id}")]
 pub async fn get_zones(
     state: web::Data<AppState>,
@@ -124,7 +124,7 @@ pub async fn get_zones(
 }
 
 /// Change some fields of a shipping zone.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ZonePatch, responses((status = 200, body = ZoneView), (status = 401), (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(operation_id = "adminUpdateShippingZone", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ZonePatch, responses((status = 200, body = ZoneView), (status = 401), (status = 404), (status = 409), (status = 422)))]
 #[patch("/shipping-zones/{id}")]
 pub async fn update_zones(
     state: web::Data<AppState>,
@@ -144,7 +144,7 @@ pub async fn update_zones(
 }
 
 /// Delete a shipping zone; 409 while something still refers to it.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 404), (status = 409)))]
+#[utoipa::path(operation_id = "adminDeleteShippingZone", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 404), (status = 409)))]
 #[delete("/shipping-zones/{id}")]
 pub async fn delete_zones(
     state: web::Data<AppState>,
@@ -156,7 +156,7 @@ pub async fn delete_zones(
 }
 
 /// List size tiers (admin view).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(TierFilter), responses((status = 200, body = Page<TierView>), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminListSizeTiers", tag = "admin", security(("bearer" = [])), params(TierFilter), responses((status = 200, body = Page<TierView>), (status = 401), (status = 422)))]
 #[get("/size-tiers")]
 pub async fn list_tiers(
     state: web::Data<AppState>,
@@ -168,7 +168,7 @@ pub async fn list_tiers(
 }
 
 /// Create a size tier.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = TierInput, responses((status = 201, body = TierView), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminCreateSizeTier", tag = "admin", security(("bearer" = [])), request_body = TierInput, responses((status = 201, body = TierView), (status = 401), (status = 422)))]
 #[post("/size-tiers")]
 pub async fn create_tiers(
     state: web::Data<AppState>,
@@ -180,7 +180,7 @@ pub async fn create_tiers(
 }
 
 /// One size tier (admin view).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = TierView), (status = 401), (status = 404)))]
+#[utoipa::path(operation_id = "adminGetSizeTier", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = TierView), (status = 401), (status = 404)))]
 #[get("/size-tiers/{id}")]
 pub async fn get_tiers(
     state: web::Data<AppState>,
@@ -190,7 +190,7 @@ pub async fn get_tiers(
 }
 
 /// Change some fields of a size tier.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = TierPatch, responses((status = 200, body = TierView), (status = 401), (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(operation_id = "adminUpdateSizeTier", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = TierPatch, responses((status = 200, body = TierView), (status = 401), (status = 404), (status = 409), (status = 422)))]
 #[patch("/size-tiers/{id}")]
 pub async fn update_tiers(
     state: web::Data<AppState>,
@@ -210,7 +210,7 @@ pub async fn update_tiers(
 }
 
 /// Delete a size tier; 409 while something still refers to it.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 404), (status = 409)))]
+#[utoipa::path(operation_id = "adminDeleteSizeTier", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 404), (status = 409)))]
 #[delete("/size-tiers/{id}")]
 pub async fn delete_tiers(
     state: web::Data<AppState>,
@@ -222,7 +222,7 @@ pub async fn delete_tiers(
 }
 
 /// List artworks (admin view).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(AdminArtworkFilter), responses((status = 200, body = Page<ArtworkAdminView>), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminListArtworks", tag = "admin", security(("bearer" = [])), params(AdminArtworkFilter), responses((status = 200, body = Page<ArtworkAdminView>), (status = 401), (status = 422)))]
 #[get("/artworks")]
 pub async fn list_artworks(
     state: web::Data<AppState>,
@@ -234,7 +234,7 @@ pub async fn list_artworks(
 }
 
 /// Create a artwork.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = ArtworkInput, responses((status = 201, body = ArtworkAdminView), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminCreateArtwork", tag = "admin", security(("bearer" = [])), request_body = ArtworkInput, responses((status = 201, body = ArtworkAdminView), (status = 401), (status = 422)))]
 #[post("/artworks")]
 pub async fn create_artworks(
     state: web::Data<AppState>,
@@ -252,7 +252,7 @@ pub async fn create_artworks(
 }
 
 /// One artwork (admin view), with its photos.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = ArtworkAdminDetail), (status = 401), (status = 404)))]
+#[utoipa::path(operation_id = "adminGetArtwork", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = ArtworkAdminDetail), (status = 401), (status = 404)))]
 #[get("/artworks/{id}")]
 pub async fn get_artworks(
     state: web::Data<AppState>,
@@ -262,7 +262,7 @@ pub async fn get_artworks(
 }
 
 /// Change some fields of a artwork.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ArtworkPatch, responses((status = 200, body = ArtworkAdminView), (status = 401), (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(operation_id = "adminUpdateArtwork", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ArtworkPatch, responses((status = 200, body = ArtworkAdminView), (status = 401), (status = 404), (status = 409), (status = 422)))]
 #[patch("/artworks/{id}")]
 pub async fn update_artworks(
     state: web::Data<AppState>,
@@ -282,7 +282,7 @@ pub async fn update_artworks(
 }
 
 /// Delete a artwork; 409 while something still refers to it.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 404), (status = 409)))]
+#[utoipa::path(operation_id = "adminDeleteArtwork", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 204), (status = 401), (status = 404), (status = 409)))]
 #[delete("/artworks/{id}")]
 pub async fn delete_artworks(
     state: web::Data<AppState>,

@@ -11,7 +11,7 @@ use crate::pagination::{Page, Pagination};
 use crate::state::AppState;
 
 /// Artists with at least one public artwork.
-#[utoipa::path(tag = "catalog", params(PageQuery), responses((status = 200, body = Page<ArtistSummary>), (status = 422)))]
+#[utoipa::path(operation_id = "listArtists", tag = "catalog", params(PageQuery), responses((status = 200, body = Page<ArtistSummary>), (status = 422)))]
 #[get("/artists")]
 pub async fn list_artists(
     state: web::Data<AppState>,
@@ -32,6 +32,7 @@ pub async fn list_artists(
 
 /// One artist with their size tiers and prices (for `country`, else every zone).
 #[utoipa::path(
+    operation_id = "getArtist",
     tag = "catalog",
     params(("slug" = String, Path), CountryQuery),
     responses((status = 200, body = ArtistDetail), (status = 404), (status = 422))
@@ -51,7 +52,7 @@ pub async fn get_artist(
 }
 
 /// Public artworks with filters, sorting and prices for a destination.
-#[utoipa::path(tag = "catalog", params(ArtworkQuery), responses((status = 200, body = Page<ArtworkView>), (status = 422)))]
+#[utoipa::path(operation_id = "listArtworks", tag = "catalog", params(ArtworkQuery), responses((status = 200, body = Page<ArtworkView>), (status = 422)))]
 #[get("/artworks")]
 pub async fn list_artworks(
     state: web::Data<AppState>,
@@ -67,6 +68,7 @@ pub async fn list_artworks(
 
 /// One public artwork; `price` is for `country`, else a list of every zone's price.
 #[utoipa::path(
+    operation_id = "getArtwork",
     tag = "catalog",
     params(("id" = String, Path), CountryQuery),
     responses((status = 200, body = ArtworkView), (status = 404), (status = 422))
@@ -88,6 +90,7 @@ pub async fn get_artwork(
 
 /// The shipped price of one painting to one country.
 #[utoipa::path(
+    operation_id = "quoteArtwork",
     tag = "catalog",
     params(("id" = String, Path), CountryQuery),
     responses((status = 200, body = Quote), (status = 404), (status = 422, description = "unknown or unserved country"))

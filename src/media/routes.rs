@@ -117,7 +117,7 @@ async fn accept(
 
 /// Add a photo to an artwork: JPEG, PNG or WebP, re-encoded without any metadata into
 /// thumb (400 px), medium (1200 px) and large (2400 px) variants, JPEG and WebP.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(operation_id = "adminUploadArtworkImage", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "fields `file` (the photo) and optional `alt`"),
     responses((status = 201, body = ImageView), (status = 401), (status = 404), (status = 413), (status = 415), (status = 422)))]
 #[post("/artworks/{id}/images")]
@@ -133,7 +133,7 @@ pub async fn upload_artwork_image(
 }
 
 /// Remove a photo and its stored variants.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path), ("image_id" = String, Path)),
+#[utoipa::path(operation_id = "adminDeleteArtworkImage", tag = "admin", security(("bearer" = [])), params(("id" = String, Path), ("image_id" = String, Path)),
     responses((status = 204), (status = 401), (status = 404)))]
 #[delete("/artworks/{id}/images/{image_id}")]
 pub async fn delete_artwork_image(
@@ -155,7 +155,7 @@ pub async fn delete_artwork_image(
 }
 
 /// Set (or replace) an artist's portrait; same processing as artwork photos.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(operation_id = "adminUploadArtistPortrait", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "fields `file` and optional `alt`"),
     responses((status = 201, body = ImageView), (status = 401), (status = 404), (status = 413), (status = 415), (status = 422)))]
 #[post("/artists/{id}/portrait")]
@@ -171,7 +171,7 @@ pub async fn upload_portrait(
 }
 
 /// Remove an artist's portrait.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(operation_id = "adminDeleteArtistPortrait", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401), (status = 404)))]
 #[delete("/artists/{id}/portrait")]
 pub async fn delete_portrait(
@@ -202,7 +202,7 @@ fn content_type_of(key: &str) -> Option<&'static str> {
 }
 
 /// A stored variant. Its key is the hash of its bytes, so it may be cached forever.
-#[utoipa::path(tag = "catalog", params(("key" = String, Path)),
+#[utoipa::path(operation_id = "getMedia", tag = "catalog", params(("key" = String, Path)),
     responses((status = 200, content_type = "image/jpeg"), (status = 304), (status = 404)))]
 #[get("/media/{key}")]
 pub async fn serve(

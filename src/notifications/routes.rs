@@ -8,7 +8,7 @@ use crate::pagination::Page;
 use crate::state::AppState;
 
 /// Emails: pending, sending, sent and failed, with attempts and the last error.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(OutboxFilter), responses((status = 200, body = Page<OutboxView>), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminListOutbox", tag = "admin", security(("bearer" = [])), params(OutboxFilter), responses((status = 200, body = Page<OutboxView>), (status = 401), (status = 422)))]
 #[get("/outbox")]
 pub async fn list_outbox(
     state: web::Data<AppState>,
@@ -18,7 +18,7 @@ pub async fn list_outbox(
 }
 
 /// Queue a failed email again, now.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = OutboxView), (status = 401), (status = 404), (status = 409)))]
+#[utoipa::path(operation_id = "adminRetryEmail", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = OutboxView), (status = 401), (status = 404), (status = 409)))]
 #[post("/outbox/{id}/retry")]
 pub async fn retry_email(
     state: web::Data<AppState>,

@@ -12,7 +12,7 @@ use crate::pagination::Page;
 use crate::state::AppState;
 
 /// Orders with full buyer and address data.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(AdminOrderFilter), responses((status = 200, body = Page<AdminOrderView>), (status = 401), (status = 422)))]
+#[utoipa::path(operation_id = "adminListOrders", tag = "admin", security(("bearer" = [])), params(AdminOrderFilter), responses((status = 200, body = Page<AdminOrderView>), (status = 401), (status = 422)))]
 #[get("/orders")]
 pub async fn list_orders(
     state: web::Data<AppState>,
@@ -22,7 +22,7 @@ pub async fn list_orders(
 }
 
 /// One order with its status history.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404)))]
+#[utoipa::path(operation_id = "adminGetOrder", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404)))]
 #[get("/orders/{id}")]
 pub async fn order_detail(
     state: web::Data<AppState>,
@@ -39,7 +39,7 @@ pub struct ConfirmPayment {
 }
 
 /// Mark a manual-payment order paid.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ConfirmPayment, responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(operation_id = "adminConfirmPayment", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ConfirmPayment, responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409), (status = 422)))]
 #[post("/orders/{id}/confirm-payment")]
 pub async fn confirm_payment(
     state: web::Data<AppState>,
@@ -66,7 +66,7 @@ pub struct Ship {
 }
 
 /// Record the shipment.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = Ship, responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(operation_id = "adminShipOrder", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = Ship, responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409), (status = 422)))]
 #[post("/orders/{id}/ship")]
 pub async fn ship(
     state: web::Data<AppState>,
@@ -88,7 +88,7 @@ pub async fn ship(
 }
 
 /// Record the delivery.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409)))]
+#[utoipa::path(operation_id = "adminDeliverOrder", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409)))]
 #[post("/orders/{id}/deliver")]
 pub async fn deliver(
     state: web::Data<AppState>,
@@ -111,7 +111,7 @@ pub struct Cancel {
 /// Cancel a pending or paid order. A pending order's painting is released; a paid card order
 /// is refunded at Stripe (→ `refunded` once Stripe confirms); a card payment that arrived
 /// after expiry or cancellation is refunded.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body(content = Option<Cancel>), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409), (status = 502)))]
+#[utoipa::path(operation_id = "adminCancelOrder", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body(content = Option<Cancel>), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409), (status = 502)))]
 #[post("/orders/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
@@ -135,7 +135,7 @@ pub async fn cancel(
 
 /// Give a manual order waiting for payment the full hold (`MANUAL_RESERVATION_DAYS` from
 /// now), as when the buyer confirms their address: for a buyer the coordinator knows.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409, description = "not a manual order waiting for payment")))]
+#[utoipa::path(operation_id = "adminExtendHold", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409, description = "not a manual order waiting for payment")))]
 #[post("/orders/{id}/extend-hold")]
 pub async fn extend_hold(
     state: web::Data<AppState>,

@@ -56,6 +56,7 @@ fn raw(status: u16, content_type: &str, body: String) -> HttpResponse {
 /// Order a painting. Requires an `Idempotency-Key` header: a retry with the same key and
 /// body returns the first answer again; the same key with another body is a 409.
 #[utoipa::path(
+    operation_id = "placeOrder",
     tag = "orders",
     request_body = OrderRequest,
     params(("Idempotency-Key" = String, Header, description = "unique per order attempt, ≤ 255 characters")),
@@ -93,6 +94,7 @@ pub struct TokenQuery {
 
 /// The buyer's view of their order. A wrong or missing token is a 404, like a missing order.
 #[utoipa::path(
+    operation_id = "getOrder",
     tag = "orders",
     params(("id" = String, Path), TokenQuery),
     responses((status = 200, body = BuyerOrderView), (status = 404))
@@ -112,6 +114,7 @@ pub async fn show(
 /// the access token). Every open manual order of that address is then held for the full
 /// time, and emails held back by the daily cap for unconfirmed addresses go out.
 #[utoipa::path(
+    operation_id = "confirmOrderEmail",
     tag = "orders",
     params(("id" = String, Path), ("token" = String, Query, description = "the token from the confirmation link")),
     responses((status = 200, body = Confirmed), (status = 404, description = "no such order, or a wrong token"))

@@ -17,6 +17,7 @@ pub struct Acknowledged {
 /// Stripe events. The raw body is checked against `Stripe-Signature`; anything not signed by
 /// Stripe with a configured secret within 300 s is a 400 and changes nothing.
 #[utoipa::path(
+    operation_id = "receiveStripeWebhook",
     tag = "payments",
     request_body(content = String, content_type = "application/json", description = "a Stripe event, exactly as Stripe sent it"),
     params(("Stripe-Signature" = String, Header)),

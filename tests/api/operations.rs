@@ -91,6 +91,54 @@ async fn openapi_describes_every_route_and_only_real_ones() {
     );
 }
 
+/// What SDK generators and Redocly's recommended rules need of every operation: a unique
+/// operationId, its security said out loud, at least one 4xx, and problem+json on every error.
+#[tokio::test]
+async fn openapi_gives_generated_clients_what_they_need() {
+    let app = builder()
+        .env("PUBLIC_BASE_URL", "https://shop.example.org/")
+        .spawn()
+        .await;
+    let spec = app.get("/api/openapi.json").await.ok(200).clone();
+    assert_eq!(spec["servers"][0]["url"], "https://shop.example.org");
+    let mut ids = BTreeSet::new();
+    for (path, ops) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("ops") {
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            assert!(
+                id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{method} {path}: operationId {id:?} is not camelCase"
+            );
+            assert!(ids.insert(id.clone()), "operationId {id} is used twice");
+            let admin = path.starts_with("/api/v1/admin/") && path != "/api/v1/admin/login";
+            assert_eq!(admin, id.starts_with("admin") && id != "adminLogin", "{id}");
+            let expected = if admin {
+                serde_json::json!([{"bearer": []}])
+            } else {
+                serde_json::json!([])
+            };
+            assert_eq!(op["security"], expected, "{method} {path}");
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(
+                responses.keys().any(|s| s.starts_with('4')),
+                "{method} {path} lists no 4xx"
+            );
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        response["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{method} {path} {status}"
+                    );
+                    assert_ne!(response["description"], "", "{method} {path} {status}");
+                }
+            }
+        }
+    }
+    assert!(ids.contains("listArtworks") && ids.contains("adminListArtworks"));
+}
+
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app = builder()
