@@ -26,6 +26,41 @@ impl CountryCode {
     }
 }
 
+/// Every code `CountryCode::parse` accepts, for the OpenAPI document.
+pub fn codes() -> impl Iterator<Item = &'static str> {
+    isocountry::CountryCode::iter().map(|c| c.alpha2())
+}
+
+/// A required country field: one of `codes()`.
+pub fn schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(codes(), false)
+}
+
+/// A country field that may be left out or null.
+pub fn optional_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(codes(), true)
+}
+
+/// A list of countries, each once (a zone's).
+pub fn list_schema() -> utoipa::openapi::Array {
+    utoipa::openapi::ArrayBuilder::new()
+        .items(schema())
+        .unique_items(true)
+        .build()
+}
+
+/// The same in a PATCH: null or absent keeps the list.
+pub fn optional_list_schema() -> utoipa::openapi::Array {
+    utoipa::openapi::ArrayBuilder::new()
+        .schema_type(crate::validate::schema::of_type(
+            utoipa::openapi::Type::Array,
+            true,
+        ))
+        .items(schema())
+        .unique_items(true)
+        .build()
+}
+
 impl fmt::Display for CountryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

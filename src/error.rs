@@ -88,6 +88,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("no such route")]
     RouteNotFound,
+    /// A known path asked with a method it does not have; `allow` lists the ones it has.
+    #[error("{method} is not allowed here; use {}", .allow.join(", "))]
+    MethodNotAllowed { method: String, allow: Vec<String> },
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
     #[error("request body too large (limit {limit} bytes)")]
@@ -133,6 +136,7 @@ impl ApiError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::NotFound(_) => "not_found",
             Self::RouteNotFound => "route_not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict { code, .. } => code,
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -152,6 +156,7 @@ impl ApiError {
             Self::Unauthenticated => "Authentication required",
             Self::InvalidCredentials => "Invalid credentials",
             Self::NotFound(_) | Self::RouteNotFound => "Not found",
+            Self::MethodNotAllowed { .. } => "Method not allowed",
             Self::Conflict { .. } => "Conflict",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
@@ -210,6 +215,7 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -242,6 +248,11 @@ impl ResponseError for ApiError {
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
+        }
+        if let Self::MethodNotAllowed { allow, .. } = self
+            && let Ok(value) = header::HeaderValue::from_str(&allow.join(", "))
+        {
+            response.headers_mut().insert(header::ALLOW, value);
         }
         if let Self::TooManyRequests { retry_after_secs }
         | Self::Limited {

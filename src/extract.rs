@@ -144,7 +144,8 @@ impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
     }
 }
 
-/// A JSON body that may be left out entirely (no body, no content type): then `T::default()`.
+/// A JSON body that may be left out entirely (no body, no content type) or be `null`: then
+/// `T::default()`.
 /// A body that is sent is parsed as strictly as `ValidJson`.
 pub struct OptionalJson<T>(pub T);
 
@@ -168,8 +169,13 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
         if empty {
             return Box::pin(async { Ok(OptionalJson(T::default())) });
         }
-        let inner = ValidJson::<T>::from_request(req, payload);
-        Box::pin(async move { inner.await.map(|ValidJson(v)| OptionalJson(v)) })
+        // `null` says "nothing" as plainly as no body does.
+        let inner = ValidJson::<Option<T>>::from_request(req, payload);
+        Box::pin(async move {
+            inner
+                .await
+                .map(|ValidJson(v)| OptionalJson(v.unwrap_or_default()))
+        })
     }
 }
 

@@ -8,16 +8,25 @@ use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
+    #[schema(value_type = String, pattern = "^ready$")]
     pub status: &'static str,
+    #[schema(value_type = String, pattern = "^ok$")]
     pub database: &'static str,
+    #[schema(value_type = String, pattern = "^(configured|not configured)$")]
     pub card_payments: &'static str,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Liveness {
+    #[schema(value_type = String, pattern = "^ok$")]
+    pub status: &'static str,
+}
+
 /// The process is up.
-#[utoipa::path(operation_id = "checkLiveness", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(operation_id = "checkLiveness", tag = "operations", responses((status = 200, body = Liveness)))]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Liveness { status: "ok" })
 }
 
 /// The process can serve requests: its database answers.

@@ -11,6 +11,7 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::error::{FieldError, PROBLEM_JSON};
+use crate::validate::schema::NO_NUL;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,7 +45,7 @@ impl Modify for BearerAuth {
 /// Completes the document built from the routes: the server it is served from, `security: []`
 /// on public operations (so "no auth" is said, not implied), the problem+json body on every
 /// error response, and the statuses every route of a kind can answer.
-pub fn finish(doc: &mut Document, public_base_url: &str) {
+pub fn finish(mut doc: Document, public_base_url: &str) -> serde_json::Value {
     doc.servers = Some(vec![
         ServerBuilder::new()
             .url(public_base_url.trim_end_matches('/'))
@@ -60,6 +61,293 @@ pub fn finish(doc: &mut Document, public_base_url: &str) {
             complete(op);
         }
     }
+    // The rest works on the JSON: utoipa's types do not round-trip every field (links).
+    let mut value = serde_json::to_value(&doc).unwrap_or_default();
+    tighten(&mut value);
+    link(&mut value);
+    value
+}
+
+/// Two rules that hold for every schema alike, applied to the JSON of the document:
+/// - a string with no pattern, enum or format of its own gets `validate::schema::NO_NUL`,
+///   since every body and URL holding a NUL is refused (`extract`);
+/// - in a schema only ever sent (never read from a request), a nullable property is
+///   `required`: serde writes it as `null`, and generated clients should not make it
+///   optional. Fields serde leaves out are declared non-nullable and `required = false`.
+fn tighten(doc: &mut serde_json::Value) {
+    let mut read = std::collections::BTreeSet::new();
+    if let Some(paths) = doc.get("paths") {
+        collect_refs(paths, &mut read, true);
+    }
+    // Schemas a request body uses, and the ones they use in turn.
+    loop {
+        let before = read.len();
+        for name in read.clone() {
+            if let Some(schema) = doc.pointer(&format!("/components/schemas/{name}")) {
+                collect_refs(schema, &mut read, false);
+            }
+        }
+        if read.len() == before {
+            break;
+        }
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        for (name, schema) in schemas.iter_mut() {
+            no_nul(schema);
+            if !read.contains(name) {
+                require_nullable(schema);
+            }
+        }
+    }
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for item in paths.values_mut() {
+            for op in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|i| i.values_mut())
+            {
+                for param in op
+                    .get_mut("parameters")
+                    .and_then(|p| p.as_array_mut())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(schema) = param.get_mut("schema") {
+                        no_nul(schema);
+                    }
+                }
+                if let Some(body) = op.pointer_mut("/requestBody/content") {
+                    no_nul(body);
+                }
+            }
+        }
+    }
+}
+
+/// OpenAPI `links` from each operation that creates something (a 201) to the operations on
+/// what it created, so a client (or a stateful fuzzer) can follow them: `POST /x` → every
+/// operation on `/x/{id}…` with `id` from the answer's `id` and the other path parameters
+/// from the request. A placed order leads to the buyer's and the coordinators' views of it,
+/// and a new artwork to its public page and quote.
+fn link(doc: &mut serde_json::Value) {
+    use serde_json::{Map, Value, json};
+    let Some(paths) = doc.get("paths").and_then(|p| p.as_object()).cloned() else {
+        return;
+    };
+    let params_of = |path: &str| -> Vec<String> {
+        path.split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_string)
+            .collect()
+    };
+    let op_ids = |path: &str| -> Vec<String> {
+        paths
+            .get(path)
+            .and_then(|item| item.as_object())
+            .into_iter()
+            .flat_map(|item| item.values())
+            .filter_map(|op| op.get("operationId")?.as_str().map(str::to_string))
+            .collect()
+    };
+    let mut links: Vec<(String, String, Map<String, Value>)> = Vec::new();
+    for (path, item) in &paths {
+        let creates = item.pointer("/post/responses/201").is_some();
+        if !creates {
+            continue;
+        }
+        let known = params_of(path);
+        for target in paths.keys() {
+            let Some(rest) = target.strip_prefix(&format!("{path}/")) else {
+                continue;
+            };
+            let new: Vec<String> = params_of(target)
+                .into_iter()
+                .filter(|p| !known.contains(p))
+                .collect();
+            let [created] = new.as_slice() else {
+                continue;
+            };
+            if !rest.starts_with(&format!("{{{created}}}")) {
+                continue;
+            }
+            let mut parameters = Map::new();
+            parameters.insert(created.clone(), json!("$response.body#/id"));
+            for name in &known {
+                parameters.insert(name.clone(), json!(format!("$request.path.{name}")));
+            }
+            for id in op_ids(target) {
+                links.push((path.clone(), id, parameters.clone()));
+            }
+        }
+    }
+    let order = json!({"id": "$response.body#/order/id"});
+    let mut buyer = Map::new();
+    buyer.insert("id".into(), json!("$response.body#/order/id"));
+    buyer.insert("token".into(), json!("$response.body#/access_token"));
+    links.push(("/api/v1/orders".into(), "getOrder".into(), buyer));
+    for target in paths
+        .keys()
+        .filter(|p| p.starts_with("/api/v1/admin/orders/{id}"))
+    {
+        for id in op_ids(target) {
+            let parameters = order.as_object().cloned().unwrap_or_default();
+            links.push(("/api/v1/orders".into(), id, parameters));
+        }
+    }
+    for public in ["getArtwork", "quoteArtwork"] {
+        let mut parameters = Map::new();
+        parameters.insert("id".into(), json!("$response.body#/id"));
+        links.push(("/api/v1/admin/artworks".into(), public.into(), parameters));
+    }
+    for (path, operation_id, parameters) in links {
+        let pointer = format!("/paths/{}/post/responses/201", path.replace('/', "~1"));
+        if let Some(response) = doc.pointer_mut(&pointer).and_then(|r| r.as_object_mut()) {
+            let all = response
+                .entry("links")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(all) = all.as_object_mut() {
+                all.insert(
+                    operation_id.clone(),
+                    json!({"operationId": operation_id, "parameters": parameters}),
+                );
+            }
+        }
+    }
+}
+
+/// Names of the component schemas `value` refers to; from `paths`, only request bodies.
+fn collect_refs(
+    value: &serde_json::Value,
+    names: &mut std::collections::BTreeSet<String>,
+    bodies_only: bool,
+) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                if bodies_only && key == "responses" {
+                    continue;
+                }
+                if key == "$ref"
+                    && let Some(name) = inner
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    names.insert(name.to_string());
+                }
+                collect_refs(inner, names, bodies_only);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for inner in items {
+                collect_refs(inner, names, bodies_only);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_string_type(schema: &serde_json::Map<String, serde_json::Value>) -> bool {
+    match schema.get("type") {
+        Some(serde_json::Value::String(t)) => t == "string",
+        Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "string"),
+        _ => false,
+    }
+}
+
+fn no_nul(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let bare = is_string_type(map)
+                && !["pattern", "enum", "format", "const"]
+                    .iter()
+                    .any(|k| map.contains_key(*k));
+            if bare {
+                map.insert("pattern".into(), NO_NUL.into());
+            }
+            for inner in map.values_mut() {
+                no_nul(inner);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(no_nul),
+        _ => {}
+    }
+}
+
+fn is_nullable(schema: &serde_json::Value) -> bool {
+    let null_type = |s: &serde_json::Value| match s.get("type") {
+        Some(serde_json::Value::String(t)) => t == "null",
+        Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "null"),
+        _ => false,
+    };
+    null_type(schema)
+        || ["oneOf", "anyOf"].iter().any(|k| {
+            schema
+                .get(*k)
+                .and_then(|v| v.as_array())
+                .is_some_and(|alts| alts.iter().any(null_type))
+        })
+}
+
+fn require_nullable(value: &mut serde_json::Value) {
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    if let Some(props) = map.get("properties").and_then(|p| p.as_object()) {
+        let nullable: Vec<String> = props
+            .iter()
+            .filter(|(_, schema)| is_nullable(schema))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if !nullable.is_empty() {
+            let required = map
+                .entry("required")
+                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+            if let Some(list) = required.as_array_mut() {
+                for name in nullable {
+                    if !list.iter().any(|n| n == name.as_str()) {
+                        list.push(name.into());
+                    }
+                }
+            }
+        }
+    }
+    // `#[serde(flatten)]` and generics become allOf/oneOf parts.
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(parts) = map.get_mut(key).and_then(|p| p.as_array_mut()) {
+            parts.iter_mut().for_each(require_nullable);
+        }
+    }
+}
+
+/// The methods the document gives the path that `path` (a request path) matches, or `None`
+/// when it matches no documented path. `{name}` stands for one non-empty segment.
+pub fn methods_of(doc: &serde_json::Value, path: &str) -> Option<Vec<String>> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let paths = doc.get("paths")?.as_object()?;
+    let matching: Vec<&serde_json::Value> = paths
+        .iter()
+        .filter(|(template, _)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts.iter().zip(&segments).all(|(part, segment)| {
+                    (part.starts_with('{') && !segment.is_empty()) || part == segment
+                })
+        })
+        .map(|(_, item)| item)
+        .collect();
+    if matching.is_empty() {
+        return None;
+    }
+    Some(
+        ["get", "post", "put", "patch", "delete"]
+            .into_iter()
+            .filter(|method| matching.iter().any(|item| item.get(*method).is_some()))
+            .map(str::to_uppercase)
+            .collect(),
+    )
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -91,11 +379,15 @@ fn complete(op: &mut Operation) {
     {
         ensure(op, "422", "a query parameter is invalid; `errors` names it");
     }
-    // Bodies read by `ValidJson` (a named schema) or as multipart are checked for size, media
-    // type and fields; the Stripe webhook's raw body (an inline string) only for size.
+    // Bodies read by `ValidJson` or as multipart are checked for size, media type and fields;
+    // the Stripe webhook's raw body (an inline string) only for size.
     if let Some(body) = &op.request_body {
+        let raw_string = |schema: &Option<RefOr<Schema>>| {
+            matches!(schema, Some(RefOr::T(Schema::Object(o)))
+                if o.schema_type == utoipa::openapi::schema::SchemaType::Type(Type::String))
+        };
         let checked = body.content.iter().any(|(media_type, content)| {
-            media_type == "multipart/form-data" || matches!(content.schema, Some(RefOr::Ref(_)))
+            media_type == "multipart/form-data" || !raw_string(&content.schema)
         });
         ensure(op, "413", "the body is too large");
         if checked {

@@ -10,6 +10,24 @@ pub const MAX_PER_PAGE: u64 = 100;
 /// signed 64-bit integer (a page number near u64::MAX once crashed a worker).
 pub const MAX_PAGE: u64 = 1_000_000;
 
+/// `page` as `Pagination::new` takes it.
+pub fn page_schema() -> utoipa::openapi::Object {
+    page_param(MAX_PAGE)
+}
+
+/// `per_page` as `Pagination::new` takes it.
+pub fn per_page_schema() -> utoipa::openapi::Object {
+    page_param(MAX_PER_PAGE)
+}
+
+fn page_param(max: u64) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(max as f64))
+        .build()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pagination {
     pub page: u64,

@@ -134,8 +134,18 @@ impl Application {
 async fn unknown_route(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
+    spec: web::Data<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let path = req.path();
+    // A documented path asked with another method: 405 naming the methods it has.
+    if let Some(allow) = openapi::methods_of(&spec, path)
+        && !allow.iter().any(|m| m == req.method().as_str())
+    {
+        return Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow,
+        });
+    }
     let for_programs = ["/api", "/media/", "/health", "/docs"]
         .iter()
         .any(|prefix| path.starts_with(prefix));
@@ -175,7 +185,11 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::HeaderName::from_static("idempotency-key"),
         ])
-        .expose_headers([header::HeaderName::from_static("x-request-id")])
+        // Retry-After: a partner's page can only wait as long as a 429 says if it may read it.
+        .expose_headers([
+            header::HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+        ])
         .max_age(3600);
     for origin in origins {
         cors = cors.allowed_origin(origin);
@@ -185,7 +199,7 @@ fn cors(origins: &[String]) -> Cors {
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
-        let (app, mut api) = App::new()
+        let (app, api) = App::new()
             .into_utoipa_app()
             .openapi(openapi::ApiDoc::openapi())
             .app_data(web::Data::new(state.clone()))
@@ -216,16 +230,15 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     .service(crate::payments::routes::stripe_webhook),
             )
             .split_for_parts();
-        openapi::finish(&mut api, &state.config.public_base_url);
-        let spec = web::Data::new(api.clone());
-        app.app_data(spec)
+        let spec = openapi::finish(api, &state.config.public_base_url);
+        app.app_data(web::Data::new(spec.clone()))
             .route(
                 "/api/openapi.json",
-                web::get().to(|spec: web::Data<utoipa::openapi::OpenApi>| async move {
+                web::get().to(|spec: web::Data<serde_json::Value>| async move {
                     HttpResponse::Ok().json(spec.get_ref())
                 }),
             )
-            .service(Scalar::with_url("/docs", api))
+            .service(Scalar::with_url("/docs", spec))
             .configure(crate::web::shop::services)
             .configure(crate::web::console::services)
             .default_service(web::to(unknown_route))

@@ -12,7 +12,8 @@ where
     serde::Deserialize::deserialize(de).map(Some)
 }
 
-/// Trims a free-text field and checks its length in characters.
+/// Trims a free-text field and checks its length in characters. The length is that of the
+/// value as sent, so it is exactly the OpenAPI `maxLength` (see `schema`).
 pub fn text_field(
     errors: &mut FieldErrors,
     field: &str,
@@ -20,13 +21,13 @@ pub fn text_field(
     required: bool,
     max_chars: usize,
 ) -> String {
-    let value = value.trim();
-    if required && value.is_empty() {
+    let trimmed = value.trim();
+    if required && trimmed.is_empty() {
         errors.add(field, "must not be empty");
     } else if value.chars().count() > max_chars {
         errors.add(field, format!("must be at most {max_chars} characters"));
     }
-    value.to_string()
+    trimmed.to_string()
 }
 
 /// An optional free-text field: trimmed, length-checked, and `None` when left blank.
@@ -78,6 +79,105 @@ pub fn phone(errors: &mut FieldErrors, field: &str, value: Option<&str>) {
     }
 }
 
+/// The rules above as OpenAPI schemas, for `#[schema(schema_with = ...)]` on input fields, so
+/// the document refuses exactly what the validators refuse.
+pub mod schema {
+    use utoipa::openapi::{Object, ObjectBuilder, Type, schema::SchemaType};
+
+    /// Unicode White_Space, which `str::trim` removes, as the body of a regex class.
+    macro_rules! white_space {
+        () => {
+            "\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
+        };
+    }
+
+    /// No NUL anywhere (PostgreSQL text cannot hold it; `extract` refuses it in every body and
+    /// URL). Every string the document describes without a pattern of its own gets this one.
+    pub const NO_NUL: &str = "^[^\\u0000]*$";
+
+    /// Not blank: at least one character that `str::trim` keeps (Unicode White_Space, spelled
+    /// out because regex engines disagree on `\s`), and no NUL.
+    pub const NOT_BLANK: &str = concat!("^[^\\u0000]*[^\\u0000", white_space!(), "][^\\u0000]*$");
+
+    /// `schema_type`, or `[schema_type, null]` for a field that may be null.
+    pub fn of_type(schema_type: Type, nullable: bool) -> SchemaType {
+        if nullable {
+            SchemaType::from_iter([schema_type, Type::Null])
+        } else {
+            SchemaType::Type(schema_type)
+        }
+    }
+
+    fn string(max: usize, pattern: &str, nullable: bool) -> Object {
+        ObjectBuilder::new()
+            .schema_type(of_type(Type::String, nullable))
+            .max_length(Some(max))
+            .pattern(Some(pattern))
+            .build()
+    }
+
+    /// `text_field(.., required: true, MAX)`.
+    pub fn required_text<const MAX: usize>() -> Object {
+        string(MAX, NOT_BLANK, false)
+    }
+
+    /// `text_field(.., required: false, MAX)` for a field that must be sent.
+    pub fn text<const MAX: usize>() -> Object {
+        string(MAX, NO_NUL, false)
+    }
+
+    /// `optional_text(.., MAX)`: may be absent or null.
+    pub fn optional_text<const MAX: usize>() -> Object {
+        string(MAX, NO_NUL, true)
+    }
+
+    /// A PATCH of a required text: absent keeps it; when sent, the same rule as on create.
+    pub fn patched_text<const MAX: usize>() -> Object {
+        string(MAX, NOT_BLANK, true)
+    }
+
+    pub const WHITE_SPACE: &str = white_space!();
+
+    /// `phone`: after trimming, digits, spaces, `+`, `-` and brackets only.
+    pub fn optional_phone() -> Object {
+        let pattern = format!("^[{WHITE_SPACE}]*[0-9+ ()\\-]*[{WHITE_SPACE}]*$");
+        string(40, &pattern, true)
+    }
+
+    /// One of `values`; with `nullable`, also null (a field that may be left out).
+    pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>, nullable: bool) -> Object {
+        let mut allowed: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
+        if nullable {
+            allowed.push(serde_json::Value::Null);
+        }
+        ObjectBuilder::new()
+            .schema_type(of_type(Type::String, nullable))
+            .enum_values(Some(allowed))
+            .build()
+    }
+
+    /// An integer in `MIN..=MAX`, e.g. centimetres.
+    pub fn integer<const MIN: i64, const MAX: i64>() -> Object {
+        int_in(MIN, MAX, false)
+    }
+
+    /// The same in a PATCH: null or absent keeps the value.
+    pub fn optional_integer<const MIN: i64, const MAX: i64>() -> Object {
+        int_in(MIN, MAX, true)
+    }
+
+    pub fn int_in(min: i64, max: i64, nullable: bool) -> Object {
+        ObjectBuilder::new()
+            .schema_type(of_type(Type::Integer, nullable))
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int32,
+            )))
+            .minimum(Some(min as f64))
+            .maximum(Some(max as f64))
+            .build()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,8 +185,10 @@ mod tests {
     #[test]
     fn text_is_trimmed_and_measured_in_characters() {
         let mut errors = FieldErrors::new();
-        assert_eq!(text_field(&mut errors, "a", "  هنر  ", true, 3), "هنر");
+        assert_eq!(text_field(&mut errors, "a", "  هنر  ", true, 7), "هنر");
         assert!(errors.is_empty());
+        // Measured as sent, as the document's maxLength is.
+        text_field(&mut errors, "a2", "  هنر  ", true, 6);
         text_field(&mut errors, "b", "   ", true, 3);
         text_field(&mut errors, "c", "abcd", false, 3);
         assert_eq!(optional_text(&mut errors, "d", Some("  "), 3), None);
@@ -101,6 +203,6 @@ mod tests {
         assert_ne!(email_key("anna@example.org"), email_key("anne@example.org"));
         assert_eq!(email_key("x").len(), 64);
         let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["b", "c", "e", "g"]);
+        assert_eq!(fields, ["a2", "b", "c", "e", "g"]);
     }
 }

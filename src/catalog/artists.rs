@@ -20,39 +20,53 @@ use crate::{audit, db};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtistInput {
+    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
     pub display_name: String,
     /// Derived from display_name when absent.
+    #[schema(schema_with = slug_schema)]
     pub slug: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<5000>)]
     pub bio: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<5000>)]
     pub bio_fa: Option<String>,
     /// ISO 3166-1 alpha-2 code of the country the artist was deported from.
+    #[schema(schema_with = crate::country::optional_schema)]
     pub deported_from: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<254>)]
     pub email: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_phone)]
     pub phone: Option<String>,
     /// en, fa or ps; en when absent.
+    #[schema(schema_with = super::language_schema)]
     pub preferred_language: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<10000>)]
     pub notes: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtistPatch {
+    #[schema(schema_with = crate::validate::schema::patched_text::<100>)]
     pub display_name: Option<String>,
+    #[schema(schema_with = slug_schema)]
     pub slug: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<5000>)]
     pub bio: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<5000>)]
     pub bio_fa: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::country::optional_schema)]
     pub deported_from: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::validate::schema::optional_text::<254>)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::validate::schema::optional_phone)]
     pub phone: Option<Option<String>>,
+    #[schema(schema_with = super::language_schema)]
     pub preferred_language: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::validate::schema::optional_text::<10000>)]
     pub notes: Option<Option<String>>,
 }
 
@@ -104,6 +118,18 @@ struct ValidArtist {
     notes: Option<String>,
 }
 
+/// `is_valid_slug` as an OpenAPI schema; absent or null derives it from the display name.
+fn slug_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(crate::validate::schema::of_type(
+            utoipa::openapi::Type::String,
+            true,
+        ))
+        .max_length(Some(80))
+        .pattern(Some("^[a-z0-9]+(-[a-z0-9]+)*$"))
+        .build()
+}
+
 fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 80
@@ -120,7 +146,6 @@ fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
     let display_name = text_field(&mut errors, "display_name", &input.display_name, true, 100);
     let slug = match input.slug {
         Some(slug) => {
-            let slug = slug.trim().to_string();
             if !is_valid_slug(&slug) {
                 errors.add(
                     "slug",

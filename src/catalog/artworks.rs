@@ -21,14 +21,21 @@ use crate::{audit, db};
 #[serde(deny_unknown_fields)]
 pub struct ArtworkInput {
     pub artist_id: String,
+    #[schema(schema_with = crate::validate::schema::required_text::<200>)]
     pub title: String,
+    #[schema(schema_with = crate::validate::schema::optional_text::<5000>)]
     pub description: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<200>)]
     pub medium: Option<String>,
+    #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
     pub width_cm: i32,
+    #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
     pub height_cm: i32,
+    #[schema(schema_with = year_schema)]
     pub year: Option<i32>,
     pub size_tier_id: String,
     /// draft (default), available or withdrawn.
+    #[schema(schema_with = settable_status_schema)]
     pub status: Option<String>,
     /// A price that replaces the tier's price for every destination, shipping included.
     pub price_override: Option<MoneyDto>,
@@ -38,15 +45,21 @@ pub struct ArtworkInput {
 #[serde(deny_unknown_fields)]
 pub struct ArtworkPatch {
     pub artist_id: Option<String>,
+    #[schema(schema_with = crate::validate::schema::patched_text::<200>)]
     pub title: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<5000>)]
     pub description: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<200>)]
     pub medium: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
     pub width_cm: Option<i32>,
+    #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
     pub height_cm: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(schema_with = year_schema)]
     pub year: Option<Option<i32>>,
     pub size_tier_id: Option<String>,
+    #[schema(schema_with = settable_status_schema)]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<MoneyDto>)]
@@ -100,6 +113,26 @@ impl From<artwork::Model> for ArtworkAdminView {
             updated_at: a.updated_at,
         }
     }
+}
+
+fn any_status_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(ArtworkStatus::ALL.map(ArtworkStatus::as_str), false)
+}
+
+/// What `validate` takes as `year`: 1900 to next year, or none.
+fn year_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::int_in(1900, i64::from(Utc::now().year()) + 1, true)
+}
+
+/// The statuses a coordinator may set; reserved and sold come from orders.
+fn settable_status_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(
+        ArtworkStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_admin_settable())
+            .map(ArtworkStatus::as_str),
+        true,
+    )
 }
 
 struct ValidArtwork {
@@ -246,10 +279,13 @@ pub struct AdminArtworkFilter {
     /// Artist id.
     pub artist_id: Option<String>,
     /// Any status, draft and withdrawn included.
+    #[param(schema_with = any_status_schema)]
     pub status: Option<String>,
     /// Size tier id.
     pub size_tier_id: Option<String>,
+    #[param(schema_with = crate::pagination::page_schema)]
     pub page: Option<u64>,
+    #[param(schema_with = crate::pagination::per_page_schema)]
     pub per_page: Option<u64>,
 }
 

@@ -71,6 +71,13 @@ pub enum ArtworkStatus {
 
 impl ArtworkStatus {
     pub const PUBLIC: [ArtworkStatus; 3] = [Self::Available, Self::Reserved, Self::Sold];
+    pub const ALL: [ArtworkStatus; 5] = [
+        Self::Draft,
+        Self::Available,
+        Self::Reserved,
+        Self::Sold,
+        Self::Withdrawn,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -101,6 +108,11 @@ impl ArtworkStatus {
     pub fn is_admin_settable(self) -> bool {
         matches!(self, Self::Draft | Self::Available | Self::Withdrawn)
     }
+}
+
+/// `Language::parse`'s codes, for the OpenAPI document (absent means `en`).
+pub fn language_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(["en", "fa", "ps"], true)
 }
 
 /// Languages artists receive email in.

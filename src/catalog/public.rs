@@ -100,10 +100,20 @@ pub struct Quote {
     pub shipping_included: bool,
 }
 
+fn public_status_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(ArtworkStatus::PUBLIC.map(ArtworkStatus::as_str), false)
+}
+
+fn sort_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(["newest", "price_asc", "price_desc"], false)
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    #[param(schema_with = crate::pagination::page_schema)]
     pub page: Option<u64>,
+    #[param(schema_with = crate::pagination::per_page_schema)]
     pub per_page: Option<u64>,
 }
 
@@ -111,6 +121,7 @@ pub struct PageQuery {
 #[into_params(parameter_in = Query)]
 pub struct CountryQuery {
     /// ISO 3166-1 alpha-2 destination, e.g. SE.
+    #[param(schema_with = crate::country::schema)]
     pub country: Option<String>,
 }
 
@@ -120,14 +131,19 @@ pub struct ArtworkQuery {
     /// Artist slug.
     pub artist: Option<String>,
     /// available (default), reserved or sold.
+    #[param(schema_with = public_status_schema)]
     pub status: Option<String>,
     /// Size tier id.
     pub size_tier: Option<String>,
     /// ISO 3166-1 alpha-2 destination: prices are shown for it.
+    #[param(schema_with = crate::country::schema)]
     pub country: Option<String>,
     /// newest (default), price_asc or price_desc.
+    #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
+    #[param(schema_with = crate::pagination::page_schema)]
     pub page: Option<u64>,
+    #[param(schema_with = crate::pagination::per_page_schema)]
     pub per_page: Option<u64>,
 }
 

@@ -92,8 +92,8 @@ pub async fn get_artwork(
 #[utoipa::path(
     operation_id = "quoteArtwork",
     tag = "catalog",
-    params(("id" = String, Path), CountryQuery),
-    responses((status = 200, body = Quote), (status = 404), (status = 422, description = "unknown or unserved country"))
+    params(("id" = String, Path), QuoteParams),
+    responses((status = 200, body = Quote), (status = 404), (status = 422, description = "no country, or one no zone serves"))
 )]
 #[get("/artworks/{id}/quote")]
 pub async fn quote(
@@ -103,6 +103,26 @@ pub async fn quote(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     Ok(HttpResponse::Ok().json(public::quote(&state.db, &id, query.country.as_deref()).await?))
+}
+
+/// The quote's query as the document states it: unlike the catalog's, `country` is required
+/// (written out because utoipa's derive drops `required` beside `schema_with`).
+struct QuoteParams;
+
+impl utoipa::IntoParams for QuoteParams {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        vec![
+            utoipa::openapi::path::ParameterBuilder::new()
+                .name("country")
+                .parameter_in(utoipa::openapi::path::ParameterIn::Query)
+                .required(utoipa::openapi::Required::True)
+                .description(Some("The destination: ISO 3166-1 alpha-2."))
+                .schema(Some(crate::country::schema()))
+                .build(),
+        ]
+    }
 }
 
 fn json(body: web::Bytes) -> HttpResponse {

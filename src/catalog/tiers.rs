@@ -32,8 +32,11 @@ pub struct PriceInput {
 #[serde(deny_unknown_fields)]
 pub struct TierInput {
     #[schema(example = "20×30 cm")]
+    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
     pub name: String,
+    #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
     pub width_cm: i32,
+    #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
     pub height_cm: i32,
     /// null for a shop-wide tier.
     #[serde(default)]
@@ -47,8 +50,11 @@ pub struct TierInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierPatch {
+    #[schema(schema_with = crate::validate::schema::patched_text::<100>)]
     pub name: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
     pub width_cm: Option<i32>,
+    #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
     pub height_cm: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -254,7 +260,9 @@ pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<TierView, Cata
 pub struct TierFilter {
     /// Only this artist's own tiers.
     pub artist_id: Option<String>,
+    #[param(schema_with = crate::pagination::page_schema)]
     pub page: Option<u64>,
+    #[param(schema_with = crate::pagination::per_page_schema)]
     pub per_page: Option<u64>,
 }
 

@@ -22,9 +22,11 @@ use crate::{audit, db};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneInput {
+    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
     pub name: String,
     #[serde(default)]
     #[schema(example = json!(["AF"]))]
+    #[schema(schema_with = crate::country::list_schema)]
     pub countries: Vec<String>,
     #[serde(default)]
     pub is_fallback: bool,
@@ -33,7 +35,9 @@ pub struct ZoneInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZonePatch {
+    #[schema(schema_with = crate::validate::schema::patched_text::<100>)]
     pub name: Option<String>,
+    #[schema(schema_with = crate::country::optional_list_schema)]
     pub countries: Option<Vec<String>>,
     pub is_fallback: Option<bool>,
 }

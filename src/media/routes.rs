@@ -115,10 +115,23 @@ async fn accept(
     Ok(HttpResponse::Created().json(image))
 }
 
+/// The multipart form a photo is sent in (documentation only: `accept` reads the parts).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PhotoUpload {
+    /// The photo: JPEG, PNG or WebP.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// What the photo shows, for screen readers; the title when left out.
+    #[schema(schema_with = crate::validate::schema::optional_text::<500>)]
+    alt: Option<String>,
+}
+
 /// Add a photo to an artwork: JPEG, PNG or WebP, re-encoded without any metadata into
 /// thumb (400 px), medium (1200 px) and large (2400 px) variants, JPEG and WebP.
 #[utoipa::path(operation_id = "adminUploadArtworkImage", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "fields `file` (the photo) and optional `alt`"),
+    request_body(content = PhotoUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = ImageView), (status = 401), (status = 404), (status = 413), (status = 415), (status = 422)))]
 #[post("/artworks/{id}/images")]
 pub async fn upload_artwork_image(
@@ -156,7 +169,7 @@ pub async fn delete_artwork_image(
 
 /// Set (or replace) an artist's portrait; same processing as artwork photos.
 #[utoipa::path(operation_id = "adminUploadArtistPortrait", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "fields `file` and optional `alt`"),
+    request_body(content = PhotoUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = ImageView), (status = 401), (status = 404), (status = 413), (status = 415), (status = 422)))]
 #[post("/artists/{id}/portrait")]
 pub async fn upload_portrait(
@@ -170,9 +183,9 @@ pub async fn upload_portrait(
     accept(&state, &identity, owner, &req, payload).await
 }
 
-/// Remove an artist's portrait.
+/// Remove an artist's portrait (204 also when they had none).
 #[utoipa::path(operation_id = "adminDeleteArtistPortrait", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 204), (status = 401), (status = 404)))]
+    responses((status = 204), (status = 401), (status = 404, description = "no such artist")))]
 #[delete("/artists/{id}/portrait")]
 pub async fn delete_portrait(
     state: web::Data<AppState>,

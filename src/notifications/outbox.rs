@@ -241,13 +241,20 @@ impl From<outbox::Model> for OutboxView {
     }
 }
 
+fn status_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of([PENDING, SENDING, SENT, FAILED, SUPPRESSED], false)
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxFilter {
     /// pending, sending, sent, failed or suppressed.
+    #[param(schema_with = status_schema)]
     pub status: Option<String>,
     pub order_id: Option<String>,
+    #[param(schema_with = crate::pagination::page_schema)]
     pub page: Option<u64>,
+    #[param(schema_with = crate::pagination::per_page_schema)]
     pub per_page: Option<u64>,
 }
 

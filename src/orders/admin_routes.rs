@@ -35,6 +35,7 @@ pub async fn order_detail(
 #[serde(deny_unknown_fields)]
 pub struct ConfirmPayment {
     /// The bank transfer or receipt reference.
+    #[schema(schema_with = crate::validate::schema::required_text::<200>)]
     pub reference: String,
 }
 
@@ -61,7 +62,9 @@ pub async fn confirm_payment(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ship {
+    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
     pub carrier: String,
+    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
     pub tracking_number: String,
 }
 
@@ -102,6 +105,7 @@ pub async fn deliver(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cancel {
+    #[schema(schema_with = crate::validate::schema::optional_text::<1000>)]
     pub reason: Option<String>,
     /// For a paid order: put the painting back on sale (default false: it stays sold until
     /// an admin decides). A pending order's painting is always released.

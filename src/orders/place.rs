@@ -28,21 +28,37 @@ use crate::validate::{self, optional_text, text_field};
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuyerInput {
+    #[schema(schema_with = crate::validate::schema::required_text::<200>)]
     pub name: String,
+    #[schema(schema_with = crate::validate::schema::required_text::<254>)]
     pub email: String,
+    #[schema(schema_with = crate::validate::schema::optional_phone)]
     pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
+    #[schema(schema_with = crate::validate::schema::required_text::<200>)]
     pub line1: String,
+    #[schema(schema_with = crate::validate::schema::optional_text::<200>)]
     pub line2: Option<String>,
+    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
     pub city: String,
+    #[schema(schema_with = crate::validate::schema::optional_text::<20>)]
     pub postal_code: Option<String>,
+    #[schema(schema_with = crate::validate::schema::optional_text::<100>)]
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2.
+    #[schema(schema_with = crate::country::schema)]
     pub country: String,
+}
+
+fn payment_method_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(
+        [PaymentMethod::Stripe, PaymentMethod::Manual].map(PaymentMethod::as_str),
+        false,
+    )
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -50,10 +66,12 @@ pub struct AddressInput {
 pub struct OrderRequest {
     pub artwork_id: String,
     /// stripe or manual.
+    #[schema(schema_with = payment_method_schema)]
     pub payment_method: String,
     pub buyer: BuyerInput,
     pub shipping_address: AddressInput,
     /// A message to the artist.
+    #[schema(schema_with = crate::validate::schema::optional_text::<1000>)]
     pub note: Option<String>,
 }
 
@@ -161,12 +179,15 @@ fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
 pub struct PaymentInfo {
     pub method: PaymentMethod,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub checkout_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub instructions: Option<String>,
     /// A manual order's hold starts short (`order.expires_at`). When the buyer confirms their
     /// email address with the link sent to it, the hold runs until this time instead.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime, required = false)]
     pub hold_after_email_confirmation: Option<DateTime<Utc>>,
 }
 

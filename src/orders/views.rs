@@ -70,16 +70,20 @@ pub struct BuyerOrderView {
     pub reference: String,
     pub artwork_title: String,
     pub artist: String,
+    #[schema(schema_with = payment_method_schema)]
     pub payment_method: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub instructions: Option<String>,
     /// While a card order waits for payment: Stripe's page, to finish paying.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub checkout_url: Option<String>,
     pub tracking: Option<Tracking>,
     /// A manual order's hold is short until the buyer confirms their address with the link in
     /// the first email; then it runs until this time.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime, required = false)]
     pub hold_after_email_confirmation: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
     pub shipped_at: Option<DateTime<Utc>>,
@@ -152,6 +156,7 @@ pub struct AdminOrderView {
     #[serde(flatten)]
     pub order: OrderSummary,
     pub reference: String,
+    #[schema(schema_with = payment_method_schema)]
     pub payment_method: String,
     pub payment_reference: Option<String>,
     pub buyer: BuyerView,
@@ -208,7 +213,9 @@ impl From<order::Model> for AdminOrderView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryEntry {
+    #[schema(value_type = Option<OrderStatus>)]
     pub from: Option<String>,
+    #[schema(value_type = OrderStatus)]
     pub to: String,
     pub actor: String,
     pub reason: Option<String>,
@@ -229,12 +236,15 @@ pub struct AdminOrderDetail {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AdminOrderFilter {
+    #[param(schema_with = order_status_schema)]
     pub status: Option<String>,
     /// Artist id or slug.
     pub artist: Option<String>,
     /// `stripe` or `manual`.
+    #[param(schema_with = payment_method_schema)]
     pub payment_method: Option<String>,
     /// The order's reference (`HN-789ABCDE`, or its last characters).
+    #[param(schema_with = reference_schema)]
     pub reference: Option<String>,
     /// Placed on or after this day (`YYYY-MM-DD`).
     #[param(value_type = Option<String>, format = Date)]
@@ -242,7 +252,9 @@ pub struct AdminOrderFilter {
     /// Placed on or before this day (`YYYY-MM-DD`).
     #[param(value_type = Option<String>, format = Date)]
     pub placed_to: Option<chrono::NaiveDate>,
+    #[param(schema_with = crate::pagination::page_schema)]
     pub page: Option<u64>,
+    #[param(schema_with = crate::pagination::per_page_schema)]
     pub per_page: Option<u64>,
     /// The zone the days are in (the console passes its coordinator's; the API means UTC).
     #[serde(skip)]
@@ -261,19 +273,40 @@ fn start_of(day: chrono::NaiveDate, zone: chrono_tz::Tz) -> DateTime<Utc> {
         .unwrap_or_else(|| Utc.from_utc_datetime(&midnight))
 }
 
+/// What the `reference` filter takes: blank (no filter), or an order's reference with or
+/// without its `HN-`, around ASCII spaces. `reference_tail` reads exactly this.
+pub const REFERENCE_PATTERN: &str =
+    "^[\\t\\n\\f\\r ]*(([Hh][Nn]-)?[A-Za-z0-9]{1,32}[\\t\\n\\f\\r ]*)?$";
+
+fn order_status_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(OrderStatus::ALL.map(OrderStatus::as_str), false)
+}
+
+fn payment_method_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(["stripe", "manual"], false)
+}
+
+fn reference_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some(REFERENCE_PATTERN))
+        .build()
+}
+
+fn is_blank(text: &str) -> bool {
+    text.trim_matches(|c: char| c.is_ascii_whitespace())
+        .is_empty()
+}
+
 /// The reference's distinctive tail, lower-cased as ids are (`HN-789ABCDE` → `789abcde`).
 fn reference_tail(reference: &str) -> Option<String> {
-    let r = reference.trim();
-    let r = r
-        .strip_prefix("HN-")
-        .or_else(|| r.strip_prefix("hn-"))
-        .unwrap_or(r);
-    let tail: String = r
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    (!tail.is_empty() && tail.len() <= 32).then_some(tail)
+    let r = reference.trim_matches(|c: char| c.is_ascii_whitespace());
+    let r = match r.get(..3) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("hn-") => &r[3..],
+        _ => r,
+    };
+    let tail_ok = (1..=32).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric());
+    tail_ok.then(|| r.to_ascii_lowercase())
 }
 
 pub async fn list(
@@ -294,7 +327,7 @@ pub async fn list(
     {
         errors.add("payment_method", "expected stripe or manual");
     }
-    let reference = filter.reference.as_deref().filter(|r| !r.trim().is_empty());
+    let reference = filter.reference.as_deref().filter(|r| !is_blank(r));
     let tail = reference.and_then(reference_tail);
     if reference.is_some() && tail.is_none() {
         errors.add("reference", "expected a reference such as HN-789ABCDE");
@@ -382,7 +415,8 @@ mod tests {
     fn a_reference_is_searched_by_its_tail() {
         assert_eq!(reference_tail("HN-789ABCDE").as_deref(), Some("789abcde"));
         assert_eq!(reference_tail(" hn-9abcde ").as_deref(), Some("9abcde"));
-        assert_eq!(reference_tail("'; drop").as_deref(), Some("drop"));
+        assert_eq!(reference_tail("'; drop"), None);
+        assert_eq!(reference_tail("HN-789A BCDE"), None);
         assert_eq!(reference_tail("HN-"), None);
         assert_eq!(reference_tail("  "), None);
     }

@@ -594,6 +594,11 @@ async fn an_artist_has_one_portrait() {
         .expect("send");
     assert_eq!(res.status(), 204);
     assert_eq!(stored_files(&app), 0);
+    // Deleting what is already gone leaves what was asked for; an unknown artist is a 404.
+    app.admin_delete(&token, &path).await.ok(204);
+    app.admin_delete(&token, "/api/v1/admin/artists/nobody/portrait")
+        .await
+        .problem(404);
 }
 
 #[tokio::test]

@@ -139,6 +139,44 @@ async fn openapi_gives_generated_clients_what_they_need() {
     assert!(ids.contains("listArtworks") && ids.contains("adminListArtworks"));
 }
 
+/// A documented path asked with a method it lacks: 405 naming the ones it has, on public
+/// and admin paths alike; an unknown path stays a 404.
+#[tokio::test]
+async fn a_wrong_method_on_a_known_path_is_405_with_allow() {
+    let app = spawn_app().await;
+    // Admin paths check the token first: without one they are 401 whatever the method.
+    let token = app.admin_token().await;
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/artworks", "GET"),
+        ("DELETE", "/api/v1/artworks/abc", "GET"),
+        ("PUT", "/api/v1/admin/artists/abc", "GET, PATCH, DELETE"),
+        ("GET", "/api/v1/orders", "POST"),
+        ("POST", "/health/live", "GET"),
+        (
+            "PATCH",
+            "/api/v1/admin/artists/abc/portrait",
+            "POST, DELETE",
+        ),
+    ] {
+        let method: Method = method.parse().expect("method");
+        let reply = app.request(method.clone(), path, Some(&token), None).await;
+        assert_eq!(
+            reply.problem(405)["code"],
+            "method_not_allowed",
+            "{method} {path}"
+        );
+        assert_eq!(
+            reply.headers.get("allow").and_then(|v| v.to_str().ok()),
+            Some(allow),
+            "{method} {path}"
+        );
+    }
+    let unknown = app
+        .request(Method::TRACE, "/api/v1/nothing", None, None)
+        .await;
+    assert_eq!(unknown.problem(404)["code"], "route_not_found");
+}
+
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app = builder()

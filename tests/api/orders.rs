@@ -971,3 +971,19 @@ async fn many_orders_at_once_from_one_address_all_succeed_when_the_limits_allow(
         .collect();
     assert!(refused.is_empty(), "{refused:?}");
 }
+
+/// The cancel body is optional: none, `null` and `{}` all cancel; anything else is read as
+/// strictly as every body.
+#[tokio::test]
+async fn cancel_takes_no_body_null_or_an_object() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let (id, _) = place(&app, &catalog.artwork).await;
+    let path = format!("/api/v1/admin/orders/{id}/cancel");
+    app.admin_post(&token, &path, json!({"because": "x"}))
+        .await
+        .invalid_field("because");
+    app.admin_post(&token, &path, json!(null)).await.ok(200);
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+}

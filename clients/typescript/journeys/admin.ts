@@ -12,6 +12,7 @@ check(refused.response.status === 401, "admin calls need a token", refused.respo
 const wrong = await hunar.admin.login(email, `${password}-wrong`);
 check(wrong.response.status === 401 && wrong.error?.status === 401, "a wrong password", wrong.error);
 ok(await hunar.admin.login(email, password), "login");
+check(hunar.admin.token(), "the client keeps the token");
 
 const suffix = Date.now().toString(36);
 const artist = ok(
@@ -27,7 +28,7 @@ const artist = ok(
 check(artist.email === `painter-${suffix}@example.org`, "the admin view has private fields", artist);
 
 const tiers = ok(await hunar.admin.listSizeTiers({ per_page: 100 }), "size tiers");
-const tier = tiers.items.find((t) => t.artist_id === null || t.artist_id === undefined);
+const tier = tiers.items.find((t) => t.artist_id === null);
 check(tier, "a shop-wide size tier", tiers.items);
 const artwork = ok(
   await hunar.admin.createArtwork({
@@ -55,7 +56,7 @@ check(!("email" in (listed.items[0]?.artist ?? {})), "no private field in public
 const placed = ok(
   await shop.orders.place({
     artwork_id: artwork.id,
-    payment_method: "manual",
+    payment_method: "manual" as const,
     ...buyer("Sven Holm", "sven@example.se"),
   }),
   "a supporter orders it",

@@ -3,7 +3,7 @@ import { createHunarClient, type HunarClient } from "../src/index.js";
 
 export function client(token?: string): HunarClient {
   const baseUrl = process.env.HUNAR_URL ?? "http://127.0.0.1:8080";
-  return createHunarClient(token === undefined ? { baseUrl } : { baseUrl, token });
+  return createHunarClient({ baseUrl, token });
 }
 
 export function check(condition: unknown, what: string, seen?: unknown): asserts condition {
@@ -28,7 +28,7 @@ export function buyer(name: string, email: string) {
       line1: "Drottninggatan 1",
       city: "Stockholm",
       postal_code: "111 51",
-      country: "SE",
+      country: "SE" as const,
     },
   };
 }

@@ -8,6 +8,8 @@ export type { components, operations, paths };
 export type Schemas = components["schemas"];
 /** Every error answer: RFC 9457 problem details, `errors` naming invalid fields. */
 export type Problem = Schemas["Problem"];
+/** An ISO 3166-1 alpha-2 code the server knows, e.g. "SE". */
+export type Country = Schemas["AddressInput"]["country"];
 
 type Query<Op extends keyof operations> = operations[Op] extends {
   parameters: { query?: infer Q };
@@ -23,15 +25,25 @@ type Body<Op extends keyof operations> = operations[Op] extends {
 export interface HunarOptions {
   /** Where the server is, e.g. `https://shop.example.org`. */
   baseUrl: string;
-  /** A coordinator's bearer token, for the `admin` calls. */
-  token?: string;
+  /** A coordinator's bearer token, for the `admin` calls (e.g. one kept from `admin.login`). */
+  token?: string | undefined;
   /** Another fetch (tests, older runtimes). */
-  fetch?: typeof globalThis.fetch;
+  fetch?: typeof globalThis.fetch | undefined;
 }
 
-/** A fresh idempotency key: one per order attempt, reused only to retry that attempt. */
+/**
+ * A fresh idempotency key (a random UUID): one per order attempt. Keep it until the attempt
+ * has an answer, and send the same key again to retry after a network error.
+ */
 export function newIdempotencyKey(): string {
-  return globalThis.crypto.randomUUID();
+  const crypto = globalThis.crypto;
+  // randomUUID exists only on https pages and localhost; getRandomValues everywhere.
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 export function createHunarClient(options: HunarOptions) {
@@ -60,7 +72,7 @@ export function createHunarClient(options: HunarOptions) {
     getArtwork: (id: string, query: Query<"getArtwork"> = {}) =>
       http.GET("/api/v1/artworks/{id}", { params: { path: { id }, query } }),
     /** The price for a destination, shipping included. */
-    quote: (id: string, country: string) =>
+    quote: (id: string, country: Country) =>
       http.GET("/api/v1/artworks/{id}/quote", {
         params: { path: { id }, query: { country } },
       }),
@@ -81,15 +93,25 @@ export function createHunarClient(options: HunarOptions) {
       http.GET("/api/v1/orders/{id}", {
         params: { path: { id }, query: { token: accessToken } },
       }),
+    /**
+     * Confirm the buyer's email address with the token from the link in their first email
+     * (not the access token): a manual order is then held for the full time.
+     */
+    confirmEmail: (id: string, emailToken: string) =>
+      http.POST("/api/v1/orders/{id}/confirm-email", {
+        params: { path: { id }, query: { token: emailToken } },
+      }),
   };
 
   const admin = {
-    /** Log in; later admin calls of this client carry the token. */
+    /** Log in; later admin calls of this client carry the token (a failed login drops it). */
     login: async (email: string, password: string) => {
       const result = await http.POST("/api/v1/admin/login", { body: { email, password } });
-      if (result.data) token = result.data.token;
+      token = result.data?.token;
       return result;
     },
+    /** The token in use, to keep (e.g. in sessionStorage) and pass as `token` next time. */
+    token: (): string | undefined => token,
     logout: async () => {
       const result = await http.POST("/api/v1/admin/logout");
       token = undefined;

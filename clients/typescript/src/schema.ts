@@ -52,7 +52,7 @@ export interface paths {
         put?: never;
         /** Set (or replace) an artist's portrait; same processing as artwork photos. */
         post: operations["adminUploadArtistPortrait"];
-        /** Remove an artist's portrait. */
+        /** Remove an artist's portrait (204 also when they had none). */
         delete: operations["adminDeleteArtistPortrait"];
         options?: never;
         head?: never;
@@ -646,8 +646,8 @@ export interface components {
         };
         AddressInput: {
             city: string;
-            /** @description ISO 3166-1 alpha-2. */
-            country: string;
+            /** @enum {string} */
+            country: "AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW";
             line1: string;
             line2?: string | null;
             postal_code?: string | null;
@@ -657,9 +657,9 @@ export interface components {
             city: string;
             country: string;
             line1: string;
-            line2?: string | null;
-            postal_code?: string | null;
-            region?: string | null;
+            line2: string | null;
+            postal_code: string | null;
+            region: string | null;
         };
         AdminOrderDetail: components["schemas"]["AdminOrderView"] & {
             /** @description Emails sent for this order (filled by the notifications outbox). */
@@ -674,22 +674,23 @@ export interface components {
             artist_name: string;
             artwork_title: string;
             buyer: components["schemas"]["BuyerView"];
-            carrier?: string | null;
+            carrier: string | null;
             /** Format: date-time */
-            closed_at?: string | null;
+            closed_at: string | null;
             /** Format: date-time */
-            delivered_at?: string | null;
-            note?: string | null;
+            delivered_at: string | null;
+            note: string | null;
             /** Format: date-time */
-            paid_at?: string | null;
-            payment_method: string;
-            payment_reference?: string | null;
+            paid_at: string | null;
+            /** @enum {string} */
+            payment_method: "stripe" | "manual";
+            payment_reference: string | null;
             reference: string;
             /** Format: date-time */
-            shipped_at?: string | null;
+            shipped_at: string | null;
             shipping_address: components["schemas"]["AddressView"];
             size_tier: string;
-            tracking_number?: string | null;
+            tracking_number: string | null;
             /** Format: date-time */
             updated_at: string;
         };
@@ -699,12 +700,12 @@ export interface components {
             bio_fa: string;
             /** Format: date-time */
             created_at: string;
-            deported_from?: string | null;
+            deported_from: string | null;
             display_name: string;
-            email?: string | null;
+            email: string | null;
             id: string;
-            notes?: string | null;
-            phone?: string | null;
+            notes: string | null;
+            phone: string | null;
             preferred_language: string;
             slug: string;
             /** Format: date-time */
@@ -716,26 +717,27 @@ export interface components {
         ArtistInput: {
             bio?: string | null;
             bio_fa?: string | null;
-            /** @description ISO 3166-1 alpha-2 code of the country the artist was deported from. */
-            deported_from?: string | null;
+            /** @enum {string|null} */
+            deported_from?: "AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW" | null;
             display_name: string;
             email?: string | null;
             notes?: string | null;
             phone?: string | null;
-            /** @description en, fa or ps; en when absent. */
-            preferred_language?: string | null;
-            /** @description Derived from display_name when absent. */
+            /** @enum {string|null} */
+            preferred_language?: "en" | "fa" | "ps" | null;
             slug?: string | null;
         };
         ArtistPatch: {
             bio?: string | null;
             bio_fa?: string | null;
-            deported_from?: string | null;
+            /** @enum {string|null} */
+            deported_from?: "AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW" | null;
             display_name?: string | null;
             email?: string | null;
             notes?: string | null;
             phone?: string | null;
-            preferred_language?: string | null;
+            /** @enum {string|null} */
+            preferred_language?: "en" | "fa" | "ps" | null;
             slug?: string | null;
         };
         ArtistRef: {
@@ -748,10 +750,10 @@ export interface components {
             artwork_count: number;
             bio: string;
             bio_fa: string;
-            deported_from?: string | null;
+            deported_from: string | null;
             display_name: string;
             id: string;
-            portrait?: null | components["schemas"]["ImageView"];
+            portrait: null | components["schemas"]["ImageView"];
             slug: string;
         };
         ArtworkAdminDetail: components["schemas"]["ArtworkAdminView"] & {
@@ -767,7 +769,7 @@ export interface components {
             height_cm: number;
             id: string;
             medium: string;
-            price_override?: null | components["schemas"]["MoneyDto"];
+            price_override: null | components["schemas"]["MoneyDto"];
             size_tier_id: string;
             status: components["schemas"]["ArtworkStatus"];
             title: string;
@@ -776,7 +778,7 @@ export interface components {
             /** Format: int32 */
             width_cm: number;
             /** Format: int32 */
-            year?: number | null;
+            year: number | null;
         };
         ArtworkInput: {
             artist_id: string;
@@ -786,8 +788,8 @@ export interface components {
             medium?: string | null;
             price_override?: null | components["schemas"]["MoneyDto"];
             size_tier_id: string;
-            /** @description draft (default), available or withdrawn. */
-            status?: string | null;
+            /** @enum {string|null} */
+            status?: "draft" | "available" | "withdrawn" | null;
             title: string;
             /** Format: int32 */
             width_cm: number;
@@ -802,7 +804,8 @@ export interface components {
             medium?: string | null;
             price_override?: null | components["schemas"]["MoneyDto"];
             size_tier_id?: string | null;
-            status?: string | null;
+            /** @enum {string|null} */
+            status?: "draft" | "available" | "withdrawn" | null;
             title?: string | null;
             /** Format: int32 */
             width_cm?: number | null;
@@ -825,25 +828,25 @@ export interface components {
             id: string;
             images: components["schemas"]["ImageView"][];
             medium: string;
-            price?: null | components["schemas"]["Price"];
+            price: null | components["schemas"]["Price"];
             size_tier: components["schemas"]["TierRef"];
             status: components["schemas"]["ArtworkStatus"];
             title: string;
             /** Format: int32 */
             width_cm: number;
             /** Format: int32 */
-            year?: number | null;
+            year: number | null;
         };
         BackupStatus: {
-            last?: null | components["schemas"]["RunView"];
-            last_good?: null | components["schemas"]["RunView"];
+            last: null | components["schemas"]["RunView"];
+            last_good: null | components["schemas"]["RunView"];
             /** @description Scheduled, and no good backup within twice the interval. */
             overdue: boolean;
             /** @description The newest runs first (at most 20). */
             recent: components["schemas"]["RunView"][];
-            schedule?: null | components["schemas"]["ScheduleView"];
+            schedule: null | components["schemas"]["ScheduleView"];
             /** @description What the coordinator should know, in a sentence; None when all is well. */
-            warning?: string | null;
+            warning: string | null;
         };
         BuyerInput: {
             email: string;
@@ -855,28 +858,29 @@ export interface components {
             artist: string;
             artwork_title: string;
             /** @description While a card order waits for payment: Stripe's page, to finish paying. */
-            checkout_url?: string | null;
+            checkout_url?: string;
             /** Format: date-time */
-            delivered_at?: string | null;
+            delivered_at: string | null;
             /**
              * Format: date-time
              * @description A manual order's hold is short until the buyer confirms their address with the link in
              *     the first email; then it runs until this time.
              */
-            hold_after_email_confirmation?: string | null;
-            instructions?: string | null;
+            hold_after_email_confirmation?: string;
+            instructions?: string;
             /** Format: date-time */
-            paid_at?: string | null;
-            payment_method: string;
+            paid_at: string | null;
+            /** @enum {string} */
+            payment_method: "stripe" | "manual";
             reference: string;
             /** Format: date-time */
-            shipped_at?: string | null;
-            tracking?: null | components["schemas"]["Tracking"];
+            shipped_at: string | null;
+            tracking: null | components["schemas"]["Tracking"];
         };
         BuyerView: {
             email: string;
             name: string;
-            phone?: string | null;
+            phone: string | null;
         };
         Cancel: {
             reason?: string | null;
@@ -887,7 +891,6 @@ export interface components {
             release_artwork?: boolean | null;
         };
         ConfirmPayment: {
-            /** @description The bank transfer or receipt reference. */
             reference: string;
         };
         /** @description What confirming an address answers. */
@@ -911,9 +914,9 @@ export interface components {
             actor: string;
             /** Format: date-time */
             at: string;
-            from?: string | null;
-            reason?: string | null;
-            to: string;
+            from: null | components["schemas"]["OrderStatus"];
+            reason: string | null;
+            to: components["schemas"]["OrderStatus"];
         };
         ImageVariants: {
             large: string;
@@ -934,6 +937,9 @@ export interface components {
              */
             width: number;
         };
+        Liveness: {
+            status: string;
+        };
         LoginRequest: {
             email: string;
             password: string;
@@ -953,10 +959,9 @@ export interface components {
         OrderRequest: {
             artwork_id: string;
             buyer: components["schemas"]["BuyerInput"];
-            /** @description A message to the artist. */
             note?: string | null;
-            /** @description stripe or manual. */
-            payment_method: string;
+            /** @enum {string} */
+            payment_method: "stripe" | "manual";
             shipping_address: components["schemas"]["AddressInput"];
         };
         /** @enum {string} */
@@ -982,14 +987,14 @@ export interface components {
             id: string;
             kind: string;
             language: string;
-            last_error?: string | null;
+            last_error: string | null;
             /** Format: date-time */
             next_attempt_at: string;
-            order_id?: string | null;
+            order_id: string | null;
             recipient: string;
             recipient_role: string;
             /** Format: date-time */
-            sent_at?: string | null;
+            sent_at: string | null;
             status: string;
             subject: string;
         };
@@ -1007,7 +1012,8 @@ export interface components {
                 note?: string | null;
                 /** Format: date-time */
                 paid_at?: string | null;
-                payment_method: string;
+                /** @enum {string} */
+                payment_method: "stripe" | "manual";
                 payment_reference?: string | null;
                 reference: string;
                 /** Format: date-time */
@@ -1192,14 +1198,14 @@ export interface components {
             total: number;
         };
         PaymentInfo: {
-            checkout_url?: string | null;
+            checkout_url?: string;
             /**
              * Format: date-time
              * @description A manual order's hold starts short (`order.expires_at`). When the buyer confirms their
              *     email address with the link sent to it, the hold runs until this time instead.
              */
-            hold_after_email_confirmation?: string | null;
-            instructions?: string | null;
+            hold_after_email_confirmation?: string;
+            instructions?: string;
             method: components["schemas"]["PaymentMethod"];
         };
         /** @enum {string} */
@@ -1218,15 +1224,24 @@ export interface components {
              * @description Why an admin should look at this payment (amount mismatch, paid after the painting
              *     went to someone else …).
              */
-            flag?: string | null;
+            flag: string | null;
             id: string;
-            payment_intent_id?: string | null;
+            payment_intent_id: string | null;
             provider: string;
-            refund_id?: string | null;
-            session_id?: string | null;
+            refund_id: string | null;
+            session_id: string | null;
             status: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description The multipart form a photo is sent in (documentation only: `accept` reads the parts). */
+        PhotoUpload: {
+            alt?: string | null;
+            /**
+             * Format: binary
+             * @description The photo: JPEG, PNG or WebP.
+             */
+            file: string;
         };
         PlacedOrder: {
             /** @description Shown once: the buyer's key to follow this order. */
@@ -1279,7 +1294,7 @@ export interface components {
              * @description Database and photos, in bytes.
              */
             bytes: number;
-            error?: string | null;
+            error: string | null;
             /** Format: int64 */
             files: number;
             /** Format: date-time */
@@ -1287,7 +1302,7 @@ export interface components {
             location: string;
             /** @description `ok` or `failed`. */
             outcome: string;
-            snapshot?: string | null;
+            snapshot: string | null;
             /** Format: date-time */
             started_at: string;
             /** @description `manual` (the `hunar backup` command) or `scheduled`. */
@@ -1311,7 +1326,6 @@ export interface components {
             currency: string;
             /** Format: int32 */
             height_cm: number;
-            /** @example 20×30 cm */
             name: string;
             /** @description One price per shipping zone, shipping included; every zone must be priced. */
             prices: components["schemas"]["PriceInput"][];
@@ -1339,7 +1353,7 @@ export interface components {
             name: string;
         };
         TierView: {
-            artist_id?: string | null;
+            artist_id: string | null;
             /** Format: date-time */
             created_at: string;
             currency: string;
@@ -1358,17 +1372,12 @@ export interface components {
             tracking_number: string;
         };
         ZoneInput: {
-            /**
-             * @example [
-             *       "AF"
-             *     ]
-             */
-            countries?: string[];
+            countries?: ("AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW")[];
             is_fallback?: boolean;
             name: string;
         };
         ZonePatch: {
-            countries?: string[] | null;
+            countries?: ("AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW")[] | null;
             is_fallback?: boolean | null;
             name?: string | null;
         };
@@ -1720,10 +1729,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description fields `file` and optional `alt` */
-        requestBody?: {
+        requestBody: {
             content: {
-                "multipart/form-data": unknown;
+                "multipart/form-data": components["schemas"]["PhotoUpload"];
             };
         };
         responses: {
@@ -1826,7 +1834,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description no such artist */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1842,8 +1850,7 @@ export interface operations {
             query?: {
                 /** @description Artist id. */
                 artist_id?: string;
-                /** @description Any status, draft and withdrawn included. */
-                status?: string;
+                status?: "draft" | "available" | "reserved" | "sold" | "withdrawn";
                 /** @description Size tier id. */
                 size_tier_id?: string;
                 page?: number;
@@ -2160,10 +2167,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description fields `file` (the photo) and optional `alt` */
-        requestBody?: {
+        requestBody: {
             content: {
-                "multipart/form-data": unknown;
+                "multipart/form-data": components["schemas"]["PhotoUpload"];
             };
         };
         responses: {
@@ -2431,12 +2437,10 @@ export interface operations {
     adminListOrders: {
         parameters: {
             query?: {
-                status?: string;
+                status?: "pending_payment" | "paid" | "shipped" | "delivered" | "expired" | "cancelled" | "refunded";
                 /** @description Artist id or slug. */
                 artist?: string;
-                /** @description `stripe` or `manual`. */
-                payment_method?: string;
-                /** @description The order's reference (`HN-789ABCDE`, or its last characters). */
+                payment_method?: "stripe" | "manual";
                 reference?: string;
                 /** @description Placed on or after this day (`YYYY-MM-DD`). */
                 placed_from?: string;
@@ -2597,6 +2601,24 @@ export interface operations {
             };
             /** @description the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2908,8 +2930,7 @@ export interface operations {
     adminListOutbox: {
         parameters: {
             query?: {
-                /** @description pending, sending, sent, failed or suppressed. */
-                status?: string;
+                status?: "pending" | "sending" | "sent" | "failed" | "suppressed";
                 order_id?: string;
                 page?: number;
                 per_page?: number;
@@ -3675,8 +3696,7 @@ export interface operations {
     getArtist: {
         parameters: {
             query?: {
-                /** @description ISO 3166-1 alpha-2 destination, e.g. SE. */
-                country?: string;
+                country?: "AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW";
             };
             header?: never;
             path: {
@@ -3728,14 +3748,11 @@ export interface operations {
             query?: {
                 /** @description Artist slug. */
                 artist?: string;
-                /** @description available (default), reserved or sold. */
-                status?: string;
+                status?: "available" | "reserved" | "sold";
                 /** @description Size tier id. */
                 size_tier?: string;
-                /** @description ISO 3166-1 alpha-2 destination: prices are shown for it. */
-                country?: string;
-                /** @description newest (default), price_asc or price_desc. */
-                sort?: string;
+                country?: "AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW";
+                sort?: "newest" | "price_asc" | "price_desc";
                 page?: number;
                 per_page?: number;
             };
@@ -3776,8 +3793,7 @@ export interface operations {
     getArtwork: {
         parameters: {
             query?: {
-                /** @description ISO 3166-1 alpha-2 destination, e.g. SE. */
-                country?: string;
+                country?: "AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW";
             };
             header?: never;
             path: {
@@ -3826,9 +3842,9 @@ export interface operations {
     };
     quoteArtwork: {
         parameters: {
-            query?: {
-                /** @description ISO 3166-1 alpha-2 destination, e.g. SE. */
-                country?: string;
+            query: {
+                /** @description The destination: ISO 3166-1 alpha-2. */
+                country: "AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW";
             };
             header?: never;
             path: {
@@ -3864,7 +3880,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description unknown or unserved country */
+            /** @description no country, or one no zone serves */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4133,7 +4149,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["Liveness"];
                 };
             };
             /** @description malformed request */
