@@ -82,4 +82,21 @@ mod tests {
             assert!(CountryCode::parse(bad).is_err(), "{bad} accepted");
         }
     }
+
+    proptest::proptest! {
+        /// `parse` accepts exactly the codes the document lists, and only upper case.
+        #[test]
+        fn parse_accepts_exactly_the_listed_codes(
+            code in proptest::prop_oneof![
+                "[A-Za-z]{2}",
+                proptest::prelude::any::<String>(),
+            ]
+        ) {
+            let listed = codes().any(|c| c == code);
+            proptest::prop_assert_eq!(CountryCode::parse(&code).is_ok(), listed);
+            if let Ok(parsed) = CountryCode::parse(&code) {
+                proptest::prop_assert_eq!(parsed.as_str(), code.as_str());
+            }
+        }
+    }
 }

@@ -192,4 +192,29 @@ mod tests {
             assert!(Currency::parse(bad).is_err(), "{bad} accepted");
         }
     }
+
+    proptest::proptest! {
+        /// Every amount survives decimal → minor units → decimal in every currency with a
+        /// minor unit, and one digit more than the currency has is refused, never rounded.
+        #[test]
+        fn amounts_round_trip_by_exponent(
+            index in 0usize..1000,
+            minor in 0i64..=1_000_000_000_000,
+            extra in 1i64..=9,
+        ) {
+            // Exponents 0 (JPY, ISK, CLP), 2 and 3 (KWD, BHD).
+            let currencies: Vec<Currency> =
+                ["USD", "SEK", "EUR", "AFN", "JPY", "ISK", "CLP", "KWD", "BHD"]
+                    .into_iter()
+                    .filter_map(|c| Currency::parse(c).ok())
+                    .collect();
+            let currency = currencies[index % currencies.len()];
+            let money = Money::from_minor(minor, currency);
+            let decimal = money.to_decimal();
+            proptest::prop_assert_eq!(decimal.scale(), currency.exponent());
+            proptest::prop_assert_eq!(Money::from_decimal(decimal, currency), Ok(money));
+            let finer = Decimal::new(minor * 10 + extra, currency.exponent() + 1);
+            proptest::prop_assert!(Money::from_decimal(finer, currency).is_err());
+        }
+    }
 }

@@ -137,4 +137,28 @@ mod tests {
         assert!(i64::try_from(last.offset()).is_ok());
         assert_eq!(Pagination::new(None, None).map(|p| p.offset()), Ok(0));
     }
+
+    proptest::proptest! {
+        /// In bounds is accepted and its offset fits the database's signed 64-bit integer;
+        /// out of bounds is a 422, never a clamp or an overflow.
+        #[test]
+        fn pages_are_bounded_and_offsets_fit(
+            page in proptest::option::of(proptest::prelude::any::<u64>()),
+            small_page in proptest::option::of(0u64..=MAX_PAGE + 1),
+            per_page in proptest::option::of(0u64..=MAX_PER_PAGE + 1),
+        ) {
+            for page in [page, small_page] {
+                let in_bounds = (1..=MAX_PAGE).contains(&page.unwrap_or(1))
+                    && (1..=MAX_PER_PAGE).contains(&per_page.unwrap_or(DEFAULT_PER_PAGE));
+                match Pagination::new(page, per_page) {
+                    Ok(p) => {
+                        proptest::prop_assert!(in_bounds);
+                        proptest::prop_assert!(i64::try_from(p.offset()).is_ok());
+                        proptest::prop_assert!(i64::try_from(p.per_page).is_ok());
+                    }
+                    Err(_) => proptest::prop_assert!(!in_bounds),
+                }
+            }
+        }
+    }
 }

@@ -205,4 +205,44 @@ mod tests {
         let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["a2", "b", "c", "e", "g"]);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+        use regex::Regex;
+
+        /// Any text, and short text from the characters where the rules are subtle:
+        /// Unicode spaces `trim` removes, separators it keeps (U+001C, U+200B), digits.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[ \\t\\n\\x{b}\\x{c}\\r\\x{85}\\x{a0}\\x{1680}\\x{2000}\\x{200a}\\x{200b}\\x{2028}\\x{3000}\\x{1c}\\x{1f}a0+()-]{0,8}",
+            ]
+            .prop_filter("NUL is refused before validation", |s| !s.contains('\0'))
+        }
+
+        proptest! {
+            #[test]
+            fn required_text_accepts_what_its_schema_accepts(value in text(), max in 0usize..10) {
+                let pattern = Regex::new(schema::NOT_BLANK).expect("NOT_BLANK compiles");
+                let mut errors = FieldErrors::new();
+                text_field(&mut errors, "f", &value, true, max);
+                let documented = pattern.is_match(&value) && value.chars().count() <= max;
+                prop_assert_eq!(errors.is_empty(), documented, "{:?}", value);
+            }
+
+            #[test]
+            fn a_phone_is_accepted_as_its_schema_says(value in text()) {
+                let documented = schema::optional_phone();
+                let pattern = Regex::new(documented.pattern.as_deref().expect("a pattern"))
+                    .expect("the phone pattern compiles");
+                let max = documented.max_length.expect("a maxLength");
+                let mut errors = FieldErrors::new();
+                let phone_value = optional_text(&mut errors, "p", Some(&value), max);
+                phone(&mut errors, "p", phone_value.as_deref());
+                let documented = pattern.is_match(&value) && value.chars().count() <= max;
+                prop_assert_eq!(errors.is_empty(), documented, "{:?}", value);
+            }
+        }
+    }
 }

@@ -242,3 +242,39 @@ pub async fn sweep(db: &DatabaseConnection) -> Result<u64, OrderError> {
         .await?
         .rows_affected)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A key is 1 to 255 visible ASCII characters once the header's spaces are trimmed;
+        /// anything else is a 422 naming the header, and an accepted key is kept verbatim.
+        #[test]
+        fn keys_are_visible_ascii_up_to_255(
+            header in prop_oneof![any::<String>(), "[ \\t]?[!-~]{0,260}[ \\t]?"]
+        ) {
+            let trimmed = header.trim();
+            let valid = !trimmed.is_empty()
+                && trimmed.len() <= MAX_KEY_LEN
+                && trimmed.bytes().all(|b| b.is_ascii_graphic());
+            match parse_key(Some(&header)) {
+                Ok(key) => {
+                    prop_assert!(valid);
+                    prop_assert_eq!(key.as_str(), trimmed);
+                }
+                Err(errors) => {
+                    prop_assert!(!valid);
+                    prop_assert_eq!(errors.0[0].field.as_str(), "Idempotency-Key");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_key_is_named() {
+        let errors = parse_key(None).expect_err("required");
+        assert_eq!(errors.0[0].field, "Idempotency-Key");
+    }
+}

@@ -59,7 +59,7 @@ fn raw(status: u16, content_type: &str, body: String) -> HttpResponse {
     operation_id = "placeOrder",
     tag = "orders",
     request_body = OrderRequest,
-    params(("Idempotency-Key" = String, Header, description = "unique per order attempt, ≤ 255 characters")),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "unique per order attempt: 1 to 255 visible ASCII characters")),
     responses(
         (status = 201, body = PlacedOrder),
         (status = 404, description = "no such artwork"),

@@ -421,6 +421,22 @@ mod tests {
         assert_eq!(reference_tail("  "), None);
     }
 
+    proptest::proptest! {
+        /// The filter takes exactly what the document's pattern for it allows.
+        #[test]
+        fn the_reference_filter_takes_what_its_pattern_says(
+            reference in proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                "[ \\t\\n\\x{a0}HhNn0-9a-z'-]{0,12}",
+                "[ ]?(HN-|hn-|Hn-)?[A-Za-z0-9]{0,34}[ ]?",
+            ]
+        ) {
+            let pattern = regex::Regex::new(REFERENCE_PATTERN).expect("the pattern compiles");
+            let accepted = is_blank(&reference) || reference_tail(&reference).is_some();
+            proptest::prop_assert_eq!(accepted, pattern.is_match(&reference), "{:?}", reference);
+        }
+    }
+
     #[test]
     fn a_day_starts_at_local_midnight() {
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("a date");

@@ -414,3 +414,26 @@ async fn charge_refunded(
     order_emails::on_transition(conn, mail, &changed).await?;
     Ok(Outcome::on(&o, "refunded", false))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever arrives as `Stripe-Signature` (garbage, near-misses of `t=…,v1=…`), an
+        /// unsigned payload is refused as an invalid webhook: no panic, nothing handled.
+        #[test]
+        fn no_header_passes_without_the_secret(
+            header in prop_oneof![
+                any::<String>(),
+                "(t=[0-9]{0,12}|v1=[0-9a-f]{0,64}|v0=[a-z]{0,4}|[a-z=,]{0,6})(,(t=[0-9]{0,12}|v1=[0-9a-f]{0,64})){0,3}",
+            ],
+            payload in prop_oneof![Just(String::from("{}")), any::<String>()],
+        ) {
+            let secrets = vec!["whsec_test_secret".to_string()];
+            let refused = verify(&payload, Some(&header), &secrets);
+            prop_assert!(matches!(refused, Err(ApiError::InvalidWebhook(_))));
+        }
+    }
+}

@@ -3895,7 +3895,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description unique per order attempt, ≤ 255 characters */
+                /** @description unique per order attempt: 1 to 255 visible ASCII characters */
                 "Idempotency-Key": string;
             };
             path?: never;
