@@ -62,12 +62,21 @@ impl CatalogCache {
         F: Future<Output = Result<Vec<u8>, CatalogError>>,
     {
         let render = async { build.await.map(Bytes::from) };
+        self.shared(key, render)
+            .await
+            .map_err(|err: Arc<CatalogError>| ApiError::from(err.as_ref()))
+    }
+
+    /// `body` for callers that answer errors their own way (the shop's pages): the error
+    /// comes back as built, shared by every request that waited for the same build.
+    pub async fn shared<E, F>(&self, key: String, build: F) -> Result<Bytes, Arc<E>>
+    where
+        E: Send + Sync + 'static,
+        F: Future<Output = Result<Bytes, E>>,
+    {
         match &self.pages {
-            None => render.await.map_err(Into::into),
-            Some(pages) => pages
-                .try_get_with(key, render)
-                .await
-                .map_err(|err: Arc<CatalogError>| ApiError::from(err.as_ref())),
+            None => build.await.map_err(Arc::new),
+            Some(pages) => pages.try_get_with(key, build).await,
         }
     }
 

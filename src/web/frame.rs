@@ -87,15 +87,8 @@ impl Frame<'_> {
 
     /// Renders `template` with `ctx` (plus the frame) as a whole response.
     pub fn render(&self, status: StatusCode, template: &str, ctx: Value) -> HttpResponse {
-        let env = templates::env();
-        let ctx = context! { ..ctx, ..self.base() };
-        let html = env.get_template(template).and_then(|t| t.render(ctx));
-        match html {
-            Ok(html) => HttpResponse::build(status)
-                .content_type("text/html; charset=utf-8")
-                .insert_header(("Content-Security-Policy", csp(self.media_origin.as_deref())))
-                .insert_header(("Vary", "Cookie, Accept-Language"))
-                .body(html),
+        match self.html(template, ctx) {
+            Ok(html) => self.page(status, html),
             Err(err) => {
                 tracing::error!(template, error = %err, "a page failed to render");
                 HttpResponse::InternalServerError()
@@ -104,6 +97,27 @@ impl Frame<'_> {
                     .body("Something went wrong on our side; please try again.")
             }
         }
+    }
+
+    /// `template` with `ctx` (plus the frame), as HTML to send or keep.
+    pub fn html(&self, template: &str, ctx: Value) -> Result<String, minijinja::Error> {
+        let ctx = context! { ..ctx, ..self.base() };
+        templates::env()
+            .get_template(template)
+            .and_then(|t| t.render(ctx))
+    }
+
+    /// HTML made by `html` as a response, with the headers every page is sent with.
+    pub fn page(
+        &self,
+        status: StatusCode,
+        html: impl actix_web::body::MessageBody + 'static,
+    ) -> HttpResponse {
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Content-Security-Policy", csp(self.media_origin.as_deref())))
+            .insert_header(("Vary", "Cookie, Accept-Language"))
+            .body(html)
     }
 
     /// A page with a title and a line of text (not found, errors, limits).

@@ -603,3 +603,65 @@ async fn the_price_shown_is_the_price_charged() {
         quote.ok(200)["amount"].as_str().expect("amount")
     );
 }
+
+/// The home page is kept for a moment (like the catalog API), per language, destination and
+/// URL, but never past a change: a coordinator's edit and a buyer's order show at once.
+#[tokio::test]
+async fn the_home_page_is_kept_but_never_outlives_a_change() {
+    let app = builder().env("CATALOG_CACHE_MS", "60000").spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let home = |cookies: &'static str| page(&app, "/", cookies, "");
+    let path = format!("/artworks/{}", catalog.artwork);
+    for cookies in [
+        "lang=en; country=SE",
+        "lang=fa; country=SE",
+        "lang=en; country=US",
+    ] {
+        let first = home(cookies).await;
+        assert_page(&first, 200);
+        assert!(
+            first.text.contains(&path),
+            "{cookies}: the painting is listed"
+        );
+        assert_eq!(home(cookies).await.text, first.text, "{cookies}: kept");
+    }
+    // Each language and destination has its own page.
+    assert!(
+        home("lang=fa; country=SE")
+            .await
+            .text
+            .contains("dir=\"rtl\"")
+    );
+    assert!(
+        !home("lang=en; country=SE")
+            .await
+            .text
+            .contains("dir=\"rtl\"")
+    );
+
+    app.admin_patch(
+        &token,
+        &format!("/api/v1/admin/artworks/{}", catalog.artwork),
+        json!({"title": "Kites over Kabul"}),
+    )
+    .await
+    .ok(200);
+    assert!(
+        home("lang=en; country=SE")
+            .await
+            .text
+            .contains("Kites over Kabul")
+    );
+
+    let placed = app
+        .place_order(&new_key(), &order_body(&catalog.artwork))
+        .await;
+    placed.ok(201);
+    for cookies in ["lang=en; country=SE", "lang=fa; country=SE"] {
+        assert!(
+            !home(cookies).await.text.contains(&path),
+            "{cookies}: a reserved painting leaves the home page at once"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The browsing pages: home, the paintings, one painting, one artist, the destination
 //! picker, and the sitemap.
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -71,6 +72,10 @@ fn cards(page: Page<ArtworkView>) -> Vec<Card> {
 
 /// The domain said no: a 404 page for anything unknown or malformed, a 500 page otherwise.
 pub fn catalog_failure(state: &AppState, visitor: &Visitor, err: CatalogError) -> HttpResponse {
+    failure(state, visitor, &err)
+}
+
+fn failure(state: &AppState, visitor: &Visitor, err: &CatalogError) -> HttpResponse {
     let frame = frame(state, visitor);
     match err {
         CatalogError::Db(e) => {
@@ -111,26 +116,56 @@ fn artwork_query(visitor: &Visitor) -> ArtworkQuery {
 
 #[get("/")]
 pub async fn home_page(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    // The page most visits start on, the same for everyone with one language, destination
+    // and URL: built once and kept like the API's catalog pages (`CATALOG_CACHE_MS`, emptied
+    // by every change to the catalog in this process). It holds nothing about the visitor.
+    let country = visitor.country.map(|c| c.to_string()).unwrap_or_default();
+    let key = format!(
+        "shop:home:{}:{country}:{}",
+        visitor.lang.code(),
+        visitor.here
+    );
+    match state
+        .catalog_cache
+        .shared(key, home_html(&state, &visitor))
+        .await
+    {
+        Ok(html) => frame(&state, &visitor).page(StatusCode::OK, html),
+        Err(err) => match err.as_ref() {
+            HomeError::Catalog(err) => failure(&state, &visitor, err),
+            HomeError::Render(err) => {
+                tracing::error!(error = %err, "the home page failed to render");
+                HttpResponse::InternalServerError()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("Something went wrong on our side; please try again.")
+            }
+        },
+    }
+}
+
+enum HomeError {
+    Catalog(CatalogError),
+    Render(minijinja::Error),
+}
+
+async fn home_html(state: &AppState, visitor: &Visitor) -> Result<Bytes, HomeError> {
     // The artists and the paintings are independent: read together.
-    let loaded = futures_util::try_join!(
-        artist_cards(&state),
+    let (artists, artworks) = futures_util::try_join!(
+        artist_cards(state),
         public::list_artwork_views(
             &state.db,
             ArtworkQuery {
                 per_page: Some(12),
-                ..artwork_query(&visitor)
+                ..artwork_query(visitor)
             },
         ),
     )
-    .map(|(artists, artworks)| (artists, cards(artworks)));
-    match loaded {
-        Ok((artists, artworks)) => frame(&state, &visitor).render(
-            StatusCode::OK,
-            "home.html",
-            context! { artists => artists, artworks => artworks },
-        ),
-        Err(err) => catalog_failure(&state, &visitor, err),
-    }
+    .map_err(HomeError::Catalog)?;
+    let ctx = context! { artists => artists, artworks => cards(artworks) };
+    frame(state, visitor)
+        .html("home.html", ctx)
+        .map(Bytes::from)
+        .map_err(HomeError::Render)
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
