@@ -18,7 +18,10 @@ serve_fresh() {
       pg_db="hunar_tscript_$$"
       pg_server=$DATABASE_URL
       psql "$pg_server" -qc "CREATE DATABASE \"$pg_db\"" >/dev/null
-      db_url="${DATABASE_URL%/*}/$pg_db"
+      # Keep any ?sslmode=… and swap only the database name.
+      local server_part=${DATABASE_URL%%\?*}
+      local query=${DATABASE_URL#"$server_part"}
+      db_url="${server_part%/*}/$pg_db$query"
       ;;
     *) db_url="sqlite://$work/hunar.db?mode=rwc" ;;
   esac

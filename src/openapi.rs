@@ -130,8 +130,7 @@ fn tighten(doc: &mut serde_json::Value) {
 /// OpenAPI `links` from each operation that creates something (a 201) to the operations on
 /// what it created, so a client (or a stateful fuzzer) can follow them: `POST /x` → every
 /// operation on `/x/{id}…` with `id` from the answer's `id` and the other path parameters
-/// from the request. A placed order leads to the buyer's and the coordinators' views of it,
-/// and a new artwork to its public page and quote.
+/// from the request. A placed order leads to the buyer's and the coordinators' views of it.
 fn link(doc: &mut serde_json::Value) {
     use serde_json::{Map, Value, json};
     let Some(paths) = doc.get("paths").and_then(|p| p.as_object()).cloned() else {
@@ -154,7 +153,9 @@ fn link(doc: &mut serde_json::Value) {
     };
     let mut links: Vec<(String, String, Map<String, Value>)> = Vec::new();
     for (path, item) in &paths {
-        let creates = item.pointer("/post/responses/201").is_some();
+        // Only answers that are the created thing itself (`id` at the top); a placed order's
+        // answer nests it, and is linked by hand below.
+        let creates = item.pointer("/post/responses/201").is_some() && path != "/api/v1/orders";
         if !creates {
             continue;
         }
@@ -196,11 +197,6 @@ fn link(doc: &mut serde_json::Value) {
             let parameters = order.as_object().cloned().unwrap_or_default();
             links.push(("/api/v1/orders".into(), id, parameters));
         }
-    }
-    for public in ["getArtwork", "quoteArtwork"] {
-        let mut parameters = Map::new();
-        parameters.insert("id".into(), json!("$response.body#/id"));
-        links.push(("/api/v1/admin/artworks".into(), public.into(), parameters));
     }
     for (path, operation_id, parameters) in links {
         let pointer = format!("/paths/{}/post/responses/201", path.replace('/', "~1"));

@@ -83,6 +83,7 @@ impl Application {
         orders::expiry::spawn(
             state.db.clone(),
             (*state.mail).clone(),
+            state.catalog_cache.clone(),
             state.config.reservation_sweep,
         );
         if let Some(smtp_url) = &state.config.smtp_url {

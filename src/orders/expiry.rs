@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use super::state::{self, Actor, Change, OrderStatus};
 use super::{OrderError, idempotency};
+use crate::catalog::cache::CatalogCache;
 use crate::db;
 use crate::notifications::{MailSettings, order_emails};
 
@@ -52,10 +53,12 @@ pub async fn expire_due(
     }
 }
 
-/// The background sweep, started with the server.
+/// The background sweep, started with the server. A released painting is for sale again, so
+/// the kept catalog pages are emptied when any was.
 pub fn spawn(
     db: DatabaseConnection,
     mail: MailSettings,
+    catalog_cache: CatalogCache,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -65,7 +68,10 @@ pub fn spawn(
             tick.tick().await;
             match expire_due(&db, &mail, Utc::now()).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(expired = n, "released unpaid reservations"),
+                Ok(n) => {
+                    catalog_cache.invalidate();
+                    tracing::info!(expired = n, "released unpaid reservations");
+                }
                 Err(err) => tracing::warn!(error = %err, "reservation sweep failed; will retry"),
             }
             if let Err(err) = idempotency::sweep(&db).await {

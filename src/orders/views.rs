@@ -273,10 +273,11 @@ fn start_of(day: chrono::NaiveDate, zone: chrono_tz::Tz) -> DateTime<Utc> {
         .unwrap_or_else(|| Utc.from_utc_datetime(&midnight))
 }
 
-/// What the `reference` filter takes: blank (no filter), or an order's reference with or
-/// without its `HN-`, around ASCII spaces. `reference_tail` reads exactly this.
+/// What the `reference` filter takes: blank (no filter), or up to 32 letters and digits of an
+/// order's reference, after an optional `HN`, `HN-` or `HN ` (any case), around ASCII spaces.
+/// `reference_tail` reads exactly this.
 pub const REFERENCE_PATTERN: &str =
-    "^[\\t\\n\\f\\r ]*(([Hh][Nn]-)?[A-Za-z0-9]{1,32}[\\t\\n\\f\\r ]*)?$";
+    "^[\\t\\n\\f\\r ]*(([Hh][Nn][- ]?)?[A-Za-z0-9]{1,32}[\\t\\n\\f\\r ]*)?$";
 
 fn order_status_schema() -> utoipa::openapi::Object {
     crate::validate::schema::one_of(OrderStatus::ALL.map(OrderStatus::as_str), false)
@@ -299,14 +300,22 @@ fn is_blank(text: &str) -> bool {
 }
 
 /// The reference's distinctive tail, lower-cased as ids are (`HN-789ABCDE` → `789abcde`).
+/// Ids are hex, so a leading `hn` is always the prefix when what follows is a tail.
 fn reference_tail(reference: &str) -> Option<String> {
     let r = reference.trim_matches(|c: char| c.is_ascii_whitespace());
-    let r = match r.get(..3) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("hn-") => &r[3..],
-        _ => r,
-    };
-    let tail_ok = (1..=32).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric());
-    tail_ok.then(|| r.to_ascii_lowercase())
+    let is_tail =
+        |t: &str| (1..=32).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric());
+    let after_prefix = r
+        .get(..2)
+        .filter(|p| p.eq_ignore_ascii_case("hn"))
+        .map(|_| {
+            let rest = &r[2..];
+            rest.strip_prefix(['-', ' ']).unwrap_or(rest)
+        });
+    let tail = after_prefix
+        .filter(|t| is_tail(t))
+        .or(Some(r).filter(|t| is_tail(t)))?;
+    Some(tail.to_ascii_lowercase())
 }
 
 pub async fn list(
@@ -417,6 +426,9 @@ mod tests {
         assert_eq!(reference_tail(" hn-9abcde ").as_deref(), Some("9abcde"));
         assert_eq!(reference_tail("'; drop"), None);
         assert_eq!(reference_tail("HN-789A BCDE"), None);
+        assert_eq!(reference_tail("HN 789ABCDE").as_deref(), Some("789abcde"));
+        assert_eq!(reference_tail("hn789abcde").as_deref(), Some("789abcde"));
+        assert_eq!(reference_tail("HN").as_deref(), Some("hn"));
         assert_eq!(reference_tail("HN-"), None);
         assert_eq!(reference_tail("  "), None);
     }
@@ -428,7 +440,8 @@ mod tests {
             reference in proptest::prop_oneof![
                 proptest::prelude::any::<String>(),
                 "[ \\t\\n\\x{a0}HhNn0-9a-z'-]{0,12}",
-                "[ ]?(HN-|hn-|Hn-)?[A-Za-z0-9]{0,34}[ ]?",
+                "[ ]?(HN-|hn-|Hn-|HN |hN|HN)?[A-Za-z0-9]{0,34}[ ]?",
+                "[ ]?[Hh][Nn][- ]{0,2}[A-Za-z0-9 -]{0,3}",
             ]
         ) {
             let pattern = regex::Regex::new(REFERENCE_PATTERN).expect("the pattern compiles");

@@ -1,4 +1,4 @@
-// A thin typed wrapper over openapi-fetch. Every type comes from `schema.d.ts`, which is
+// A thin typed wrapper over openapi-fetch. Every type comes from `schema.ts`, which is
 // generated from the server's own OpenAPI document (`npm run generate`); nothing is typed
 // by hand, so the client cannot say something the server does not.
 import createClient, { type Client, type Middleware } from "openapi-fetch";
