@@ -43,18 +43,19 @@ pub fn optional_schema() -> utoipa::openapi::Object {
 
 /// A list of countries, each once (a zone's).
 pub fn list_schema() -> utoipa::openapi::Array {
-    utoipa::openapi::ArrayBuilder::new()
-        .items(schema())
-        .unique_items(true)
-        .build()
+    countries(false)
 }
 
 /// The same in a PATCH: null or absent keeps the list.
 pub fn optional_list_schema() -> utoipa::openapi::Array {
+    countries(true)
+}
+
+fn countries(nullable: bool) -> utoipa::openapi::Array {
     utoipa::openapi::ArrayBuilder::new()
         .schema_type(crate::validate::schema::of_type(
             utoipa::openapi::Type::Array,
-            true,
+            nullable,
         ))
         .items(schema())
         .unique_items(true)

@@ -155,8 +155,12 @@ fn link(doc: &mut serde_json::Value) {
     for (path, item) in &paths {
         // Only answers that are the created thing itself (`id` at the top); a placed order's
         // answer nests it, and is linked by hand below.
-        let creates = item.pointer("/post/responses/201").is_some() && path != "/api/v1/orders";
-        if !creates {
+        let answer = item
+            .pointer("/post/responses/201/content/application~1json/schema/$ref")
+            .and_then(|r| r.as_str())
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .and_then(|name| doc.pointer(&format!("/components/schemas/{name}/properties/id")));
+        if answer.is_none() {
             continue;
         }
         let known = params_of(path);
@@ -245,18 +249,20 @@ fn collect_refs(
     }
 }
 
-fn is_string_type(schema: &serde_json::Map<String, serde_json::Value>) -> bool {
+/// `type` is `name`, or a list holding it (`["string", "null"]`).
+fn has_type(schema: &serde_json::Value, name: &str) -> bool {
     match schema.get("type") {
-        Some(serde_json::Value::String(t)) => t == "string",
-        Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "string"),
+        Some(serde_json::Value::String(t)) => t == name,
+        Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == name),
         _ => false,
     }
 }
 
 fn no_nul(value: &mut serde_json::Value) {
+    let bare_string = has_type(value, "string");
     match value {
         serde_json::Value::Object(map) => {
-            let bare = is_string_type(map)
+            let bare = bare_string
                 && !["pattern", "enum", "format", "const"]
                     .iter()
                     .any(|k| map.contains_key(*k));
@@ -273,11 +279,7 @@ fn no_nul(value: &mut serde_json::Value) {
 }
 
 fn is_nullable(schema: &serde_json::Value) -> bool {
-    let null_type = |s: &serde_json::Value| match s.get("type") {
-        Some(serde_json::Value::String(t)) => t == "null",
-        Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "null"),
-        _ => false,
-    };
+    let null_type = |s: &serde_json::Value| has_type(s, "null");
     null_type(schema)
         || ["oneOf", "anyOf"].iter().any(|k| {
             schema

@@ -89,14 +89,17 @@ impl Frame<'_> {
     pub fn render(&self, status: StatusCode, template: &str, ctx: Value) -> HttpResponse {
         match self.html(template, ctx) {
             Ok(html) => self.page(status, html),
-            Err(err) => {
-                tracing::error!(template, error = %err, "a page failed to render");
-                HttpResponse::InternalServerError()
-                    .content_type("text/plain; charset=utf-8")
-                    .insert_header(("Content-Security-Policy", csp(None)))
-                    .body("Something went wrong on our side; please try again.")
-            }
+            Err(err) => Self::render_failed(template, &err),
         }
+    }
+
+    /// A template that did not render: logged, and a plain 500 (a page could fail again).
+    pub fn render_failed(template: &str, err: &minijinja::Error) -> HttpResponse {
+        tracing::error!(template, error = %err, "a page failed to render");
+        HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header(("Content-Security-Policy", csp(None)))
+            .body("Something went wrong on our side; please try again.")
     }
 
     /// `template` with `ctx` (plus the frame), as HTML to send or keep.

@@ -14,7 +14,7 @@ use crate::catalog::{ArtworkStatus, CatalogError, pricing::ZonePrice, tiers};
 use crate::pagination::{Page, Pagination};
 use crate::state::AppState;
 use crate::web::format;
-use crate::web::frame::frame;
+use crate::web::frame::{Frame, frame};
 use crate::web::i18n;
 use crate::web::visitor::Visitor;
 
@@ -133,12 +133,7 @@ pub async fn home_page(state: web::Data<AppState>, visitor: Visitor) -> HttpResp
         Ok(html) => frame(&state, &visitor).page(StatusCode::OK, html),
         Err(err) => match err.as_ref() {
             HomeError::Catalog(err) => failure(&state, &visitor, err),
-            HomeError::Render(err) => {
-                tracing::error!(error = %err, "the home page failed to render");
-                HttpResponse::InternalServerError()
-                    .content_type("text/plain; charset=utf-8")
-                    .body("Something went wrong on our side; please try again.")
-            }
+            HomeError::Render(err) => Frame::render_failed("home.html", err),
         },
     }
 }
