@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod health;
+pub mod ledger;
 pub mod media;
 pub mod money;
 pub mod notifications;

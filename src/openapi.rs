@@ -25,6 +25,7 @@ use crate::validate::schema::NO_NUL;
         (name = "orders", description = "Placing and following an order"),
         (name = "admin", description = "Coordinators: bearer token from /api/v1/admin/login"),
         (name = "payments", description = "Stripe webhooks"),
+        (name = "ledger", description = "Coordinators: what each artist is owed and was paid"),
         (name = "operations", description = "Health checks"),
     )
 )]

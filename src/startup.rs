@@ -86,6 +86,13 @@ impl Application {
             state.catalog_cache.clone(),
             state.config.reservation_sweep,
         );
+        if let Some(gateway) = &state.payments {
+            crate::ledger::fees::spawn(
+                state.db.clone(),
+                (**gateway).clone(),
+                state.config.fee_retry_base,
+            );
+        }
         if let Some(smtp_url) = &state.config.smtp_url {
             let mailer = Mailer::new(
                 smtp_url,
@@ -180,7 +187,7 @@ async fn request_id_header(
 
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -210,7 +217,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(auth::routes::login)
             .service(media::routes::serve)
             .service(media::routes::register(orders::admin_routes::register(
-                admin_routes::register(
+                crate::ledger::routes::register(admin_routes::register(
                     utoipa_actix_web::scope("/api/v1/admin")
                         .wrap(from_fn({
                             let cache = state.catalog_cache.clone();
@@ -221,13 +228,14 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                         .service(notifications::routes::list_outbox)
                         .service(crate::backup::routes::status)
                         .service(notifications::routes::retry_email),
-                ),
+                )),
             )))
             .service(
                 public_routes::scope()
                     .service(orders::routes::place)
                     .service(orders::routes::show)
                     .service(orders::routes::confirm_email)
+                    .service(crate::ledger::routes::public_report)
                     .service(crate::payments::routes::stripe_webhook),
             )
             .split_for_parts();

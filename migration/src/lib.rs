@@ -12,6 +12,7 @@ mod m20261125_000008_console;
 mod m20261126_000009_catalog_cards;
 mod m20261126_000010_artists_with_work;
 mod m20261126_000011_backup_runs;
+mod m20261126_000012_ledger;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_catalog_cards::Migration),
             Box::new(m20261126_000010_artists_with_work::Migration),
             Box::new(m20261126_000011_backup_runs::Migration),
+            Box::new(m20261126_000012_ledger::Migration),
         ]
     }
 }

@@ -391,6 +391,17 @@ pub async fn delete(
              delete or withdraw those first"
         )));
     }
+    // What was paid to an artist is kept for good: their account outlives their page.
+    let entries = entity::ledger_entry::Entity::find()
+        .filter(entity::ledger_entry::Column::ArtistId.eq(id))
+        .count(&txn)
+        .await?;
+    if entries > 0 {
+        return Err(CatalogError::InUse(format!(
+            "this artist has {entries} entries in their account (sales or payouts); \
+             an artist with money history is kept"
+        )));
+    }
     let portrait = entity::image::Entity::find()
         .filter(entity::image::Column::ArtistId.eq(id))
         .all(&txn)

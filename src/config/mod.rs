@@ -168,6 +168,9 @@ pub struct Config {
     pub manual_payment_instructions: String,
     /// How often unpaid reservations are looked for.
     pub reservation_sweep: Duration,
+    /// The first wait before a card fee is asked of Stripe again (doubling, up to 6 h), and
+    /// how often due lookups are tried.
+    pub fee_retry_base: Duration,
     pub backup: Option<BackupSchedule>,
 }
 
@@ -468,6 +471,12 @@ impl Config {
             10,
             3_600_000,
         )?;
+        let fee_retry_ms = parse_number(
+            "STRIPE_FEE_RETRY_MS",
+            &or("STRIPE_FEE_RETRY_MS", "60000"),
+            10,
+            3_600_000,
+        )?;
         let backup = match get("BACKUP_DIR") {
             None => None,
             Some(dir) => {
@@ -519,6 +528,7 @@ impl Config {
                 DEFAULT_MANUAL_INSTRUCTIONS,
             ),
             reservation_sweep: Duration::from_millis(u64::from(reservation_sweep_ms)),
+            fee_retry_base: Duration::from_millis(u64::from(fee_retry_ms)),
             backup,
         })
     }

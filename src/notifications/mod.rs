@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod order_emails;
 pub mod outbox;
+pub mod payout_emails;
 pub mod quota;
 pub mod render;
 pub mod routes;

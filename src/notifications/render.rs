@@ -29,6 +29,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "order_closed_buyer.en.txt",
     "order_closed_coordinator.en.txt",
     "signin_alert_coordinator.en.txt",
+    "payout_recorded_artist.en.txt",
+    "payout_recorded_artist.fa.txt",
 ];
 
 fn env() -> &'static Environment<'static> {

@@ -246,6 +246,16 @@ pub async fn transition(
         }
         _ => {}
     }
+    // The artist's account moves with the order, in the same transaction.
+    let by = change.actor.to_string();
+    match to {
+        OrderStatus::Paid => crate::ledger::entries::on_paid(conn, order, &by).await?,
+        OrderStatus::Cancelled | OrderStatus::Refunded => {
+            let why = format!("order {to}");
+            crate::ledger::entries::on_unsold(conn, &order.id, &by, &why).await?;
+        }
+        _ => {}
+    }
     record(
         conn,
         &order.id,

@@ -55,6 +55,15 @@ pub async fn stripe_webhook(
             );
             if outcome.catalog_changed {
                 state.catalog_cache.invalidate();
+                // A payment was recorded: read its card fee now rather than at the next
+                // retry round.
+                let (db, gateway) = (state.db.clone(), gateway.clone());
+                let base = state.config.fee_retry_base;
+                tokio::spawn(async move {
+                    if let Err(err) = crate::ledger::fees::run_due(&db, &gateway, base).await {
+                        tracing::warn!(error = %err, "card fee lookup failed; will retry");
+                    }
+                });
             }
             false
         }

@@ -8,6 +8,7 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
     CreateCheckoutSessionPaymentIntentData, ExpireCheckoutSession, ProductData,
 };
+use stripe_core::charge::ListCharge;
 use stripe_core::refund::CreateRefund;
 
 use super::PaymentError;
@@ -25,6 +26,13 @@ pub struct CheckoutRequest<'a> {
     pub currency: &'a str,
     pub buyer_email: &'a str,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Stripe's fee for a charge, in the minor units of the currency it was settled in.
+pub struct CardFee {
+    pub minor: i64,
+    pub currency: String,
+    pub balance_transaction: String,
 }
 
 pub struct Session {
@@ -170,5 +178,34 @@ impl StripeGateway {
             .await
             .map_err(|e| stripe_failed("refund", e))?;
         Ok(refund.id.as_str().to_string())
+    }
+
+    /// The fee of the payment's succeeded charge, from its balance transaction; None while
+    /// Stripe has not made the balance transaction yet.
+    pub async fn card_fee(&self, payment_intent: &str) -> Result<Option<CardFee>, PaymentError> {
+        let charges = ListCharge::new()
+            .payment_intent(payment_intent)
+            .expand(vec!["data.balance_transaction".to_string()])
+            .send(&self.client)
+            .await
+            .map_err(|e| stripe_failed("list charges", e))?;
+        let Some(charge) = charges
+            .data
+            .into_iter()
+            .find(|c| c.status == stripe_shared::ChargeStatus::Succeeded)
+        else {
+            return Ok(None);
+        };
+        let Some(stripe_types::Expandable::Object(bt)) = charge.balance_transaction else {
+            return Ok(None);
+        };
+        let code = bt.currency.to_string().to_ascii_uppercase();
+        let currency =
+            crate::money::Currency::parse(&code).map_err(|e| provider("balance transaction", e))?;
+        Ok(Some(CardFee {
+            minor: super::amount::from_stripe(bt.fee, currency),
+            currency: code,
+            balance_transaction: bt.id.as_str().to_string(),
+        }))
     }
 }

@@ -292,6 +292,7 @@ async fn mark_paid(
                 state::transition(conn, o, paid("card payment confirmed by Stripe")).await?;
             order_emails::on_transition(conn, mail, &changed).await?;
             payment_paid.apply(conn, p).await?;
+            crate::ledger::fees::expect(conn, &p.id, &o.id).await?;
             Ok(Outcome::on(o, "paid", true))
         }
         OrderStatus::Expired => {
@@ -301,6 +302,7 @@ async fn mark_paid(
                 Ok(changed) => {
                     order_emails::on_transition(conn, mail, &changed).await?;
                     payment_paid.apply(conn, p).await?;
+                    crate::ledger::fees::expect(conn, &p.id, &o.id).await?;
                     Ok(Outcome::on(o, "paid after expiry", true))
                 }
                 Err(OrderError::ArtworkUnavailable(now)) => {

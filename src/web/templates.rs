@@ -50,6 +50,10 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "console/tier.html",
     "console/continue.html",
     "console/zone.html",
+    "console/ledger.html",
+    "console/artist-ledger.html",
+    "console/ledger-reverse.html",
+    "console/shipping-cost.html",
 ];
 
 fn lang_of(state: &State) -> Lang {

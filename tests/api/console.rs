@@ -142,6 +142,9 @@ async fn every_console_page_needs_a_session() {
         "/admin/emails",
         "/admin/audit",
         "/admin/account",
+        "/admin/ledger",
+        "/admin/ledger.csv",
+        "/admin/artists/some-id/ledger",
     ] {
         let reply = app
             .client
@@ -1242,4 +1245,111 @@ async fn today_says_whether_backups_are_taken() {
         assert!(std::time::Instant::now() < deadline, "{}", today.text);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_coordinator_records_a_payout_reverses_a_mistake_and_enters_shipping_in_the_console() {
+    let app = spawn_app().await;
+    let (catalog, order) = manual_order(&app).await;
+    let browser = Browser::sign_in(&app).await;
+    let confirmed = browser
+        .post(
+            &format!("/admin/orders/{order}/confirm-payment"),
+            &[("reference", "BANK-77")],
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    let artist = catalog.artist.as_str();
+    let ledger_page = format!("/admin/artists/{artist}/ledger");
+
+    let summary = browser.get("/admin/ledger").await;
+    assert_eq!(summary.status, StatusCode::OK);
+    assert!(summary.text.contains(&ledger_page), "{}", summary.text);
+    assert!(summary.text.contains("$50"));
+
+    // A mistyped amount: the form comes back with the field marked, nothing recorded.
+    let payouts = format!("/admin/artists/{artist}/payouts");
+    let payout = |amount: &'static str| {
+        [
+            ("amount", amount),
+            ("currency", "usd"),
+            ("method", "hawala"),
+            ("reference", "K-9"),
+            ("paid_on", "2026-11-20"),
+            ("exchange_rate", ""),
+            ("paid_currency", ""),
+            ("note", ""),
+        ]
+    };
+    let wrong = browser.post(&payouts, &payout("fifty")).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text.contains("id=\"amount-error\""), "{}", wrong.text);
+    // More than is owed: refused with the reason.
+    let over = browser.post(&payouts, &payout("60")).await;
+    assert_eq!(over.status, StatusCode::CONFLICT);
+    assert!(over.text.contains("advance"), "{}", over.text);
+
+    let paid = browser.post(&payouts, &payout("50")).await;
+    assert_eq!(
+        location(&paid),
+        format!("{ledger_page}?done=payout-recorded")
+    );
+    let page = browser.get(&ledger_page).await;
+    assert!(page.text.contains("K-9"));
+    let reverse_link = page
+        .text
+        .split("href=\"/admin/ledger/entries/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a reverse link")
+        .to_string();
+    let reverse = format!("/admin/ledger/entries/{reverse_link}");
+    assert_eq!(browser.get(&reverse).await.status, StatusCode::OK);
+    let no_reason = browser.post(&reverse, &[("reason", "")]).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reversed = browser
+        .post(&reverse, &[("reason", "paid to the wrong cousin")])
+        .await;
+    assert_eq!(location(&reversed), format!("{ledger_page}?done=reversed"));
+
+    let shipping = format!("/admin/orders/{order}/shipping-cost");
+    assert!(
+        browser
+            .get(&format!("/admin/orders/{order}"))
+            .await
+            .text
+            .contains(&shipping)
+    );
+    assert_eq!(browser.get(&shipping).await.status, StatusCode::OK);
+    let recorded = browser
+        .post(
+            &shipping,
+            &[("amount", "12,50"), ("currency", "USD"), ("note", "")],
+        )
+        .await;
+    assert_eq!(
+        location(&recorded),
+        format!("/admin/orders/{order}?done=shipping-recorded")
+    );
+
+    let token = app.admin_token().await;
+    let ledger = app
+        .admin_get(&token, &format!("/api/v1/admin/artists/{artist}/ledger"))
+        .await;
+    assert_eq!(
+        ledger.ok(200)["balances"],
+        serde_json::json!([{"currency": "USD", "owed": "37.50"}])
+    );
+    let csv = browser.get(&format!("{ledger_page}.csv?from=&to=")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.text.contains("paid to the wrong cousin"));
+    let terms = browser
+        .post(
+            &format!("/admin/artists/{artist}/payout-terms"),
+            &[("ngo_share_percent", "12.5"), ("transparency", "yes")],
+        )
+        .await;
+    assert_eq!(location(&terms), format!("{ledger_page}?done=saved"));
+    let public = app.get("/api/v1/transparency").await;
+    assert_eq!(public.ok(200)["artists"][0]["slug"], "test-painter");
 }

@@ -11,6 +11,7 @@ mod console;
 mod console_browser;
 mod errors;
 mod helpers;
+mod ledger;
 mod limits;
 mod media;
 mod notifications;

@@ -134,6 +134,54 @@ impl StripeMock {
             .await;
     }
 
+    /// `GET /v1/charges?payment_intent=…` answers with the intent's succeeded charge, its
+    /// balance transaction expanded with `fee` minor units of `currency` (lower case, as
+    /// Stripe writes it).
+    pub async fn charges_with_fee(&self, fee: i64, currency: &str) {
+        let currency = currency.to_string();
+        Mock::given(method("GET"))
+            .and(path("/v1/charges"))
+            .respond_with(move |req: &Request| {
+                let query: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+                let pi = query.get("payment_intent").cloned().unwrap_or_default();
+                let mut bt = fixture("balance_transaction");
+                bt["id"] = json!(format!("txn_test_{}", pi.trim_start_matches("pi_test_")));
+                bt["type"] = json!("charge");
+                // The API reference's example predates `balance_type`; Stripe sends it now.
+                bt["balance_type"] = json!("payments");
+                bt["reporting_category"] = json!("charge");
+                bt["amount"] = json!(5000);
+                bt["fee"] = json!(fee);
+                bt["net"] = json!(5000 - fee);
+                bt["currency"] = json!(currency);
+                bt["fee_details"] = json!([{"amount": fee, "application": null,
+                    "currency": currency, "description": "Stripe processing fees",
+                    "type": "stripe_fee"}]);
+                let mut charge = fixture("charge");
+                charge["id"] = json!(format!("ch_test_{}", pi.trim_start_matches("pi_test_")));
+                charge["payment_intent"] = json!(pi);
+                charge["status"] = json!("succeeded");
+                charge["balance_transaction"] = bt;
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "object": "list", "url": "/v1/charges", "has_more": false,
+                    "data": [charge],
+                }))
+            })
+            .mount(&self.server)
+            .await;
+    }
+
+    /// The next `times` charge lookups fail with this answer.
+    pub async fn fail_charges(&self, response: ResponseTemplate, times: u64) {
+        Mock::given(method("GET"))
+            .and(path("/v1/charges"))
+            .respond_with(response)
+            .up_to_n_times(times)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
     pub async fn requests_to(&self, to: &str) -> Vec<Request> {
         self.server
             .received_requests()

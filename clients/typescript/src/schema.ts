@@ -41,6 +41,83 @@ export interface paths {
         patch: operations["adminUpdateArtist"];
         trace?: never;
     };
+    "/api/v1/admin/artists/{id}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An artist's ledger: what they are owed per currency, and the entries of a period (all
+         *     when none is given) with the running balance.
+         */
+        get: operations["adminGetArtistLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/artists/{id}/ledger.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An artist's ledger as CSV for the bookkeeping: opening balances, then each entry. */
+        get: operations["adminExportArtistLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/artists/{id}/payout-terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set what an artist agreed: the NGO's share of future sales, and whether they appear on
+         *     the public transparency page.
+         */
+        put: operations["adminSetPayoutTerms"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/artists/{id}/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record money handed to an artist. The artist is emailed (amount, method, reference).
+         *     More than is owed in that currency is a 409 unless `advance` is true.
+         */
+        post: operations["adminRecordPayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/artists/{id}/portrait": {
         parameters: {
             query?: never;
@@ -145,6 +222,60 @@ export interface paths {
          *     last good one is older than twice the interval (or there is no schedule at all).
          */
         get: operations["adminBackupStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/ledger.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every artist's ledger for a period as one CSV. */
+        get: operations["adminExportLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/ledger/entries/{id}/reversal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo an entry made by mistake with an entry of the opposite amount and a reason. */
+        post: operations["adminReverseLedgerEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/ledger/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Totals per artist and currency: paintings sold, sales, the NGO's share, costs, paid
+         *     out and owed.
+         */
+        get: operations["adminLedgerSummary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -307,6 +438,26 @@ export interface paths {
         put?: never;
         /** Record the shipment. */
         post: operations["adminShipOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/orders/{id}/shipping-cost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record what the NGO paid to ship a sold painting (once per order; reverse it to
+         *     correct it).
+         */
+        post: operations["adminRecordShippingCost"];
         delete?: never;
         options?: never;
         head?: never;
@@ -564,6 +715,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/transparency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What reached the artists: campaign totals per currency, and for each artist who agreed
+         *     to be shown, paintings sold and paid out by quarter. No buyer, order, single sale or
+         *     payout date is in it.
+         */
+        get: operations["getTransparency"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -694,6 +866,12 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        Amount: {
+            /** @example 250.00 */
+            amount: string;
+            /** @example USD */
+            currency: string;
+        };
         /** @description Admin-only: carries contact details and notes. */
         ArtistAdminView: {
             bio: string;
@@ -727,6 +905,17 @@ export interface components {
             preferred_language?: "en" | "fa" | "ps" | null;
             slug?: string | null;
         };
+        ArtistLedger: {
+            artist_id: string;
+            /** @description Owed now, per currency. */
+            balances: components["schemas"]["BalanceView"][];
+            display_name: string;
+            /** @description The period's entries, oldest first, each with the balance after it. */
+            entries: components["schemas"]["EntryView"][];
+            /** @description Owed at the start of the period asked for (empty when there is no `from`). */
+            opening: components["schemas"]["BalanceView"][];
+            terms: components["schemas"]["TermsView"];
+        };
         ArtistPatch: {
             bio?: string | null;
             bio_fa?: string | null;
@@ -743,6 +932,12 @@ export interface components {
         ArtistRef: {
             display_name: string;
             id: string;
+            slug: string;
+        };
+        ArtistReport: {
+            display_name: string;
+            /** @description Oldest first; only quarters with a sale or a payout. */
+            quarters: components["schemas"]["Quarter"][];
             slug: string;
         };
         ArtistSummary: {
@@ -848,6 +1043,15 @@ export interface components {
             /** @description What the coordinator should know, in a sentence; None when all is well. */
             warning: string | null;
         };
+        BalanceView: {
+            currency: string;
+            /**
+             * @description What the artist is owed; negative after an advance, or a refund of a sale already
+             *     paid out.
+             * @example 120.00
+             */
+            owed: string;
+        };
         BuyerInput: {
             email: string;
             name: string;
@@ -882,6 +1086,37 @@ export interface components {
             name: string;
             phone: string | null;
         };
+        Campaign: {
+            /**
+             * Format: int64
+             * @description Paintings sold and not refunded, all artists.
+             */
+            paintings_sold: number;
+            totals: components["schemas"]["CampaignTotal"][];
+        };
+        CampaignTotal: {
+            /**
+             * @description Card fees and shipping the NGO paid.
+             * @example 96.40
+             */
+            costs: string;
+            currency: string;
+            /**
+             * @description The NGO's agreed shares.
+             * @example 0.00
+             */
+            ngo_share: string;
+            /**
+             * @description Still owed to artists.
+             * @example 310.00
+             */
+            owed: string;
+            /**
+             * @description Paid to artists.
+             * @example 1250.00
+             */
+            paid_out: string;
+        };
         Cancel: {
             reason?: string | null;
             /**
@@ -904,6 +1139,52 @@ export interface components {
             order_id: string;
             reference: string;
             status: components["schemas"]["OrderStatus"];
+        };
+        EntryView: {
+            /** @description Payouts: paid ahead of what was owed. */
+            advance: boolean;
+            /**
+             * @description Signed: what this entry adds to (+) or takes from (−) what the artist is owed.
+             * @example -12.50
+             */
+            amount: string;
+            /**
+             * @description What the artist is owed in this currency after this entry.
+             * @example 107.50
+             */
+            balance: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Who made it: a coordinator's email, `stripe` or `system`. */
+            created_by: string;
+            currency: string;
+            /** @description Payouts: units of `paid_currency` per unit of `currency`, as given. */
+            exchange_rate: string | null;
+            id: string;
+            kind: components["schemas"]["Kind"];
+            /** @description Payouts: how the money went. */
+            method: string | null;
+            note: string | null;
+            order_id: string | null;
+            /** @description The order's reference as the buyer and coordinator know it (HN-…). */
+            order_reference: string | null;
+            /**
+             * @description Payouts: the amount in the currency paid out, when it differs.
+             * @example 8600
+             */
+            paid_amount: string | null;
+            paid_currency: string | null;
+            /**
+             * Format: date
+             * @description Payouts: the day the money was handed over.
+             */
+            paid_on: string | null;
+            /** @description Payouts: the transfer's reference. */
+            reference: string | null;
+            /** @description The entry that undid this one. */
+            reversed_by: string | null;
+            /** @description The entry this one undoes. */
+            reverses_id: string | null;
         };
         Health: {
             card_payments: string;
@@ -937,6 +1218,11 @@ export interface components {
              */
             width: number;
         };
+        /**
+         * @description What an entry is. Stored by `as_str`.
+         * @enum {string}
+         */
+        Kind: "sale" | "ngo_share" | "card_fee" | "shipping" | "refund" | "payout" | "reversal";
         Liveness: {
             status: string;
         };
@@ -1234,6 +1520,41 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        PayoutInput: {
+            /** @description Pay more than is owed (an advance against future sales). */
+            advance?: boolean | null;
+            /**
+             * @description What is paid against the balance, in `currency`.
+             * @example 120.00
+             */
+            amount: string;
+            /**
+             * @description The balance's currency (ISO 4217).
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Units of `paid_currency` per unit of `currency` when paid in another currency, as a
+             *     decimal ("71.25"); stored exactly as given.
+             * @example 71.25
+             */
+            exchange_rate?: string | null;
+            /** @enum {string} */
+            method: "bank_transfer" | "hawala" | "remittance" | "cash" | "other";
+            note?: string | null;
+            /**
+             * @description The currency handed over, with `exchange_rate`.
+             * @example AFN
+             */
+            paid_currency?: string | null;
+            /**
+             * Format: date
+             * @description The day the money was handed over, YYYY-MM-DD.
+             * @example 2026-11-20
+             */
+            paid_on: string;
+            reference: string;
+        };
         /** @description The multipart form a photo is sent in (documentation only: `accept` reads the parts). */
         PhotoUpload: {
             alt?: string | null;
@@ -1280,12 +1601,25 @@ export interface components {
             /** Format: int32 */
             width_cm: number;
         };
+        Quarter: {
+            paid_out: components["schemas"]["Amount"][];
+            /** Format: int64 */
+            paintings_sold: number;
+            /**
+             * @description e.g. `2026-Q4`.
+             * @example 2026-Q4
+             */
+            quarter: string;
+        };
         Quote: {
             /** @example 50.00 */
             amount: string;
             currency: string;
             shipping_included: boolean;
             zone: string;
+        };
+        ReversalInput: {
+            reason: string;
         };
         /** @description One backup as the coordinator sees it. */
         RunView: {
@@ -1318,6 +1652,59 @@ export interface components {
         Ship: {
             carrier: string;
             tracking_number: string;
+        };
+        ShippingCostInput: {
+            /**
+             * @description What the NGO paid to send the painting.
+             * @example 35.00
+             */
+            amount: string;
+            /** @example USD */
+            currency: string;
+            note?: string | null;
+        };
+        SummaryRow: {
+            artist_id: string;
+            /**
+             * @description Card fees and shipping.
+             * @example 24.10
+             */
+            costs: string;
+            currency: string;
+            display_name: string;
+            /** @example 30.00 */
+            ngo_share: string;
+            /** @example 45.90 */
+            owed: string;
+            /** @example 200.00 */
+            paid_out: string;
+            /**
+             * Format: int64
+             * @description Paintings sold and not refunded.
+             */
+            paintings_sold: number;
+            /**
+             * @description Sales less refunds.
+             * @example 300.00
+             */
+            sales: string;
+        };
+        TermsInput: {
+            /**
+             * @description 0 to 100, at most two decimals ("12.5").
+             * @example 10
+             */
+            ngo_share_percent: string;
+            transparency: boolean;
+        };
+        TermsView: {
+            /**
+             * @description The NGO's agreed share of each sale, in percent.
+             * @example 10
+             */
+            ngo_share_percent: string;
+            /** @description Whether the artist agreed to appear on the public transparency page. */
+            transparency: boolean;
         };
         TierInput: {
             /** @description null for a shop-wide tier. */
@@ -1370,6 +1757,11 @@ export interface components {
         Tracking: {
             carrier: string;
             tracking_number: string;
+        };
+        Transparency: {
+            /** @description Artists who agreed to be shown, by name. */
+            artists: components["schemas"]["ArtistReport"][];
+            campaign: components["schemas"]["Campaign"];
         };
         ZoneInput: {
             countries?: ("AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW")[];
@@ -1683,6 +2075,297 @@ export interface operations {
                 };
             };
             /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminGetArtistLedger: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD. */
+                from?: string;
+                /** @description Last day, YYYY-MM-DD. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtistLedger"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminExportArtistLedger: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD. */
+                from?: string;
+                /** @description Last day, YYYY-MM-DD. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminSetPayoutTerms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TermsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsView"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminRecordPayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayoutInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description more than is owed, and not an advance */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2321,6 +3004,182 @@ export interface operations {
             };
         };
     };
+    adminExportLedger: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD. */
+                from?: string;
+                /** @description Last day, YYYY-MM-DD. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminReverseLedgerEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReversalInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description reversed already, or a reversal or refund */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminLedgerSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryRow"][];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     adminLogin: {
         parameters: {
             query?: never;
@@ -2890,6 +3749,94 @@ export interface operations {
                 };
             };
             /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminRecordShippingCost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShippingCostInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the order is not sold, or its cost is recorded already */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4082,6 +5029,34 @@ export interface operations {
             };
             /** @description a query parameter is invalid; `errors` names it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTransparency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transparency"];
+                };
+            };
+            /** @description malformed request */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

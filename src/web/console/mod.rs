@@ -1,10 +1,11 @@
 //! The console: what the NGO's coordinators use instead of curl. Sign in, see what needs doing
-//! today, run the orders, keep the artists, paintings and photos, see every price, read the outbox and the audit log, keep one's own account. Every
+//! today, run the orders, keep the artists, paintings and photos, see every price, keep the artists' accounts, read the outbox and the audit log, keep one's own account. Every
 //! page needs a signed-in coordinator; every form that changes something carries the
 //! session's form token and must come from this site.
 pub mod account;
 pub mod artists;
 pub mod forms;
+pub mod ledger;
 pub mod orders;
 pub mod page;
 pub mod paintings;
@@ -25,6 +26,17 @@ pub fn services(cfg: &mut web::ServiceConfig) {
         .service(signin::sign_in)
         .service(signin::sign_out)
         .service(today::today)
+        // Before the orders' `/admin/orders/{id}/{action}`, which would take `shipping-cost`.
+        .service(ledger::summary)
+        .service(ledger::export_all)
+        .service(ledger::artist)
+        .service(ledger::export_artist)
+        .service(ledger::record_payout)
+        .service(ledger::set_terms)
+        .service(ledger::reverse_form)
+        .service(ledger::reverse)
+        .service(ledger::shipping_form)
+        .service(ledger::record_shipping)
         .service(orders::list)
         .service(orders::show)
         .service(orders::action_form)

@@ -39,6 +39,9 @@ const DONE: &[&str] = &[
     "created",
     "deleted",
     "photos-added",
+    "payout-recorded",
+    "reversed",
+    "shipping-recorded",
 ];
 
 impl Console {
@@ -144,6 +147,12 @@ impl Console {
 fn page_of(posted_to: &str) -> String {
     let parts: Vec<&str> = posted_to.trim_matches('/').split('/').collect();
     match parts.as_slice() {
+        ["admin", "artists", id, "payouts" | "payout-terms"] => {
+            format!("/admin/artists/{id}/ledger")
+        }
+        ["admin", "ledger", "entries", id, "reverse"] => {
+            format!("/admin/ledger/entries/{id}/reverse")
+        }
         ["admin", "paintings" | "artists", id, ..] if *id != "new" => {
             format!("/admin/{}/{id}", parts[1])
         }
@@ -180,5 +189,17 @@ mod tests {
         assert_eq!(page_of("/admin/admins"), "/admin/account");
         assert_eq!(page_of("/admin/emails/e1/retry"), "/admin/emails");
         assert_eq!(page_of("/admin/sign-out"), "/admin");
+        assert_eq!(
+            page_of("/admin/artists/a1/payouts"),
+            "/admin/artists/a1/ledger"
+        );
+        assert_eq!(
+            page_of("/admin/ledger/entries/e1/reverse"),
+            "/admin/ledger/entries/e1/reverse"
+        );
+        assert_eq!(
+            page_of("/admin/orders/o1/shipping-cost"),
+            "/admin/orders/o1/shipping-cost"
+        );
     }
 }

@@ -1,0 +1,16 @@
+use sea_orm::entity::prelude::*;
+
+/// What an artist agreed with the NGO; no row means the defaults (no share, not public).
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "payout_terms")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub artist_id: String,
+    pub ngo_share_bp: i32,
+    pub transparency: bool,
+    pub updated_by: String,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

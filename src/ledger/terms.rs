@@ -1,0 +1,155 @@
+//! What an artist agreed with the NGO: the NGO's share of each sale (default none) and
+//! whether they appear on the public transparency page (default not).
+use chrono::Utc;
+use entity::{artist, payout_terms};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::LedgerError;
+use crate::error::FieldErrors;
+use crate::{audit, db};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terms {
+    /// Basis points: 1250 is 12.5 %.
+    pub ngo_share_bp: i32,
+    pub transparency: bool,
+}
+
+pub async fn of(conn: &impl ConnectionTrait, artist_id: &str) -> Result<Terms, DbErr> {
+    Ok(payout_terms::Entity::find_by_id(artist_id.to_string())
+        .one(conn)
+        .await?
+        .map(|t| Terms {
+            ngo_share_bp: t.ngo_share_bp,
+            transparency: t.transparency,
+        })
+        .unwrap_or_default())
+}
+
+/// Basis points as the percentage people write: 1250 → "12.5".
+pub fn percent(bp: i32) -> Decimal {
+    Decimal::new(i64::from(bp), 2).normalize()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TermsView {
+    /// The NGO's agreed share of each sale, in percent.
+    #[schema(value_type = String, example = "10")]
+    pub ngo_share_percent: Decimal,
+    /// Whether the artist agreed to appear on the public transparency page.
+    pub transparency: bool,
+}
+
+impl From<Terms> for TermsView {
+    fn from(t: Terms) -> Self {
+        Self {
+            ngo_share_percent: percent(t.ngo_share_bp),
+            transparency: t.transparency,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermsInput {
+    /// 0 to 100, at most two decimals ("12.5").
+    #[schema(value_type = String, example = "10")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub ngo_share_percent: Decimal,
+    pub transparency: bool,
+}
+
+fn validate(input: &TermsInput) -> Result<i32, FieldErrors> {
+    let share = input.ngo_share_percent;
+    let bp = (share * Decimal::ONE_HUNDRED).normalize();
+    if share.is_sign_negative() && !share.is_zero()
+        || share > Decimal::ONE_HUNDRED
+        || bp.scale() > 0
+    {
+        return Err(FieldErrors::single(
+            "ngo_share_percent",
+            "give a percentage from 0 to 100 with at most two decimals, e.g. \"10\" or \"12.5\"",
+        ));
+    }
+    Ok(i32::try_from(bp.mantissa()).unwrap_or(0))
+}
+
+/// Sets an artist's terms. A new share applies to sales from now on; past sales keep the
+/// share they were credited with.
+pub async fn set(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    artist_id: &str,
+    input: TermsInput,
+) -> Result<TermsView, LedgerError> {
+    let bp = validate(&input)?;
+    let txn = db::begin_write(db).await?;
+    artist::Entity::find_by_id(artist_id.to_string())
+        .one(&txn)
+        .await?
+        .ok_or(LedgerError::NotFound("artist"))?;
+    payout_terms::Entity::insert(payout_terms::ActiveModel {
+        artist_id: Set(artist_id.to_string()),
+        ngo_share_bp: Set(bp),
+        transparency: Set(input.transparency),
+        updated_by: Set(format!("admin:{admin_id}")),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(payout_terms::Column::ArtistId)
+            .update_columns([
+                payout_terms::Column::NgoShareBp,
+                payout_terms::Column::Transparency,
+                payout_terms::Column::UpdatedBy,
+                payout_terms::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        admin_id,
+        "artist.payout_terms",
+        "artist",
+        artist_id,
+        &["ngo_share_percent", "transparency"],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Terms {
+        ngo_share_bp: bp,
+        transparency: input.transparency,
+    }
+    .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn bp(s: &str) -> Result<i32, FieldErrors> {
+        validate(&TermsInput {
+            ngo_share_percent: Decimal::from_str(s).expect("decimal"),
+            transparency: false,
+        })
+    }
+
+    #[test]
+    fn shares_are_whole_basis_points_from_0_to_100_percent() {
+        assert_eq!(bp("0").expect("valid"), 0);
+        assert_eq!(bp("12.5").expect("valid"), 1250);
+        assert_eq!(bp("12.50").expect("valid"), 1250);
+        assert_eq!(bp("100").expect("valid"), 10_000);
+        assert!(bp("100.01").is_err());
+        assert!(bp("-1").is_err());
+        assert!(bp("0.001").is_err());
+        assert_eq!(percent(1250).to_string(), "12.5");
+        assert_eq!(percent(0).to_string(), "0");
+    }
+}

@@ -1,0 +1,416 @@
+//! Money: what each artist is owed and was paid. The summary across artists, one artist's
+//! ledger (record a payout, set the agreed terms), reversing an entry, the shipping cost of
+//! a sold order, and the bookkeeping CSV.
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use minijinja::context;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::Console;
+use super::forms::{field_messages, given};
+use super::session::Posted;
+use crate::error::FieldErrors;
+use crate::ledger::accounts::{self, Days, Period};
+use crate::ledger::coordinator::{self, PayoutInput, ReversalInput, ShippingCostInput};
+use crate::ledger::routes::csv_response;
+use crate::ledger::terms::{self, TermsInput};
+use crate::ledger::{LedgerError, PayoutMethod, export};
+
+/// How a ledger change reads on a form.
+enum Answer<T> {
+    Done(T),
+    Refused(StatusCode, BTreeMap<String, String>, Option<String>),
+    NotFound,
+    Failed(LedgerError),
+}
+
+fn answer<T>(result: Result<T, LedgerError>) -> Answer<T> {
+    match result {
+        Ok(v) => Answer::Done(v),
+        Err(LedgerError::Invalid(errors)) => Answer::Refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field_messages(&errors),
+            None,
+        ),
+        Err(
+            err @ (LedgerError::OverBalance(_)
+            | LedgerError::AlreadyReversed(_)
+            | LedgerError::NotAllowed(_)),
+        ) => Answer::Refused(StatusCode::CONFLICT, BTreeMap::new(), Some(err.to_string())),
+        Err(LedgerError::NotFound(_)) => Answer::NotFound,
+        Err(err) => Answer::Failed(err),
+    }
+}
+
+/// A decimal typed into a form; a field error when it is not one.
+fn decimal(errors: &mut FieldErrors, field: &str, text: &str) -> Decimal {
+    match text.trim().replace(',', ".").parse::<Decimal>() {
+        Ok(d) => d,
+        Err(_) => {
+            errors.add(field, "expected an amount such as 120 or 120.50");
+            Decimal::ZERO
+        }
+    }
+}
+
+#[get("/admin/ledger")]
+pub async fn summary(console: Console) -> HttpResponse {
+    match accounts::summary(&console.state.db).await {
+        Ok(rows) => console.page(
+            "console/ledger.html",
+            context! { section => "ledger", rows => rows },
+        ),
+        Err(err) => console.failed(&err),
+    }
+}
+
+/// A period typed into the export form; empty fields mean "from the start", "until now".
+fn period(query: &PeriodForm) -> Result<Days, FieldErrors> {
+    Period {
+        from: given(&query.from),
+        to: given(&query.to),
+    }
+    .check()
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct PeriodForm {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[get("/admin/ledger.csv")]
+pub async fn export_all(console: Console, query: web::Query<PeriodForm>) -> HttpResponse {
+    let Ok(days) = period(&query) else {
+        return console.message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "console-ledger-export",
+            "console-ledger-bad-period",
+        );
+    };
+    match export::csv(&console.state.db, None, days).await {
+        Ok(body) => csv_response(body, "hunar-ledger"),
+        Err(err) => console.failed(&err),
+    }
+}
+
+#[get("/admin/artists/{id}/ledger.csv")]
+pub async fn export_artist(
+    console: Console,
+    id: web::Path<String>,
+    query: web::Query<PeriodForm>,
+) -> HttpResponse {
+    let Ok(days) = period(&query) else {
+        return console.message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "console-ledger-export",
+            "console-ledger-bad-period",
+        );
+    };
+    match export::csv(&console.state.db, Some(&id), days).await {
+        Ok(body) => csv_response(body, "hunar-ledger-artist"),
+        Err(LedgerError::NotFound(_)) => console.not_found(),
+        Err(err) => console.failed(&err),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct PayoutForm {
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    paid_on: String,
+    #[serde(default)]
+    exchange_rate: String,
+    #[serde(default)]
+    paid_currency: String,
+    #[serde(default)]
+    advance: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct TermsForm {
+    #[serde(default)]
+    ngo_share_percent: String,
+    #[serde(default)]
+    transparency: Option<String>,
+}
+
+async fn artist_page(
+    console: &Console,
+    status: StatusCode,
+    id: &str,
+    payout: &PayoutForm,
+    errors: BTreeMap<String, String>,
+    refusal: Option<String>,
+) -> HttpResponse {
+    let ledger = match accounts::artist_ledger(&console.state.db, id, Days::default()).await {
+        Ok(l) => l,
+        Err(LedgerError::NotFound(_)) => return console.not_found(),
+        Err(err) => return console.failed(&err),
+    };
+    // Newest first on the page; the balance beside each entry is still the one after it.
+    let mut entries = ledger.entries.clone();
+    entries.reverse();
+    console.render(
+        status,
+        "console/artist-ledger.html",
+        context! {
+            section => "ledger",
+            ledger => ledger,
+            entries => entries,
+            payout => payout,
+            errors => errors,
+            refusal => refusal,
+            methods => PayoutMethod::ALL.map(PayoutMethod::as_str),
+            today => chrono::Utc::now().date_naive().to_string(),
+        },
+    )
+}
+
+#[get("/admin/artists/{id}/ledger")]
+pub async fn artist(console: Console, id: web::Path<String>) -> HttpResponse {
+    let payout = PayoutForm {
+        currency: "USD".into(),
+        method: PayoutMethod::Hawala.as_str().into(),
+        ..PayoutForm::default()
+    };
+    artist_page(
+        &console,
+        StatusCode::OK,
+        &id,
+        &payout,
+        BTreeMap::new(),
+        None,
+    )
+    .await
+}
+
+#[post("/admin/artists/{id}/payouts")]
+pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) -> HttpResponse {
+    let Posted { console, form } = posted;
+    let mut errors = FieldErrors::new();
+    let amount = decimal(&mut errors, "amount", &form.amount);
+    let exchange_rate =
+        given(&Some(form.exchange_rate.clone())).map(|r| decimal(&mut errors, "exchange_rate", &r));
+    if !errors.is_empty() {
+        let errors = field_messages(&errors);
+        return artist_page(
+            &console,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &id,
+            &form,
+            errors,
+            None,
+        )
+        .await;
+    }
+    let input = PayoutInput {
+        amount,
+        currency: form.currency.trim().to_ascii_uppercase(),
+        method: form.method.clone(),
+        reference: form.reference.clone(),
+        paid_on: form.paid_on.trim().to_string(),
+        exchange_rate,
+        paid_currency: given(&Some(form.paid_currency.clone())).map(|c| c.to_ascii_uppercase()),
+        advance: Some(form.advance.is_some()),
+        note: given(&Some(form.note.clone())),
+    };
+    let state = &console.state;
+    let result = coordinator::record_payout(
+        &state.db,
+        &state.mail,
+        &console.identity.admin_id,
+        &id,
+        input,
+    )
+    .await;
+    match answer(result) {
+        Answer::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "payout-recorded"),
+        Answer::Refused(status, errors, refusal) => {
+            artist_page(&console, status, &id, &form, errors, refusal).await
+        }
+        Answer::NotFound => console.not_found(),
+        Answer::Failed(err) => console.failed(&err),
+    }
+}
+
+#[post("/admin/artists/{id}/payout-terms")]
+pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> HttpResponse {
+    let Posted { console, form } = posted;
+    let mut errors = FieldErrors::new();
+    let share = decimal(&mut errors, "ngo_share_percent", &form.ngo_share_percent);
+    let result = match errors.into_result() {
+        Err(errors) => Err(LedgerError::Invalid(errors)),
+        Ok(()) => {
+            let input = TermsInput {
+                ngo_share_percent: share,
+                transparency: form.transparency.is_some(),
+            };
+            terms::set(&console.state.db, &console.identity.admin_id, &id, input).await
+        }
+    };
+    let payout = PayoutForm {
+        currency: "USD".into(),
+        ..PayoutForm::default()
+    };
+    match answer(result) {
+        Answer::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "saved"),
+        Answer::Refused(status, errors, refusal) => {
+            artist_page(&console, status, &id, &payout, errors, refusal).await
+        }
+        Answer::NotFound => console.not_found(),
+        Answer::Failed(err) => console.failed(&err),
+    }
+}
+
+async fn entry_of(
+    console: &Console,
+    entry_id: &str,
+) -> Result<Option<(String, accounts::EntryView)>, LedgerError> {
+    accounts::entry(&console.state.db, entry_id).await
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct ReverseForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn reverse_page(
+    console: &Console,
+    status: StatusCode,
+    entry_id: &str,
+    form: &ReverseForm,
+    errors: BTreeMap<String, String>,
+    refusal: Option<String>,
+) -> HttpResponse {
+    match entry_of(console, entry_id).await {
+        Ok(Some((artist_id, entry))) => console.render(
+            status,
+            "console/ledger-reverse.html",
+            context! {
+                section => "ledger", artist_id => artist_id, entry => entry, form => form,
+                errors => errors, refusal => refusal,
+            },
+        ),
+        Ok(None) => console.not_found(),
+        Err(err) => console.failed(&err),
+    }
+}
+
+#[get("/admin/ledger/entries/{id}/reverse")]
+pub async fn reverse_form(console: Console, id: web::Path<String>) -> HttpResponse {
+    reverse_page(
+        &console,
+        StatusCode::OK,
+        &id,
+        &ReverseForm::default(),
+        BTreeMap::new(),
+        None,
+    )
+    .await
+}
+
+#[post("/admin/ledger/entries/{id}/reverse")]
+pub async fn reverse(posted: Posted<ReverseForm>, id: web::Path<String>) -> HttpResponse {
+    let Posted { console, form } = posted;
+    let input = ReversalInput {
+        reason: form.reason.clone(),
+    };
+    let result =
+        coordinator::reverse(&console.state.db, &console.identity.admin_id, &id, input).await;
+    match answer(result) {
+        Answer::Done(_) => match entry_of(&console, &id).await {
+            Ok(Some((artist_id, _))) => {
+                console.done(&format!("/admin/artists/{artist_id}/ledger"), "reversed")
+            }
+            Ok(None) => console.not_found(),
+            Err(err) => console.failed(&err),
+        },
+        Answer::Refused(status, errors, refusal) => {
+            reverse_page(&console, status, &id, &form, errors, refusal).await
+        }
+        Answer::NotFound => console.not_found(),
+        Answer::Failed(err) => console.failed(&err),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct ShippingForm {
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn shipping_page(
+    console: &Console,
+    status: StatusCode,
+    order_id: &str,
+    form: &ShippingForm,
+    errors: BTreeMap<String, String>,
+    refusal: Option<String>,
+) -> HttpResponse {
+    match crate::orders::views::detail(&console.state.db, order_id).await {
+        Ok(detail) => console.render(
+            status,
+            "console/shipping-cost.html",
+            context! {
+                section => "orders", o => &detail.order, form => form, errors => errors,
+                refusal => refusal,
+            },
+        ),
+        Err(crate::orders::OrderError::NotFound(_)) => console.not_found(),
+        Err(err) => console.failed(&err),
+    }
+}
+
+#[get("/admin/orders/{id}/shipping-cost")]
+pub async fn shipping_form(console: Console, id: web::Path<String>) -> HttpResponse {
+    let form = ShippingForm {
+        currency: "USD".into(),
+        ..ShippingForm::default()
+    };
+    shipping_page(&console, StatusCode::OK, &id, &form, BTreeMap::new(), None).await
+}
+
+#[post("/admin/orders/{id}/shipping-cost")]
+pub async fn record_shipping(posted: Posted<ShippingForm>, id: web::Path<String>) -> HttpResponse {
+    let Posted { console, form } = posted;
+    let mut errors = FieldErrors::new();
+    let amount = decimal(&mut errors, "amount", &form.amount);
+    let result = match errors.into_result() {
+        Err(errors) => Err(LedgerError::Invalid(errors)),
+        Ok(()) => {
+            let input = ShippingCostInput {
+                amount,
+                currency: form.currency.trim().to_ascii_uppercase(),
+                note: given(&Some(form.note.clone())),
+            };
+            coordinator::record_shipping(&console.state.db, &console.identity.admin_id, &id, input)
+                .await
+        }
+    };
+    match answer(result) {
+        Answer::Done(_) => console.done(&format!("/admin/orders/{id}"), "shipping-recorded"),
+        Answer::Refused(status, errors, refusal) => {
+            shipping_page(&console, status, &id, &form, errors, refusal).await
+        }
+        Answer::NotFound => console.not_found(),
+        Answer::Failed(err) => console.failed(&err),
+    }
+}
