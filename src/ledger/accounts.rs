@@ -42,8 +42,7 @@ pub async fn owed(
         .all(conn)
         .await?
         .iter()
-        .map(|e| e.amount_minor)
-        .sum())
+        .fold(0i64, |owed, e| owed.saturating_add(e.amount_minor)))
 }
 
 /// A period of entry dates, both ends included (UTC days).
@@ -222,7 +221,7 @@ pub fn statement(
             continue;
         }
         let balance = running.entry(e.currency.clone()).or_insert(0);
-        *balance += e.amount_minor;
+        *balance = balance.saturating_add(e.amount_minor);
         let balance = *balance;
         if days.before(e.created_at) {
             opening.insert(e.currency.clone(), balance);
@@ -253,7 +252,6 @@ pub fn statement(
             created_at: e.created_at,
         });
     }
-    // Entries after the period still count for what is owed now.
     Statement {
         opening,
         closing: running,
@@ -325,15 +323,17 @@ pub fn fold<'a>(
         let t = out
             .entry((e.artist_id.clone(), e.currency.clone()))
             .or_default();
-        t.owed += e.amount_minor;
+        // Saturating: an absurd price must not turn a report into a panic.
+        t.owed = t.owed.saturating_add(e.amount_minor);
+        let amount = e.amount_minor;
         match kind {
             Kind::Sale => {
-                t.sales += e.amount_minor;
+                t.sales = t.sales.saturating_add(amount);
                 t.sold += sign;
             }
-            Kind::NgoShare => t.ngo_share -= e.amount_minor,
-            Kind::CardFee | Kind::Shipping => t.costs -= e.amount_minor,
-            Kind::Payout => t.paid_out -= e.amount_minor,
+            Kind::NgoShare => t.ngo_share = t.ngo_share.saturating_sub(amount),
+            Kind::CardFee | Kind::Shipping => t.costs = t.costs.saturating_sub(amount),
+            Kind::Payout => t.paid_out = t.paid_out.saturating_sub(amount),
             Kind::Refund | Kind::Reversal => {}
         }
     }

@@ -71,6 +71,10 @@ pub struct PayoutInput {
     pub note: Option<String>,
 }
 
+/// The largest amount one entry may carry, in minor units (ten billion dollars): far above
+/// any real payment, and far enough below i64's limit that sums of entries never overflow.
+const LARGEST: i64 = 1_000_000_000_000;
+
 fn positive_money(
     errors: &mut FieldErrors,
     amount: Decimal,
@@ -81,6 +85,13 @@ fn positive_money(
     let money = errors.check(field, Money::from_decimal(amount, currency))?;
     if money.minor() == 0 {
         errors.add(field, "must be more than zero");
+        return None;
+    }
+    if money.minor() > LARGEST {
+        errors.add(
+            field,
+            "is larger than any payment Hunar keeps; check the amount",
+        );
         return None;
     }
     Some(money)
@@ -335,7 +346,7 @@ pub async fn reverse(
     let mut entry = NewEntry::new(
         &original.artist_id,
         Kind::Reversal,
-        -original.amount_minor,
+        original.amount_minor.saturating_neg(),
         &original.currency,
         format!("admin:{admin_id}"),
     )

@@ -4,7 +4,9 @@
 use chrono::{NaiveDate, Utc};
 use entity::{ledger_entry, order};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
 
 use super::{Kind, terms};
 use crate::db;
@@ -176,13 +178,15 @@ pub async fn on_unsold(
 ) -> Result<(), DbErr> {
     let credited = ledger_entry::Entity::find()
         .filter(ledger_entry::Column::DedupeKey.is_in([sale_key(order_id), share_key(order_id)]))
+        .order_by_asc(ledger_entry::Column::CreatedAt)
+        .order_by_asc(ledger_entry::Column::Id)
         .all(conn)
         .await?;
     for entry in credited {
         let undo = NewEntry::new(
             &entry.artist_id,
             Kind::Refund,
-            -entry.amount_minor,
+            entry.amount_minor.saturating_neg(),
             &entry.currency,
             by.to_string(),
         )

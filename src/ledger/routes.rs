@@ -140,8 +140,8 @@ pub async fn reverse(
 }
 
 /// What reached the artists: campaign totals per currency, and for each artist who agreed
-/// to be shown, paintings sold and paid out by quarter. No buyer, order, single sale or
-/// payout date is in it.
+/// to be shown, paintings sold and paid out by quarter, for the quarters that have ended.
+/// No buyer, order, single sale or payout date is in it.
 #[utoipa::path(operation_id = "getTransparency", tag = "catalog", responses((status = 200, body = Transparency)))]
 #[get("/transparency")]
 pub async fn public_report(

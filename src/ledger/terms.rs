@@ -64,18 +64,22 @@ pub struct TermsInput {
 }
 
 fn validate(input: &TermsInput) -> Result<i32, FieldErrors> {
-    let share = input.ngo_share_percent;
-    let bp = (share * Decimal::ONE_HUNDRED).normalize();
-    if share.is_sign_negative() && !share.is_zero()
-        || share > Decimal::ONE_HUNDRED
-        || bp.scale() > 0
-    {
-        return Err(FieldErrors::single(
+    let refused = || {
+        FieldErrors::single(
             "ngo_share_percent",
             "give a percentage from 0 to 100 with at most two decimals, e.g. \"10\" or \"12.5\"",
-        ));
+        )
+    };
+    let share = input.ngo_share_percent;
+    // The range first: multiplying a huge decimal would overflow.
+    if share < Decimal::ZERO || share > Decimal::ONE_HUNDRED {
+        return Err(refused());
     }
-    Ok(i32::try_from(bp.mantissa()).unwrap_or(0))
+    let bp = (share * Decimal::ONE_HUNDRED).normalize();
+    if bp.scale() > 0 {
+        return Err(refused());
+    }
+    i32::try_from(bp.mantissa()).map_err(|_| refused())
 }
 
 /// Sets an artist's terms. A new share applies to sales from now on; past sales keep the
@@ -149,6 +153,7 @@ mod tests {
         assert!(bp("100.01").is_err());
         assert!(bp("-1").is_err());
         assert!(bp("0.001").is_err());
+        assert!(bp("79228162514264337593543950335").is_err());
         assert_eq!(percent(1250).to_string(), "12.5");
         assert_eq!(percent(0).to_string(), "0");
     }

@@ -1,6 +1,8 @@
 //! The public report: for each artist who agreed, paintings sold and what was paid out to
 //! them, by quarter; for the campaign, totals per currency. Nothing in it names a buyer or
 //! an order, gives a single sale's amount, or dates a payout closer than its quarter.
+//! Only quarters that have ended are counted: were the running quarter shown, someone
+//! reading the page every minute would see each sale and payout arrive, with its amount.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -39,6 +41,7 @@ pub struct CampaignTotal {
     pub ngo_share: Decimal,
 }
 
+/// Up to the end of the last quarter that has ended.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Campaign {
     /// Paintings sold and not refunded, all artists.
@@ -59,7 +62,7 @@ pub struct Quarter {
 pub struct ArtistReport {
     pub slug: String,
     pub display_name: String,
-    /// Oldest first; only quarters with a sale or a payout.
+    /// Quarters that have ended, oldest first; only those with a sale or a payout.
     pub quarters: Vec<Quarter>,
 }
 
@@ -81,16 +84,29 @@ fn day_of(at: DateTime<Utc>) -> NaiveDate {
     at.date_naive()
 }
 
+/// The first day of the quarter `today` is in.
+fn quarter_start(today: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(today.year(), today.month0() / 3 * 3 + 1, 1).unwrap_or(today)
+}
+
 pub async fn report(db: &DatabaseConnection) -> Result<Transparency, DbErr> {
-    let rows = ledger_entry::Entity::find().all(db).await?;
+    let open_since = quarter_start(Utc::now().date_naive());
+    let rows: Vec<ledger_entry::Model> = ledger_entry::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|e| {
+            day_of(e.created_at) < open_since && e.paid_on.is_none_or(|day| day < open_since)
+        })
+        .collect();
     let mut totals: BTreeMap<String, (i64, i64, i64, i64)> = BTreeMap::new();
     let mut sold = 0;
     for ((_, currency), t) in fold(&rows) {
         let c = totals.entry(currency).or_default();
-        c.0 += t.paid_out;
-        c.1 += t.owed;
-        c.2 += t.costs;
-        c.3 += t.ngo_share;
+        c.0 = c.0.saturating_add(t.paid_out);
+        c.1 = c.1.saturating_add(t.owed);
+        c.2 = c.2.saturating_add(t.costs);
+        c.3 = c.3.saturating_add(t.ngo_share);
         sold += t.sold;
     }
     let consenting: HashSet<String> = payout_terms::Entity::find()
@@ -126,12 +142,13 @@ pub async fn report(db: &DatabaseConnection) -> Result<Transparency, DbErr> {
             }
             Some(Kind::Payout) => {
                 let day = e.paid_on.unwrap_or_else(|| day_of(e.created_at));
-                *quarters
+                let paid = quarters
                     .entry(quarter_of(day))
                     .or_default()
                     .1
                     .entry(e.currency.clone())
-                    .or_default() -= e.amount_minor;
+                    .or_default();
+                *paid = paid.saturating_sub(e.amount_minor);
             }
             _ => {}
         }
@@ -180,6 +197,14 @@ pub async fn report(db: &DatabaseConnection) -> Result<Transparency, DbErr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_running_quarter_starts_on_its_first_day() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).expect("a day");
+        assert_eq!(quarter_start(day(11, 26)), day(10, 1));
+        assert_eq!(quarter_start(day(1, 1)), day(1, 1));
+        assert_eq!(quarter_start(day(6, 30)), day(4, 1));
+    }
 
     #[test]
     fn quarters_are_named_by_calendar_quarter() {

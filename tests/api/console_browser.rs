@@ -284,6 +284,45 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
             .expect("a tier")
             .to_string()
     };
+    // A second painting sold and partly paid out, so the Money pages have entries.
+    let (sold_artist, payout) = {
+        let token = app.admin_token().await;
+        let second = list["items"][1]["id"].as_str().expect("second").to_string();
+        let placed = app
+            .place_order(
+                &crate::helpers::new_key(),
+                &crate::helpers::order_body(&second),
+            )
+            .await;
+        let id = placed.ok(201)["order"]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let paid = app
+            .admin_post(
+                &token,
+                &format!("/api/v1/admin/orders/{id}/confirm-payment"),
+                serde_json::json!({"reference": "bank 12"}),
+            )
+            .await;
+        let currency = paid.ok(200)["currency"].clone();
+        let artist = list["items"][1]["artist"]["id"]
+            .as_str()
+            .expect("artist")
+            .to_string();
+        let payout = app
+            .admin_post(
+                &token,
+                &format!("/api/v1/admin/artists/{artist}/payouts"),
+                serde_json::json!({"amount": "10.00", "currency": currency,
+                    "method": "hawala", "reference": "K-1", "paid_on": "2026-11-20"}),
+            )
+            .await;
+        (
+            artist,
+            payout.ok(201)["id"].as_str().expect("id").to_string(),
+        )
+    };
     let c = browser(&driver, true).await;
     sign_in(&c, &app).await;
     let mut found = Vec::new();
@@ -310,12 +349,36 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
             "/admin/emails".into(),
             "/admin/audit".into(),
             "/admin/account".into(),
+            "/admin/ledger".into(),
+            format!("/admin/artists/{sold_artist}/ledger"),
+            format!("/admin/ledger/entries/{payout}/reverse"),
+            format!("/admin/orders/{order}/shipping-cost"),
             "/admin/nothing-here".into(),
         ] {
             c.goto(&app.url(&path)).await.expect("page");
+            let ledger = format!("/admin/artists/{sold_artist}/ledger");
             match (lang, path.as_str()) {
                 ("en", "/admin") => screenshot(&c, "console-today-desktop-en", 1280, 900).await,
                 ("fa", "/admin") => screenshot(&c, "console-today-phone-fa", 390, 844).await,
+                ("en", p) if p == ledger => {
+                    screenshot(&c, "console-ledger-desktop-en", 1280, 900).await;
+                }
+                ("fa", p) if p == ledger => {
+                    screenshot(&c, "console-ledger-phone-fa", 390, 844).await;
+                    // Nothing may widen the page on a phone (a table scrolls in its own box).
+                    let overflow: Value = c
+                        .execute(
+                            "return document.documentElement.scrollWidth > document.documentElement.clientWidth",
+                            vec![],
+                        )
+                        .await
+                        .expect("width");
+                    assert_eq!(
+                        overflow,
+                        Value::Bool(false),
+                        "the Dari account page scrolls sideways"
+                    );
+                }
                 _ => {}
             }
             for v in axe(&c, &axe_source).await {

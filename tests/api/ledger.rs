@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{Catalog, TestApp, all_at_once, new_key, order_body, spawn_app};
-use crate::stripe_mock::{StripeMock, event, session, stripe_error};
+use crate::stripe_mock::{StripeMock, event, refunded_charge, session, stripe_error};
 
 struct Books {
     app: TestApp,
@@ -329,6 +329,20 @@ async fn a_card_sale_with_fee_shipping_and_two_payouts_is_exact_to_the_minor_uni
             .iter()
             .any(|l| l.body_text.contains("MTCN 5512") && l.body_text.contains("780.07 AFN"))
     );
+
+    // Refunded from the Stripe dashboard after it was paid out: the sale and its share are
+    // taken back (the fee and the shipping were paid and stay), and what is owed is negative.
+    let (_, refunded) = event("charge.refunded", refunded_charge(&id, 5000, 5000));
+    app.deliver(&refunded).await.ok(200);
+    let ledger = books.ledger().await;
+    assert_eq!(
+        lines(&ledger)[6..],
+        owned(&[("refund", "-50.00", "-50.00"), ("refund", "5.00", "-45.00")])
+    );
+    assert_eq!(
+        ledger["balances"],
+        json!([{"currency": "USD", "owed": "-45.00"}])
+    );
 }
 
 #[tokio::test]
@@ -543,6 +557,23 @@ async fn the_transparency_report_shows_only_artists_who_agreed_and_nothing_that_
     .await
     .ok(200);
 
+    // The running quarter is not shown: a sale or payout would appear as it happens.
+    let running = app.get("/api/v1/transparency").await;
+    assert_eq!(
+        running.ok(200)["campaign"],
+        json!({"paintings_sold": 0, "totals": []})
+    );
+    assert_eq!(running.body["artists"][0]["quarters"], json!([]));
+    // Once the quarter is over (here: the entries moved back to 2026's second quarter).
+    for sql in [
+        "UPDATE ledger_entries SET created_at = '2026-06-15 12:00:00+00:00'",
+        "UPDATE ledger_entries SET paid_on = '2026-06-10' WHERE paid_on IS NOT NULL",
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, sql)
+            .await
+            .expect("backdate");
+    }
+    app.state.catalog_cache.invalidate();
     let report = app.get("/api/v1/transparency").await;
     let body = report.ok(200);
     assert_eq!(
@@ -559,7 +590,7 @@ async fn the_transparency_report_shows_only_artists_who_agreed_and_nothing_that_
     assert_eq!(slugs, ["test-painter"]);
     assert_eq!(
         body["artists"][0]["quarters"],
-        json!([{"quarter": quarter_now(), "paintings_sold": 1,
+        json!([{"quarter": "2026-Q2", "paintings_sold": 1,
                 "paid_out": [{"amount": "45.00", "currency": "USD"}]}])
     );
     // No buyer, order, reference, contact, single sale amount or day.
@@ -588,12 +619,6 @@ async fn the_transparency_report_shows_only_artists_who_agreed_and_nothing_that_
         "a day is named: {}",
         report.text
     );
-}
-
-fn quarter_now() -> String {
-    use chrono::Datelike;
-    let today = chrono::Utc::now().date_naive();
-    format!("{}-Q{}", today.year(), today.month0() / 3 + 1)
 }
 
 /// Whether `text` holds anything shaped like a date (YYYY-MM-DD).
@@ -663,6 +688,16 @@ async fn bad_ledger_input_is_a_422_that_changes_nothing() {
             json!({"amount": "1", "currency": "USD", "method": "cash", "reference": "r", "paid_on": "2026-11-20", "extra": 1}),
             "extra",
         ),
+        (
+            json!({"amount": "92233720368547758.07", "currency": "USD", "method": "cash",
+                   "reference": "r", "paid_on": "2026-11-20", "advance": true}),
+            "amount",
+        ),
+        (
+            json!({"amount": 5, "currency": "USD", "method": "cash", "reference": "r",
+                   "paid_on": "2026-11-20"}),
+            "amount",
+        ),
     ];
     for (body, field) in cases {
         books.payout(body).await.invalid_field(field);
@@ -687,6 +722,14 @@ async fn bad_ledger_input_is_a_422_that_changes_nothing() {
         ),
         (
             json!({"ngo_share_percent": "0.001", "transparency": true}),
+            "ngo_share_percent",
+        ),
+        (
+            json!({"ngo_share_percent": "79228162514264337593543950335", "transparency": true}),
+            "ngo_share_percent",
+        ),
+        (
+            json!({"ngo_share_percent": 5, "transparency": true}),
             "ngo_share_percent",
         ),
         (json!({"ngo_share_percent": "5"}), "transparency"),

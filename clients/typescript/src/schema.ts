@@ -724,8 +724,8 @@ export interface paths {
         };
         /**
          * What reached the artists: campaign totals per currency, and for each artist who agreed
-         *     to be shown, paintings sold and paid out by quarter. No buyer, order, single sale or
-         *     payout date is in it.
+         *     to be shown, paintings sold and paid out by quarter, for the quarters that have ended.
+         *     No buyer, order, single sale or payout date is in it.
          */
         get: operations["getTransparency"];
         put?: never;
@@ -936,7 +936,7 @@ export interface components {
         };
         ArtistReport: {
             display_name: string;
-            /** @description Oldest first; only quarters with a sale or a payout. */
+            /** @description Quarters that have ended, oldest first; only those with a sale or a payout. */
             quarters: components["schemas"]["Quarter"][];
             slug: string;
         };
@@ -1086,6 +1086,7 @@ export interface components {
             name: string;
             phone: string | null;
         };
+        /** @description Up to the end of the last quarter that has ended. */
         Campaign: {
             /**
              * Format: int64

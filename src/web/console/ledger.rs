@@ -47,13 +47,36 @@ fn answer<T>(result: Result<T, LedgerError>) -> Answer<T> {
 
 /// A decimal typed into a form; a field error when it is not one.
 fn decimal(errors: &mut FieldErrors, field: &str, text: &str) -> Decimal {
-    match text.trim().replace(',', ".").parse::<Decimal>() {
-        Ok(d) => d,
-        Err(_) => {
-            errors.add(field, "expected an amount such as 120 or 120.50");
+    match read_decimal(text) {
+        Some(d) => d,
+        None => {
+            errors.add(
+                field,
+                "write the amount with a point for decimals and no thousands separator, \
+                 e.g. 1200 or 1200.50",
+            );
             Decimal::ZERO
         }
     }
+}
+
+/// A decimal as people type it: a point, or a comma as the decimal mark when one or two
+/// digits follow it ("12,50"). "1,000" could be a thousand or one: it is refused rather
+/// than guessed.
+fn read_decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    let text = match text.split_once(',') {
+        None => text.to_string(),
+        Some((whole, fraction))
+            if !text.contains('.')
+                && (1..=2).contains(&fraction.len())
+                && fraction.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{whole}.{fraction}")
+        }
+        Some(_) => return None,
+    };
+    text.parse().ok()
 }
 
 #[get("/admin/ledger")]
@@ -181,8 +204,8 @@ async fn artist_page(
 
 #[get("/admin/artists/{id}/ledger")]
 pub async fn artist(console: Console, id: web::Path<String>) -> HttpResponse {
+    // The currency field starts as the first currency the artist is owed in.
     let payout = PayoutForm {
-        currency: "USD".into(),
         method: PayoutMethod::Hawala.as_str().into(),
         ..PayoutForm::default()
     };
@@ -261,10 +284,7 @@ pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> Http
             terms::set(&console.state.db, &console.identity.admin_id, &id, input).await
         }
     };
-    let payout = PayoutForm {
-        currency: "USD".into(),
-        ..PayoutForm::default()
-    };
+    let payout = PayoutForm::default();
     match answer(result) {
         Answer::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "saved"),
         Answer::Refused(status, errors, refusal) => {
@@ -381,10 +401,8 @@ async fn shipping_page(
 
 #[get("/admin/orders/{id}/shipping-cost")]
 pub async fn shipping_form(console: Console, id: web::Path<String>) -> HttpResponse {
-    let form = ShippingForm {
-        currency: "USD".into(),
-        ..ShippingForm::default()
-    };
+    // The currency field starts as the order's.
+    let form = ShippingForm::default();
     shipping_page(&console, StatusCode::OK, &id, &form, BTreeMap::new(), None).await
 }
 
@@ -412,5 +430,23 @@ pub async fn record_shipping(posted: Posted<ShippingForm>, id: web::Path<String>
         }
         Answer::NotFound => console.not_found(),
         Answer::Failed(err) => console.failed(&err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_decimal;
+
+    #[test]
+    fn a_comma_is_a_decimal_mark_only_where_it_cannot_be_a_thousands_separator() {
+        let d = |s: &str| read_decimal(s).map(|d| d.to_string());
+        assert_eq!(d("12,50").as_deref(), Some("12.50"));
+        assert_eq!(d(" 12.5 ").as_deref(), Some("12.5"));
+        assert_eq!(d("1200").as_deref(), Some("1200"));
+        for ambiguous in [
+            "1,000", "1,000.50", "1.000,50", "71,255", "1,2,3", "", "ten",
+        ] {
+            assert_eq!(d(ambiguous), None, "{ambiguous}");
+        }
     }
 }

@@ -330,3 +330,4 @@ console-shipping-title = Shipping cost of { $reference }
 console-shipping-link = Record the shipping cost
 console-shipping-explain = What the NGO paid to send this painting. It is counted against the sale in the artist's account. To correct it, reverse it in the account and record it again.
 console-shipping-record = Record the shipping cost
+console-ledger-account = Account:

@@ -330,3 +330,4 @@ console-shipping-title = هزینهٔ ارسال { $reference }
 console-shipping-link = ثبت هزینهٔ ارسال
 console-shipping-explain = آنچه مؤسسه برای فرستادن این نقاشی پرداخت. در حساب هنرمند از این فروش کم می‌شود. برای درست کردن، آن را در حساب برگشت بزنید و دوباره ثبت کنید.
 console-shipping-record = ثبت هزینهٔ ارسال
+console-ledger-account = حساب:
