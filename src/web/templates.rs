@@ -30,6 +30,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "confirm.html",
     "country.html",
     "message.html",
+    "transparency.html",
     "console/base.html",
     "console/macros.html",
     "console/message.html",

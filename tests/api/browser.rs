@@ -449,6 +449,7 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
             format!("/artists/{artist}"),
             order_page.clone(),
             "/country".into(),
+            "/transparency".into(),
             "/no/such/page".into(),
             format!(
                 "/orders/{}/confirm?token=x",

@@ -665,3 +665,66 @@ async fn the_home_page_is_kept_but_never_outlives_a_change() {
         );
     }
 }
+
+#[tokio::test]
+async fn what_reached_the_artists_is_a_page_in_every_language_with_no_private_detail() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let placed = app
+        .place_order(
+            &crate::helpers::new_key(),
+            &crate::helpers::order_body(&catalog.artwork),
+        )
+        .await;
+    let order = placed.ok(201)["order"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    app.admin_post(
+        &token,
+        &format!("/api/v1/admin/orders/{order}/confirm-payment"),
+        serde_json::json!({"reference": "bank 5"}),
+    )
+    .await
+    .ok(200);
+    app.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/admin/artists/{}/payout-terms", catalog.artist),
+        Some(&token),
+        Some(serde_json::json!({"ngo_share_percent": "0", "transparency": true})),
+    )
+    .await
+    .ok(200);
+    // The sale, moved to a quarter that has ended.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        "UPDATE ledger_entries SET created_at = '2026-03-02 10:00:00+00:00'",
+    )
+    .await
+    .expect("backdate");
+    app.state.catalog_cache.invalidate();
+    for (lang, title, sold) in [
+        ("en", "What reached the artists", "1 painting sold"),
+        ("sv", "Det som nådde konstnärerna", "1 målning såld"),
+        ("fa", "آنچه به هنرمندان رسید", "نقاشی فروخته شد"),
+    ] {
+        let page = app
+            .client
+            .get(app.url("/transparency"))
+            .header("Cookie", format!("lang={lang}"))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.expect("html");
+        assert!(html.contains(title), "{lang}: {html}");
+        assert!(html.contains(sold), "{lang}");
+        assert!(html.contains("2026-Q1") && html.contains("/artists/test-painter"));
+        for private in ["Anna", "anna@", "Göteborg", "bank 5", "HN-", &order] {
+            assert!(!html.contains(private), "{lang}: `{private}` on the page");
+        }
+    }
+    let home = app.get("/").await;
+    assert!(home.text.contains("href=\"/transparency\""));
+}

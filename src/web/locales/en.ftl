@@ -132,3 +132,19 @@ error-title = Something went wrong
 error-text = Please try again in a minute.
 forbidden-title = Not allowed
 forbidden-text = This form must be sent from this site.
+transparency-link = What reached the artists
+transparency-title = What reached the artists
+transparency-intro = Hunar's promise is that the money goes to the artist. The NGO pays each artist by hand and keeps an account of every sale, cost and payout; these are its totals.
+transparency-quarters = Figures are for quarters that have ended, so that no single sale or payment can be picked out.
+transparency-campaign = All artists together
+transparency-sold = { $count ->
+    [one] 1 painting sold
+   *[other] { $count } paintings sold
+}
+transparency-currency = Currency
+transparency-paid-out = Paid to artists
+transparency-owed = Still to be paid
+transparency-costs = Card fees and shipping
+transparency-share = NGO share
+transparency-none-yet = The first figures appear here when the first quarter with sales has ended.
+transparency-artists = Artists who agreed to be shown

@@ -132,3 +132,19 @@ error-title = Något gick fel
 error-text = Försök igen om en minut.
 forbidden-title = Inte tillåtet
 forbidden-text = Formuläret måste skickas från den här sidan.
+transparency-link = Det som nådde konstnärerna
+transparency-title = Det som nådde konstnärerna
+transparency-intro = Hunars löfte är att pengarna går till konstnären. Organisationen betalar varje konstnär för hand och för räkenskap över varje försäljning, kostnad och utbetalning; här är summorna.
+transparency-quarters = Siffrorna gäller avslutade kvartal, så att ingen enskild försäljning eller betalning kan pekas ut.
+transparency-campaign = Alla konstnärer tillsammans
+transparency-sold = { $count ->
+    [one] 1 målning såld
+   *[other] { $count } målningar sålda
+}
+transparency-currency = Valuta
+transparency-paid-out = Utbetalt till konstnärer
+transparency-owed = Kvar att betala
+transparency-costs = Kortavgifter och frakt
+transparency-share = Organisationens andel
+transparency-none-yet = De första siffrorna visas här när det första kvartalet med försäljning är slut.
+transparency-artists = Konstnärer som gått med på att visas

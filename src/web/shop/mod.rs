@@ -19,6 +19,7 @@ pub fn services(cfg: &mut web::ServiceConfig) {
         .service(buy::submit_form)
         .service(pages::artwork_page)
         .service(pages::artist_page)
+        .service(pages::transparency_page)
         .service(pages::sitemap)
         .service(pages::robots)
         .service(order::confirm_page)

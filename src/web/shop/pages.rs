@@ -442,7 +442,11 @@ pub async fn sitemap(state: web::Data<AppState>) -> HttpResponse {
         .public_base_url
         .trim_end_matches('/')
         .to_string();
-    let mut urls = vec![format!("{base}/"), format!("{base}/artworks")];
+    let mut urls = vec![
+        format!("{base}/"),
+        format!("{base}/artworks"),
+        format!("{base}/transparency"),
+    ];
     let listed = async {
         for artist in artist_cards(&state).await? {
             urls.push(format!("{base}/artists/{}", artist.artist.slug));
@@ -499,4 +503,41 @@ pub async fn robots(state: web::Data<AppState>) -> HttpResponse {
         .body(format!(
             "User-agent: *\nDisallow: /orders/\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n"
         ))
+}
+
+enum ReportError {
+    Db(sea_orm::DbErr),
+    Render(minijinja::Error),
+}
+
+/// What reached the artists (the public transparency report), as a page. Kept like the
+/// home page: the same for everyone with one language.
+#[get("/transparency")]
+pub async fn transparency_page(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
+    let key = format!("shop:transparency:{}:{}", visitor.lang.code(), visitor.here);
+    let build = async {
+        let report = crate::ledger::transparency::report(&state.db)
+            .await
+            .map_err(ReportError::Db)?;
+        // The NGO's share is a column only where there is one: a phone has room for four.
+        let shares = report
+            .campaign
+            .totals
+            .iter()
+            .any(|t| !t.ngo_share.is_zero());
+        frame(&state, &visitor)
+            .html(
+                "transparency.html",
+                context! { report => report, shares => shares },
+            )
+            .map(Bytes::from)
+            .map_err(ReportError::Render)
+    };
+    match state.catalog_cache.shared(key, build).await {
+        Ok(html) => frame(&state, &visitor).page(StatusCode::OK, html),
+        Err(err) => match err.as_ref() {
+            ReportError::Db(e) => failure(&state, &visitor, &CatalogError::Db(e.clone())),
+            ReportError::Render(e) => Frame::render_failed("transparency.html", e),
+        },
+    }
 }
