@@ -416,3 +416,25 @@ pub async fn entry(
     .find(|e| e.id == entry_id);
     Ok(view.map(|v| (row.artist_id, v)))
 }
+
+/// The shipping cost recorded against an order and not reversed, as the order page shows it.
+pub async fn shipping_of(
+    db: &DatabaseConnection,
+    order_id: &str,
+) -> Result<Option<BalanceView>, DbErr> {
+    let rows = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::OrderId.eq(order_id))
+        .all(db)
+        .await?;
+    let undone: Vec<&str> = rows
+        .iter()
+        .filter_map(|e| e.reverses_id.as_deref())
+        .collect();
+    Ok(rows
+        .iter()
+        .find(|e| e.kind == Kind::Shipping.as_str() && !undone.contains(&e.id.as_str()))
+        .map(|e| BalanceView {
+            currency: e.currency.clone(),
+            owed: stored_amount(e.amount_minor.saturating_neg(), &e.currency),
+        }))
+}

@@ -196,12 +196,16 @@ pub async fn record_payout(
     let a = lock_artist(&txn, artist_id).await?;
     let owed = accounts::owed(&txn, artist_id, currency).await?;
     if payout.money.minor() > owed && !payout.details.advance {
-        return Err(LedgerError::OverBalance(format!(
-            "{} is owed {} {currency}; paying {} {currency} needs `advance: true`",
-            a.display_name,
-            stored_amount(owed, currency),
-            payout.money.to_decimal(),
-        )));
+        return Err(LedgerError::OverBalance {
+            owed_minor: owed,
+            currency: currency.to_string(),
+            message: format!(
+                "{} is owed {} {currency}; paying {} {currency} needs `advance: true`",
+                a.display_name,
+                stored_amount(owed, currency),
+                payout.money.to_decimal(),
+            ),
+        });
     }
     let mut entry = NewEntry::new(artist_id, Kind::Payout, -payout.money.minor(), currency, by)
         .note(payout.note);
@@ -259,6 +263,16 @@ pub async fn shipping_in(
             "the order is {}: shipping is recorded for paid orders",
             o.status
         )));
+    }
+    if cost.money.currency().code() != o.currency {
+        return Err(FieldErrors::single(
+            "currency",
+            format!(
+                "enter the cost in the sale's currency, {}; note what was paid in another",
+                o.currency
+            ),
+        )
+        .into());
     }
     lock_artist(conn, &o.artist_id).await?;
     let existing = ledger_entry::Entity::find()

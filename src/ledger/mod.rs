@@ -119,8 +119,12 @@ pub enum LedgerError {
     #[error(transparent)]
     Invalid(#[from] FieldErrors),
     /// A payout larger than what is owed, not marked as an advance.
-    #[error("{0}")]
-    OverBalance(String),
+    #[error("{message}")]
+    OverBalance {
+        owed_minor: i64,
+        currency: String,
+        message: String,
+    },
     #[error("{0}")]
     AlreadyReversed(String),
     #[error("{0}")]
@@ -134,7 +138,9 @@ impl From<LedgerError> for ApiError {
         match err {
             LedgerError::NotFound(what) => ApiError::NotFound(what),
             LedgerError::Invalid(errors) => ApiError::Validation(errors),
-            LedgerError::OverBalance(detail) => ApiError::conflict("balance_exceeded", detail),
+            LedgerError::OverBalance { message, .. } => {
+                ApiError::conflict("balance_exceeded", message)
+            }
             LedgerError::AlreadyReversed(detail) => ApiError::conflict("already_reversed", detail),
             LedgerError::NotAllowed(detail) => ApiError::conflict("not_allowed", detail),
             LedgerError::Db(e) => e.into(),

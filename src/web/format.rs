@@ -40,6 +40,19 @@ fn number(amount: Decimal, lang: Lang) -> String {
 }
 
 pub fn money(amount: Decimal, currency: &str, lang: Lang) -> String {
+    let formatted = money_of(amount.abs(), currency, lang);
+    if !amount.is_sign_negative() || amount.is_zero() {
+        return formatted;
+    }
+    // A true minus before the whole amount ("−$100"); in Dari a left-to-right mark keeps
+    // it on the number's side instead of after it.
+    match lang {
+        Lang::Fa => format!("\u{200e}\u{2212}{formatted}"),
+        _ => format!("\u{2212}{formatted}"),
+    }
+}
+
+fn money_of(amount: Decimal, currency: &str, lang: Lang) -> String {
     let n = number(amount, lang);
     match (lang, currency) {
         (Lang::En, "USD") => format!("${n}"),
@@ -196,6 +209,12 @@ mod tests {
     #[test]
     fn each_language_writes_money_its_way() {
         assert_eq!(money(d("50.00"), "USD", Lang::En), "$50");
+        assert_eq!(money(d("-100.00"), "USD", Lang::En), "\u{2212}$100");
+        assert_eq!(money(d("-1.5"), "SEK", Lang::Sv), "\u{2212}1,5\u{a0}kr");
+        assert_eq!(
+            money(d("-150"), "USD", Lang::Fa),
+            "\u{200e}\u{2212}150 دالر"
+        );
         assert_eq!(money(d("12.50"), "USD", Lang::En), "$12.50");
         assert_eq!(money(d("1000.00"), "SEK", Lang::En), "1,000\u{a0}SEK");
         assert_eq!(money(d("1000.00"), "SEK", Lang::Sv), "1\u{a0}000\u{a0}kr");

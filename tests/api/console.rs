@@ -1287,7 +1287,8 @@ async fn a_coordinator_records_a_payout_reverses_a_mistake_and_enters_shipping_i
     // More than is owed: refused with the reason.
     let over = browser.post(&payouts, &payout("60")).await;
     assert_eq!(over.status, StatusCode::CONFLICT);
-    assert!(over.text.contains("advance"), "{}", over.text);
+    assert!(over.text.contains("id=\"amount-error\""), "{}", over.text);
+    assert!(over.text.contains("Only $50 is owed"), "{}", over.text);
 
     let paid = browser.post(&payouts, &payout("50")).await;
     assert_eq!(
@@ -1331,6 +1332,13 @@ async fn a_coordinator_records_a_payout_reverses_a_mistake_and_enters_shipping_i
         location(&recorded),
         format!("/admin/orders/{order}?done=shipping-recorded")
     );
+    let order_page = browser.get(&format!("/admin/orders/{order}")).await;
+    assert!(
+        order_page.text.contains("Shipping cost recorded: $12.50"),
+        "{}",
+        order_page.text
+    );
+    assert!(!order_page.text.contains(&shipping));
 
     let token = app.admin_token().await;
     let ledger = app

@@ -18,6 +18,8 @@ use crate::ledger::coordinator::{self, PayoutInput, ReversalInput, ShippingCostI
 use crate::ledger::routes::csv_response;
 use crate::ledger::terms::{self, TermsInput};
 use crate::ledger::{LedgerError, PayoutMethod, export};
+use crate::money::stored_amount;
+use crate::web::{format, i18n};
 
 /// How a ledger change reads on a form.
 enum Answer<T> {
@@ -36,7 +38,7 @@ fn answer<T>(result: Result<T, LedgerError>) -> Answer<T> {
             None,
         ),
         Err(
-            err @ (LedgerError::OverBalance(_)
+            err @ (LedgerError::OverBalance { .. }
             | LedgerError::AlreadyReversed(_)
             | LedgerError::NotAllowed(_)),
         ) => Answer::Refused(StatusCode::CONFLICT, BTreeMap::new(), Some(err.to_string())),
@@ -46,18 +48,34 @@ fn answer<T>(result: Result<T, LedgerError>) -> Answer<T> {
 }
 
 /// A decimal typed into a form; a field error when it is not one.
-fn decimal(errors: &mut FieldErrors, field: &str, text: &str) -> Decimal {
+fn decimal(console: &Console, errors: &mut FieldErrors, field: &str, text: &str) -> Decimal {
     match read_decimal(text) {
         Some(d) => d,
         None => {
-            errors.add(
-                field,
-                "write the amount with a point for decimals and no thousands separator, \
-                 e.g. 1200 or 1200.50",
-            );
+            let key = if field == "ngo_share_percent" {
+                "console-ledger-share-invalid"
+            } else {
+                "console-ledger-amount-invalid"
+            };
+            errors.add(field, console.text(key));
             Decimal::ZERO
         }
     }
+}
+
+/// A payout over the balance, said next to the amount in the page's language.
+fn over_balance(console: &Console, owed_minor: i64, currency: &str) -> BTreeMap<String, String> {
+    let owed = format::money(
+        stored_amount(owed_minor, currency),
+        currency,
+        console.lang(),
+    );
+    let text = i18n::text(
+        console.lang(),
+        "console-ledger-over-balance",
+        &[("owed", owed.into())],
+    );
+    BTreeMap::from([("amount".to_string(), text)])
 }
 
 /// A decimal as people type it: a point, or a comma as the decimal mark when one or two
@@ -175,6 +193,7 @@ async fn artist_page(
     status: StatusCode,
     id: &str,
     payout: &PayoutForm,
+    terms: Option<&TermsForm>,
     errors: BTreeMap<String, String>,
     refusal: Option<String>,
 ) -> HttpResponse {
@@ -194,6 +213,7 @@ async fn artist_page(
             ledger => ledger,
             entries => entries,
             payout => payout,
+            terms_form => terms,
             errors => errors,
             refusal => refusal,
             methods => PayoutMethod::ALL.map(PayoutMethod::as_str),
@@ -214,6 +234,7 @@ pub async fn artist(console: Console, id: web::Path<String>) -> HttpResponse {
         StatusCode::OK,
         &id,
         &payout,
+        None,
         BTreeMap::new(),
         None,
     )
@@ -224,9 +245,9 @@ pub async fn artist(console: Console, id: web::Path<String>) -> HttpResponse {
 pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) -> HttpResponse {
     let Posted { console, form } = posted;
     let mut errors = FieldErrors::new();
-    let amount = decimal(&mut errors, "amount", &form.amount);
-    let exchange_rate =
-        given(&Some(form.exchange_rate.clone())).map(|r| decimal(&mut errors, "exchange_rate", &r));
+    let amount = decimal(&console, &mut errors, "amount", &form.amount);
+    let exchange_rate = given(&Some(form.exchange_rate.clone()))
+        .map(|r| decimal(&console, &mut errors, "exchange_rate", &r));
     if !errors.is_empty() {
         let errors = field_messages(&errors);
         return artist_page(
@@ -234,6 +255,7 @@ pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) ->
             StatusCode::UNPROCESSABLE_ENTITY,
             &id,
             &form,
+            None,
             errors,
             None,
         )
@@ -259,10 +281,28 @@ pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) ->
         input,
     )
     .await;
+    if let Err(LedgerError::OverBalance {
+        owed_minor,
+        currency,
+        ..
+    }) = &result
+    {
+        let errors = over_balance(&console, *owed_minor, currency);
+        return artist_page(
+            &console,
+            StatusCode::CONFLICT,
+            &id,
+            &form,
+            None,
+            errors,
+            None,
+        )
+        .await;
+    }
     match answer(result) {
         Answer::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "payout-recorded"),
         Answer::Refused(status, errors, refusal) => {
-            artist_page(&console, status, &id, &form, errors, refusal).await
+            artist_page(&console, status, &id, &form, None, errors, refusal).await
         }
         Answer::NotFound => console.not_found(),
         Answer::Failed(err) => console.failed(&err),
@@ -273,7 +313,12 @@ pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) ->
 pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> HttpResponse {
     let Posted { console, form } = posted;
     let mut errors = FieldErrors::new();
-    let share = decimal(&mut errors, "ngo_share_percent", &form.ngo_share_percent);
+    let share = decimal(
+        &console,
+        &mut errors,
+        "ngo_share_percent",
+        &form.ngo_share_percent,
+    );
     let result = match errors.into_result() {
         Err(errors) => Err(LedgerError::Invalid(errors)),
         Ok(()) => {
@@ -287,8 +332,14 @@ pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> Http
     let payout = PayoutForm::default();
     match answer(result) {
         Answer::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "saved"),
-        Answer::Refused(status, errors, refusal) => {
-            artist_page(&console, status, &id, &payout, errors, refusal).await
+        Answer::Refused(status, mut errors, refusal) => {
+            if errors.contains_key("ngo_share_percent") {
+                errors.insert(
+                    "ngo_share_percent".into(),
+                    console.text("console-ledger-share-invalid"),
+                );
+            }
+            artist_page(&console, status, &id, &payout, Some(&form), errors, refusal).await
         }
         Answer::NotFound => console.not_found(),
         Answer::Failed(err) => console.failed(&err),
@@ -410,7 +461,7 @@ pub async fn shipping_form(console: Console, id: web::Path<String>) -> HttpRespo
 pub async fn record_shipping(posted: Posted<ShippingForm>, id: web::Path<String>) -> HttpResponse {
     let Posted { console, form } = posted;
     let mut errors = FieldErrors::new();
-    let amount = decimal(&mut errors, "amount", &form.amount);
+    let amount = decimal(&console, &mut errors, "amount", &form.amount);
     let result = match errors.into_result() {
         Err(errors) => Err(LedgerError::Invalid(errors)),
         Ok(()) => {

@@ -154,10 +154,14 @@ fn detail_context(detail: &AdminOrderDetail) -> Value {
 
 #[get("/admin/orders/{id}")]
 pub async fn show(console: Console, id: web::Path<String>) -> HttpResponse {
-    match views::detail(&console.state.db, &id).await {
-        Ok(detail) => console.page(
+    let db = &console.state.db;
+    let found = futures_util::try_join!(async { views::detail(db, &id).await }, async {
+        Ok::<_, OrderError>(crate::ledger::accounts::shipping_of(db, &id).await?)
+    },);
+    match found {
+        Ok((detail, shipping)) => console.page(
             "console/order.html",
-            context! { section => "orders", ..detail_context(&detail) },
+            context! { section => "orders", shipping => shipping, ..detail_context(&detail) },
         ),
         Err(OrderError::NotFound(_)) => console.not_found(),
         Err(err) => console.failed(&err),

@@ -331,3 +331,7 @@ console-shipping-link = Record the shipping cost
 console-shipping-explain = What the NGO paid to send this painting. It is counted against the sale in the artist's account. To correct it, reverse it in the account and record it again.
 console-shipping-record = Record the shipping cost
 console-ledger-account = Account:
+console-ledger-amount-invalid = Write the amount with a point for decimals and no thousands separator, e.g. 1200 or 1200.50.
+console-ledger-share-invalid = Give a percentage from 0 to 100, at most two decimals, e.g. 10 or 12.5.
+console-ledger-over-balance = Only { $owed } is owed. To pay more, tick “This is an advance”.
+console-shipping-recorded = Shipping cost recorded:

@@ -331,3 +331,7 @@ console-shipping-link = ثبت هزینهٔ ارسال
 console-shipping-explain = آنچه مؤسسه برای فرستادن این نقاشی پرداخت. در حساب هنرمند از این فروش کم می‌شود. برای درست کردن، آن را در حساب برگشت بزنید و دوباره ثبت کنید.
 console-shipping-record = ثبت هزینهٔ ارسال
 console-ledger-account = حساب:
+console-ledger-amount-invalid = مبلغ را با نقطه برای اعشار و بدون جداکنندهٔ هزارگان بنویسید، مانند 1200 یا 1200.50.
+console-ledger-share-invalid = درصدی از 0 تا 100 با حداکثر دو رقم اعشار بنویسید، مانند 10 یا 12.5.
+console-ledger-over-balance = طلب فقط { $owed } است. برای پرداخت بیشتر، «این پیش‌پرداخت است» را نشانه بزنید.
+console-shipping-recorded = هزینهٔ ارسال ثبت‌شده:

@@ -506,7 +506,7 @@ pub async fn robots(state: web::Data<AppState>) -> HttpResponse {
 }
 
 enum ReportError {
-    Db(sea_orm::DbErr),
+    Catalog(CatalogError),
     Render(minijinja::Error),
 }
 
@@ -518,7 +518,7 @@ pub async fn transparency_page(state: web::Data<AppState>, visitor: Visitor) -> 
     let build = async {
         let report = crate::ledger::transparency::report(&state.db)
             .await
-            .map_err(ReportError::Db)?;
+            .map_err(|e| ReportError::Catalog(CatalogError::Db(e)))?;
         // The NGO's share is a column only where there is one: a phone has room for four.
         let shares = report
             .campaign
@@ -536,7 +536,7 @@ pub async fn transparency_page(state: web::Data<AppState>, visitor: Visitor) -> 
     match state.catalog_cache.shared(key, build).await {
         Ok(html) => frame(&state, &visitor).page(StatusCode::OK, html),
         Err(err) => match err.as_ref() {
-            ReportError::Db(e) => failure(&state, &visitor, &CatalogError::Db(e.clone())),
+            ReportError::Catalog(e) => failure(&state, &visitor, e),
             ReportError::Render(e) => Frame::render_failed("transparency.html", e),
         },
     }
