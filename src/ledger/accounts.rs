@@ -422,19 +422,23 @@ pub async fn shipping_of(
     db: &DatabaseConnection,
     order_id: &str,
 ) -> Result<Option<BalanceView>, DbErr> {
+    Ok(recorded_shipping(db, order_id).await?.map(|e| BalanceView {
+        owed: stored_amount(e.amount_minor.saturating_neg(), &e.currency),
+        currency: e.currency,
+    }))
+}
+
+/// The order's shipping entry that no reversal has undone, if any.
+pub async fn recorded_shipping(
+    conn: &impl ConnectionTrait,
+    order_id: &str,
+) -> Result<Option<ledger_entry::Model>, DbErr> {
     let rows = ledger_entry::Entity::find()
         .filter(ledger_entry::Column::OrderId.eq(order_id))
-        .all(db)
+        .all(conn)
         .await?;
-    let undone: Vec<&str> = rows
-        .iter()
-        .filter_map(|e| e.reverses_id.as_deref())
-        .collect();
+    let undone: Vec<String> = rows.iter().filter_map(|e| e.reverses_id.clone()).collect();
     Ok(rows
-        .iter()
-        .find(|e| e.kind == Kind::Shipping.as_str() && !undone.contains(&e.id.as_str()))
-        .map(|e| BalanceView {
-            currency: e.currency.clone(),
-            owed: stored_amount(e.amount_minor.saturating_neg(), &e.currency),
-        }))
+        .into_iter()
+        .find(|e| e.kind == Kind::Shipping.as_str() && !undone.contains(&e.id)))
 }

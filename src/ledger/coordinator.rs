@@ -6,10 +6,7 @@ use std::str::FromStr;
 use chrono::{NaiveDate, Utc};
 use entity::{artist, ledger_entry, order};
 use rust_decimal::{Decimal, RoundingStrategy};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QuerySelect};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -275,18 +272,7 @@ pub async fn shipping_in(
         .into());
     }
     lock_artist(conn, &o.artist_id).await?;
-    let existing = ledger_entry::Entity::find()
-        .filter(ledger_entry::Column::OrderId.eq(o.id.as_str()))
-        .all(conn)
-        .await?;
-    let undone: Vec<&str> = existing
-        .iter()
-        .filter_map(|e| e.reverses_id.as_deref())
-        .collect();
-    if existing
-        .iter()
-        .any(|e| e.kind == Kind::Shipping.as_str() && !undone.contains(&e.id.as_str()))
-    {
+    if accounts::recorded_shipping(conn, &o.id).await?.is_some() {
         return Err(LedgerError::NotAllowed(
             "this order's shipping cost is recorded already; reverse it to enter another".into(),
         ));

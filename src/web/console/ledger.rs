@@ -346,13 +346,6 @@ pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> Http
     }
 }
 
-async fn entry_of(
-    console: &Console,
-    entry_id: &str,
-) -> Result<Option<(String, accounts::EntryView)>, LedgerError> {
-    accounts::entry(&console.state.db, entry_id).await
-}
-
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct ReverseForm {
     #[serde(default)]
@@ -367,7 +360,7 @@ async fn reverse_page(
     errors: BTreeMap<String, String>,
     refusal: Option<String>,
 ) -> HttpResponse {
-    match entry_of(console, entry_id).await {
+    match accounts::entry(&console.state.db, entry_id).await {
         Ok(Some((artist_id, entry))) => console.render(
             status,
             "console/ledger-reverse.html",
@@ -403,7 +396,7 @@ pub async fn reverse(posted: Posted<ReverseForm>, id: web::Path<String>) -> Http
     let result =
         coordinator::reverse(&console.state.db, &console.identity.admin_id, &id, input).await;
     match answer(result) {
-        Answer::Done(_) => match entry_of(&console, &id).await {
+        Answer::Done(_) => match accounts::entry(&console.state.db, &id).await {
             Ok(Some((artist_id, _))) => {
                 console.done(&format!("/admin/artists/{artist_id}/ledger"), "reversed")
             }
