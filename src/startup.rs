@@ -71,6 +71,7 @@ impl Application {
             refusals: orders::idempotency::Refusals::spawn(db.clone()),
             turns: orders::turns::Turns::default(),
             order_attempts: Arc::new(orders::attempts::OrderAttempts::new(&config.limits)),
+            reader: catalog::reader::CardReader::new(&db, &config.database_url),
             db,
             payments,
             cards,

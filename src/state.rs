@@ -14,6 +14,8 @@ use crate::payments::StripeGateway;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Reads the public catalog's cards without a trip through the pool.
+    pub reader: crate::catalog::reader::CardReader,
     pub config: Arc<Config>,
     pub login_limiter: Arc<LoginLimiter>,
     pub catalog_cache: CatalogCache,

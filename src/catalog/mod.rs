@@ -8,6 +8,7 @@ pub mod freshness;
 pub mod pricing;
 pub mod public;
 pub mod public_routes;
+pub mod reader;
 pub mod tiers;
 pub mod zones;
 

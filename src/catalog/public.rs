@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::pricing::{ZonePrice, price_for};
+use super::reader::CardReader;
 use super::tiers::load_priced;
 use super::zones::{self, ZoneRef};
 use super::{ArtworkStatus, CatalogError};
@@ -314,7 +315,7 @@ pub async fn get_artist(
 
 /// A page of public cards from the read model (see `cards`).
 pub async fn list_artworks(
-    db: &DatabaseConnection,
+    reader: &CardReader,
     query: ArtworkQuery,
 ) -> Result<CardPage, CatalogError> {
     let mut errors = FieldErrors::new();
@@ -350,15 +351,15 @@ pub async fn list_artworks(
         size_tier: query.size_tier.as_deref(),
         sort,
     };
-    page_of_cards(db, &filter, page).await
+    page_of_cards(reader, &filter, page).await
 }
 
 /// `list_artworks` as views, for pages rendered on the server.
 pub async fn list_artwork_views(
-    db: &DatabaseConnection,
+    reader: &CardReader,
     query: ArtworkQuery,
 ) -> Result<Page<ArtworkView>, CatalogError> {
-    list_artworks(db, query).await?.views()
+    list_artworks(reader, query).await?.views()
 }
 
 async fn public_artwork(
@@ -374,23 +375,23 @@ async fn public_artwork(
 
 /// One public painting's card, as JSON.
 pub async fn get_artwork(
-    db: &DatabaseConnection,
+    reader: &CardReader,
     id: &str,
     country: Option<&str>,
 ) -> Result<String, CatalogError> {
     let mut errors = FieldErrors::new();
     let country = parse_country(&mut errors, country);
     errors.into_result()?;
-    one_card(db, id, country).await
+    one_card(reader, id, country).await
 }
 
 /// `get_artwork` as a view, for pages rendered on the server.
 pub async fn get_artwork_view(
-    db: &DatabaseConnection,
+    reader: &CardReader,
     id: &str,
     country: Option<&str>,
 ) -> Result<ArtworkView, CatalogError> {
-    parse(&get_artwork(db, id, country).await?)
+    parse(&get_artwork(reader, id, country).await?)
 }
 
 pub async fn quote(
@@ -488,14 +489,10 @@ pub fn parse(card: &str) -> Result<ArtworkView, CatalogError> {
 /// does (or none was asked for), resolved inside the statement itself.
 fn zone_condition(country: Option<CountryCode>) -> SimpleExpr {
     let zone: SimpleExpr = match country {
-        Some(country) => Func::coalesce([
-            SimpleExpr::SubQuery(
-                None,
-                Box::new(zones::zone_id_for_country_query(country).into()),
-            ),
-            Expr::val(EVERY_ZONE),
-        ])
-        .into(),
+        Some(country) => {
+            let [listed, fallback] = zones::zone_id_for_country_values(country);
+            Func::coalesce([listed, fallback, Expr::val(EVERY_ZONE)]).into()
+        }
         None => Expr::val(EVERY_ZONE),
     };
     ExprTrait::eq(Expr::col(catalog_card::Column::ZoneId), zone)
@@ -516,21 +513,16 @@ fn cards_query(filter: &Filter<'_>) -> SelectStatement {
     query
 }
 
-/// One page of cards and how many there are: two indexed statements, asked side by side.
+/// One page of cards and how many there are.
 async fn page_of_cards(
-    db: &DatabaseConnection,
+    reader: &CardReader,
     filter: &Filter<'_>,
     page: Pagination,
 ) -> Result<CardPage, CatalogError> {
     let mut count = cards_query(filter);
     count.expr(Func::count(Expr::col(catalog_card::Column::ArtworkId)));
-    // The count rides along as an uncorrelated subquery, computed once per statement: a
-    // page is one round trip to the database, which is most of what a page costs.
     let mut rows = cards_query(filter);
-    rows.column(catalog_card::Column::Card).expr_as(
-        SimpleExpr::SubQuery(None, Box::new(count.clone().into())),
-        "n",
-    );
+    rows.column(catalog_card::Column::Card);
     match filter.sort {
         Sort::Newest => rows.order_by(catalog_card::Column::CreatedAt, Order::Desc),
         // Where a painting has no price for the zone, each database puts NULL where it
@@ -542,19 +534,7 @@ async fn page_of_cards(
     rows.order_by(catalog_card::Column::ArtworkId, Order::Desc)
         .limit(page.per_page)
         .offset(page.offset());
-    let rows = db.query_all(&rows).await?;
-    let total = match rows.first() {
-        Some(row) => row.try_get::<i64>("", "n")?,
-        // Past the last page (or nothing matches): the count on its own.
-        None => match db.query_one(&count).await? {
-            Some(row) => row.try_get_by_index::<i64>(0)?,
-            None => 0,
-        },
-    };
-    let cards = rows
-        .iter()
-        .map(|row| row.try_get::<String>("", "card"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let (cards, total) = reader.page(rows, count).await?;
     Ok(CardPage {
         cards,
         page,
@@ -564,7 +544,7 @@ async fn page_of_cards(
 
 /// One public painting's card for `country` (every zone's price without one).
 async fn one_card(
-    db: &DatabaseConnection,
+    reader: &CardReader,
     id: &str,
     country: Option<CountryCode>,
 ) -> Result<String, CatalogError> {
@@ -577,11 +557,10 @@ async fn one_card(
         .and_where(
             catalog_card::Column::Status.is_in(ArtworkStatus::PUBLIC.iter().map(|s| s.as_str())),
         );
-    let row = db
-        .query_one(&query)
+    reader
+        .one(&query)
         .await?
-        .ok_or(CatalogError::NotFound("artwork"))?;
-    Ok(row.try_get::<String>("", "card")?)
+        .ok_or(CatalogError::NotFound("artwork"))
 }
 
 #[cfg(test)]

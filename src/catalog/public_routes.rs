@@ -59,7 +59,7 @@ pub async fn list_artworks(
     req: HttpRequest,
     query: ValidQuery<ArtworkQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = public::list_artworks(&state.db, query.into_inner());
+    let page = public::list_artworks(&state.reader, query.into_inner());
     let body = async { Ok(page.await?.into_json()) };
     Ok(json(
         state.catalog_cache.body(cache::key(&req), body).await?,
@@ -81,7 +81,7 @@ pub async fn get_artwork(
     query: ValidQuery<CountryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let artwork = public::get_artwork(&state.db, &id, query.country.as_deref());
+    let artwork = public::get_artwork(&state.reader, &id, query.country.as_deref());
     let body = async { Ok(artwork.await?.into_bytes()) };
     Ok(json(
         state.catalog_cache.body(cache::key(&req), body).await?,

@@ -308,3 +308,34 @@ async fn orders_placed_while_a_zone_is_edited_leave_every_card_current() {
     }
     assert_current(&app, &catalog.artwork, "orders during zone edits").await;
 }
+
+/// Each server thread remembers a filter's count while the database is unchanged: any
+/// commit, even one made behind the server's back, has every thread count again.
+#[tokio::test]
+async fn a_remembered_count_is_counted_again_after_any_commit() {
+    let app = builder().env("CATALOG_CACHE_MS", "0").spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    // Enough reads that every worker thread has read (and remembered) the page.
+    for _ in 0..8 {
+        let page = app.get("/api/v1/artworks?country=SE&page=2").await;
+        assert_eq!(page.ok(200)["total"], 1);
+        let page = app.get("/api/v1/artworks?country=SE").await;
+        assert_eq!(page.ok(200)["total"], 1);
+    }
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE artworks SET status = 'withdrawn' WHERE id = '{}'",
+            catalog.artwork
+        ))
+        .await
+        .expect("withdraw in SQL");
+    for _ in 0..8 {
+        let page = app.get("/api/v1/artworks?country=SE&page=2").await;
+        assert_eq!(page.ok(200)["total"], 0, "a count from before the commit");
+        let page = app.get("/api/v1/artworks?country=SE").await;
+        assert_eq!(page.ok(200)["total"], 0, "a count from before the commit");
+        assert_eq!(page.body["items"], json!([]));
+    }
+}

@@ -126,7 +126,7 @@ async fn draw(
     let Some(country) = visitor.country.map(|c| c.to_string()) else {
         return choose_destination_first(id);
     };
-    let artwork = match public::get_artwork_view(&state.db, id, Some(&country)).await {
+    let artwork = match public::get_artwork_view(&state.reader, id, Some(&country)).await {
         Ok(a) => a,
         Err(err) => return catalog_failure(state, visitor, err),
     };
@@ -209,14 +209,14 @@ fn limited(state: &AppState, visitor: &Visitor, retry_after_secs: u64) -> HttpRe
 
 async fn just_sold(state: &AppState, visitor: &Visitor, id: &str) -> HttpResponse {
     let country = visitor.country.map(|c| c.to_string());
-    let painting = public::get_artwork_view(&state.db, id, None).await;
+    let painting = public::get_artwork_view(&state.reader, id, None).await;
     let Ok(painting) = painting else {
         return HttpResponse::SeeOther()
             .insert_header((LOCATION, "/artworks"))
             .finish();
     };
     let others = public::list_artwork_views(
-        &state.db,
+        &state.reader,
         ArtworkQuery {
             artist: Some(painting.artist.slug.clone()),
             country,

@@ -148,7 +148,7 @@ async fn home_html(state: &AppState, visitor: &Visitor) -> Result<Bytes, HomeErr
     let (artists, artworks) = futures_util::try_join!(
         artist_cards(state),
         public::list_artwork_views(
-            &state.db,
+            &state.reader,
             ArtworkQuery {
                 per_page: Some(12),
                 ..artwork_query(visitor)
@@ -262,7 +262,7 @@ pub async fn artworks_page(
     let page = filter.page();
     let loaded = async {
         let list = public::list_artwork_views(
-            &state.db,
+            &state.reader,
             ArtworkQuery {
                 artist: filter.artist.clone(),
                 size_tier: filter.size_tier.clone(),
@@ -319,7 +319,7 @@ pub async fn artwork_page(
     id: web::Path<String>,
 ) -> HttpResponse {
     let country = visitor.country.map(|c| c.to_string());
-    match public::get_artwork_view(&state.db, &id, country.as_deref()).await {
+    match public::get_artwork_view(&state.reader, &id, country.as_deref()).await {
         Ok(view) => {
             let pictures: Vec<Picture> = view.images.iter().map(Picture::from).collect();
             let og_image = pictures.first().map(|p| absolute(&state, &p.large));
@@ -357,7 +357,7 @@ pub async fn artist_page(
         let mut artworks = Vec::new();
         for status in ["available", "reserved", "sold"] {
             let page = public::list_artwork_views(
-                &state.db,
+                &state.reader,
                 ArtworkQuery {
                     artist: Some(slug.to_string()),
                     status: Some(status.into()),
@@ -454,7 +454,7 @@ pub async fn sitemap(state: web::Data<AppState>) -> HttpResponse {
         for status in ["available", "sold", "reserved"] {
             for page in 1..=50 {
                 let list = public::list_artwork_views(
-                    &state.db,
+                    &state.reader,
                     ArtworkQuery {
                         status: Some(status.into()),
                         page: Some(page),

@@ -1,0 +1,518 @@
+//! How public catalog pages read the read model: one statement per page, run where the
+//! request already is.
+//!
+//! Through SeaORM (sqlx), every read hops threads: on SQLite to one of sqlx's worker threads
+//! and back, on PostgreSQL through the pool. For a page whose statement takes 30 µs those
+//! hops were most of the cost (the catalog reached 4 % of a bare actix-web server). So the
+//! catalog's reads, and only they, go past the pool:
+//!
+//! - **SQLite**: each thread keeps its own read-only connection to the file and runs the
+//!   statement in place. In WAL mode a reader never waits for the writer and sees every
+//!   transaction committed before its statement started, so a page is never older than the
+//!   last commit.
+//! - **PostgreSQL**: each thread keeps one connection (tokio-postgres) with its statements
+//!   prepared; concurrent requests on the thread share it and their queries are pipelined.
+//! - Anything else reads through SeaORM as before: an in-memory SQLite database, or a
+//!   PostgreSQL server elsewhere whose URL does not say `sslmode=disable` (this client is
+//!   built without TLS; the pool negotiates it).
+//!
+//! Statements are built with sea-query as everywhere else; only their execution is here.
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sea_orm::sea_query::{Expr, SelectStatement, SimpleExpr, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+
+/// How many cards of a filter are remembered per connection before the memory starts over.
+const MAX_COUNTS: usize = 1024;
+
+#[derive(Clone)]
+pub enum CardReader {
+    Sqlite(Arc<Path>),
+    Postgres(Arc<PgReads>),
+    Orm(DatabaseConnection),
+}
+
+impl CardReader {
+    /// The fastest reader `db`'s database allows.
+    pub fn new(db: &DatabaseConnection, url: &str) -> Self {
+        match db.get_database_backend() {
+            DbBackend::Sqlite => {
+                let file = db
+                    .get_sqlite_connection_pool()
+                    .connect_options()
+                    .get_filename()
+                    .to_path_buf();
+                let in_memory = file.as_os_str().is_empty() || file.to_string_lossy() == ":memory:";
+                if in_memory {
+                    Self::Orm(db.clone())
+                } else {
+                    Self::Sqlite(Arc::from(file))
+                }
+            }
+            DbBackend::Postgres => match PgReads::new(url) {
+                Some(reads) => Self::Postgres(Arc::new(reads)),
+                None => {
+                    tracing::info!(
+                        "catalog reads go through the pool: the database is not on this \
+                         machine and sslmode is not disable"
+                    );
+                    Self::Orm(db.clone())
+                }
+            },
+            _ => Self::Orm(db.clone()),
+        }
+    }
+
+    /// The cards `rows` selects (its one column), and the single number `count` selects.
+    ///
+    /// Counting every card of a filter costs more than reading a page of them (600 index
+    /// entries against 24 rows), so each connection remembers the count with the state of the
+    /// database it was taken in (SQLite's `data_version`, PostgreSQL's snapshot), and the page
+    /// statement returns that state beside its rows: while no transaction has committed since,
+    /// the remembered count is the count, and it is asked again as soon as one has.
+    pub async fn page(
+        &self,
+        mut rows: SelectStatement,
+        count: SelectStatement,
+    ) -> Result<(Vec<String>, i64), DbErr> {
+        match self {
+            Self::Sqlite(file) => {
+                let rows = DbBackend::Sqlite.build(&rows);
+                let count = DbBackend::Sqlite.build(&count);
+                sqlite::page(file, rows, count)
+            }
+            Self::Postgres(reads) => {
+                rows.expr(Expr::cust(PG_STATE));
+                let mut count = count;
+                count.expr(Expr::cust(PG_STATE));
+                let rows = DbBackend::Postgres.build(&rows);
+                let count = DbBackend::Postgres.build(&count);
+                reads.page(rows, count).await
+            }
+            Self::Orm(db) => {
+                // The count rides along as an uncorrelated subquery: one round trip a page.
+                rows.expr(SimpleExpr::SubQuery(None, Box::new(count.clone().into())));
+                let found = db.query_all(&rows).await?;
+                let total = match found.first() {
+                    Some(row) => row.try_get_by_index::<i64>(1)?,
+                    // Past the last page (or nothing matches): the count on its own.
+                    None => match db.query_one(&count).await? {
+                        Some(row) => row.try_get_by_index::<i64>(0)?,
+                        None => 0,
+                    },
+                };
+                let cards = found
+                    .iter()
+                    .map(|row| row.try_get_by_index::<String>(0))
+                    .collect::<Result<_, _>>()?;
+                Ok((cards, total))
+            }
+        }
+    }
+
+    /// The card `query` selects, if any.
+    pub async fn one(&self, query: &SelectStatement) -> Result<Option<String>, DbErr> {
+        match self {
+            Self::Sqlite(file) => sqlite::one(file, DbBackend::Sqlite.build(query)),
+            Self::Postgres(reads) => {
+                let rows = reads.rows(&DbBackend::Postgres.build(query)).await?;
+                rows.first()
+                    .map(|row| row.try_get::<_, String>(0).map_err(pg_error))
+                    .transpose()
+            }
+            Self::Orm(db) => match db.query_one(query).await? {
+                Some(row) => Ok(Some(row.try_get_by_index::<String>(0)?)),
+                None => Ok(None),
+            },
+        }
+    }
+}
+
+fn values(statement: &Statement) -> &[Value] {
+    statement.values.as_ref().map_or(&[], |v| v.0.as_slice())
+}
+
+/// What a remembered count is filed under: its statement and the values bound to it.
+fn count_key(count: &Statement) -> String {
+    format!("{}\u{1f}{:?}", count.sql, values(count))
+}
+
+fn unsupported(value: &Value) -> DbErr {
+    DbErr::Custom(format!("a catalog read cannot bind {value:?}"))
+}
+
+mod sqlite {
+    use super::*;
+    use rusqlite::{Connection, OpenFlags, types::Value as Sql};
+
+    /// Which state of the database this connection reads: it changes with every commit by
+    /// another connection (and this one only reads). Asked as a statement of its own: as a
+    /// column of the page's statement (`pragma_data_version()`) it had SQLite parse the whole
+    /// statement again on every run.
+    const STATE: &str = "PRAGMA data_version";
+    /// Connections per thread are few: one per database file this thread has read.
+    const MAX_FILES_PER_THREAD: usize = 4;
+    /// Statements kept prepared per connection: every page shape, with room to spare.
+    const PREPARED: usize = 64;
+
+    struct Reader {
+        file: PathBuf,
+        conn: Connection,
+        /// count statement → (data_version it was taken at, count)
+        counts: HashMap<String, (i64, i64)>,
+    }
+
+    thread_local! {
+        static READERS: RefCell<Vec<Reader>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn open(file: &Path) -> rusqlite::Result<Reader> {
+        let conn = Connection::open_with_flags(
+            file,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // A checkpoint or WAL recovery can hold a reader back for a moment.
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // Plans stay as prepared. Without it SQLite 3.51 prepares a statement again whenever
+        // a value it planned with changes (the OFFSET of every other page): a third of a
+        // page's time went to parsing.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
+        conn.set_prepared_statement_cache_capacity(PREPARED);
+        Ok(Reader {
+            file: file.to_path_buf(),
+            conn,
+            counts: HashMap::new(),
+        })
+    }
+
+    fn with_reader<R>(
+        file: &Path,
+        read: impl FnOnce(&mut Reader) -> Result<R, DbErr>,
+    ) -> Result<R, DbErr> {
+        READERS.with_borrow_mut(|readers| {
+            let at = match readers.iter().position(|r| r.file == file) {
+                Some(at) => at,
+                None => {
+                    if readers.len() >= MAX_FILES_PER_THREAD {
+                        readers.clear();
+                    }
+                    readers.push(open(file).map_err(sql_error)?);
+                    readers.len() - 1
+                }
+            };
+            let result = read(&mut readers[at]);
+            // A connection that failed is not trusted with the next read.
+            if result.is_err() {
+                readers.remove(at);
+            }
+            result
+        })
+    }
+
+    fn sql_error(e: rusqlite::Error) -> DbErr {
+        DbErr::Custom(format!("reading the catalog: {e}"))
+    }
+
+    fn params(statement: &Statement) -> Result<Vec<Sql>, DbErr> {
+        values(statement)
+            .iter()
+            .map(|value| {
+                Ok(match value {
+                    Value::String(Some(s)) => Sql::Text(s.clone()),
+                    Value::Bool(Some(b)) => Sql::Integer(i64::from(*b)),
+                    Value::Int(Some(n)) => Sql::Integer(i64::from(*n)),
+                    Value::BigInt(Some(n)) => Sql::Integer(*n),
+                    Value::Unsigned(Some(n)) => Sql::Integer(i64::from(*n)),
+                    Value::BigUnsigned(Some(n)) => {
+                        Sql::Integer(i64::try_from(*n).map_err(|_| unsupported(value))?)
+                    }
+                    other => return Err(unsupported(other)),
+                })
+            })
+            .collect()
+    }
+
+    fn cards(conn: &Connection, statement: &Statement) -> Result<Vec<String>, DbErr> {
+        let params = params(statement)?;
+        let run = || -> rusqlite::Result<Vec<String>> {
+            let mut prepared = conn.prepare_cached(&statement.sql)?;
+            let mut rows = prepared.query(rusqlite::params_from_iter(params.iter()))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(row.get(0)?);
+            }
+            Ok(out)
+        };
+        run().map_err(sql_error)
+    }
+
+    fn number(conn: &Connection, sql: &str, params: &[Sql]) -> Result<i64, DbErr> {
+        let mut prepared = conn.prepare_cached(sql).map_err(sql_error)?;
+        prepared
+            .query_row(rusqlite::params_from_iter(params.iter()), |row| row.get(0))
+            .map_err(sql_error)
+    }
+
+    pub fn page(
+        file: &Path,
+        rows: Statement,
+        count: Statement,
+    ) -> Result<(Vec<String>, i64), DbErr> {
+        with_reader(file, |reader| {
+            let found = cards(&reader.conn, &rows)?;
+            // Asked after the page: if nothing was committed since the count was taken,
+            // nothing was before the page was read either.
+            let state = number(&reader.conn, STATE, &[])?;
+            let key = count_key(&count);
+            let total = match reader.counts.get(&key) {
+                Some((at, n)) if *at == state => *n,
+                // Asked after the state: a commit in between makes the next page ask again.
+                _ => {
+                    let n = number(&reader.conn, &count.sql, &params(&count)?)?;
+                    if reader.counts.len() >= MAX_COUNTS {
+                        reader.counts.clear();
+                    }
+                    reader.counts.insert(key, (state, n));
+                    n
+                }
+            };
+            Ok((found, total))
+        })
+    }
+
+    pub fn one(file: &Path, query: Statement) -> Result<Option<String>, DbErr> {
+        let params = params(&query)?;
+        with_reader(file, |reader| {
+            let mut prepared = reader.conn.prepare_cached(&query.sql).map_err(sql_error)?;
+            let mut rows = prepared
+                .query(rusqlite::params_from_iter(params.iter()))
+                .map_err(sql_error)?;
+            match rows.next().map_err(sql_error)? {
+                Some(row) => Ok(Some(row.get(0).map_err(sql_error)?)),
+                None => Ok(None),
+            }
+        })
+    }
+}
+
+/// PostgreSQL's counterpart of SQLite's `data_version`: the statement's snapshot. Two
+/// statements with the same snapshot saw the same committed data.
+const PG_STATE: &str = "(SELECT pg_current_snapshot()::text)";
+
+/// PostgreSQL reads: one connection per thread, its statements prepared once.
+pub struct PgReads {
+    config: tokio_postgres::Config,
+    /// Which reader this is, so one thread can hold connections to several databases (tests).
+    id: usize,
+}
+
+struct PgConnection {
+    client: tokio_postgres::Client,
+    prepared: Mutex<HashMap<String, tokio_postgres::Statement>>,
+    /// count statement → (snapshot it was taken in, count)
+    counts: Mutex<HashMap<String, (String, i64)>>,
+}
+
+thread_local! {
+    static PG_CONNECTIONS: RefCell<HashMap<usize, Arc<PgConnection>>> = RefCell::new(HashMap::new());
+}
+
+impl PgReads {
+    /// None unless `url` allows a connection without TLS: `sslmode=disable`, or the
+    /// default `prefer` to this machine itself (nobody on the way to listen).
+    fn new(url: &str) -> Option<Self> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio_postgres::config::{Host, SslMode};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let config: tokio_postgres::Config = url.parse().ok()?;
+        let local = config.get_hosts().iter().all(|host| match host {
+            Host::Tcp(name) => {
+                name == "localhost"
+                    || name
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            Host::Unix(_) => true,
+        });
+        let plain = match config.get_ssl_mode() {
+            SslMode::Disable => true,
+            SslMode::Prefer => local,
+            _ => false,
+        };
+        if !plain {
+            return None;
+        }
+        Some(Self {
+            config,
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    async fn connection(&self) -> Result<Arc<PgConnection>, DbErr> {
+        let open = PG_CONNECTIONS.with_borrow(|c| c.get(&self.id).cloned());
+        if let Some(conn) = open.filter(|c| !c.client.is_closed()) {
+            return Ok(conn);
+        }
+        let (client, connection) = self
+            .config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(pg_error)?;
+        // On an actix worker this is the worker's own runtime: the connection lives on the
+        // thread whose requests use it.
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "a catalog read connection closed");
+            }
+        });
+        let conn = Arc::new(PgConnection {
+            client,
+            prepared: Mutex::new(HashMap::new()),
+            counts: Mutex::new(HashMap::new()),
+        });
+        PG_CONNECTIONS.with_borrow_mut(|c| c.insert(self.id, conn.clone()));
+        Ok(conn)
+    }
+
+    async fn rows(&self, statement: &Statement) -> Result<Vec<tokio_postgres::Row>, DbErr> {
+        let conn = self.connection().await?;
+        conn.rows(statement).await
+    }
+
+    async fn page(&self, rows: Statement, count: Statement) -> Result<(Vec<String>, i64), DbErr> {
+        let conn = self.connection().await?;
+        let found = conn.rows(&rows).await?;
+        let state = |row: &tokio_postgres::Row| -> Result<String, DbErr> {
+            row.try_get(row.len() - 1).map_err(pg_error)
+        };
+        let key = count_key(&count);
+        let remembered = match found.first() {
+            Some(row) => {
+                let state = state(row)?;
+                conn.counts
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&key)
+                    .filter(|(at, _)| *at == state)
+                    .map(|(_, n)| *n)
+            }
+            None => None,
+        };
+        let total = match remembered {
+            Some(n) => n,
+            None => {
+                let counted = conn.rows(&count).await?;
+                let row = counted
+                    .first()
+                    .ok_or_else(|| DbErr::Custom("a count without a row".into()))?;
+                let n: i64 = row.try_get(0).map_err(pg_error)?;
+                let mut counts = conn.counts.lock().unwrap_or_else(|p| p.into_inner());
+                if counts.len() >= MAX_COUNTS {
+                    counts.clear();
+                }
+                counts.insert(key, (state(row)?, n));
+                n
+            }
+        };
+        let cards = found
+            .iter()
+            .map(|row| row.try_get::<_, String>(0).map_err(pg_error))
+            .collect::<Result<_, _>>()?;
+        Ok((cards, total))
+    }
+}
+
+impl PgConnection {
+    async fn rows(&self, statement: &Statement) -> Result<Vec<tokio_postgres::Row>, DbErr> {
+        let params = pg_params(values(statement))?;
+        let cached = self
+            .prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&statement.sql)
+            .cloned();
+        let prepared = match cached {
+            Some(prepared) => prepared,
+            None => {
+                let types: Vec<_> = params.iter().map(|p| p.1.clone()).collect();
+                let prepared = self
+                    .client
+                    .prepare_typed(&statement.sql, &types)
+                    .await
+                    .map_err(pg_error)?;
+                let mut cache = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+                // Statement shapes are few; anything past this is not worth keeping.
+                if cache.len() < MAX_COUNTS {
+                    cache.insert(statement.sql.clone(), prepared.clone());
+                }
+                prepared
+            }
+        };
+        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p.0.as_ref() as _).collect();
+        self.client.query(&prepared, &refs).await.map_err(pg_error)
+    }
+}
+
+type PgParam = (
+    Box<dyn tokio_postgres::types::ToSql + Sync + Send>,
+    tokio_postgres::types::Type,
+);
+
+fn pg_params(values: &[Value]) -> Result<Vec<PgParam>, DbErr> {
+    use tokio_postgres::types::Type;
+    values
+        .iter()
+        .map(|value| -> Result<PgParam, DbErr> {
+            Ok(match value {
+                Value::String(Some(s)) => (Box::new(s.clone()), Type::TEXT),
+                Value::Bool(Some(b)) => (Box::new(*b), Type::BOOL),
+                Value::Int(Some(n)) => (Box::new(*n), Type::INT4),
+                Value::BigInt(Some(n)) => (Box::new(*n), Type::INT8),
+                Value::Unsigned(Some(n)) => (Box::new(i64::from(*n)), Type::INT8),
+                Value::BigUnsigned(Some(n)) => (
+                    Box::new(i64::try_from(*n).map_err(|_| unsupported(value))?),
+                    Type::INT8,
+                ),
+                other => return Err(unsupported(other)),
+            })
+        })
+        .collect()
+}
+
+fn pg_error(e: tokio_postgres::Error) -> DbErr {
+    DbErr::Custom(format!("reading the catalog: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PgReads;
+
+    #[test]
+    fn postgres_reads_go_without_tls_only_where_nobody_can_listen() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/hunar",
+            "postgres://postgres@localhost/hunar",
+            "postgres://u:p@[::1]:5432/hunar",
+            "postgres://u:p@db.internal/hunar?sslmode=disable",
+        ] {
+            assert!(PgReads::new(url).is_some(), "{url}");
+        }
+        for url in [
+            "postgres://u:p@db.example.org/hunar",
+            "postgres://u:p@10.0.0.5/hunar?sslmode=prefer",
+            "postgres://u:p@127.0.0.1/hunar?sslmode=require",
+            // Options only sqlx understands: the pool reads, as it always did.
+            "postgres://u:p@127.0.0.1/hunar?statement-cache-capacity=10",
+        ] {
+            assert!(PgReads::new(url).is_none(), "{url}");
+        }
+    }
+}
