@@ -432,32 +432,50 @@ impl PgReads {
 impl PgConnection {
     async fn rows(&self, statement: &Statement) -> Result<Vec<tokio_postgres::Row>, DbErr> {
         let params = pg_params(values(statement))?;
-        let cached = self
-            .prepared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&statement.sql)
-            .cloned();
-        let prepared = match cached {
-            Some(prepared) => prepared,
-            None => {
-                let types: Vec<_> = params.iter().map(|p| p.1.clone()).collect();
-                let prepared = self
-                    .client
-                    .prepare_typed(&statement.sql, &types)
-                    .await
-                    .map_err(pg_error)?;
-                let mut cache = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
-                // Statement shapes are few; anything past this is not worth keeping.
-                if cache.len() < MAX_COUNTS {
-                    cache.insert(statement.sql.clone(), prepared.clone());
-                }
-                prepared
-            }
-        };
         let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
             params.iter().map(|p| p.0.as_ref() as _).collect();
-        self.client.query(&prepared, &refs).await.map_err(pg_error)
+        let prepared = self.prepared(statement, &params, false).await?;
+        match self.client.query(&prepared, &refs).await {
+            Ok(rows) => Ok(rows),
+            // A statement prepared before the tables changed (a new release migrated them
+            // while this one still runs) is refused from then on: prepare it again, once.
+            Err(e) if !self.client.is_closed() => {
+                tracing::warn!(error = %e, "a prepared catalog statement failed; preparing it again");
+                let prepared = self.prepared(statement, &params, true).await?;
+                self.client.query(&prepared, &refs).await.map_err(pg_error)
+            }
+            Err(e) => Err(pg_error(e)),
+        }
+    }
+
+    async fn prepared(
+        &self,
+        statement: &Statement,
+        params: &[PgParam],
+        again: bool,
+    ) -> Result<tokio_postgres::Statement, DbErr> {
+        let cached = {
+            let mut cache = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+            if again {
+                cache.remove(&statement.sql);
+            }
+            cache.get(&statement.sql).cloned()
+        };
+        if let Some(prepared) = cached {
+            return Ok(prepared);
+        }
+        let types: Vec<_> = params.iter().map(|p| p.1.clone()).collect();
+        let prepared = self
+            .client
+            .prepare_typed(&statement.sql, &types)
+            .await
+            .map_err(pg_error)?;
+        let mut cache = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        // Statement shapes are few; anything past this is not worth keeping.
+        if cache.len() < MAX_COUNTS {
+            cache.insert(statement.sql.clone(), prepared.clone());
+        }
+        Ok(prepared)
     }
 }
 

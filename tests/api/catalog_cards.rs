@@ -339,3 +339,32 @@ async fn a_remembered_count_is_counted_again_after_any_commit() {
         assert_eq!(page.body["items"], json!([]));
     }
 }
+
+/// A server's catalog reads outlive a change to the cards' table made by another release:
+/// on PostgreSQL a statement prepared before it is refused, and is prepared again.
+#[tokio::test]
+async fn catalog_reads_go_on_after_the_cards_table_changes() {
+    let app = builder().env("CATALOG_CACHE_MS", "0").spawn().await;
+    let token = app.admin_token().await;
+    app.small_catalog(&token).await;
+    for _ in 0..6 {
+        assert_eq!(
+            app.get("/api/v1/artworks?country=SE").await.ok(200)["total"],
+            1
+        );
+    }
+    use sea_orm::ConnectionTrait;
+    let change = match app.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "ALTER TABLE catalog_cards ALTER COLUMN card TYPE varchar",
+        _ => "ALTER TABLE catalog_cards ADD COLUMN spare text",
+    };
+    app.db
+        .execute_unprepared(change)
+        .await
+        .expect("change the table");
+    for _ in 0..6 {
+        let page = app.get("/api/v1/artworks?country=SE").await;
+        assert_eq!(page.ok(200)["total"], 1);
+        assert_eq!(page.body["items"].as_array().map(Vec::len), Some(1));
+    }
+}
