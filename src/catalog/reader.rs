@@ -26,7 +26,8 @@ use std::time::Duration;
 use sea_orm::sea_query::{Expr, SelectStatement, SimpleExpr, Value};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
-/// How many cards of a filter are remembered per connection before the memory starts over.
+/// How many counts (and, on PostgreSQL, prepared statements) one connection keeps at most:
+/// past it the counts start over and new statements are not kept.
 const MAX_COUNTS: usize = 1024;
 
 #[derive(Clone)]
@@ -71,9 +72,10 @@ impl CardReader {
     ///
     /// Counting every card of a filter costs more than reading a page of them (600 index
     /// entries against 24 rows), so each connection remembers the count with the state of the
-    /// database it was taken in (SQLite's `data_version`, PostgreSQL's snapshot), and the page
-    /// statement returns that state beside its rows: while no transaction has committed since,
-    /// the remembered count is the count, and it is asked again as soon as one has.
+    /// database it was taken in (SQLite's `data_version`, asked right after the page;
+    /// PostgreSQL's snapshot, returned beside the page's rows): while no transaction has
+    /// committed since, the remembered count is the count, and it is asked again as soon as
+    /// one has.
     pub async fn page(
         &self,
         mut rows: SelectStatement,
