@@ -13,6 +13,7 @@ mod m20261126_000009_catalog_cards;
 mod m20261126_000010_artists_with_work;
 mod m20261126_000011_backup_runs;
 mod m20261126_000012_ledger;
+mod m20261126_000013_catalog_price_desc;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_artists_with_work::Migration),
             Box::new(m20261126_000011_backup_runs::Migration),
             Box::new(m20261126_000012_ledger::Migration),
+            Box::new(m20261126_000013_catalog_price_desc::Migration),
         ]
     }
 }

@@ -16,8 +16,9 @@ use sea_orm::{
 };
 
 use super::freshness::{Cards, Scope};
+use super::page_statements::EVERY_ZONE;
 use super::pricing::{ZonePrice, price_for};
-use super::public::{ArtistRef, ArtworkView, EVERY_ZONE, Price, TierRef};
+use super::public::{ArtistRef, ArtworkView, Price, TierRef};
 use super::tiers::{PricedTier, load_priced};
 use super::zones::{self, ZoneRef};
 use super::{ArtworkStatus, CatalogError};

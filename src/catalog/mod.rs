@@ -5,6 +5,7 @@ pub mod artworks;
 pub mod cache;
 pub mod cards;
 pub mod freshness;
+pub mod page_statements;
 pub mod pricing;
 pub mod public;
 pub mod public_routes;

@@ -5,14 +5,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{artist, artwork, catalog_card, size_tier};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Asterisk, Expr, Func, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Asterisk, Expr, Func, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::page_statements::{self, Filter, Sort, zone_condition};
 use super::pricing::{ZonePrice, price_for};
 use super::reader::CardReader;
 use super::tiers::load_priced;
@@ -421,25 +422,6 @@ pub async fn quote(
     })
 }
 
-/// The zone of the card for no destination, which lists every zone's price.
-pub const EVERY_ZONE: &str = "";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    Newest,
-    PriceAsc,
-    PriceDesc,
-}
-
-/// What a page of cards is asked for.
-pub struct Filter<'a> {
-    pub country: Option<CountryCode>,
-    pub status: ArtworkStatus,
-    pub artist_slug: Option<&'a str>,
-    pub size_tier: Option<&'a str>,
-    pub sort: Sort,
-}
-
 /// A page of cards, ready to be written out as `{"items", "page", "per_page", "total"}`.
 pub struct CardPage {
     pub cards: Vec<String>,
@@ -485,55 +467,13 @@ pub fn parse(card: &str) -> Result<ArtworkView, CatalogError> {
         .map_err(|e| sea_orm::DbErr::Custom(format!("reading a card: {e}")).into())
 }
 
-/// `zone_id = <the zone shipping to country>`, or the card for no destination when none
-/// does (or none was asked for), resolved inside the statement itself.
-fn zone_condition(country: Option<CountryCode>) -> SimpleExpr {
-    let zone: SimpleExpr = match country {
-        Some(country) => {
-            let [listed, fallback] = zones::zone_id_for_country_values(country);
-            Func::coalesce([listed, fallback, Expr::val(EVERY_ZONE)]).into()
-        }
-        None => Expr::val(EVERY_ZONE),
-    };
-    ExprTrait::eq(Expr::col(catalog_card::Column::ZoneId), zone)
-}
-
-fn cards_query(filter: &Filter<'_>) -> SelectStatement {
-    let mut query = Query::select();
-    query
-        .from(catalog_card::Entity)
-        .and_where(zone_condition(filter.country))
-        .and_where(catalog_card::Column::Status.eq(filter.status.as_str()));
-    if let Some(slug) = filter.artist_slug {
-        query.and_where(catalog_card::Column::ArtistSlug.eq(slug));
-    }
-    if let Some(tier) = filter.size_tier {
-        query.and_where(catalog_card::Column::SizeTierId.eq(tier));
-    }
-    query
-}
-
 /// One page of cards and how many there are.
 async fn page_of_cards(
     reader: &CardReader,
     filter: &Filter<'_>,
     page: Pagination,
 ) -> Result<CardPage, CatalogError> {
-    let mut count = cards_query(filter);
-    count.expr(Func::count(Expr::col(catalog_card::Column::ArtworkId)));
-    let mut rows = cards_query(filter);
-    rows.column(catalog_card::Column::Card);
-    match filter.sort {
-        Sort::Newest => rows.order_by(catalog_card::Column::CreatedAt, Order::Desc),
-        // Where a painting has no price for the zone, each database puts NULL where it
-        // always has (SQLite first, PostgreSQL last in ascending order): the indexes serve
-        // the order as it is, where NULLS LAST would sort every page.
-        Sort::PriceAsc => rows.order_by(catalog_card::Column::PriceMinor, Order::Asc),
-        Sort::PriceDesc => rows.order_by(catalog_card::Column::PriceMinor, Order::Desc),
-    };
-    rows.order_by(catalog_card::Column::ArtworkId, Order::Desc)
-        .limit(page.per_page)
-        .offset(page.offset());
+    let (rows, count) = page_statements::page(reader, filter, page);
     let (cards, total) = reader.page(rows, count).await?;
     Ok(CardPage {
         cards,
@@ -552,7 +492,9 @@ async fn one_card(
     query
         .column(catalog_card::Column::Card)
         .from(catalog_card::Entity)
-        .and_where(zone_condition(country))
+        .and_where(zone_condition(
+            country.map(|c| sea_orm::Value::from(c.as_str().to_string())),
+        ))
         .and_where(catalog_card::Column::ArtworkId.eq(id))
         .and_where(
             catalog_card::Column::Status.is_in(ArtworkStatus::PUBLIC.iter().map(|s| s.as_str())),

@@ -37,7 +37,25 @@ pub enum CardReader {
     Orm(DatabaseConnection),
 }
 
+/// Which way a reader runs statements: each builds them a little differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReaderKind {
+    Sqlite,
+    Postgres,
+    Orm { postgres: bool },
+}
+
 impl CardReader {
+    pub fn kind(&self) -> ReaderKind {
+        match self {
+            Self::Sqlite(_) => ReaderKind::Sqlite,
+            Self::Postgres(_) => ReaderKind::Postgres,
+            Self::Orm(db) => ReaderKind::Orm {
+                postgres: db.get_database_backend() == DbBackend::Postgres,
+            },
+        }
+    }
+
     /// The fastest reader `db`'s database allows.
     pub fn new(db: &DatabaseConnection, url: &str) -> Self {
         match db.get_database_backend() {
@@ -68,41 +86,59 @@ impl CardReader {
         }
     }
 
-    /// The cards `rows` selects (its one column), and the single number `count` selects.
+    /// `rows` (a page of cards, one column) and `count` (how many there are) as this reader
+    /// runs them: on PostgreSQL each also returns the snapshot it read, and through SeaORM
+    /// the count rides along with the page. Built once per kind of page and kept (see
+    /// `public::page_of_cards`): the values in the statements are placeholders to fill in.
+    pub fn page_statements(
+        &self,
+        mut rows: SelectStatement,
+        mut count: SelectStatement,
+    ) -> (Statement, Statement) {
+        match self {
+            Self::Sqlite(_) => (
+                DbBackend::Sqlite.build(&rows),
+                DbBackend::Sqlite.build(&count),
+            ),
+            Self::Postgres(_) => {
+                rows.expr(Expr::cust(PG_STATE));
+                count.expr(Expr::cust(PG_STATE));
+                (
+                    DbBackend::Postgres.build(&rows),
+                    DbBackend::Postgres.build(&count),
+                )
+            }
+            Self::Orm(db) => {
+                let backend = db.get_database_backend();
+                // The count rides along as an uncorrelated subquery: one round trip a page.
+                rows.expr(SimpleExpr::SubQuery(None, Box::new(count.clone().into())));
+                (backend.build(&rows), backend.build(&count))
+            }
+        }
+    }
+
+    /// The cards and the count of statements from `page_statements`.
     ///
     /// Counting every card of a filter costs more than reading a page of them (600 index
     /// entries against 24 rows), so each connection remembers the count with the state of the
-    /// database it was taken in (SQLite's `data_version`, asked right after the page;
+    /// database it was taken in (SQLite's `data_version`, read in the page's own transaction;
     /// PostgreSQL's snapshot, returned beside the page's rows): while no transaction has
     /// committed since, the remembered count is the count, and it is asked again as soon as
     /// one has.
     pub async fn page(
         &self,
-        mut rows: SelectStatement,
-        count: SelectStatement,
+        rows: Statement,
+        count: Statement,
     ) -> Result<(Vec<String>, i64), DbErr> {
         match self {
-            Self::Sqlite(file) => {
-                let rows = DbBackend::Sqlite.build(&rows);
-                let count = DbBackend::Sqlite.build(&count);
-                sqlite::page(file, rows, count)
-            }
-            Self::Postgres(reads) => {
-                rows.expr(Expr::cust(PG_STATE));
-                let mut count = count;
-                count.expr(Expr::cust(PG_STATE));
-                let rows = DbBackend::Postgres.build(&rows);
-                let count = DbBackend::Postgres.build(&count);
-                reads.page(rows, count).await
-            }
+            Self::Sqlite(file) => sqlite::page(file, rows, count),
+            Self::Postgres(reads) => reads.page(rows, count).await,
             Self::Orm(db) => {
-                // The count rides along as an uncorrelated subquery: one round trip a page.
-                rows.expr(SimpleExpr::SubQuery(None, Box::new(count.clone().into())));
-                let found = db.query_all(&rows).await?;
+                let found = db.query_all_raw(rows).await?;
                 let total = match found.first() {
                     Some(row) => row.try_get_by_index::<i64>(1)?,
                     // Past the last page (or nothing matches): the count on its own.
-                    None => match db.query_one(&count).await? {
+                    None => match db.query_one_raw(count).await? {
                         Some(row) => row.try_get_by_index::<i64>(0)?,
                         None => 0,
                     },
@@ -268,14 +304,20 @@ mod sqlite {
         count: Statement,
     ) -> Result<(Vec<String>, i64), DbErr> {
         with_reader(file, |reader| {
+            // One read transaction for the page, its state and the count: each statement
+            // on its own took and released the database's shared lock (two system calls).
+            // Should anything fail, the connection is closed and the transaction with it.
+            reader
+                .conn
+                .prepare_cached("BEGIN")
+                .and_then(|mut s| s.execute([]))
+                .map_err(sql_error)?;
             let found = cards(&reader.conn, &rows)?;
-            // Asked after the page: if nothing was committed since the count was taken,
-            // nothing was before the page was read either.
+            // The state the page was read in: the same transaction.
             let state = number(&reader.conn, STATE, &[])?;
             let key = count_key(&count);
             let total = match reader.counts.get(&key) {
                 Some((at, n)) if *at == state => *n,
-                // Asked after the state: a commit in between makes the next page ask again.
                 _ => {
                     let n = number(&reader.conn, &count.sql, &params(&count)?)?;
                     if reader.counts.len() >= MAX_COUNTS {
@@ -285,6 +327,11 @@ mod sqlite {
                     n
                 }
             };
+            reader
+                .conn
+                .prepare_cached("COMMIT")
+                .and_then(|mut s| s.execute([]))
+                .map_err(sql_error)?;
             Ok((found, total))
         })
     }
@@ -333,7 +380,16 @@ impl PgReads {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use tokio_postgres::config::{Host, SslMode};
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let config: tokio_postgres::Config = url.parse().ok()?;
+        let mut config: tokio_postgres::Config = url.parse().ok()?;
+        // Every catalog statement is written for its index, so the one plan made at prepare
+        // time is the right one for any value. Left to choose, PostgreSQL planned each
+        // execution again (the zone and the OFFSET make a custom plan look cheaper): half
+        // of a page's time on the server.
+        let options = match config.get_options() {
+            Some(given) => format!("{given} -c plan_cache_mode=force_generic_plan"),
+            None => "-c plan_cache_mode=force_generic_plan".to_string(),
+        };
+        config.options(&options);
         let local = config.get_hosts().iter().all(|host| match host {
             Host::Tcp(name) => {
                 name == "localhost"

@@ -377,11 +377,13 @@ pub fn zone_id_for_country_query(country: CountryCode) -> SelectStatement {
 /// id: no join and no sort, so nothing for the database to build per statement (the sort's
 /// temporary index was a tenth of a catalog page's cost). The first value that is not NULL
 /// wins, so callers append their own default.
-pub fn zone_id_for_country_values(country: CountryCode) -> [sea_orm::sea_query::SimpleExpr; 2] {
+pub fn zone_id_for_country_values(
+    country: impl Into<sea_orm::Value>,
+) -> [sea_orm::sea_query::SimpleExpr; 2] {
     let listed = Query::select()
         .column(zone_country::Column::ZoneId)
         .from(zone_country::Entity)
-        .and_where(zone_country::Column::Country.eq(country.as_str()))
+        .and_where(zone_country::Column::Country.eq(country.into()))
         .to_owned();
     // At most one zone is the fallback (a unique index says so).
     let fallback = Query::select()

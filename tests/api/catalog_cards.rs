@@ -368,3 +368,72 @@ async fn catalog_reads_go_on_after_the_cards_table_changes() {
         assert_eq!(page.body["items"].as_array().map(Vec::len), Some(1));
     }
 }
+
+/// Every sort of the catalog, with or without a destination, and the artist's and size's
+/// newest first, read an index in the page's own order: no page sorts the zone's cards (a
+/// deep page would sort them all to skip most). PostgreSQL is told not to sort where it can
+/// avoid it, since on a table this small it rightly prefers sorting to an index.
+#[tokio::test]
+async fn every_page_reads_an_index_in_its_own_order() {
+    use hunar::catalog::ArtworkStatus;
+    use hunar::catalog::page_statements::{Filter, Sort};
+    use hunar::country::CountryCode;
+    use hunar::pagination::Pagination;
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+    let app = builder().spawn().await;
+    let token = app.admin_token().await;
+    app.small_catalog(&token).await;
+    let se = CountryCode::parse("SE").expect("a country");
+    let mut filters = Vec::new();
+    for sort in [Sort::Newest, Sort::PriceAsc, Sort::PriceDesc] {
+        for country in [None, Some(se)] {
+            filters.push((country, None, None, sort));
+        }
+    }
+    filters.push((Some(se), Some("an-artist"), None, Sort::Newest));
+    filters.push((Some(se), None, Some("a-tier"), Sort::Newest));
+    let backend = app.db.get_database_backend();
+    for (country, artist_slug, size_tier, sort) in filters {
+        let filter = Filter {
+            country,
+            status: ArtworkStatus::Available,
+            artist_slug,
+            size_tier,
+            sort,
+        };
+        let page = Pagination::new(Some(3), Some(24)).expect("a page");
+        let (rows, _) = hunar::catalog::page_statements::page(&app.state.reader, &filter, page);
+        let explain = Statement {
+            sql: match backend {
+                DbBackend::Postgres => format!("EXPLAIN {}", rows.sql),
+                _ => format!("EXPLAIN QUERY PLAN {}", rows.sql),
+            },
+            ..rows
+        };
+        let txn = app.db.begin().await.expect("begin");
+        if backend == DbBackend::Postgres {
+            txn.execute_unprepared("SET LOCAL enable_sort = off")
+                .await
+                .expect("set");
+        }
+        let plan: Vec<String> = txn
+            .query_all_raw(explain)
+            .await
+            .expect("explain")
+            .iter()
+            .map(|row| match backend {
+                DbBackend::Postgres => row.try_get_by_index::<String>(0),
+                _ => row.try_get_by_index::<String>(3),
+            })
+            .collect::<Result<_, _>>()
+            .expect("plan lines");
+        txn.rollback().await.expect("rollback");
+        let plan = plan.join("\n");
+        assert!(
+            !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
+            "{sort:?} with {country:?}/{artist_slug:?}/{size_tier:?} sorts:\n{plan}"
+        );
+        assert!(plan.contains("catalog_cards_"), "no index:\n{plan}");
+    }
+}
