@@ -1,4 +1,6 @@
 //! Logging: pretty for development, JSON lines for production. Never personal data.
+use std::io::IsTerminal;
+
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
@@ -16,8 +18,11 @@ pub fn init(format: &LogFormat) -> WorkerGuard {
         .lossy(false)
         .thread_name("hunar-log")
         .finish(std::io::BufWriter::new(std::io::stdout()));
+    // Colours only for a person at a terminal: in a file or a log collector they are noise
+    // (and formatting them was a twentieth of a cached page's time).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
         .with_writer(writer);
     // try_init: a second call (tests start many apps in one process) is not an error.
     let _ = match format {
