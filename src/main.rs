@@ -62,8 +62,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let _log = telemetry::init(&config.log_format);
-    match run(cli.command.unwrap_or(Command::Serve), config).await {
+    let log = telemetry::init(&config.log_format);
+    let outcome = run(cli.command.unwrap_or(Command::Serve), config).await;
+    // The queued log lines first, then the error they lead up to.
+    drop(log);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

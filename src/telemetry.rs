@@ -14,8 +14,11 @@ pub fn init(format: &LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
     // Not lossy: a request waits rather than a line being dropped when the queue is full.
+    // The queue's slots are allocated up front: 4,096 lines (the default, 128,000, was
+    // 4 MB of memory) is still far more than the writer falls behind by.
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
+        .buffered_lines_limit(4096)
         .thread_name("hunar-log")
         .finish(std::io::BufWriter::new(std::io::stdout()));
     // Colours only for a person at a terminal: in a file or a log collector they are noise

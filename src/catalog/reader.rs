@@ -89,7 +89,7 @@ impl CardReader {
     /// `rows` (a page of cards, one column) and `count` (how many there are) as this reader
     /// runs them: on PostgreSQL each also returns the snapshot it read, and through SeaORM
     /// the count rides along with the page. Built once per kind of page and kept (see
-    /// `public::page_of_cards`): the values in the statements are placeholders to fill in.
+    /// `page_statements::page`): the values in the statements are placeholders to fill in.
     pub fn page_statements(
         &self,
         mut rows: SelectStatement,
@@ -380,16 +380,7 @@ impl PgReads {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use tokio_postgres::config::{Host, SslMode};
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let mut config: tokio_postgres::Config = url.parse().ok()?;
-        // Every catalog statement is written for its index, so the one plan made at prepare
-        // time is the right one for any value. Left to choose, PostgreSQL planned each
-        // execution again (the zone and the OFFSET make a custom plan look cheaper): half
-        // of a page's time on the server.
-        let options = match config.get_options() {
-            Some(given) => format!("{given} -c plan_cache_mode=force_generic_plan"),
-            None => "-c plan_cache_mode=force_generic_plan".to_string(),
-        };
-        config.options(&options);
+        let config: tokio_postgres::Config = url.parse().ok()?;
         let local = config.get_hosts().iter().all(|host| match host {
             Host::Tcp(name) => {
                 name == "localhost"
@@ -430,6 +421,17 @@ impl PgReads {
                 tracing::warn!(error = %e, "a catalog read connection closed");
             }
         });
+        // Every catalog statement is written for its index, so the one plan made at prepare
+        // time is the right one for any value. Left to choose, PostgreSQL planned each
+        // execution again (the country and the OFFSET make a custom plan look cheaper): half
+        // of a page's time on the server. A server that refuses the setting (before
+        // PostgreSQL 12) still reads, only slower.
+        if let Err(e) = client
+            .batch_execute("SET plan_cache_mode = force_generic_plan")
+            .await
+        {
+            tracing::warn!(error = %e, "catalog reads keep PostgreSQL's own choice of plans");
+        }
         let conn = Arc::new(PgConnection {
             client,
             prepared: Mutex::new(HashMap::new()),
