@@ -291,6 +291,11 @@ mod sqlite {
         run().map_err(sql_error)
     }
 
+    fn execute(conn: &Connection, sql: &str) -> Result<(), DbErr> {
+        let mut prepared = conn.prepare_cached(sql).map_err(sql_error)?;
+        prepared.execute([]).map(drop).map_err(sql_error)
+    }
+
     fn number(conn: &Connection, sql: &str, params: &[Sql]) -> Result<i64, DbErr> {
         let mut prepared = conn.prepare_cached(sql).map_err(sql_error)?;
         prepared
@@ -307,11 +312,7 @@ mod sqlite {
             // One read transaction for the page, its state and the count: each statement
             // on its own took and released the database's shared lock (two system calls).
             // Should anything fail, the connection is closed and the transaction with it.
-            reader
-                .conn
-                .prepare_cached("BEGIN")
-                .and_then(|mut s| s.execute([]))
-                .map_err(sql_error)?;
+            execute(&reader.conn, "BEGIN")?;
             let found = cards(&reader.conn, &rows)?;
             // The state the page was read in: the same transaction.
             let state = number(&reader.conn, STATE, &[])?;
@@ -327,27 +328,14 @@ mod sqlite {
                     n
                 }
             };
-            reader
-                .conn
-                .prepare_cached("COMMIT")
-                .and_then(|mut s| s.execute([]))
-                .map_err(sql_error)?;
+            execute(&reader.conn, "COMMIT")?;
             Ok((found, total))
         })
     }
 
     pub fn one(file: &Path, query: Statement) -> Result<Option<String>, DbErr> {
-        let params = params(&query)?;
-        with_reader(file, |reader| {
-            let mut prepared = reader.conn.prepare_cached(&query.sql).map_err(sql_error)?;
-            let mut rows = prepared
-                .query(rusqlite::params_from_iter(params.iter()))
-                .map_err(sql_error)?;
-            match rows.next().map_err(sql_error)? {
-                Some(row) => Ok(Some(row.get(0).map_err(sql_error)?)),
-                None => Ok(None),
-            }
-        })
+        // The statement selects by key: one card at most.
+        with_reader(file, |reader| Ok(cards(&reader.conn, &query)?.pop()))
     }
 }
 
