@@ -190,8 +190,11 @@ pub async fn refuse_nul(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let uri = req.uri().to_string().to_ascii_lowercase();
-    if uri.contains("%00") {
+    let escaped_nul = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| pq.as_str().as_bytes().windows(3).any(|w| w == b"%00"));
+    if escaped_nul {
         return Err(ApiError::BadRequest("the URL contains a NUL character (%00)".into()).into());
     }
     next.call(req).await
