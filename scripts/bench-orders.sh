@@ -2,6 +2,8 @@
 # Order placement benchmark (issue 4): 1,000 distinct paintings ordered by 32 concurrent
 # clients, then 200 clients racing for one painting; on SQLite and on PostgreSQL, release
 # build. Reports orders/s, p50/p99 and status counts; fails on any 5xx or double sale.
+# Every order is its own buyer behind a trusted proxy (X-Forwarded-For), so the server runs
+# with its production limits.
 #
 #   bash scripts/bench-orders.sh
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres PAINTINGS=2000 CLIENTS=64 bash scripts/bench-orders.sh
@@ -23,7 +25,7 @@ trap cleanup EXIT
 
 run() { # label database_url
   local label=$1 url=$2
-  (cd "$work" && exec env ORDER_ATTEMPTS_PER_CLIENT=1000000 HOLDS_PER_CLIENT=1000000 HOLDS_PER_EMAIL=1000000 DATABASE_URL="$url" BIND_ADDR="127.0.0.1:$PORT" MEDIA_DIR="$work/media" \
+  (cd "$work" && exec env TRUSTED_PROXIES=127.0.0.1 DATABASE_URL="$url" BIND_ADDR="127.0.0.1:$PORT" MEDIA_DIR="$work/media" \
       SEED_DEMO=true RUST_LOG=warn ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS} "$OLDPWD/target/release/hunar" >"$work/$label.log" 2>&1) &
   pid=$!
   for _ in $(seq 1 400); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health/ready" && break; sleep 0.05; done

@@ -7,8 +7,15 @@
 //! painting each: one burst's p99 is its second-slowest request, so a single burst is noisy).
 //! Prints throughput, latency percentiles and status counts; exits non-zero on any 5xx or a
 //! double sale.
+//!
+//! Every order is a different buyer: its own address and its own client address, sent as
+//! `X-Forwarded-For` (run the server with `TRUSTED_PROXIES=127.0.0.1`), so the server's
+//! per-client and per-address limits stay as in production. From one address, the 32 clients
+//! would be one client holding a thousand paintings, which the limits forbid, and each order
+//! would read all of that client's holds.
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -69,6 +76,14 @@ async fn create_paintings(
     Ok(ids)
 }
 
+/// Buyers are numbered across the whole run, so no two orders share an address or a client.
+static NEXT_BUYER: AtomicUsize = AtomicUsize::new(1);
+
+/// The client address of buyer `i`: one of 10.0.0.0/8.
+fn buyer_ip(i: usize) -> String {
+    format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
+}
+
 fn order(artwork_id: &str, i: usize) -> Value {
     json!({
         "artwork_id": artwork_id, "payment_method": "manual",
@@ -92,7 +107,8 @@ async fn fire(
     let gate = Arc::new(Semaphore::new(clients));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(targets.len());
-    for (i, artwork) in targets.into_iter().enumerate() {
+    for artwork in targets {
+        let i = NEXT_BUYER.fetch_add(1, Ordering::Relaxed);
         let gate = gate.clone();
         let client = client.clone();
         let url = format!("{base}/api/v1/orders");
@@ -102,6 +118,7 @@ async fn fire(
             let status = client
                 .post(url)
                 .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                .header("X-Forwarded-For", buyer_ip(i))
                 .json(&order(&artwork, i))
                 .send()
                 .await
