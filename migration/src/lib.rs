@@ -14,6 +14,7 @@ mod m20261126_000010_artists_with_work;
 mod m20261126_000011_backup_runs;
 mod m20261126_000012_ledger;
 mod m20261126_000013_catalog_price_desc;
+mod m20261126_000014_order_holder_indexes;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_backup_runs::Migration),
             Box::new(m20261126_000012_ledger::Migration),
             Box::new(m20261126_000013_catalog_price_desc::Migration),
+            Box::new(m20261126_000014_order_holder_indexes::Migration),
         ]
     }
 }

@@ -641,3 +641,69 @@ async fn every_response_says_nosniff_and_no_referrer_and_private_ones_no_store()
         assert_eq!(cache == "no-store", private, "{name}: {cache:?}");
     }
 }
+
+/// Picking a hold slot reads the holder's open orders through indexes that lead with the
+/// holder, on both databases and with PostgreSQL's generic plans: through the status index
+/// (what the partial hold indexes left the planners with) it read every open order of the
+/// shop, and an order cost more the more others were waiting for payment.
+#[actix_web::test]
+async fn picking_a_hold_slot_reads_only_the_holders_own_orders() {
+    use hunar::orders::holds::{Holder, open_holds_query};
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+
+    let app = builder().spawn().await;
+    let backend = app.db.get_database_backend();
+    let holder = Holder {
+        client_key: "a-client".into(),
+        email_key: "an-address".into(),
+    };
+    let query = backend.build(&open_holds_query(&holder));
+    let txn = app.db.begin().await.expect("begin");
+    let explain = if backend == DbBackend::Postgres {
+        // The plan the pool's prepared statement ends up with: generic, the status a
+        // parameter like the rest (an EXPLAIN with bound values plans for those values).
+        // Without seqscans: an empty table is read whole otherwise, whatever the indexes.
+        txn.execute_unprepared(&format!(
+            "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off; \
+             PREPARE open_holds AS {}",
+            query.sql
+        ))
+        .await
+        .expect("prepare");
+        let values: Vec<String> = query
+            .values
+            .iter()
+            .flat_map(|values| values.0.iter())
+            .map(|value| match value {
+                sea_orm::Value::String(Some(s)) => format!("'{s}'"),
+                other => panic!("a value the test does not quote: {other:?}"),
+            })
+            .collect();
+        sea_orm::Statement::from_string(
+            backend,
+            format!("EXPLAIN EXECUTE open_holds({})", values.join(", ")),
+        )
+    } else {
+        sea_orm::Statement {
+            sql: format!("EXPLAIN QUERY PLAN {}", query.sql),
+            ..query
+        }
+    };
+    let plan: Vec<String> = txn
+        .query_all_raw(explain)
+        .await
+        .expect("explain")
+        .iter()
+        .map(|row| match backend {
+            DbBackend::Postgres => row.try_get_by_index::<String>(0),
+            _ => row.try_get_by_index::<String>(3),
+        })
+        .collect::<Result<_, _>>()
+        .expect("plan lines");
+    txn.rollback().await.expect("rollback");
+    let plan = plan.join("\n");
+    for index in ["orders_client_open", "orders_email_open"] {
+        assert!(plan.contains(index), "no {index}:\n{plan}");
+    }
+    assert!(!plan.contains("orders_status"), "reads by status:\n{plan}");
+}
