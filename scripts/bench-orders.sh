@@ -23,15 +23,15 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-run() { # label database_url
-  local label=$1 url=$2
+run() { # label database_url [command after the warm-up]
+  local label=$1 url=$2 after=${3:-}
   (cd "$work" && exec env TRUSTED_PROXIES=127.0.0.1 DATABASE_URL="$url" BIND_ADDR="127.0.0.1:$PORT" MEDIA_DIR="$work/media" \
       SEED_DEMO=true RUST_LOG=warn ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS} "$OLDPWD/target/release/hunar" >"$work/$label.log" 2>&1) &
   pid=$!
   for _ in $(seq 1 400); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health/ready" && break; sleep 0.05; done
   local password; password=$(awk '/password:/ {print $2}' "$work/$label.log")
   echo "== $label =="
-  ./target/release/bench-load "http://127.0.0.1:$PORT" admin@hunar.local "$password" "$PAINTINGS" "$CLIENTS"
+  AFTER_WARMUP="$after" ./target/release/bench-load "http://127.0.0.1:$PORT" admin@hunar.local "$password" "$PAINTINGS" "$CLIENTS"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 }
 
@@ -41,7 +41,9 @@ if [ "$ONLY" = sqlite ]; then
   :
 elif psql "$PG_URL" -Atc 'select 1' >/dev/null 2>&1; then
   psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS hunar_bench WITH (FORCE)' -qc 'CREATE DATABASE hunar_bench'
-  run postgresql "${PG_URL%/*}/hunar_bench"
+  # Statistics as autovacuum gathers them a minute into a busy day: without them the
+  # pool's statements keep the plans made for the empty tables the run started with.
+  run postgresql "${PG_URL%/*}/hunar_bench" "psql -q '${PG_URL%/*}/hunar_bench' -c ANALYZE"
   psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS hunar_bench WITH (FORCE)'
 else
   echo "PostgreSQL not reachable at $PG_URL: skipped"
