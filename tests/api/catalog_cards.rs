@@ -420,19 +420,8 @@ async fn every_page_reads_an_index_in_its_own_order() {
             .await
             .expect("set");
         }
-        let plan: Vec<String> = txn
-            .query_all_raw(explain)
-            .await
-            .expect("explain")
-            .iter()
-            .map(|row| match backend {
-                DbBackend::Postgres => row.try_get_by_index::<String>(0),
-                _ => row.try_get_by_index::<String>(3),
-            })
-            .collect::<Result<_, _>>()
-            .expect("plan lines");
+        let plan = crate::helpers::plan_text(&txn, explain).await;
         txn.rollback().await.expect("rollback");
-        let plan = plan.join("\n");
         assert!(
             !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
             "{sort:?} with {country:?}/{artist_slug:?}/{size_tier:?} sorts:\n{plan}"

@@ -570,3 +570,22 @@ pub async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Reply> {
     }
     replies
 }
+
+/// The plan lines of `explain` (an `EXPLAIN …` on PostgreSQL, an `EXPLAIN QUERY PLAN …` on
+/// SQLite), one text.
+pub async fn plan_text(txn: &sea_orm::DatabaseTransaction, explain: sea_orm::Statement) -> String {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let backend = txn.get_database_backend();
+    let lines: Vec<String> = txn
+        .query_all_raw(explain)
+        .await
+        .expect("explain")
+        .iter()
+        .map(|row| match backend {
+            DbBackend::Postgres => row.try_get_by_index::<String>(0),
+            _ => row.try_get_by_index::<String>(3),
+        })
+        .collect::<Result<_, _>>()
+        .expect("plan lines");
+    lines.join("\n")
+}

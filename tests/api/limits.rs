@@ -689,19 +689,8 @@ async fn picking_a_hold_slot_reads_only_the_holders_own_orders() {
             ..query
         }
     };
-    let plan: Vec<String> = txn
-        .query_all_raw(explain)
-        .await
-        .expect("explain")
-        .iter()
-        .map(|row| match backend {
-            DbBackend::Postgres => row.try_get_by_index::<String>(0),
-            _ => row.try_get_by_index::<String>(3),
-        })
-        .collect::<Result<_, _>>()
-        .expect("plan lines");
+    let plan = crate::helpers::plan_text(&txn, explain).await;
     txn.rollback().await.expect("rollback");
-    let plan = plan.join("\n");
     for index in ["orders_client_open", "orders_email_open"] {
         assert!(plan.contains(index), "no {index}:\n{plan}");
     }
