@@ -13,6 +13,7 @@ pub mod extract;
 pub mod headers;
 pub mod health;
 pub mod ledger;
+pub mod log_writer;
 pub mod media;
 pub mod money;
 pub mod notifications;
