@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use entity::catalog_card::{self, Column};
-use sea_orm::sea_query::{Expr, Func, Order, Query, SelectStatement, Value};
+use sea_orm::sea_query::{Expr, Func, Order, Query, QueryStatementBuilder, SelectStatement, Value};
 use sea_orm::{ExprTrait, Statement};
 
 use super::ArtworkStatus;
@@ -45,6 +45,9 @@ struct Kind {
     artist: bool,
     tier: bool,
     sort: Sort,
+    /// Past the first page of newest-first on PostgreSQL: the page starts at the card found
+    /// by skipping through the index alone (see `rows`).
+    from_boundary: bool,
 }
 
 /// A value that differs from request to request.
@@ -143,11 +146,16 @@ thread_local! {
 /// The page `filter` and `page` ask for and the count of every card `filter` matches, as
 /// `reader` runs them.
 pub fn page(reader: &CardReader, filter: &Filter<'_>, page: Pagination) -> (Statement, Statement) {
+    let postgres = matches!(
+        reader.kind(),
+        ReaderKind::Postgres | ReaderKind::Orm { postgres: true }
+    );
     let kind = Kind {
         country: filter.country.is_some(),
         artist: filter.artist_slug.is_some(),
         tier: filter.size_tier.is_some(),
         sort: filter.sort,
+        from_boundary: postgres && filter.sort == Sort::Newest && page.offset() > 0,
     };
     let key = (reader.kind(), kind);
     let templates = TEMPLATES.with_borrow_mut(|templates| {
@@ -207,6 +215,35 @@ fn count(kind: Kind) -> SelectStatement {
 fn rows(kind: Kind) -> SelectStatement {
     let mut rows = matching(kind);
     rows.column(Column::Card);
+    if kind.from_boundary {
+        // `OFFSET` on PostgreSQL fetches every skipped card from the table (the cards are
+        // too large for the index), so page 20 cost three times page 1. Here the skipping is
+        // an index-only scan that finds the page's first card, and the page is read from
+        // there: `(created_at, artwork_id) <= (that card's)`, the same cards in the same
+        // order as the `OFFSET`, in one statement and one snapshot. Past the last card the
+        // boundary is NULL and the page empty, as before. Only newest first: a price order
+        // ends in `artwork_id DESC` after an ascending price, which no row comparison reads.
+        let mut boundary = matching(kind);
+        boundary
+            .column(Column::CreatedAt)
+            .column(Column::ArtworkId)
+            .order_by(Column::CreatedAt, Order::Desc)
+            .order_by(Column::ArtworkId, Order::Desc)
+            .limit(1)
+            .offset(OFFSET);
+        rows.and_where(
+            Expr::tuple([Expr::col(Column::CreatedAt), Expr::col(Column::ArtworkId)]).lte(
+                sea_orm::sea_query::SimpleExpr::SubQuery(
+                    None,
+                    Box::new(boundary.into_sub_query_statement()),
+                ),
+            ),
+        );
+        rows.order_by(Column::CreatedAt, Order::Desc)
+            .order_by(Column::ArtworkId, Order::Desc)
+            .limit(LIMIT);
+        return rows;
+    }
     // Each order has an index that reads in it (see the catalog_cards migrations). Where a
     // painting has no price for the zone, each database puts NULL where it always has
     // (SQLite first, PostgreSQL last in ascending order): the indexes serve the order as it
@@ -240,6 +277,7 @@ mod tests {
             artist: true,
             tier: true,
             sort: Sort::PriceDesc,
+            from_boundary: false,
         };
         let page = Pagination::new(Some(3), Some(10)).expect("page 3 of 10");
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
