@@ -15,6 +15,7 @@ mod m20261126_000011_backup_runs;
 mod m20261126_000012_ledger;
 mod m20261126_000013_catalog_price_desc;
 mod m20261126_000014_order_holder_indexes;
+mod m20261126_000015_catalog_cards_vacuum;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000012_ledger::Migration),
             Box::new(m20261126_000013_catalog_price_desc::Migration),
             Box::new(m20261126_000014_order_holder_indexes::Migration),
+            Box::new(m20261126_000015_catalog_cards_vacuum::Migration),
         ]
     }
 }

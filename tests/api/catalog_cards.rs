@@ -437,3 +437,31 @@ async fn every_page_reads_an_index_in_its_own_order() {
         }
     }
 }
+
+/// On PostgreSQL the cards are vacuumed after every 1 % of them changes, so the pages past
+/// the first keep skipping through the index alone on a busy day (migration 15).
+#[tokio::test]
+async fn postgres_vacuums_the_cards_often_enough_to_skip_through_the_index() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    let app = builder().spawn().await;
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        return; // SQLite has no visibility map to keep
+    }
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'catalog_cards'",
+        ))
+        .await
+        .expect("query")
+        .expect("the table");
+    let options: String = row.try_get_by_index(0).expect("its options");
+    for option in [
+        "autovacuum_vacuum_scale_factor=0.01",
+        "autovacuum_vacuum_insert_scale_factor=0.01",
+    ] {
+        assert!(options.contains(option), "{options}");
+    }
+}
