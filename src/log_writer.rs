@@ -21,10 +21,15 @@ use tracing_subscriber::fmt::MakeWriter;
 pub const WINDOW: Duration = Duration::from_millis(5);
 /// What may be waiting to be written before a logging thread waits instead.
 const LIMIT: usize = 1 << 20;
+/// How long the end of the process waits for the last lines: an output that takes no more
+/// (a stalled pipe) must not keep a stopping server from exiting.
+const LAST_LINES: Duration = Duration::from_secs(2);
 
 struct State {
     lines: Vec<u8>,
     closed: bool,
+    /// The writer has written everything and stopped.
+    finished: bool,
 }
 
 struct Shared {
@@ -62,6 +67,7 @@ pub fn batched(out: impl Write + Send + 'static, window: Duration) -> (LogWriter
         state: Mutex::new(State {
             lines: Vec::new(),
             closed: false,
+            finished: false,
         }),
         more: Condvar::new(),
         written: Condvar::new(),
@@ -92,7 +98,11 @@ fn write_batches(shared: &Shared, mut out: impl Write, window: Duration) {
             state = shared.more.wait(state).unwrap_or_else(|p| p.into_inner());
         }
         if state.lines.is_empty() {
-            return; // closed, and everything written
+            // Closed, and everything written.
+            state.finished = true;
+            drop(state);
+            shared.written.notify_all();
+            return;
         }
         // The lines of the next few milliseconds join this one.
         state = shared
@@ -148,10 +158,18 @@ impl Write for &LogWriter {
 
 impl Drop for FlushGuard {
     fn drop(&mut self) {
-        self.shared.lock().closed = true;
+        let mut state = self.shared.lock();
+        state.closed = true;
         self.shared.more.notify_one();
         self.shared.written.notify_all();
-        if let Some(thread) = self.thread.take() {
+        let (state, _) = self
+            .shared
+            .written
+            .wait_timeout_while(state, LAST_LINES, |s| !s.finished)
+            .unwrap_or_else(|p| p.into_inner());
+        let finished = state.finished;
+        drop(state);
+        if let Some(thread) = self.thread.take().filter(|_| finished) {
             let _ = thread.join();
         }
     }
@@ -193,6 +211,28 @@ mod tests {
         assert_eq!(writes.len(), 1, "one write for the batch");
         let expected: String = (0..100).map(|n| format!("line {n}\n")).collect();
         assert_eq!(String::from_utf8(writes.concat()).expect("text"), expected);
+    }
+
+    /// An output that never returns: a pipe nobody reads.
+    struct Stalled;
+
+    impl Write for Stalled {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            std::thread::park();
+            Ok(0)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stalled_output_does_not_keep_the_process_from_ending() {
+        let (writer, guard) = batched(Stalled, Duration::from_millis(1));
+        (&writer).write_all(b"a line\n").expect("logged");
+        let started = std::time::Instant::now();
+        drop(guard);
+        assert!(started.elapsed() < LAST_LINES + Duration::from_secs(3));
     }
 
     #[test]
