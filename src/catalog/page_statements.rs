@@ -239,10 +239,6 @@ fn rows(kind: Kind) -> SelectStatement {
                 ),
             ),
         );
-        rows.order_by(Column::CreatedAt, Order::Desc)
-            .order_by(Column::ArtworkId, Order::Desc)
-            .limit(LIMIT);
-        return rows;
     }
     // Each order has an index that reads in it (see the catalog_cards migrations). Where a
     // painting has no price for the zone, each database puts NULL where it always has
@@ -254,7 +250,10 @@ fn rows(kind: Kind) -> SelectStatement {
         Sort::PriceDesc => rows.order_by(Column::PriceMinor, Order::Desc),
     };
     rows.order_by(Column::ArtworkId, Order::Desc);
-    rows.limit(LIMIT).offset(OFFSET);
+    rows.limit(LIMIT);
+    if !kind.from_boundary {
+        rows.offset(OFFSET);
+    }
     rows
 }
 
