@@ -130,18 +130,20 @@ impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = form_urlencoded::parse(req.query_string().as_bytes());
-        let de = serde_urlencoded::Deserializer::new(parsed);
-        ready(
-            serde_path_to_error::deserialize::<_, T>(de)
-                .map(ValidQuery)
-                .map_err(|err| {
-                    let field = err.path().to_string();
-                    let field = if field == "." { "query".into() } else { field };
-                    ApiError::Validation(FieldErrors::single(field, err.into_inner().to_string()))
-                }),
-        )
+        ready(query(req).map(ValidQuery))
     }
+}
+
+/// The request's query string as `T`, refused as `ValidQuery` refuses it: for a handler
+/// that reads its query only when it needs it.
+pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    let parsed = form_urlencoded::parse(req.query_string().as_bytes());
+    let de = serde_urlencoded::Deserializer::new(parsed);
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let field = err.path().to_string();
+        let field = if field == "." { "query".into() } else { field };
+        ApiError::Validation(FieldErrors::single(field, err.into_inner().to_string()))
+    })
 }
 
 /// A JSON body that may be left out entirely (no body, no content type) or be `null`: then

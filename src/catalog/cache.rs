@@ -48,12 +48,7 @@ impl CatalogCache {
         T: Serialize,
         F: Future<Output = Result<T, CatalogError>>,
     {
-        self.body(key, async {
-            let value = build.await?;
-            serde_json::to_vec(&value)
-                .map_err(|e| CatalogError::Db(sea_orm::DbErr::Custom(e.to_string())))
-        })
-        .await
+        self.body(key, async { to_json(&build.await?) }).await
     }
 
     /// `json` for a body that is written out already (the read model's pages).
@@ -80,11 +75,24 @@ impl CatalogCache {
         }
     }
 
+    /// The body kept for `key`, without building it on a miss.
+    pub async fn get(&self, key: &str) -> Option<Bytes> {
+        match &self.pages {
+            None => None,
+            Some(pages) => pages.get(key).await,
+        }
+    }
+
     pub fn invalidate(&self) {
         if let Some(pages) = &self.pages {
             pages.invalidate_all();
         }
     }
+}
+
+/// A built value as the body the cache keeps.
+pub fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, CatalogError> {
+    serde_json::to_vec(value).map_err(|e| CatalogError::Db(sea_orm::DbErr::Custom(e.to_string())))
 }
 
 /// Cache key: the path and the query string as sent.

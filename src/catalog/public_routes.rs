@@ -1,12 +1,15 @@
 //! Public catalog endpoints: thin wrappers over `public.rs`.
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
+use serde::de::DeserializeOwned;
+
+use super::CatalogError;
 use super::cache;
 use super::public::{
     self, ArtistDetail, ArtistSummary, ArtworkQuery, ArtworkView, CountryQuery, PageQuery, Quote,
 };
 use crate::error::ApiError;
-use crate::extract::ValidQuery;
+use crate::extract::{self, ValidQuery};
 use crate::pagination::{Page, Pagination};
 use crate::state::AppState;
 
@@ -16,18 +19,13 @@ use crate::state::AppState;
 pub async fn list_artists(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let page = Pagination::new(query.page, query.per_page)?;
-    let body = state
-        .catalog_cache
-        .json(
-            cache::key(&req),
-            public::list_artists(&state.db, &state.media, page),
-        )
-        .await?;
-    Ok(json(body))
+    let state = state.get_ref();
+    cached(state, &req, |query: PageQuery| {
+        let page = Pagination::new(query.page, query.per_page)?;
+        Ok(async move { cache::to_json(&public::list_artists(&state.db, &state.media, page).await?) })
+    })
+    .await
 }
 
 /// One artist with their size tiers and prices (for `country`, else every zone).
@@ -42,13 +40,16 @@ pub async fn get_artist(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
-    query: ValidQuery<CountryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let artist = public::get_artist(&state.db, &state.media, &slug, query.country.as_deref());
-    Ok(json(
-        state.catalog_cache.json(cache::key(&req), artist).await?,
-    ))
+    let state = state.get_ref();
+    cached(state, &req, |query: CountryQuery| {
+        Ok(async move {
+            let artist =
+                public::get_artist(&state.db, &state.media, &slug, query.country.as_deref());
+            cache::to_json(&artist.await?)
+        })
+    })
+    .await
 }
 
 /// Public artworks with filters, sorting and prices for a destination.
@@ -57,13 +58,16 @@ pub async fn get_artist(
 pub async fn list_artworks(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: ValidQuery<ArtworkQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = public::list_artworks(&state.reader, query.into_inner());
-    let body = async { Ok(page.await?.into_json()) };
-    Ok(json(
-        state.catalog_cache.body(cache::key(&req), body).await?,
-    ))
+    let state = state.get_ref();
+    cached(state, &req, |query: ArtworkQuery| {
+        Ok(async move {
+            Ok(public::list_artworks(&state.reader, query)
+                .await?
+                .into_json())
+        })
+    })
+    .await
 }
 
 /// One public artwork; `price` is for `country`, else a list of every zone's price.
@@ -78,14 +82,39 @@ pub async fn get_artwork(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
-    query: ValidQuery<CountryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let artwork = public::get_artwork(&state.reader, &id, query.country.as_deref());
-    let body = async { Ok(artwork.await?.into_bytes()) };
-    Ok(json(
-        state.catalog_cache.body(cache::key(&req), body).await?,
-    ))
+    let state = state.get_ref();
+    cached(state, &req, |query: CountryQuery| {
+        Ok(async move {
+            let artwork = public::get_artwork(&state.reader, &id, query.country.as_deref());
+            Ok(artwork.await?.into_bytes())
+        })
+    })
+    .await
+}
+
+/// Answers from the microcache before anything else is done: only answers that were built
+/// are kept, so a hit's query was valid and is not read again. A miss reads the query and
+/// builds the body once for every request waiting on the same URL.
+async fn cached<Q, F, B>(
+    state: &AppState,
+    req: &HttpRequest,
+    build: F,
+) -> Result<HttpResponse, ApiError>
+where
+    Q: DeserializeOwned,
+    F: FnOnce(Q) -> Result<B, ApiError>,
+    B: Future<Output = Result<Vec<u8>, CatalogError>>,
+{
+    let key = cache::key(req);
+    if let Some(body) = state.catalog_cache.get(&key).await {
+        return Ok(json(body));
+    }
+    let build = build(extract::query::<Q>(req)?)?;
+    // Boxed: a build's future is large, and a request's future is moved through every
+    // middleware on its way in; only a miss should carry it.
+    let body = Box::pin(state.catalog_cache.body(key, build)).await?;
+    Ok(json(body))
 }
 
 /// The shipped price of one painting to one country.

@@ -456,23 +456,10 @@ async fn an_admin_edit_shows_on_public_pages_at_once() {
 
 #[tokio::test]
 async fn a_change_made_elsewhere_shows_after_the_cache_lifetime() {
-    let app = crate::helpers::builder()
-        .env("CATALOG_CACHE_MS", "200")
-        .spawn()
-        .await;
-    let token = app.admin_token().await;
-    let catalog = app.small_catalog(&token).await;
+    let (app, catalog) = cached_catalog("200").await;
     assert_eq!(app.get("/api/v1/artworks").await.ok(200)["total"], 1);
     // Another process (here: the database directly) withdraws the painting.
-    use sea_orm::{ActiveValue::Set, EntityTrait};
-    entity::artwork::Entity::update(entity::artwork::ActiveModel {
-        id: Set(catalog.artwork.clone()),
-        status: Set("withdrawn".into()),
-        ..Default::default()
-    })
-    .exec(&app.db)
-    .await
-    .expect("withdraw");
+    withdraw_elsewhere(&app, &catalog.artwork).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         if app.get("/api/v1/artworks").await.ok(200)["total"] == 0 {
@@ -484,4 +471,74 @@ async fn a_change_made_elsewhere_shows_after_the_cache_lifetime() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// A cached page is answered before its query is read (only built answers are kept), so
+/// the cache must never let a bad query through: each bad query beside a cached good one
+/// is still a 422, every time, and the good ones are served from memory.
+#[tokio::test]
+async fn the_microcache_answers_good_queries_and_still_refuses_bad_ones() {
+    let (app, catalog) = cached_catalog("60000").await;
+    let good = [
+        "/api/v1/artworks?country=SE".to_string(),
+        format!("/api/v1/artworks/{}?country=SE", catalog.artwork),
+        "/api/v1/artists?per_page=10".to_string(),
+        "/api/v1/artists/test-painter?country=SE".to_string(),
+    ];
+    let bad = [
+        "/api/v1/artworks?country=SE&page=0".to_string(),
+        "/api/v1/artworks?country=SE&sort=cheapest".to_string(),
+        format!("/api/v1/artworks/{}?country=12", catalog.artwork),
+        format!("/api/v1/artworks/{}?country=S", catalog.artwork),
+        "/api/v1/artists?per_page=0".to_string(),
+        "/api/v1/artists/test-painter?country=ZZ".to_string(),
+    ];
+    let first: Vec<Value> = futures_util::future::join_all(good.iter().map(|p| app.get(p)))
+        .await
+        .iter()
+        .map(|reply| reply.ok(200).clone())
+        .collect();
+    // Another process withdraws the painting: this process's cached answers stay as they
+    // were until they expire, which shows they are served from memory.
+    withdraw_elsewhere(&app, &catalog.artwork).await;
+    for _ in 0..2 {
+        for (path, before) in good.iter().zip(&first) {
+            assert_eq!(app.get(path).await.ok(200), before, "{path}");
+        }
+        for path in &bad {
+            app.get(path).await.problem(422);
+        }
+    }
+    // A new URL is built from the database, not from a neighbour's answer.
+    assert_eq!(
+        app.get("/api/v1/artworks?country=US").await.ok(200)["total"],
+        0
+    );
+    app.get(&format!("/api/v1/artworks/{}?country=US", catalog.artwork))
+        .await
+        .problem(404);
+}
+
+/// A small catalog behind a microcache that keeps answers for `ttl_ms`.
+async fn cached_catalog(ttl_ms: &str) -> (crate::helpers::TestApp, crate::helpers::Catalog) {
+    let app = crate::helpers::builder()
+        .env("CATALOG_CACHE_MS", ttl_ms)
+        .spawn()
+        .await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    (app, catalog)
+}
+
+/// What another process's change looks like here: the database changes under this one.
+async fn withdraw_elsewhere(app: &crate::helpers::TestApp, artwork: &str) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    entity::artwork::Entity::update(entity::artwork::ActiveModel {
+        id: Set(artwork.to_string()),
+        status: Set("withdrawn".into()),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .expect("withdraw");
 }
