@@ -216,7 +216,6 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(health::ready)
             // Login sits outside the guarded admin scope; registered first so it matches first.
             .service(auth::routes::login)
-            .service(media::routes::serve)
             .service(media::routes::register(orders::admin_routes::register(
                 crate::ledger::routes::register(admin_routes::register(
                     utoipa_actix_web::scope("/api/v1/admin")
@@ -239,6 +238,10 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     .service(crate::ledger::routes::public_report)
                     .service(crate::payments::routes::stripe_webhook),
             )
+            // Routes are tried in the order they are registered, each pattern with a
+            // parameter by a regular expression, twice a request (routing, then the route's
+            // name for the log): the public API, most of the traffic, goes before the photos.
+            .service(media::routes::serve)
             .split_for_parts();
         let spec = openapi::finish(api, &state.config.public_base_url);
         app.app_data(web::Data::new(spec.clone()))
