@@ -16,7 +16,6 @@ mod m20261126_000012_ledger;
 mod m20261126_000013_catalog_price_desc;
 mod m20261126_000014_order_holder_indexes;
 mod m20261126_000015_catalog_cards_vacuum;
-mod m20261127_000016_catalog_cards_covering;
 
 pub struct Migrator;
 
@@ -39,7 +38,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_catalog_price_desc::Migration),
             Box::new(m20261126_000014_order_holder_indexes::Migration),
             Box::new(m20261126_000015_catalog_cards_vacuum::Migration),
-            Box::new(m20261127_000016_catalog_cards_covering::Migration),
         ]
     }
 }
