@@ -11,10 +11,10 @@ use std::rc::Rc;
 
 use entity::catalog_card::{self, Column};
 use sea_orm::sea_query::{Expr, Func, Order, Query, QueryStatementBuilder, SelectStatement, Value};
-use sea_orm::{ExprTrait, Statement};
+use sea_orm::{DbBackend, ExprTrait, Statement};
 
 use super::ArtworkStatus;
-use super::reader::{CardReader, ReaderKind};
+use super::reader::{CardReader, Keyset, PageStatements, ReaderKind};
 use super::zones;
 use crate::country::CountryCode;
 use crate::pagination::Pagination;
@@ -48,6 +48,9 @@ struct Kind {
     /// Past the first page of newest-first on PostgreSQL: the page starts at the card found
     /// by skipping through the index alone (see `rows`).
     from_boundary: bool,
+    /// Newest first on SQLite: the page also returns its last card's place, and a second
+    /// statement starts the next page there (see `Keyset`).
+    keyset: bool,
 }
 
 /// A value that differs from request to request.
@@ -59,6 +62,9 @@ enum Slot {
     Tier,
     Limit,
     Offset,
+    /// Where a page starts, when the page before it was read (see `Keyset`).
+    AfterCreatedAt,
+    AfterArtworkId,
 }
 
 /// The placeholders of `LIMIT` and `OFFSET`.
@@ -66,13 +72,15 @@ const LIMIT: u64 = 1_000_000_001;
 const OFFSET: u64 = 1_000_000_002;
 
 impl Slot {
-    const ALL: [Slot; 6] = [
+    const ALL: [Slot; 8] = [
         Slot::Country,
         Slot::Status,
         Slot::Artist,
         Slot::Tier,
         Slot::Limit,
         Slot::Offset,
+        Slot::AfterCreatedAt,
+        Slot::AfterArtworkId,
     ];
 
     /// What stands in for the value while the statement is built: nothing a statement binds
@@ -94,6 +102,8 @@ impl Slot {
             Slot::Tier => text(filter.size_tier),
             Slot::Limit => Value::from(page.per_page),
             Slot::Offset => Value::from(page.offset()),
+            // Filled in by the reader, which knows where the page before ended.
+            Slot::AfterCreatedAt | Slot::AfterArtworkId => self.placeholder(),
         }
     }
 }
@@ -130,11 +140,19 @@ impl Template {
         }
         statement
     }
+
+    fn position(&self, slot: Slot) -> Option<usize> {
+        self.slots
+            .iter()
+            .find(|(_, s)| *s == slot)
+            .map(|(at, _)| *at)
+    }
 }
 
 struct Templates {
     rows: Template,
     count: Template,
+    after: Option<Template>,
 }
 
 thread_local! {
@@ -145,7 +163,7 @@ thread_local! {
 
 /// The page `filter` and `page` ask for and the count of every card `filter` matches, as
 /// `reader` runs them.
-pub fn page(reader: &CardReader, filter: &Filter<'_>, page: Pagination) -> (Statement, Statement) {
+pub fn page(reader: &CardReader, filter: &Filter<'_>, page: Pagination) -> PageStatements {
     let postgres = matches!(
         reader.kind(),
         ReaderKind::Postgres | ReaderKind::Orm { postgres: true }
@@ -156,6 +174,7 @@ pub fn page(reader: &CardReader, filter: &Filter<'_>, page: Pagination) -> (Stat
         tier: filter.size_tier.is_some(),
         sort: filter.sort,
         from_boundary: postgres && filter.sort == Sort::Newest && page.offset() > 0,
+        keyset: reader.kind() == ReaderKind::Sqlite && filter.sort == Sort::Newest,
     };
     let key = (reader.kind(), kind);
     let templates = TEMPLATES.with_borrow_mut(|templates| {
@@ -163,17 +182,35 @@ pub fn page(reader: &CardReader, filter: &Filter<'_>, page: Pagination) -> (Stat
             .entry(key)
             .or_insert_with(|| {
                 let (rows, count) = reader.page_statements(rows(kind), count(kind));
+                // Only the SQLite reader, which takes statements as they are built.
+                let after = kind
+                    .keyset
+                    .then(|| Template::new(DbBackend::Sqlite.build(&after(kind))));
                 Rc::new(Templates {
                     rows: Template::new(rows),
                     count: Template::new(count),
+                    after,
                 })
             })
             .clone()
     });
-    (
-        templates.rows.fill(filter, page),
-        templates.count.fill(filter, page),
-    )
+    let keyset = templates.after.as_ref().and_then(|after| {
+        let at = [
+            after.position(Slot::AfterCreatedAt)?,
+            after.position(Slot::AfterArtworkId)?,
+        ];
+        Some(Keyset {
+            after: after.fill(filter, page),
+            at,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    });
+    PageStatements {
+        rows: templates.rows.fill(filter, page),
+        count: templates.count.fill(filter, page),
+        keyset,
+    }
 }
 
 /// `zone_id = <the zone shipping to country>`, or the card for no destination when none
@@ -212,9 +249,33 @@ fn count(kind: Kind) -> SelectStatement {
     count
 }
 
+/// Newest first from a given card on: `rows` without its `OFFSET`, for `Keyset`.
+fn after(kind: Kind) -> SelectStatement {
+    let mut rows = matching(kind);
+    rows.column(Column::Card)
+        .column(Column::CreatedAt)
+        .column(Column::ArtworkId)
+        .and_where(
+            Expr::tuple([Expr::col(Column::CreatedAt), Expr::col(Column::ArtworkId)]).lt(
+                Expr::tuple([
+                    Expr::val(Slot::AfterCreatedAt.placeholder()),
+                    Expr::val(Slot::AfterArtworkId.placeholder()),
+                ]),
+            ),
+        )
+        .order_by(Column::CreatedAt, Order::Desc)
+        .order_by(Column::ArtworkId, Order::Desc)
+        .limit(LIMIT);
+    rows
+}
+
 fn rows(kind: Kind) -> SelectStatement {
     let mut rows = matching(kind);
     rows.column(Column::Card);
+    if kind.keyset {
+        // Where the page ends, for the next page's `Keyset`.
+        rows.column(Column::CreatedAt).column(Column::ArtworkId);
+    }
     if kind.from_boundary {
         // `OFFSET` on PostgreSQL fetches every skipped card from the table (the cards are
         // too large for the index), so page 20 cost three times page 1. Here the skipping is
@@ -260,7 +321,6 @@ fn rows(kind: Kind) -> SelectStatement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::DbBackend;
 
     #[test]
     fn each_request_value_takes_the_place_of_its_placeholder_and_nothing_else() {
@@ -277,13 +337,14 @@ mod tests {
             tier: true,
             sort: Sort::PriceDesc,
             from_boundary: false,
+            keyset: false,
         };
         let page = Pagination::new(Some(3), Some(10)).expect("page 3 of 10");
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
             let rows = Template::new(backend.build(&rows(kind)));
             let count = Template::new(backend.build(&count(kind)));
             let slots = |t: &Template| t.slots.iter().map(|(_, s)| *s).collect::<Vec<_>>();
-            assert_eq!(slots(&rows), Slot::ALL);
+            assert_eq!(slots(&rows), &Slot::ALL[..6]);
             assert_eq!(slots(&count), &Slot::ALL[..4]);
             let filled = rows.fill(&filter, page);
             let values = filled.values.map(|v| v.0).unwrap_or_default();
@@ -303,5 +364,39 @@ mod tests {
                 "{backend:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_keyset_page_starts_after_the_place_the_reader_fills_in() {
+        let kind = Kind {
+            country: true,
+            artist: false,
+            tier: false,
+            sort: Sort::Newest,
+            from_boundary: false,
+            keyset: true,
+        };
+        let after = Template::new(DbBackend::Sqlite.build(&after(kind)));
+        let slots: Vec<_> = after.slots.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            slots,
+            [
+                Slot::Country,
+                Slot::Status,
+                Slot::AfterCreatedAt,
+                Slot::AfterArtworkId,
+                Slot::Limit
+            ]
+        );
+        assert!(
+            !after.statement.sql.contains("OFFSET"),
+            "{}",
+            after.statement.sql
+        );
+        let rows = DbBackend::Sqlite.build(&rows(kind)).sql;
+        assert!(
+            rows.starts_with(r#"SELECT "card", "created_at", "artwork_id" FROM"#),
+            "{rows}"
+        );
     }
 }

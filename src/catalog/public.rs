@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::page_statements::{self, Filter, Sort, zone_condition};
 use super::pricing::{ZonePrice, price_for};
-use super::reader::CardReader;
+use super::reader::{CardReader, Cards};
 use super::tiers::load_priced;
 use super::zones::{self, ZoneRef};
 use super::{ArtworkStatus, CatalogError};
@@ -422,9 +422,12 @@ pub async fn quote(
     })
 }
 
+/// The start of a page's body: the cards are read in behind it.
+const ITEMS: &[u8] = b"{\"items\":[";
+
 /// A page of cards, ready to be written out as `{"items", "page", "per_page", "total"}`.
 pub struct CardPage {
-    pub cards: Vec<String>,
+    pub cards: Cards,
     pub page: Pagination,
     pub total: u64,
 }
@@ -432,32 +435,25 @@ pub struct CardPage {
 impl CardPage {
     /// The body, with the cards as they are stored: nothing is parsed or re-encoded.
     pub fn into_json(self) -> Vec<u8> {
-        let size = self.cards.iter().map(|c| c.len() + 1).sum::<usize>() + 80;
-        let mut body = Vec::with_capacity(size);
-        body.extend_from_slice(b"{\"items\":[");
-        for (i, card) in self.cards.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(card.as_bytes());
-        }
-        body.extend_from_slice(
-            format!(
-                "],\"page\":{},\"per_page\":{},\"total\":{}}}",
-                self.page.page, self.page.per_page, self.total
-            )
-            .as_bytes(),
+        use std::io::Write;
+        let mut body = self.cards.into_bytes();
+        // Writing into a Vec cannot fail.
+        let _ = write!(
+            body,
+            "],\"page\":{},\"per_page\":{},\"total\":{}}}",
+            self.page.page, self.page.per_page, self.total
         );
         body
     }
 
     /// The cards as views, for pages rendered on the server.
     pub fn views(self) -> Result<crate::pagination::Page<ArtworkView>, CatalogError> {
-        let items = self
-            .cards
-            .iter()
-            .map(|c| parse(c))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut list = Vec::with_capacity(self.cards.joined().len() + 2);
+        list.push(b'[');
+        list.extend_from_slice(self.cards.joined());
+        list.push(b']');
+        let items: Vec<ArtworkView> = serde_json::from_slice(&list)
+            .map_err(|e| sea_orm::DbErr::Custom(format!("reading a card: {e}")))?;
         Ok(crate::pagination::Page::new(items, self.page, self.total))
     }
 }
@@ -473,8 +469,8 @@ async fn page_of_cards(
     filter: &Filter<'_>,
     page: Pagination,
 ) -> Result<CardPage, CatalogError> {
-    let (rows, count) = page_statements::page(reader, filter, page);
-    let (cards, total) = reader.page(rows, count).await?;
+    let statements = page_statements::page(reader, filter, page);
+    let (cards, total) = reader.page(statements, Cards::after(ITEMS)).await?;
     Ok(CardPage {
         cards,
         page,
@@ -512,7 +508,7 @@ mod tests {
     #[test]
     fn a_page_is_the_cards_as_stored_inside_the_page_fields() {
         let page = CardPage {
-            cards: vec![r#"{"id":"a"}"#.into(), r#"{"id":"b"}"#.into()],
+            cards: Cards::from_test(ITEMS, &[r#"{"id":"a"}"#, r#"{"id":"b"}"#]),
             page: Pagination::new(Some(2), Some(2)).expect("valid"),
             total: 5,
         };
@@ -527,7 +523,7 @@ mod tests {
     #[test]
     fn an_empty_page_is_valid_json() {
         let page = CardPage {
-            cards: Vec::new(),
+            cards: Cards::after(ITEMS),
             page: Pagination::new(None, None).expect("valid"),
             total: 0,
         };

@@ -340,6 +340,84 @@ async fn a_remembered_count_is_counted_again_after_any_commit() {
     }
 }
 
+/// Every page of a filter, two cards a page, read in order: the ids, and each page's total.
+async fn paged_ids(app: &TestApp, pages: std::ops::RangeInclusive<u64>) -> Vec<String> {
+    let mut ids = Vec::new();
+    for page in pages {
+        let reply = app
+            .get(&format!(
+                "/api/v1/artworks?country=SE&per_page=2&page={page}"
+            ))
+            .await;
+        ids.extend(ids_of(reply.ok(200)));
+    }
+    ids
+}
+
+/// The ids of a page's cards, in order.
+fn ids_of(page: &Value) -> Vec<String> {
+    let items = page["items"].as_array().expect("items");
+    items
+        .iter()
+        .map(|a| a["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+/// Every card of the filter on one page.
+async fn all(app: &TestApp) -> Vec<String> {
+    ids_of(
+        app.get("/api/v1/artworks?country=SE&per_page=100")
+            .await
+            .ok(200),
+    )
+}
+
+/// On SQLite a page starts where the page before it ended, when that page was read at the
+/// same state of the database: after any commit the place is not trusted and the page is
+/// the one `OFFSET` gives, even read without the page before it.
+#[tokio::test]
+async fn a_page_read_from_where_the_page_before_ended_is_the_page_offset_gives() {
+    let app = builder().env("CATALOG_CACHE_MS", "0").spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    for _ in 0..6 {
+        // Made in one burst: several share a created_at, and the id breaks the tie.
+        app.create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+            .await;
+    }
+    let before = all(&app).await;
+    assert_eq!(before.len(), 7);
+    // Often enough that every worker thread has read each page after the one before it.
+    for _ in 0..8 {
+        assert_eq!(paged_ids(&app, 1..=4).await, before);
+    }
+    // A newer painting pushes every card one place down: page 2 now starts one card
+    // earlier than where page 1 ended before.
+    let newest = app
+        .create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+        .await;
+    let after = all(&app).await;
+    assert_eq!(after[0], newest);
+    for _ in 0..8 {
+        assert_eq!(paged_ids(&app, 2..=4).await, after[2..].to_vec());
+    }
+    // A change behind the server's back moves them again.
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE artworks SET status = 'withdrawn' WHERE id = '{}'",
+            after[1]
+        ))
+        .await
+        .expect("withdraw in SQL");
+    let last = all(&app).await;
+    assert_eq!(last.len(), 7);
+    for _ in 0..8 {
+        assert_eq!(paged_ids(&app, 2..=4).await, last[2..].to_vec());
+        assert_eq!(paged_ids(&app, 1..=4).await, last);
+    }
+}
+
 /// A server's catalog reads outlive a change to the cards' table made by another release:
 /// on PostgreSQL a statement prepared before it is refused, and is prepared again.
 #[tokio::test]
@@ -403,30 +481,40 @@ async fn every_page_reads_an_index_in_its_own_order() {
             sort,
         };
         let page = Pagination::new(Some(3), Some(24)).expect("a page");
-        let (rows, _) = hunar::catalog::page_statements::page(&app.state.reader, &filter, page);
-        let explain = Statement {
-            sql: match backend {
-                DbBackend::Postgres => format!("EXPLAIN {}", rows.sql),
-                _ => format!("EXPLAIN QUERY PLAN {}", rows.sql),
-            },
-            ..rows
-        };
-        let txn = app.db.begin().await.expect("begin");
-        if backend == DbBackend::Postgres {
-            // As the server's catalog connections plan (see reader.rs).
-            txn.execute_unprepared(
-                "SET LOCAL enable_sort = off; SET LOCAL plan_cache_mode = force_generic_plan",
-            )
-            .await
-            .expect("set");
-        }
-        let plan = crate::helpers::plan_text(&txn, explain).await;
-        txn.rollback().await.expect("rollback");
-        assert!(
-            !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
-            "{sort:?} with {country:?}/{artist_slug:?}/{size_tier:?} sorts:\n{plan}"
+        let statements = hunar::catalog::page_statements::page(&app.state.reader, &filter, page);
+        // On SQLite newest first, the page from where the page before ended as well.
+        let keyset = statements.keyset.map(|k| k.after);
+        assert_eq!(
+            keyset.is_some(),
+            backend == DbBackend::Sqlite && sort == Sort::Newest,
+            "{sort:?}"
         );
-        assert!(plan.contains("catalog_cards_"), "no index:\n{plan}");
+        let mut plan = String::new();
+        for rows in std::iter::once(statements.rows).chain(keyset) {
+            let explain = Statement {
+                sql: match backend {
+                    DbBackend::Postgres => format!("EXPLAIN {}", rows.sql),
+                    _ => format!("EXPLAIN QUERY PLAN {}", rows.sql),
+                },
+                ..rows
+            };
+            let txn = app.db.begin().await.expect("begin");
+            if backend == DbBackend::Postgres {
+                // As the server's catalog connections plan (see reader.rs).
+                txn.execute_unprepared(
+                    "SET LOCAL enable_sort = off; SET LOCAL plan_cache_mode = force_generic_plan",
+                )
+                .await
+                .expect("set");
+            }
+            plan = crate::helpers::plan_text(&txn, explain).await;
+            txn.rollback().await.expect("rollback");
+            assert!(
+                !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
+                "{sort:?} with {country:?}/{artist_slug:?}/{size_tier:?} sorts:\n{plan}"
+            );
+            assert!(plan.contains("catalog_cards_"), "no index:\n{plan}");
+        }
         if backend == DbBackend::Postgres && sort == Sort::Newest && artist_slug.is_none() {
             // Page 3 skips its first 48 cards in the index alone, not by fetching each
             // from the table (the cards are not in the index).
