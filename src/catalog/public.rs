@@ -452,14 +452,18 @@ impl CardPage {
         list.push(b'[');
         list.extend_from_slice(self.cards.joined());
         list.push(b']');
-        let items: Vec<ArtworkView> = serde_json::from_slice(&list)
-            .map_err(|e| sea_orm::DbErr::Custom(format!("reading a card: {e}")))?;
+        let items: Vec<ArtworkView> = from_card_json(&list)?;
         Ok(crate::pagination::Page::new(items, self.page, self.total))
     }
 }
 
 pub fn parse(card: &str) -> Result<ArtworkView, CatalogError> {
-    serde_json::from_str(card)
+    from_card_json(card.as_bytes())
+}
+
+/// A card, or a list of cards, read back as views.
+fn from_card_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, CatalogError> {
+    serde_json::from_slice(json)
         .map_err(|e| sea_orm::DbErr::Custom(format!("reading a card: {e}")).into())
 }
 

@@ -38,8 +38,8 @@ pub struct PageStatements {
 }
 
 /// `OFFSET` makes SQLite step over every card before the page, comparing each against the
-/// filter's end of the index: page 20 cost three times page 1, and those comparisons were a
-/// sixth of a page's work. A reader that read the page before at the same state of the
+/// filter's end of the index: over the catalog mix those comparisons were a sixth of a
+/// page's instructions. A reader that read the page before at the same state of the
 /// database knows where it ended, and starts this one there instead: the same cards in the
 /// same order, since nothing has committed in between.
 pub struct Keyset {
@@ -91,14 +91,6 @@ impl Cards {
         }
         self.bytes.extend_from_slice(card);
         self.len += 1;
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// The cards, comma-separated.
