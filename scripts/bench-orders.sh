@@ -8,6 +8,7 @@
 #   bash scripts/bench-orders.sh
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres PAINTINGS=2000 CLIENTS=64 bash scripts/bench-orders.sh
 #   ONLY=postgresql BURSTS=10 bash scripts/bench-orders.sh   # one database; more contention bursts
+#   TIMELINE=/tmp/orders.csv bash scripts/bench-orders.sh     # each request's start,latency (ms) per run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

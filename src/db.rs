@@ -19,7 +19,11 @@ pub async fn connect_with(
     url: &str,
     max_connections: Option<u32>,
 ) -> Result<DatabaseConnection, DbErr> {
-    let default = if url.starts_with("sqlite:") { 8 } else { 32 };
+    let default = if url.starts_with("sqlite:") {
+        8
+    } else {
+        postgres_pool_size(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    };
     let max_connections = max_connections.unwrap_or(default);
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -36,6 +40,15 @@ pub async fn connect_with(
                 .foreign_keys(true)
         });
     Database::connect(options).await
+}
+
+/// PostgreSQL's default pool: four connections per core. A connection is a server process;
+/// with 32 of them on a 2-core machine, 32 orders in flight ran as 32 processes taking turns
+/// on two cores, each preempted while holding its locks, and the slowest order in a hundred
+/// took 72–80 ms. Eight connections gave the same orders per second with p99 38–40 ms
+/// (`scripts/bench-orders.sh`, README). Orders past the pool wait in its queue, in order.
+fn postgres_pool_size(cores: usize) -> u32 {
+    u32::try_from(cores.saturating_mul(4)).map_or(64, |n| n.clamp(4, 64))
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
@@ -150,4 +163,18 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 /// A fresh random id: UUIDv7, so ids sort by creation time and index well.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_pool_size;
+
+    #[test]
+    fn the_postgres_pool_grows_with_the_cores_within_bounds() {
+        assert_eq!(postgres_pool_size(1), 4);
+        assert_eq!(postgres_pool_size(2), 8);
+        assert_eq!(postgres_pool_size(8), 32);
+        assert_eq!(postgres_pool_size(64), 64);
+        assert_eq!(postgres_pool_size(usize::MAX), 64);
+    }
 }

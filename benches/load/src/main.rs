@@ -117,6 +117,7 @@ async fn fire(
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await;
             let sent = Instant::now();
+            let at = sent.duration_since(started);
             let status = client
                 .post(url)
                 .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
@@ -126,16 +127,36 @@ async fn fire(
                 .await
                 .map(|r| r.status().as_u16())
                 .unwrap_or(599);
-            (status, sent.elapsed())
+            (status, at, sent.elapsed())
         }));
     }
     let mut latencies = Vec::new();
+    let mut timeline = Vec::new();
     let mut statuses = BTreeMap::new();
     for task in tasks {
-        if let Ok((status, latency)) = task.await {
+        if let Ok((status, at, latency)) = task.await {
             *statuses.entry(status).or_insert(0) += 1;
             latencies.push(latency);
+            timeline.push((at, latency));
         }
+    }
+    // Where the slow requests fall in the run (a pause of the whole server, or spread out).
+    if let Ok(path) = std::env::var("TIMELINE") {
+        let lines: String = timeline
+            .iter()
+            .map(|(at, l)| {
+                format!(
+                    "{:.3},{:.3}\n",
+                    at.as_secs_f64() * 1e3,
+                    l.as_secs_f64() * 1e3
+                )
+            })
+            .collect();
+        static RUN: AtomicUsize = AtomicUsize::new(0);
+        let _ = std::fs::write(
+            format!("{path}.{}", RUN.fetch_add(1, Ordering::Relaxed)),
+            lines,
+        );
     }
     latencies.sort();
     Outcome {
