@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use entity::catalog_card::{self, Column};
 use sea_orm::sea_query::{Expr, Func, Order, Query, QueryStatementBuilder, SelectStatement, Value};
-use sea_orm::{DbBackend, ExprTrait, Statement};
+use sea_orm::{ExprTrait, Statement};
 
 use super::ArtworkStatus;
 use super::reader::{CardReader, Keyset, PageStatements, ReaderKind};
@@ -48,8 +48,8 @@ struct Kind {
     /// Past the first page of newest-first on PostgreSQL: the page starts at the card found
     /// by skipping through the index alone (see `rows`).
     from_boundary: bool,
-    /// Newest first on SQLite: the page also returns its last card's place, and a second
-    /// statement starts the next page there (see `Keyset`).
+    /// Newest first, read past the pool (SQLite or PostgreSQL): the page also returns its
+    /// last card's place, and a second statement starts the next page there (see `Keyset`).
     keyset: bool,
 }
 
@@ -174,7 +174,8 @@ pub fn page(reader: &CardReader, filter: &Filter<'_>, page: Pagination) -> PageS
         tier: filter.size_tier.is_some(),
         sort: filter.sort,
         from_boundary: postgres && filter.sort == Sort::Newest && page.offset() > 0,
-        keyset: reader.kind() == ReaderKind::Sqlite && filter.sort == Sort::Newest,
+        keyset: matches!(reader.kind(), ReaderKind::Sqlite | ReaderKind::Postgres)
+            && filter.sort == Sort::Newest,
     };
     let key = (reader.kind(), kind);
     let templates = TEMPLATES.with_borrow_mut(|templates| {
@@ -182,10 +183,11 @@ pub fn page(reader: &CardReader, filter: &Filter<'_>, page: Pagination) -> PageS
             .entry(key)
             .or_insert_with(|| {
                 let (rows, count) = reader.page_statements(rows(kind), count(kind));
-                // Only the SQLite reader, which takes statements as they are built.
                 let after = kind
                     .keyset
-                    .then(|| Template::new(DbBackend::Sqlite.build(&after(kind))));
+                    .then(|| reader.keyset_statement(after(kind)))
+                    .flatten()
+                    .map(Template::new);
                 Rc::new(Templates {
                     rows: Template::new(rows),
                     count: Template::new(count),
@@ -321,6 +323,7 @@ fn rows(kind: Kind) -> SelectStatement {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::DbBackend;
 
     #[test]
     fn each_request_value_takes_the_place_of_its_placeholder_and_nothing_else() {

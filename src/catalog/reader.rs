@@ -32,16 +32,17 @@ pub struct PageStatements {
     pub rows: Statement,
     /// How many cards the filter matches.
     pub count: Statement,
-    /// Newest first on SQLite: `rows` also returns each card's `created_at` and
+    /// Newest first, read past the pool: `rows` also returns each card's `created_at` and
     /// `artwork_id`, and `Keyset::after` reads a page from where the page before it ended.
     pub keyset: Option<Keyset>,
 }
 
 /// `OFFSET` makes SQLite step over every card before the page, comparing each against the
 /// filter's end of the index: over the catalog mix those comparisons were a sixth of a
-/// page's instructions. A reader that read the page before at the same state of the
-/// database knows where it ended, and starts this one there instead: the same cards in the
-/// same order, since nothing has committed in between.
+/// page's instructions. PostgreSQL skips through the index to the page's first card, and
+/// page 20 still served half the requests a second that page 1 did. A reader that read the
+/// page before at the same state of the database knows where it ended, and starts this one
+/// there instead: the same cards in the same order, since nothing has committed in between.
 pub struct Keyset {
     /// Cards after `(created_at, artwork_id)`, whose values are at `at`.
     pub after: Statement,
@@ -195,6 +196,19 @@ impl CardReader {
         }
     }
 
+    /// `after` (see `Keyset`) as this reader runs it: on PostgreSQL it also returns the
+    /// snapshot it read. None where pages are read through SeaORM.
+    pub fn keyset_statement(&self, mut after: SelectStatement) -> Option<Statement> {
+        match self {
+            Self::Sqlite(_) => Some(DbBackend::Sqlite.build(&after)),
+            Self::Postgres(_) => {
+                after.expr(Expr::cust(PG_STATE));
+                Some(DbBackend::Postgres.build(&after))
+            }
+            Self::Orm(_) => None,
+        }
+    }
+
     /// The cards and the count of statements from `page_statements`.
     ///
     /// Counting every card of a filter costs more than reading a page of them (600 index
@@ -215,7 +229,7 @@ impl CardReader {
         } = statements;
         match self {
             Self::Sqlite(file) => sqlite::page(file, rows, count, keyset, cards),
-            Self::Postgres(reads) => reads.page(rows, count, cards).await,
+            Self::Postgres(reads) => reads.page(rows, count, keyset, cards).await,
             Self::Orm(db) => {
                 let found = db.query_all_raw(rows).await?;
                 let total = match found.first() {
@@ -499,6 +513,19 @@ struct PgConnection {
     prepared: Mutex<HashMap<String, tokio_postgres::Statement>>,
     /// count statement → (snapshot it was taken in, count)
     counts: Mutex<HashMap<String, (String, i64)>>,
+    /// (count statement, per_page, page) → where that page starts, as seen in a snapshot
+    starts: Mutex<HashMap<(String, u64, u64), PgStart>>,
+    /// The snapshot of the latest page this connection read.
+    latest: Mutex<String>,
+}
+
+/// Where a newest-first page starts: the `created_at` (as PostgreSQL sent it, with its
+/// type) and `artwork_id` of the last card of the page before, in the snapshot it was read.
+#[derive(Clone)]
+struct PgStart {
+    snapshot: String,
+    created_at: Raw,
+    artwork_id: String,
 }
 
 thread_local! {
@@ -568,6 +595,8 @@ impl PgReads {
             client,
             prepared: Mutex::new(HashMap::new()),
             counts: Mutex::new(HashMap::new()),
+            starts: Mutex::new(HashMap::new()),
+            latest: Mutex::new(String::new()),
         });
         PG_CONNECTIONS.with_borrow_mut(|c| c.insert(self.id, conn.clone()));
         Ok(conn)
@@ -578,30 +607,61 @@ impl PgReads {
         conn.rows(statement).await
     }
 
+    /// Newest first, a page is read from where the page before ended when this connection
+    /// read that page in the snapshot it saw last (so nothing has committed since, as far
+    /// as it knows), and the page's own snapshot says so; otherwise (something committed,
+    /// or the page came back empty and cannot say) by `rows`. A commit between the two costs
+    /// one statement more, once.
     async fn page(
         &self,
         rows: Statement,
         count: Statement,
+        keyset: Option<Keyset>,
         mut cards: Cards,
     ) -> Result<(Cards, i64), DbErr> {
         let conn = self.connection().await?;
-        let found = conn.rows(&rows).await?;
-        let state = |row: &tokio_postgres::Row| -> Result<String, DbErr> {
-            row.try_get(row.len() - 1).map_err(pg_error)
-        };
         let key = count_key(&count);
-        let remembered = match found.first() {
-            Some(row) => {
-                let state = state(row)?;
-                conn.counts
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(&key)
-                    .filter(|(at, _)| *at == state)
-                    .map(|(_, n)| *n)
+        let this = keyset.as_ref().map(|k| (key.clone(), k.per_page, k.page));
+        let mut found = None;
+        if let (Some(keyset), Some(this)) = (&keyset, &this)
+            && let Some(start) = conn.start(this)
+        {
+            let after = conn.rows_after(keyset, &start).await?;
+            let snapshot = after.first().map(pg_snapshot).transpose()?;
+            if snapshot.as_ref() == Some(&start.snapshot) {
+                found = Some(after);
             }
-            None => None,
+        }
+        let found = match found {
+            Some(found) => found,
+            None => conn.rows(&rows).await?,
         };
+        let snapshot = found.first().map(pg_snapshot).transpose()?;
+        if let Some(snapshot) = &snapshot {
+            snapshot.clone_into(&mut conn.latest.lock().unwrap_or_else(|p| p.into_inner()));
+        }
+        if let (Some((key, per_page, page)), Some(last), Some(snapshot)) =
+            (this, found.last(), &snapshot)
+        {
+            let start = PgStart {
+                snapshot: snapshot.clone(),
+                created_at: Raw::of(last, 1)?,
+                artwork_id: last.try_get(2).map_err(pg_error)?,
+            };
+            let mut starts = conn.starts.lock().unwrap_or_else(|p| p.into_inner());
+            if starts.len() >= MAX_COUNTS {
+                starts.clear();
+            }
+            starts.insert((key.clone(), per_page, page + 1), start);
+        }
+        let remembered = snapshot.as_ref().and_then(|snapshot| {
+            conn.counts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                .filter(|(at, _)| at == snapshot)
+                .map(|(_, n)| *n)
+        });
         let total = match remembered {
             Some(n) => n,
             None => {
@@ -614,7 +674,7 @@ impl PgReads {
                 if counts.len() >= MAX_COUNTS {
                     counts.clear();
                 }
-                counts.insert(key, (state(row)?, n));
+                counts.insert(key, (pg_snapshot(row)?, n));
                 n
             }
         };
@@ -625,9 +685,54 @@ impl PgReads {
     }
 }
 
+/// The snapshot a row was read in: the statement's last column.
+fn pg_snapshot(row: &tokio_postgres::Row) -> Result<String, DbErr> {
+    row.try_get(row.len() - 1).map_err(pg_error)
+}
+
 impl PgConnection {
+    /// Where the page `this` starts, if this connection read the page before it in the
+    /// snapshot it saw last.
+    fn start(&self, this: &(String, u64, u64)) -> Option<PgStart> {
+        let latest = self
+            .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        self.starts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(this)
+            .filter(|start| start.snapshot == latest)
+            .cloned()
+    }
+
+    async fn rows_after(
+        &self,
+        keyset: &Keyset,
+        start: &PgStart,
+    ) -> Result<Vec<tokio_postgres::Row>, DbErr> {
+        let mut params = pg_params(values(&keyset.after))?;
+        params[keyset.at[0]] = (
+            Box::new(start.created_at.clone()),
+            start.created_at.ty.clone(),
+        );
+        params[keyset.at[1]] = (
+            Box::new(start.artwork_id.clone()),
+            tokio_postgres::types::Type::TEXT,
+        );
+        self.run(&keyset.after, params).await
+    }
+
     async fn rows(&self, statement: &Statement) -> Result<Vec<tokio_postgres::Row>, DbErr> {
-        let params = pg_params(values(statement))?;
+        self.run(statement, pg_params(values(statement))?).await
+    }
+
+    async fn run(
+        &self,
+        statement: &Statement,
+        params: Vec<PgParam>,
+    ) -> Result<Vec<tokio_postgres::Row>, DbErr> {
         let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
             params.iter().map(|p| p.0.as_ref() as _).collect();
         let prepared = self.prepared(statement, &params, false).await?;
@@ -690,6 +795,64 @@ impl<'a> tokio_postgres::types::FromSql<'a> for Text<'a> {
     fn accepts(ty: &tokio_postgres::types::Type) -> bool {
         <&str as tokio_postgres::types::FromSql>::accepts(ty)
     }
+}
+
+/// A value as PostgreSQL sent it, in its binary form, to send back as it came.
+#[derive(Debug, Clone)]
+struct Raw {
+    bytes: Vec<u8>,
+    ty: tokio_postgres::types::Type,
+}
+
+impl Raw {
+    fn of(row: &tokio_postgres::Row, column: usize) -> Result<Self, DbErr> {
+        let ty = row
+            .columns()
+            .get(column)
+            .map(|c| c.type_().clone())
+            .ok_or_else(|| DbErr::Custom(format!("a page without column {column}")))?;
+        let bytes = row
+            .try_get::<_, RawRef>(column)
+            .map_err(pg_error)?
+            .0
+            .to_vec();
+        Ok(Self { bytes, ty })
+    }
+}
+
+struct RawRef<'a>(&'a [u8]);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for RawRef<'a> {
+    fn from_sql(
+        _: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(RawRef(raw))
+    }
+
+    fn accepts(_: &tokio_postgres::types::Type) -> bool {
+        true
+    }
+}
+
+impl tokio_postgres::types::ToSql for Raw {
+    fn to_sql(
+        &self,
+        ty: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        if *ty != self.ty {
+            return Err(format!("{} sent back as {ty}", self.ty).into());
+        }
+        out.extend_from_slice(&self.bytes);
+        Ok(tokio_postgres::types::IsNull::No)
+    }
+
+    fn accepts(_: &tokio_postgres::types::Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
 }
 
 type PgParam = (
