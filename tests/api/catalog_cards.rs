@@ -570,3 +570,87 @@ async fn postgres_vacuums_the_cards_often_enough_to_skip_through_the_index() {
         assert!(options.contains(option), "{options}");
     }
 }
+
+/// The statement that reads a page from where the page before ended gives, for every page,
+/// the cards `OFFSET` gives: run directly, with each place as the reader keeps it, so no
+/// commit elsewhere (PostgreSQL's snapshot is the whole server's) decides whether it runs.
+#[tokio::test]
+async fn a_page_from_the_place_the_page_before_ended_is_the_offset_page() {
+    use hunar::catalog::ArtworkStatus;
+    use hunar::catalog::page_statements::{Filter, Sort};
+    use hunar::country::CountryCode;
+    use hunar::pagination::Pagination;
+    use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Value};
+
+    let app = builder().spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    for _ in 0..6 {
+        // Made in one burst: several share a created_at, and the id breaks the tie.
+        app.create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+            .await;
+    }
+    let postgres = app.db.get_database_backend() == DbBackend::Postgres;
+    let filter = Filter {
+        country: CountryCode::parse("SE").ok(),
+        status: ArtworkStatus::Available,
+        artist_slug: None,
+        size_tier: None,
+        sort: Sort::Newest,
+    };
+    let id = |row: &QueryResult| -> String {
+        let card: String = row.try_get_by_index(0).expect("card");
+        let card: serde_json::Value = serde_json::from_str(&card).expect("card json");
+        card["id"].as_str().expect("id").to_string()
+    };
+    // The last card's place as the reader keeps it: created_at in the column's own type.
+    let place = |row: &QueryResult| -> [Value; 2] {
+        let created_at = if postgres {
+            Value::from(
+                row.try_get_by_index::<chrono::DateTime<chrono::Utc>>(1)
+                    .expect("created_at"),
+            )
+        } else {
+            Value::from(row.try_get_by_index::<String>(1).expect("created_at"))
+        };
+        let artwork_id: String = row.try_get_by_index(2).expect("artwork_id");
+        [created_at, Value::from(artwork_id)]
+    };
+    let mut seen = Vec::new();
+    let mut start: Option<[Value; 2]> = None;
+    for page in 1..=5 {
+        let page = Pagination::new(Some(page), Some(2)).expect("a page");
+        let statements = hunar::catalog::page_statements::page(&app.state.reader, &filter, page);
+        let by_offset = app
+            .db
+            .query_all_raw(statements.rows)
+            .await
+            .expect("offset page");
+        if let (Some(keyset), Some(start)) = (statements.keyset, start.take()) {
+            let mut after = keyset.after;
+            if let Some(values) = after.values.as_mut() {
+                let [created_at, artwork_id] = start;
+                values.0[keyset.at[0]] = created_at;
+                values.0[keyset.at[1]] = artwork_id;
+            }
+            let from_place = app
+                .db
+                .query_all_raw(after)
+                .await
+                .expect("page from its place");
+            assert_eq!(
+                from_place.iter().map(id).collect::<Vec<_>>(),
+                by_offset.iter().map(id).collect::<Vec<_>>(),
+                "page {}",
+                page.page
+            );
+        }
+        seen.extend(by_offset.iter().map(id));
+        start = by_offset.last().map(place);
+    }
+    // Every card once, in the catalog's order.
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (7, 7));
+}
