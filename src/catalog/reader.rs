@@ -658,7 +658,7 @@ impl PgReads {
         {
             let start = PgStart {
                 snapshot: snapshot.clone(),
-                created_at: Raw::of(last, 1)?,
+                created_at: last.try_get(1).map_err(pg_error)?,
                 artwork_id: last.try_get(2).map_err(pg_error)?,
             };
             let mut starts = conn.starts.lock().unwrap_or_else(|p| p.into_inner());
@@ -707,16 +707,12 @@ impl PgConnection {
     /// Where the page `this` starts, if this connection read the page before it in the
     /// snapshot it saw last.
     fn start(&self, this: &(String, u64, u64)) -> Option<PgStart> {
-        let latest = self
-            .latest
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
         self.starts
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(this)
-            .filter(|start| start.snapshot == latest)
+            .filter(|start| start.snapshot == *latest)
             .cloned()
     }
 
@@ -817,30 +813,15 @@ struct Raw {
     ty: tokio_postgres::types::Type,
 }
 
-impl Raw {
-    fn of(row: &tokio_postgres::Row, column: usize) -> Result<Self, DbErr> {
-        let ty = row
-            .columns()
-            .get(column)
-            .map(|c| c.type_().clone())
-            .ok_or_else(|| DbErr::Custom(format!("a page without column {column}")))?;
-        let bytes = row
-            .try_get::<_, RawRef>(column)
-            .map_err(pg_error)?
-            .0
-            .to_vec();
-        Ok(Self { bytes, ty })
-    }
-}
-
-struct RawRef<'a>(&'a [u8]);
-
-impl<'a> tokio_postgres::types::FromSql<'a> for RawRef<'a> {
+impl<'a> tokio_postgres::types::FromSql<'a> for Raw {
     fn from_sql(
-        _: &tokio_postgres::types::Type,
+        ty: &tokio_postgres::types::Type,
         raw: &'a [u8],
     ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(RawRef(raw))
+        Ok(Self {
+            bytes: raw.to_vec(),
+            ty: ty.clone(),
+        })
     }
 
     fn accepts(_: &tokio_postgres::types::Type) -> bool {
