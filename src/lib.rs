@@ -27,5 +27,6 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod telemetry_span;
+pub mod threads;
 pub mod validate;
 pub mod web;

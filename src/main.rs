@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use hunar::config::{BackupTarget, Config};
 use hunar::media::{self, Media};
-use hunar::{auth, backup, catalog, db, startup::Application, telemetry};
+use hunar::{auth, backup, catalog, db, startup::Application, telemetry, threads};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -62,7 +62,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before any thread starts, so that every one inherits it.
+    let scheduling = threads::apply(config.thread_scheduling);
     let log = telemetry::init(&config.log_format);
+    if let Err(e) = scheduling {
+        tracing::warn!(error = %e, "threads keep the default scheduling");
+    }
     let outcome = run(cli.command.unwrap_or(Command::Serve), config).await;
     // The queued log lines first, then the error they lead up to.
     drop(log);
