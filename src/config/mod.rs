@@ -20,7 +20,7 @@ pub enum ThreadScheduling {
     /// Linux's SCHED_BATCH: woken by a reply, a thread waits for the running process (the
     /// database's backend that sent it) to pause instead of cutting in.
     Batch,
-    /// The system's default.
+    /// As the server was started (the system's default unless started under `chrt`).
     Normal,
 }
 
@@ -397,11 +397,14 @@ impl Config {
             _ => return Err(invalid("LOG_FORMAT", "expected `pretty` or `json`")),
         };
 
-        // `auto`: batch beside PostgreSQL, where it measured 45 % more catalog pages a second
-        // with the database on the same two cores; SQLite runs inside the server, with
-        // nothing to make way for (and its pages measured slower so, beside wrk).
+        // `auto`: batch with PostgreSQL, where it measured 36 % more catalog pages a second
+        // with the database on the same two cores (as in docker-compose); SQLite runs inside
+        // the server, with nothing to make way for (its pages measured slower so, beside
+        // wrk). Off Linux there is no SCHED_BATCH to choose.
         let thread_scheduling = match or("THREAD_SCHEDULING", "auto").as_str() {
-            "auto" if database_url.starts_with("sqlite:") => ThreadScheduling::Normal,
+            "auto" if database_url.starts_with("sqlite:") || !cfg!(target_os = "linux") => {
+                ThreadScheduling::Normal
+            }
             "auto" | "batch" => ThreadScheduling::Batch,
             "normal" => ThreadScheduling::Normal,
             _ => {
@@ -639,7 +642,12 @@ mod tests {
     fn threads_make_way_for_postgresql_unless_told_otherwise() {
         let pg = ("DATABASE_URL", "postgres://hunar@127.0.0.1/hunar");
         let scheduling = |vars: &[(&str, &str)]| config(vars).map(|c| c.thread_scheduling);
-        assert_eq!(scheduling(&[pg]), Ok(ThreadScheduling::Batch));
+        let auto = if cfg!(target_os = "linux") {
+            ThreadScheduling::Batch
+        } else {
+            ThreadScheduling::Normal
+        };
+        assert_eq!(scheduling(&[pg]), Ok(auto));
         assert_eq!(
             scheduling(&[pg, ("THREAD_SCHEDULING", "normal")]),
             Ok(ThreadScheduling::Normal)
