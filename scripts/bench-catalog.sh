@@ -82,13 +82,11 @@ url="http://127.0.0.1:$PORT/api/v1/artworks?country=SE"
 curl -sf "$url" >"$work/body.json"
 body_bytes=$(wc -c <"$work/body.json")
 items=$(python3 -c "import json,sys; d=json.load(open('$work/body.json')); print(len(d['items']), d['total'])")
-# The ceiling runs under the scheduling Hunar chose (THREAD_SCHEDULING, README): batch beside
-# PostgreSQL made the bare server faster too, and the ratio is to measure the catalog.
-scheduling=${THREAD_SCHEDULING:-auto}
+# The ceiling runs under the scheduling the server is under (THREAD_SCHEDULING, README):
+# batch made the bare server faster too, and the ratio is to measure the catalog.
+scheduling=$(chrt -p "$HUNAR_PID" | awk '/policy/ {print $NF}')
 ceiling_run=()
-if [ "$scheduling" = batch ] || { [ "$scheduling" = auto ] && [ "$DB" = postgres ]; }; then
-  ceiling_run=(chrt --batch 0)
-fi
+[ "$scheduling" = SCHED_BATCH ] && ceiling_run=(chrt --batch 0)
 "${ceiling_run[@]}" ./target/release/bench-ceiling "127.0.0.1:$CEILING_PORT" "$work/body.json" &
 pids+=("$!")
 wait_ready "$(now_ms)" "http://127.0.0.1:$CEILING_PORT/" >/dev/null
@@ -107,7 +105,7 @@ p99() { awk '$1 == "99%" {print $2}' "$1"; }
 non2xx() { awk '/Non-2xx/ {print $5}' "$1"; }
 catalog_rps=$(rps "$work/catalog.txt"); ceiling_rps=$(rps "$work/ceiling.txt")
 
-echo "== Hunar catalog benchmark ($DB, CATALOG_CACHE_MS=${CATALOG_CACHE_MS:-1000}, THREAD_SCHEDULING=$scheduling, $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION) =="
+echo "== Hunar catalog benchmark ($DB, CATALOG_CACHE_MS=${CATALOG_CACHE_MS:-1000}, threads $scheduling, $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION) =="
 echo "page: ${items% *} items of ${items#* } artworks, $body_bytes bytes"
 printf '%-34s %12s %10s\n' "endpoint" "req/s" "p99"
 printf '%-34s %12s %10s\n' "GET /api/v1/artworks?country=SE" "$catalog_rps" "$(p99 "$work/catalog.txt")"

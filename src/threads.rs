@@ -31,16 +31,13 @@ fn batch() -> Result<(), String> {
         thread_native_id,
     };
     use thread_priority::{Error, ThreadPriority, ThreadPriorityOsValue};
-    let stat = std::fs::read_to_string("/proc/thread-self/stat")
-        .map_err(|e| format!("the thread's niceness is unknown ({e}); SCHED_BATCH not applied"))?;
-    match niceness(&stat) {
-        Some(0) => {}
-        Some(n) => {
+    match own_niceness()? {
+        0 => {}
+        n => {
             return Err(format!(
                 "started at niceness {n}; SCHED_BATCH is applied at 0 only (`chrt --batch 0` applies it at any)"
             ));
         }
-        None => return Err("the thread's niceness is unreadable; SCHED_BATCH not applied".into()),
     }
     // The default `ThreadPriorityOsValue` is niceness 0, the thread's own (checked above):
     // with the policy set first and the niceness second, neither step can be refused alone.
@@ -63,6 +60,15 @@ fn batch() -> Result<(), String> {
 #[cfg(not(target_os = "linux"))]
 fn batch() -> Result<(), String> {
     Err("SCHED_BATCH is Linux's; threads keep the system's default".into())
+}
+
+/// The calling thread's niceness.
+#[cfg(target_os = "linux")]
+fn own_niceness() -> Result<i32, String> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat")
+        .map_err(|e| format!("the thread's niceness is unknown ({e}); SCHED_BATCH not applied"))?;
+    niceness(&stat)
+        .ok_or_else(|| "the thread's niceness is unreadable; SCHED_BATCH not applied".into())
 }
 
 /// The niceness in a `/proc/…/stat` line: its 19th field. The 2nd, the thread's name in
@@ -118,8 +124,7 @@ mod tests {
             ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
         // On threads of its own, so no other test runs under the policy.
         let (nice, before, applied, own, started) = std::thread::spawn(|| {
-            let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("Linux has /proc");
-            let nice = niceness(&stat).expect("a stat line has a niceness");
+            let nice = own_niceness().expect("Linux has /proc");
             let before = thread_schedule_policy().ok();
             let applied = apply(ThreadScheduling::Batch);
             let started = std::thread::spawn(thread_schedule_policy)

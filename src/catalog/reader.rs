@@ -109,6 +109,14 @@ impl Cards {
 /// past it the counts start over and new statements are not kept.
 const MAX_COUNTS: usize = 1024;
 
+/// Keeps `value` under `key`, starting over once `map` holds `MAX_COUNTS` entries.
+fn remember<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
+    if map.len() >= MAX_COUNTS {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
 #[derive(Clone)]
 pub enum CardReader {
     Sqlite(Arc<Path>),
@@ -462,11 +470,8 @@ mod sqlite {
                         None => each_card(&reader.conn, &rows.sql, &params(&rows)?, push, true)?,
                     };
                     if let Some(end) = end {
-                        if reader.starts.len() >= MAX_COUNTS {
-                            reader.starts.clear();
-                        }
                         let next = (this.0, this.1, this.2 + 1);
-                        reader.starts.insert(next, (state, end));
+                        remember(&mut reader.starts, next, (state, end));
                     }
                 }
             }
@@ -474,10 +479,7 @@ mod sqlite {
                 Some((at, n)) if *at == state => *n,
                 _ => {
                     let n = number(&reader.conn, &count.sql, &params(&count)?)?;
-                    if reader.counts.len() >= MAX_COUNTS {
-                        reader.counts.clear();
-                    }
-                    reader.counts.insert(key, (state, n));
+                    remember(&mut reader.counts, key, (state, n));
                     n
                 }
             };
@@ -662,10 +664,7 @@ impl PgReads {
                 artwork_id: last.try_get(2).map_err(pg_error)?,
             };
             let mut starts = conn.starts.lock().unwrap_or_else(|p| p.into_inner());
-            if starts.len() >= MAX_COUNTS {
-                starts.clear();
-            }
-            starts.insert((key.clone(), per_page, page + 1), start);
+            remember(&mut starts, (key.clone(), per_page, page + 1), start);
         }
         let remembered = snapshot.as_ref().and_then(|snapshot| {
             conn.counts
@@ -684,10 +683,7 @@ impl PgReads {
                     .ok_or_else(|| DbErr::Custom("a count without a row".into()))?;
                 let n: i64 = row.try_get(0).map_err(pg_error)?;
                 let mut counts = conn.counts.lock().unwrap_or_else(|p| p.into_inner());
-                if counts.len() >= MAX_COUNTS {
-                    counts.clear();
-                }
-                counts.insert(key, (pg_snapshot(row)?, n));
+                remember(&mut counts, key, (pg_snapshot(row)?, n));
                 n
             }
         };
