@@ -473,72 +473,87 @@ async fn every_page_reads_an_index_in_its_own_order() {
     filters.push((Some(se), Some("an-artist"), None, Sort::Newest));
     filters.push((Some(se), None, Some("a-tier"), Sort::Newest));
     let backend = app.db.get_database_backend();
-    for (country, artist_slug, size_tier, sort) in filters {
-        let filter = Filter {
-            country,
-            status: ArtworkStatus::Available,
-            artist_slug,
-            size_tier,
-            sort,
-        };
-        let page = Pagination::new(Some(3), Some(24)).expect("a page");
-        let statements = hunar::catalog::page_statements::page(&app.state.reader, &filter, page);
-        // Newest first, the page from where the page before ended as well, at a place as
-        // the reader fills it in.
-        let keyset = statements.keyset.map(|k| {
-            let mut after = k.after;
-            if let Some(values) = after.values.as_mut() {
-                values.0[k.at[0]] = chrono::Utc::now().into();
-                values.0[k.at[1]] = "01a21c96-1958-7621-a995-910d3349efa3".to_string().into();
-            }
-            after
-        });
-        // Pages read through SeaORM (a PostgreSQL server that wants TLS) have no place.
-        let past_the_pool = matches!(
-            app.state.reader.kind(),
-            hunar::catalog::reader::ReaderKind::Sqlite
-                | hunar::catalog::reader::ReaderKind::Postgres
-        );
-        assert_eq!(
-            keyset.is_some(),
-            sort == Sort::Newest && past_the_pool,
-            "{sort:?}"
-        );
-        let mut plans = Vec::new();
-        for rows in std::iter::once(statements.rows).chain(keyset) {
-            let explain = Statement {
-                sql: match backend {
-                    DbBackend::Postgres => format!("EXPLAIN {}", rows.sql),
-                    _ => format!("EXPLAIN QUERY PLAN {}", rows.sql),
-                },
-                ..rows
+    // As migrated (no statistics), then after ANALYZE: the plans must not depend on it.
+    for analyzed in [false, true] {
+        if analyzed {
+            app.db.execute_unprepared("ANALYZE").await.expect("analyze");
+        }
+        for &(country, artist_slug, size_tier, sort) in &filters {
+            let filter = Filter {
+                country,
+                status: ArtworkStatus::Available,
+                artist_slug,
+                size_tier,
+                sort,
             };
-            let txn = app.db.begin().await.expect("begin");
-            if backend == DbBackend::Postgres {
-                // As the server's catalog connections plan (see reader.rs).
-                txn.execute_unprepared(
+            let page = Pagination::new(Some(3), Some(24)).expect("a page");
+            let statements =
+                hunar::catalog::page_statements::page(&app.state.reader, &filter, page);
+            // Newest first, the page from where the page before ended as well, at a place as
+            // the reader fills it in.
+            let keyset = statements.keyset.map(|k| {
+                let mut after = k.after;
+                if let Some(values) = after.values.as_mut() {
+                    values.0[k.at[0]] = chrono::Utc::now().into();
+                    values.0[k.at[1]] = "01a21c96-1958-7621-a995-910d3349efa3".to_string().into();
+                }
+                after
+            });
+            // Pages read through SeaORM (a PostgreSQL server that wants TLS) have no place.
+            let past_the_pool = matches!(
+                app.state.reader.kind(),
+                hunar::catalog::reader::ReaderKind::Sqlite
+                    | hunar::catalog::reader::ReaderKind::Postgres
+            );
+            assert_eq!(
+                keyset.is_some(),
+                sort == Sort::Newest && past_the_pool,
+                "{sort:?}"
+            );
+            let mut plans = Vec::new();
+            for rows in std::iter::once(statements.rows).chain(keyset) {
+                let explain = Statement {
+                    sql: match backend {
+                        DbBackend::Postgres => format!("EXPLAIN {}", rows.sql),
+                        _ => format!("EXPLAIN QUERY PLAN {}", rows.sql),
+                    },
+                    ..rows
+                };
+                let txn = app.db.begin().await.expect("begin");
+                if analyzed && backend == DbBackend::Sqlite {
+                    // The statistics read again on the connection that plans.
+                    txn.execute_unprepared("ANALYZE sqlite_schema")
+                        .await
+                        .expect("reload statistics");
+                }
+                if backend == DbBackend::Postgres {
+                    // As the server's catalog connections plan (see reader.rs).
+                    txn.execute_unprepared(
                     "SET LOCAL enable_sort = off; SET LOCAL plan_cache_mode = force_generic_plan",
                 )
                 .await
                 .expect("set");
+                }
+                let plan = crate::helpers::plan_text(&txn, explain).await;
+                txn.rollback().await.expect("rollback");
+                assert!(
+                    !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
+                    "{sort:?} with {country:?}/{artist_slug:?}/{size_tier:?} sorts \
+                 (analyzed: {analyzed}):\n{plan}"
+                );
+                assert!(plan.contains("catalog_cards_"), "no index:\n{plan}");
+                plans.push(plan);
             }
-            let plan = crate::helpers::plan_text(&txn, explain).await;
-            txn.rollback().await.expect("rollback");
-            assert!(
-                !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
-                "{sort:?} with {country:?}/{artist_slug:?}/{size_tier:?} sorts:\n{plan}"
-            );
-            assert!(plan.contains("catalog_cards_"), "no index:\n{plan}");
-            plans.push(plan);
-        }
-        if backend == DbBackend::Postgres && sort == Sort::Newest && artist_slug.is_none() {
-            // Page 3 by `OFFSET` skips its first 48 cards in the index alone, not by
-            // fetching each from the table (the cards are not in the index).
-            let plan = &plans[0];
-            assert!(
-                plan.contains("Index Only Scan"),
-                "{sort:?} with {country:?}/{size_tier:?} fetches the cards it skips:\n{plan}"
-            );
+            if backend == DbBackend::Postgres && sort == Sort::Newest && artist_slug.is_none() {
+                // Page 3 by `OFFSET` skips its first 48 cards in the index alone, not by
+                // fetching each from the table (the cards are not in the index).
+                let plan = &plans[0];
+                assert!(
+                    plan.contains("Index Only Scan"),
+                    "{sort:?} with {country:?}/{size_tier:?} fetches the cards it skips \
+                 (analyzed: {analyzed}):\n{plan}"
+                );
+            }
         }
     }
 }

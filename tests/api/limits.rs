@@ -642,27 +642,27 @@ async fn every_response_says_nosniff_and_no_referrer_and_private_ones_no_store()
     }
 }
 
-/// Picking a hold slot reads the holder's open orders through indexes that lead with the
-/// holder, on both databases and with PostgreSQL's generic plans: through the status index
-/// (what the partial hold indexes left the planners with) it read every open order of the
-/// shop, and an order cost more the more others were waiting for payment.
-#[actix_web::test]
-async fn picking_a_hold_slot_reads_only_the_holders_own_orders() {
-    use hunar::orders::holds::{Holder, open_holds_query};
+/// The plan of the statement that reads a holder's open orders, as the server runs it, after
+/// `setup` in the same transaction (statistics a planner on another connection would not
+/// have read yet).
+async fn open_holds_plan(app: &TestApp, setup: &str) -> String {
+    use hunar::orders::holds::{Holder, open_holds_statement};
     use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
 
-    let app = builder().spawn().await;
     let backend = app.db.get_database_backend();
     let holder = Holder {
         client_key: "a-client".into(),
         email_key: "an-address".into(),
     };
-    let query = backend.build(&open_holds_query(&holder));
+    let query = open_holds_statement(backend, &holder);
     let txn = app.db.begin().await.expect("begin");
+    if !setup.is_empty() {
+        txn.execute_unprepared(setup).await.expect("setup");
+    }
     let explain = if backend == DbBackend::Postgres {
         // The plan the pool's prepared statement ends up with: generic, the status a
         // parameter like the rest (an EXPLAIN with bound values plans for those values).
-        // Without seqscans: an empty table is read whole otherwise, whatever the indexes.
+        // Without seqscans: a table this small is read whole otherwise, whatever the indexes.
         txn.execute_unprepared(&format!(
             "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off; \
              PREPARE open_holds AS {}",
@@ -691,8 +691,91 @@ async fn picking_a_hold_slot_reads_only_the_holders_own_orders() {
     };
     let plan = crate::helpers::plan_text(&txn, explain).await;
     txn.rollback().await.expect("rollback");
+    plan
+}
+
+fn reads_through_the_holder_indexes(plan: &str, when: &str) {
     for index in ["orders_client_open", "orders_email_open"] {
-        assert!(plan.contains(index), "no {index}:\n{plan}");
+        assert!(plan.contains(index), "{when}: no {index}:\n{plan}");
     }
-    assert!(!plan.contains("orders_status"), "reads by status:\n{plan}");
+    assert!(
+        !plan.contains("orders_status"),
+        "{when}: reads by status:\n{plan}"
+    );
+}
+
+/// Picking a hold slot reads the holder's open orders through indexes that lead with the
+/// holder, on both databases and with PostgreSQL's generic plans: through the status index
+/// (what the partial hold indexes left the planners with) it read every open order of the
+/// shop, and an order cost more the more others were waiting for payment.
+///
+/// The plan must not depend on statistics, so it is read under each condition a database
+/// meets: as migrated, with no statistics at all; after `ANALYZE` over a shop where many
+/// buyers from many addresses wait for payment; and on SQLite with statistics that claim
+/// the holder columns tell nothing apart (what `ANALYZE` writes when every order so far came
+/// from one buyer), where only `INDEXED BY` keeps the plan.
+#[actix_web::test]
+async fn picking_a_hold_slot_reads_only_the_holders_own_orders() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    let app = builder().env("TRUSTED_PROXIES", "127.0.0.1").spawn().await;
+    let backend = app.db.get_database_backend();
+    let count = |sql: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(backend, sql))
+                .await
+                .expect("count statistics")
+                .expect("a row");
+            row.try_get_by_index::<i64>(0).expect("a count")
+        }
+    };
+    let no_statistics = match backend {
+        DbBackend::Postgres => {
+            "SELECT count(*) FROM pg_stats WHERE tablename = 'orders' AND schemaname = current_schema()"
+        }
+        _ => "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'",
+    };
+    assert_eq!(
+        count(no_statistics).await,
+        0,
+        "a migrated database has no statistics"
+    );
+    reads_through_the_holder_indexes(&open_holds_plan(&app, "").await, "as migrated");
+
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 24).await;
+    for (i, artwork) in artworks.iter().enumerate() {
+        let placed = send(order_from(
+            &app,
+            &format!("198.51.100.{}", i + 1),
+            &buyer(artwork, &format!("buyer{i}@example.se")),
+        ))
+        .await;
+        placed.ok(201);
+    }
+    app.db.execute_unprepared("ANALYZE").await.expect("analyze");
+    assert!(count(no_statistics).await > 0, "ANALYZE wrote statistics");
+    // SQLite: the statistics are read again on the connection that plans.
+    let reload = match backend {
+        DbBackend::Sqlite => "ANALYZE sqlite_schema",
+        _ => "",
+    };
+    reads_through_the_holder_indexes(&open_holds_plan(&app, reload).await, "after ANALYZE");
+
+    if backend == DbBackend::Sqlite {
+        let misleading = "DELETE FROM sqlite_stat1 WHERE tbl = 'orders'; \
+             DELETE FROM sqlite_stat4 WHERE tbl = 'orders'; \
+             INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES \
+               ('orders', 'orders_client_open', '100000 100000 100000'), \
+               ('orders', 'orders_email_open', '100000 100000 100000'), \
+               ('orders', 'orders_status_created', '100000 2 1'), \
+               ('orders', 'orders_status_expires', '100000 2 1'); \
+             ANALYZE sqlite_schema";
+        reads_through_the_holder_indexes(
+            &open_holds_plan(&app, misleading).await,
+            "with statistics that favour the status index",
+        );
+    }
 }
