@@ -103,10 +103,13 @@ fn canonical(ip: IpAddr) -> IpAddr {
 /// The forwarded chain in `header`, left to right. An entry that is not an address
 /// (`unknown`, an obfuscated name, garbage) is `None`.
 fn forwarded_hops(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    // Read leniently: nginx appends the address it saw to whatever the client sent, so a
+    // byte above 0x7F from the client must not make the whole header unreadable (and the
+    // proxy itself the client). Such a hop is garbage like any other, on the client's side.
     let joined = |name: &str| {
-        let values: Vec<&str> = headers
+        let values: Vec<String> = headers
             .get_all(name)
-            .filter_map(|v| v.to_str().ok())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect();
         (!values.is_empty()).then(|| values.join(","))
     };
@@ -256,6 +259,16 @@ mod tests {
         assert_eq!(
             proxy.client(ip("10.0.0.1"), &HeaderMap::new()),
             ip("10.0.0.1")
+        );
+        // A byte above 0x7F from the client, then what nginx appended: still that address.
+        let mut unreadable = HeaderMap::new();
+        unreadable.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_bytes(b"1.2.3.4\xff, 198.51.100.7").expect("a header value"),
+        );
+        assert_eq!(
+            proxy.client(ip("10.0.0.1"), &unreadable),
+            ip("198.51.100.7")
         );
     }
 

@@ -39,7 +39,18 @@ pub async fn connect_with(
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
-    Database::connect(options).await
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // Made before this version (or by another tool) readable by everyone: tightened
+        // here; SQLite gives its WAL and shared-memory files the database's own mode.
+        let file = db
+            .get_sqlite_connection_pool()
+            .connect_options()
+            .get_filename()
+            .to_path_buf();
+        crate::files::restrict_sqlite(&file);
+    }
+    Ok(db)
 }
 
 /// PostgreSQL's default pool: four connections per core. A connection is a server process;

@@ -43,6 +43,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Whether `field` already has an error (one message a field is enough).
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
     /// `Ok(())` when nothing was collected, so validation can end with `errors.into_result()?`.
     pub fn into_result(self) -> Result<(), FieldErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }

@@ -16,7 +16,25 @@ fn is_private(path: &str) -> bool {
         || path.starts_with("/orders/")
 }
 
+/// What a page may load: only this site, and photos from where media is served (a CDN or
+/// bucket when configured). No inline script; no framing.
+pub fn csp(media_origin: Option<&str>) -> String {
+    let img = match media_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".into(),
+    };
+    format!(
+        "default-src 'self'; img-src {img}; style-src 'self'; script-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+}
+/// `Strict-Transport-Security` for a site served over https (`PUBLIC_BASE_URL`): a year, so
+/// a browser that has been here once never again asks over plain http, where a network in
+/// between could read a session cookie's first request or rewrite a page.
+const HSTS: &str = "max-age=31536000";
+
 pub async fn security_headers(
+    https: bool,
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -41,6 +59,24 @@ pub async fn security_headers(
     );
     if private {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    // Every HTML answer runs under the pages' policy, also one no page template made (the
+    // API viewer's files): nothing from another origin, no inline script.
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html
+        && !headers.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(csp) = HeaderValue::from_str(&csp(None))
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     Ok(res)
 }

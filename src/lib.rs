@@ -10,6 +10,7 @@ pub mod country;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod headers;
 pub mod health;
 pub mod ledger;

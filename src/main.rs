@@ -54,6 +54,9 @@ enum Command {
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    // Before any file is made: the database, its WAL, backups and their temporary copies
+    // hold buyers' addresses and artists' contacts, and are the owner's alone.
+    hunar::files::owner_only_from_now_on();
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(config) => config,

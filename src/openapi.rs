@@ -321,6 +321,31 @@ fn require_nullable(value: &mut serde_json::Value) {
     }
 }
 
+/// The interactive viewer at `/docs/`: Swagger UI, pinned and compiled into the binary
+/// (utoipa-swagger-ui's `vendored` build), so the page loads nothing from another origin and
+/// runs under the same Content-Security-Policy as every page (`headers.rs`). The
+/// validator badge is off: it is an image fetched from swagger.io with the document's URL.
+pub fn viewer(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::{HttpResponse, http::header, web};
+    use utoipa_swagger_ui::{Config, SwaggerUi};
+
+    cfg.route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::MovedPermanently()
+                .insert_header((header::LOCATION, "/docs/"))
+                .finish()
+        }),
+    )
+    .service(
+        SwaggerUi::new("/docs/{_:.*}").config(
+            Config::new(["/api/openapi.json"])
+                .validator_url("none")
+                .query_config_enabled(false),
+        ),
+    );
+}
+
 /// The methods the document gives the path that `path` (a request path) matches, or `None`
 /// when it matches no documented path. `{name}` stands for one non-empty segment.
 pub fn methods_of(doc: &serde_json::Value, path: &str) -> Option<Vec<String>> {

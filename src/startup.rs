@@ -10,7 +10,6 @@ use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::auth::rate_limit::LoginLimiter;
 use crate::catalog::cache::{self, CatalogCache};
@@ -251,7 +250,11 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     HttpResponse::Ok().json(spec.get_ref())
                 }),
             )
-            .service(Scalar::with_url("/docs", spec))
+            .configure(|cfg| {
+                if state.config.api_docs {
+                    openapi::viewer(cfg);
+                }
+            })
             .configure(crate::web::shop::services)
             .configure(crate::web::console::services)
             .default_service(web::to(unknown_route))
@@ -263,7 +266,10 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(Compress::default())
             .wrap(from_fn(crate::extract::refuse_nul))
             .wrap(from_fn(crate::safety::catch_panics))
-            .wrap(from_fn(crate::headers::security_headers))
+            .wrap(from_fn({
+                let https = state.config.public_base_url.starts_with("https://");
+                move |req, next| crate::headers::security_headers(https, req, next)
+            }))
             .wrap(from_fn({
                 let trusted = state.config.limits.trusted_proxies.clone();
                 move |req, next| crate::client::identify(trusted.clone(), req, next)

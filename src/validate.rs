@@ -30,6 +30,44 @@ pub fn text_field(
     trimmed.to_string()
 }
 
+/// A character that has no place in a one-line field: a line or paragraph break, a tab or
+/// any other control character. A line break in a buyer's city would put a paragraph of
+/// their words into the NGO's emails, where it reads as the NGO's own.
+pub fn is_line_breaking(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// A one-line field (a name, a title, an address line, a phone number): `text_field`, and no
+/// line breaks or other control characters anywhere in it, as sent.
+pub fn line_field(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &str,
+    required: bool,
+    max_chars: usize,
+) -> String {
+    let trimmed = text_field(errors, field, value, required, max_chars);
+    if value.chars().any(is_line_breaking) && !errors.has(field) {
+        errors.add(
+            field,
+            "must be one line, without line breaks or control characters",
+        );
+    }
+    trimmed
+}
+
+/// An optional one-line field: `line_field`, and `None` when left blank.
+pub fn optional_line(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    max_chars: usize,
+) -> Option<String> {
+    value
+        .map(|v| line_field(errors, field, v, false, max_chars))
+        .filter(|v| !v.is_empty())
+}
+
 /// An optional free-text field: trimmed, length-checked, and `None` when left blank.
 pub fn optional_text(
     errors: &mut FieldErrors,
@@ -138,11 +176,52 @@ pub mod schema {
 
     pub const WHITE_SPACE: &str = white_space!();
 
-    /// `phone`: after trimming, digits, spaces, `+`, `-` and brackets only.
+    /// What `is_line_breaking` refuses, as the body of a regex class.
+    macro_rules! line_breaking {
+        () => {
+            "\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029"
+        };
+    }
+
+    /// One line: no control character or line break anywhere.
+    pub const ONE_LINE: &str = concat!("^[^", line_breaking!(), "]*$");
+
+    /// One line and not blank.
+    pub const ONE_LINE_NOT_BLANK: &str = concat!(
+        "^[^",
+        line_breaking!(),
+        "]*[^",
+        line_breaking!(),
+        white_space!(),
+        "][^",
+        line_breaking!(),
+        "]*$"
+    );
+
+    /// `line_field(.., required: true, MAX)`.
+    pub fn required_line<const MAX: usize>() -> Object {
+        string(MAX, ONE_LINE_NOT_BLANK, false)
+    }
+
+    /// `optional_line(.., MAX)`: may be absent or null.
+    pub fn optional_line<const MAX: usize>() -> Object {
+        string(MAX, ONE_LINE, true)
+    }
+
+    /// A PATCH of a required one-line field.
+    pub fn patched_line<const MAX: usize>() -> Object {
+        string(MAX, ONE_LINE_NOT_BLANK, true)
+    }
+
+    /// `phone` on an `optional_line`: after trimming, digits, spaces, `+`, `-` and brackets
+    /// only, and around them only the white space that is not a control character.
     pub fn optional_phone() -> Object {
-        let pattern = format!("^[{WHITE_SPACE}]*[0-9+ ()\\-]*[{WHITE_SPACE}]*$");
+        let pattern = format!("^[{LINE_SPACE}]*[0-9+ ()\\-]*[{LINE_SPACE}]*$");
         string(40, &pattern, true)
     }
+
+    /// The white space `str::trim` removes that a one-line field may hold.
+    pub const LINE_SPACE: &str = " \\u00A0\\u1680\\u2000-\\u200A\\u202F\\u205F\\u3000";
 
     /// One of `values`; with `nullable`, also null (a field that may be left out).
     pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>, nullable: bool) -> Object {
@@ -232,13 +311,27 @@ mod tests {
             }
 
             #[test]
+            fn a_line_is_accepted_as_its_schema_says(value in text(), max in 0usize..10) {
+                let pattern = Regex::new(schema::ONE_LINE_NOT_BLANK).expect("the pattern compiles");
+                let mut errors = FieldErrors::new();
+                line_field(&mut errors, "f", &value, true, max);
+                let documented = pattern.is_match(&value) && value.chars().count() <= max;
+                prop_assert_eq!(errors.is_empty(), documented, "{:?}", value);
+                let pattern = Regex::new(schema::ONE_LINE).expect("the pattern compiles");
+                let mut errors = FieldErrors::new();
+                optional_line(&mut errors, "f", Some(&value), max);
+                let documented = pattern.is_match(&value) && value.chars().count() <= max;
+                prop_assert_eq!(errors.is_empty(), documented, "{:?}", value);
+            }
+
+            #[test]
             fn a_phone_is_accepted_as_its_schema_says(value in text()) {
                 let documented = schema::optional_phone();
                 let pattern = Regex::new(documented.pattern.as_deref().expect("a pattern"))
                     .expect("the phone pattern compiles");
                 let max = documented.max_length.expect("a maxLength");
                 let mut errors = FieldErrors::new();
-                let phone_value = optional_text(&mut errors, "p", Some(&value), max);
+                let phone_value = optional_line(&mut errors, "p", Some(&value), max);
                 phone(&mut errors, "p", phone_value.as_deref());
                 let documented = pattern.is_match(&value) && value.chars().count() <= max;
                 prop_assert_eq!(errors.is_empty(), documented, "{:?}", value);

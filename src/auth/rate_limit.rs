@@ -62,10 +62,19 @@ pub struct Alert {
     pub window_id: i64,
 }
 
+/// An account as the counters know it: a fixed-size hash of the normalised email, so the
+/// memory a failed sign-in leaves behind is the same whatever the attacker sent.
+type AccountKey = [u8; 32];
+
+fn account_key(account: &str) -> AccountKey {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(account.as_bytes()).into()
+}
+
 pub struct LoginLimiter {
     per_client: Cache<IpAddr, Arc<Window>>,
-    per_pair: Cache<(IpAddr, String), Arc<Window>>,
-    per_account: Cache<String, Arc<AccountFailures>>,
+    per_pair: Cache<(IpAddr, AccountKey), Arc<Window>>,
+    per_account: Cache<AccountKey, Arc<AccountFailures>>,
     client_limit: u32,
     pair_limit: u32,
     alert_at: u32,
@@ -99,6 +108,7 @@ impl LoginLimiter {
     /// attack from many clients and this attempt should be slowed down.
     pub async fn attempt(&self, client: Client, account: &str) -> Result<bool, u64> {
         let key = client.key();
+        let account = account_key(account);
         for (window, limit) in [
             (
                 self.per_client.get_with(key, async { Window::new() }).await,
@@ -106,7 +116,7 @@ impl LoginLimiter {
             ),
             (
                 self.per_pair
-                    .get_with((key, account.to_string()), async { Window::new() })
+                    .get_with((key, account), async { Window::new() })
                     .await,
                 self.pair_limit,
             ),
@@ -117,7 +127,7 @@ impl LoginLimiter {
         }
         let under_attack = self
             .per_account
-            .get(account)
+            .get(&account)
             .await
             .is_some_and(|a| a.window.count.load(Ordering::SeqCst) >= self.alert_at);
         Ok(under_attack)
@@ -128,7 +138,7 @@ impl LoginLimiter {
     pub async fn succeeded(&self, client: Client, account: &str) {
         let key = client.key();
         self.per_client.invalidate(&key).await;
-        self.per_pair.invalidate(&(key, account.to_string())).await;
+        self.per_pair.invalidate(&(key, account_key(account))).await;
     }
 
     /// A wrong password. Returns the alert when this failure is the one that crosses the
@@ -136,7 +146,7 @@ impl LoginLimiter {
     pub async fn failed(&self, client: Client, account: &str) -> Option<Alert> {
         let entry = self
             .per_account
-            .get_with(account.to_string(), async {
+            .get_with(account_key(account), async {
                 Arc::new(AccountFailures {
                     window: Window {
                         started: Instant::now(),

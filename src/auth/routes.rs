@@ -31,6 +31,9 @@ impl From<AuthError> for ApiError {
                 crate::error::FieldErrors::single("time_zone", err.to_string()),
             ),
             AuthError::NoSuchSession => ApiError::NotFound("session"),
+            AuthError::TooLong { field, .. } => {
+                ApiError::Validation(crate::error::FieldErrors::single(field, err.to_string()))
+            }
             AuthError::Db(e) => e.into(),
             AuthError::Internal(e) => ApiError::Internal(e),
         }
@@ -40,7 +43,10 @@ impl From<AuthError> for ApiError {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(max_length = 254)]
     pub email: String,
+    /// At most 1,024 bytes (UTF-8).
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 

@@ -38,6 +38,12 @@ pub enum AuthError {
     InvalidTimeZone(String),
     #[error("no such open session of yours")]
     NoSuchSession,
+    #[error("{field} must be at most {max} {unit}")]
+    TooLong {
+        field: &'static str,
+        max: usize,
+        unit: &'static str,
+    },
     #[error(transparent)]
     Db(#[from] DbErr),
     #[error(transparent)]
@@ -86,6 +92,11 @@ pub(super) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(Into::into)
 }
 
+/// The longest address SMTP can carry (RFC 5321's 256-octet path, less its brackets).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// A pass phrase of 1,024 bytes is far past any real one; Argon2 would hash anything.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// How long each attempt on an account under attack from many clients waits: enough to make
 /// guessing slow, not so much that the real admin notices more than a pause.
 const SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(1);
@@ -103,6 +114,22 @@ pub async fn login(
         email,
         password: password_attempt,
     } = attempt;
+    // Before any counter or hash sees them: what an attacker sends must not become memory
+    // held for an hour, or seconds of Argon2.
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return Err(AuthError::TooLong {
+            field: "email",
+            max: MAX_EMAIL_CHARS,
+            unit: "characters",
+        });
+    }
+    if password_attempt.len() > MAX_PASSWORD_BYTES {
+        return Err(AuthError::TooLong {
+            field: "password",
+            max: MAX_PASSWORD_BYTES,
+            unit: "bytes",
+        });
+    }
     let email = normalize_email(email);
     let under_attack = limiter
         .attempt(client, &email)

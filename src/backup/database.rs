@@ -86,6 +86,7 @@ pub async fn snapshot(
             let target = out.display().to_string().replace('\'', "''");
             db.execute_unprepared(&format!("VACUUM INTO '{target}'"))
                 .await?;
+            crate::files::restrict(out)?;
             let copy = open_sqlite(out, true).await?;
             let facts = facts(&copy).await;
             copy.close().await.ok();
@@ -115,6 +116,7 @@ pub async fn snapshot(
                 .arg(format!("--snapshot={id}"))
                 .arg(format!("--file={}", out.display()));
             run_tool(pg_dump, "pg_dump").await?;
+            crate::files::restrict(out)?;
             let facts = facts(&txn).await;
             txn.commit().await?;
             facts
@@ -303,6 +305,7 @@ pub async fn install(database_url: &str, copy: &Path) -> Result<(), BackupError>
                 _ => {}
             }
         }
+        crate::files::restrict(copy)?;
         tokio::fs::rename(copy, &target).await?;
         return Ok(());
     }

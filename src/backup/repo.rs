@@ -140,6 +140,39 @@ impl Repo {
         }
     }
 
+    /// Whether `path` in a local repository is a regular file reached through no symbolic
+    /// link: a link in a backup folder would restore whatever it points at (another
+    /// user's files, `/etc/shadow`) into the public media store. Buckets hold no links.
+    pub async fn regular_file(&self, path: &str) -> Result<bool, BackupError> {
+        let Some(dir) = &self.dir else {
+            return Ok(true);
+        };
+        let mut at = dir.clone();
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        for (i, part) in parts.iter().enumerate() {
+            if *part == "." || *part == ".." {
+                return Ok(false);
+            }
+            at.push(part);
+            let meta = match tokio::fs::symlink_metadata(&at).await {
+                Ok(meta) => meta,
+                // Not there: the caller's read says "missing".
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+                Err(e) => return Err(e.into()),
+            };
+            let last = i + 1 == parts.len();
+            let fits = if last {
+                meta.file_type().is_file()
+            } else {
+                meta.is_dir()
+            };
+            if meta.file_type().is_symlink() || !fits {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// A fresh path for a scratch file, on the repository's disk when it is local.
     pub fn scratch(&self, name: &str) -> PathBuf {
         let dir = self.dir.clone().unwrap_or_else(std::env::temp_dir);
@@ -200,7 +233,7 @@ impl Repo {
             Err(e) => return Err(e.into()),
         };
         let mut out = match into {
-            Some(file) => Some(tokio::fs::File::create(file).await?),
+            Some(file) => Some(crate::files::create_private(file).await?),
             None => None,
         };
         let mut stream = got.into_stream();

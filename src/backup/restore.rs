@@ -70,13 +70,25 @@ async fn restore_locked(
         verify(repo, manifest, &copy).await?;
         let store = media::store::from_config(&config.media.backend)?;
         for file in manifest.media() {
-            let bytes = repo.get_bytes(&file.path).await?.ok_or_else(|| {
+            // Read once, checked, and exactly those bytes stored: a file swapped after the
+            // check above is caught here, not copied.
+            let changed = |what: &str| {
                 BackupError::Storage(format!(
-                    "{} disappeared from the backup during the restore; the database was not \
-                     changed (photos already copied are harmless)",
+                    "{} {what} during the restore; the database was not changed (photos \
+                     already copied are harmless)",
                     file.path
                 ))
-            })?;
+            };
+            if !repo.regular_file(&file.path).await? {
+                return Err(changed("became a link or a folder"));
+            }
+            let bytes = repo
+                .get_bytes(&file.path)
+                .await?
+                .ok_or_else(|| changed("disappeared from the backup"))?;
+            if bytes.len() as u64 != file.bytes || super::repo::sha256(&bytes) != file.sha256 {
+                return Err(changed("changed in the backup"));
+            }
             store.put(media_key(&file.path), bytes).await?;
         }
         database::install(&config.database_url, &copy).await
@@ -183,6 +195,13 @@ async fn verify(
     database_copy: &std::path::Path,
 ) -> Result<(), BackupError> {
     for file in &manifest.files {
+        if !repo.regular_file(&file.path).await? {
+            return Err(damaged(
+                manifest,
+                &file.path,
+                "not a regular file (a symbolic link or a folder)",
+            ));
+        }
         let into = (file.path == manifest.database.file).then_some(database_copy);
         match repo.digest(&file.path, into).await? {
             None => return Err(damaged(manifest, &file.path, "missing")),

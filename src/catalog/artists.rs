@@ -14,13 +14,13 @@ use super::{CatalogError, Language};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
 use crate::pagination::{self, Page, Pagination};
-use crate::validate::{self, double_option, optional_text, text_field};
+use crate::validate::{self, double_option, line_field, optional_line, optional_text, text_field};
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtistInput {
-    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<100>)]
     pub display_name: String,
     /// Derived from display_name when absent.
     #[schema(schema_with = slug_schema)]
@@ -46,7 +46,7 @@ pub struct ArtistInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtistPatch {
-    #[schema(schema_with = crate::validate::schema::patched_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::patched_line::<100>)]
     pub display_name: Option<String>,
     #[schema(schema_with = slug_schema)]
     pub slug: Option<String>,
@@ -143,7 +143,7 @@ fn is_valid_slug(slug: &str) -> bool {
 
 fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let display_name = text_field(&mut errors, "display_name", &input.display_name, true, 100);
+    let display_name = line_field(&mut errors, "display_name", &input.display_name, true, 100);
     let slug = match input.slug {
         Some(slug) => {
             if !is_valid_slug(&slug) {
@@ -183,7 +183,7 @@ fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
         .and_then(|c| errors.check("deported_from", CountryCode::parse(&c)));
     let email = optional_text(&mut errors, "email", input.email.as_deref(), 254);
     validate::email(&mut errors, "email", email.as_deref().unwrap_or(""));
-    let phone = optional_text(&mut errors, "phone", input.phone.as_deref(), 40);
+    let phone = optional_line(&mut errors, "phone", input.phone.as_deref(), 40);
     validate::phone(&mut errors, "phone", phone.as_deref());
     let language = match input.preferred_language.as_deref() {
         None => Some(Language::En),

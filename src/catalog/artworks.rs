@@ -14,18 +14,18 @@ use super::{ArtworkStatus, CatalogError};
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money, MoneyDto};
 use crate::pagination::{self, Page, Pagination};
-use crate::validate::{double_option, text_field};
+use crate::validate::{double_option, line_field, text_field};
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtworkInput {
     pub artist_id: String,
-    #[schema(schema_with = crate::validate::schema::required_text::<200>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<200>)]
     pub title: String,
     #[schema(schema_with = crate::validate::schema::optional_text::<5000>)]
     pub description: Option<String>,
-    #[schema(schema_with = crate::validate::schema::optional_text::<200>)]
+    #[schema(schema_with = crate::validate::schema::optional_line::<200>)]
     pub medium: Option<String>,
     #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
     pub width_cm: i32,
@@ -45,11 +45,11 @@ pub struct ArtworkInput {
 #[serde(deny_unknown_fields)]
 pub struct ArtworkPatch {
     pub artist_id: Option<String>,
-    #[schema(schema_with = crate::validate::schema::patched_text::<200>)]
+    #[schema(schema_with = crate::validate::schema::patched_line::<200>)]
     pub title: Option<String>,
     #[schema(schema_with = crate::validate::schema::optional_text::<5000>)]
     pub description: Option<String>,
-    #[schema(schema_with = crate::validate::schema::optional_text::<200>)]
+    #[schema(schema_with = crate::validate::schema::optional_line::<200>)]
     pub medium: Option<String>,
     #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
     pub width_cm: Option<i32>,
@@ -153,7 +153,7 @@ async fn validate(
     input: ArtworkInput,
 ) -> Result<ValidArtwork, CatalogError> {
     let mut errors = FieldErrors::new();
-    let title = text_field(&mut errors, "title", &input.title, true, 200);
+    let title = line_field(&mut errors, "title", &input.title, true, 200);
     let description = text_field(
         &mut errors,
         "description",
@@ -161,7 +161,7 @@ async fn validate(
         false,
         5000,
     );
-    let medium = text_field(
+    let medium = line_field(
         &mut errors,
         "medium",
         input.medium.as_deref().unwrap_or(""),

@@ -83,6 +83,13 @@ impl CatalogCache {
         }
     }
 
+    /// Keeps `body` under `key` as well (another spelling of a URL already built).
+    pub async fn insert(&self, key: String, body: Bytes) {
+        if let Some(pages) = &self.pages {
+            pages.insert(key, body).await;
+        }
+    }
+
     pub fn invalidate(&self) {
         if let Some(pages) = &self.pages {
             pages.invalidate_all();
@@ -98,6 +105,16 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, CatalogError> {
 /// Cache key: the path and the query string as sent.
 pub fn key(req: &actix_web::HttpRequest) -> String {
     format!("{}?{}", req.path(), req.query_string())
+}
+
+/// Cache key of what a page reads from its query: the parsed parameters, sorted, so
+/// `?a=1`, `?a=2` … or the same parameters in another order are one entry and one build,
+/// not a read of the database each.
+pub fn canonical_key<Q: Serialize>(path: &str, query: &Q) -> String {
+    let encoded = serde_urlencoded::to_string(query).unwrap_or_default();
+    let mut pairs: Vec<&str> = encoded.split('&').filter(|p| !p.is_empty()).collect();
+    pairs.sort_unstable();
+    format!("{path}?{}", pairs.join("&"))
 }
 
 /// Wraps the admin scope: every successful admin change empties this process's cache, so

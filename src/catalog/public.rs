@@ -110,7 +110,7 @@ fn sort_schema() -> utoipa::openapi::Object {
     crate::validate::schema::one_of(["newest", "price_asc", "price_desc"], false)
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     #[param(schema_with = crate::pagination::page_schema)]
@@ -119,7 +119,7 @@ pub struct PageQuery {
     pub per_page: Option<u64>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CountryQuery {
     /// ISO 3166-1 alpha-2 destination, e.g. SE.
@@ -127,7 +127,7 @@ pub struct CountryQuery {
     pub country: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ArtworkQuery {
     /// Artist slug.
@@ -165,6 +165,52 @@ async fn destination(
 
 fn public_statuses() -> Vec<&'static str> {
     ArtworkStatus::PUBLIC.iter().map(|s| s.as_str()).collect()
+}
+
+/// The artist has a painting the public may see; asked per artist (artists are few,
+/// paintings many), from the (artist, status) index.
+fn has_public_work() -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(artwork::Entity)
+            .and_where(
+                Expr::col((artwork::Entity, artwork::Column::ArtistId))
+                    .equals((artist::Entity, artist::Column::Id)),
+            )
+            .and_where(
+                Expr::col((artwork::Entity, artwork::Column::Status)).is_in(public_statuses()),
+            )
+            .to_owned(),
+    )
+}
+
+/// What a search engine may list: the slugs of artists with a public painting, and every
+/// public painting's id, newest first (at most the 50,000 URLs a sitemap may hold). Two
+/// statements however large the catalog.
+pub async fn sitemap(db: &DatabaseConnection) -> Result<(Vec<String>, Vec<String>), CatalogError> {
+    const MOST: u64 = 50_000;
+    let (artists, artworks) = futures_util::try_join!(
+        artist::Entity::find()
+            .select_only()
+            .column(artist::Column::Slug)
+            .filter(has_public_work())
+            .order_by_asc(artist::Column::DisplayName)
+            .order_by_asc(artist::Column::Id)
+            .limit(MOST)
+            .into_tuple::<String>()
+            .all(db),
+        artwork::Entity::find()
+            .select_only()
+            .column(artwork::Column::Id)
+            .filter(artwork::Column::Status.is_in(public_statuses()))
+            .order_by_desc(artwork::Column::CreatedAt)
+            .order_by_desc(artwork::Column::Id)
+            .limit(MOST)
+            .into_tuple::<String>()
+            .all(db),
+    )?;
+    Ok((artists, artworks))
 }
 
 fn summary(a: artist::Model, artwork_count: u64, portrait: Option<ImageView>) -> ArtistSummary {
@@ -207,18 +253,8 @@ pub async fn list_artists(
     media: &Media,
     page: Pagination,
 ) -> Result<Page<ArtistSummary>, CatalogError> {
-    // Asked per artist (artists are few, paintings many), from the (artist, status) index.
-    let public_work = Query::select()
-        .expr(Expr::val(1))
-        .from(artwork::Entity)
-        .and_where(
-            Expr::col((artwork::Entity, artwork::Column::ArtistId))
-                .equals((artist::Entity, artist::Column::Id)),
-        )
-        .and_where(Expr::col((artwork::Entity, artwork::Column::Status)).is_in(public_statuses()))
-        .to_owned();
     let query = artist::Entity::find()
-        .filter(Expr::exists(public_work))
+        .filter(has_public_work())
         .order_by_asc(artist::Column::DisplayName)
         .order_by_asc(artist::Column::Id);
     let (total, artists) = futures_util::try_join!(

@@ -1,6 +1,7 @@
 //! Public catalog endpoints: thin wrappers over `public.rs`.
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::CatalogError;
@@ -95,14 +96,16 @@ pub async fn get_artwork(
 
 /// Answers from the microcache before anything else is done: only answers that were built
 /// are kept, so a hit's query was valid and is not read again. A miss reads the query and
-/// builds the body once for every request waiting on the same URL.
+/// builds the body once for every request waiting on the same parameters, whatever else the
+/// query string holds or in which order (`cache::canonical_key`); the URL as sent is then
+/// kept too, so its next request is answered before its query is read.
 async fn cached<Q, F, B>(
     state: &AppState,
     req: &HttpRequest,
     build: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    Q: DeserializeOwned,
+    Q: DeserializeOwned + Serialize,
     F: FnOnce(Q) -> Result<B, ApiError>,
     B: Future<Output = Result<Vec<u8>, CatalogError>>,
 {
@@ -110,10 +113,20 @@ where
     if let Some(body) = state.catalog_cache.get(&key).await {
         return Ok(json(body));
     }
-    let build = build(extract::query::<Q>(req)?)?;
-    // Boxed: a build's future is large, and a request's future is moved through every
-    // middleware on its way in; only a miss should carry it.
-    let body = Box::pin(state.catalog_cache.body(key, build)).await?;
+    let query = extract::query::<Q>(req)?;
+    let canonical = cache::canonical_key(req.path(), &query);
+    let body = match state.catalog_cache.get(&canonical).await {
+        Some(body) => body,
+        None => {
+            let build = build(query)?;
+            // Boxed: a build's future is large, and a request's future is moved through
+            // every middleware on its way in; only a miss should carry it.
+            Box::pin(state.catalog_cache.body(canonical.clone(), build)).await?
+        }
+    };
+    if canonical != key {
+        state.catalog_cache.insert(key, body.clone()).await;
+    }
     Ok(json(body))
 }
 

@@ -17,7 +17,7 @@ use super::freshness::{Cards, Scope};
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money};
 use crate::pagination::{self, Page, Pagination};
-use crate::validate::{double_option, text_field};
+use crate::validate::{double_option, line_field};
 use crate::{audit, db};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -32,7 +32,7 @@ pub struct PriceInput {
 #[serde(deny_unknown_fields)]
 pub struct TierInput {
     #[schema(example = "20×30 cm")]
-    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<100>)]
     pub name: String,
     #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
     pub width_cm: i32,
@@ -50,7 +50,7 @@ pub struct TierInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierPatch {
-    #[schema(schema_with = crate::validate::schema::patched_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::patched_line::<100>)]
     pub name: Option<String>,
     #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
     pub width_cm: Option<i32>,
@@ -122,7 +122,7 @@ async fn validate(
     input: TierInput,
 ) -> Result<ValidTier, CatalogError> {
     let mut errors = FieldErrors::new();
-    let name = text_field(&mut errors, "name", &input.name, true, 100);
+    let name = line_field(&mut errors, "name", &input.name, true, 100);
     check_dimension(&mut errors, "width_cm", input.width_cm);
     check_dimension(&mut errors, "height_cm", input.height_cm);
     if let Some(artist_id) = &input.artist_id

@@ -16,13 +16,13 @@ use super::freshness::{Cards, Scope};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
 use crate::pagination::{self, Page, Pagination};
-use crate::validate::text_field;
+use crate::validate::line_field;
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneInput {
-    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<100>)]
     pub name: String,
     #[serde(default)]
     #[schema(example = json!(["AF"]))]
@@ -35,7 +35,7 @@ pub struct ZoneInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZonePatch {
-    #[schema(schema_with = crate::validate::schema::patched_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::patched_line::<100>)]
     pub name: Option<String>,
     #[schema(schema_with = crate::country::optional_list_schema)]
     pub countries: Option<Vec<String>>,
@@ -67,7 +67,7 @@ struct ValidZone {
 
 fn validate(input: ZoneInput) -> Result<ValidZone, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let name = text_field(&mut errors, "name", &input.name, true, 100);
+    let name = line_field(&mut errors, "name", &input.name, true, 100);
     let mut seen = HashSet::new();
     let mut countries = Vec::new();
     for (i, code) in input.countries.iter().enumerate() {

@@ -166,6 +166,9 @@ pub struct Config {
     /// Card payments; None when STRIPE_SECRET_KEY is unset.
     pub stripe: Option<StripeConfig>,
     pub cors_origins: Vec<String>,
+    /// The interactive API viewer at `/docs` (`API_DOCS=off` removes it; the document at
+    /// `/api/openapi.json` stays).
+    pub api_docs: bool,
     pub log_format: LogFormat,
     pub thread_scheduling: ThreadScheduling,
     pub admin_session_ttl: Duration,
@@ -254,6 +257,7 @@ impl Config {
 
         let seed_demo = parse_bool("SEED_DEMO", &or("SEED_DEMO", "true"))?;
         let seed_pictures = parse_bool("SEED_PICTURES", &or("SEED_PICTURES", "true"))?;
+        let api_docs = parse_bool("API_DOCS", &or("API_DOCS", "on"))?;
 
         let backend = match or("MEDIA_BACKEND", "local").as_str() {
             "local" => MediaBackend::Local {
@@ -546,6 +550,7 @@ impl Config {
             admin_order_url,
             stripe,
             cors_origins,
+            api_docs,
             log_format,
             thread_scheduling,
             admin_session_ttl: Duration::from_secs(u64::from(admin_session_hours) * 3600),

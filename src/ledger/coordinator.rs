@@ -17,7 +17,7 @@ use crate::error::FieldErrors;
 use crate::money::{Currency, Money, stored_amount};
 use crate::notifications::{MailSettings, payout_emails};
 use crate::orders::OrderStatus;
-use crate::validate::{optional_text, text_field};
+use crate::validate::{line_field, optional_text, text_field};
 use crate::{audit, db};
 
 /// Takes the artist's row for the rest of the transaction. On SQLite every write
@@ -49,7 +49,7 @@ pub struct PayoutInput {
     #[schema(schema_with = PayoutMethod::schema)]
     pub method: String,
     /// The transfer's reference (hawala code, MTCN, bank reference, receipt number).
-    #[schema(schema_with = crate::validate::schema::required_text::<200>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<200>)]
     pub reference: String,
     /// The day the money was handed over, YYYY-MM-DD.
     #[schema(value_type = String, format = Date, example = "2026-11-20")]
@@ -110,7 +110,7 @@ fn validate_payout(input: PayoutInput, today: NaiveDate) -> Result<ValidPayout, 
             "expected bank_transfer, hawala, remittance, cash or other",
         );
     }
-    let reference = text_field(&mut errors, "reference", &input.reference, true, 200);
+    let reference = line_field(&mut errors, "reference", &input.reference, true, 200);
     let paid_on = parse_day(&mut errors, "paid_on", &input.paid_on);
     // Kabul is ahead of UTC: its today may be UTC's tomorrow.
     if paid_on.is_some_and(|d| d > today + chrono::Days::new(1)) {

@@ -28,14 +28,25 @@ const HEADER: [&str; 18] = [
     "reverses_id",
 ];
 
-/// A spreadsheet runs a cell that starts with one of these as a formula; text a coordinator
-/// typed (a reference, a note, a name) is kept as text.
+/// A spreadsheet runs a cell that starts with one of these as a formula (some after
+/// leading spaces); text a coordinator or a buyer typed (a reference, a note, a name) is
+/// kept as text. Numbers the ledger writes itself (a negative amount) are not text.
 fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    const FORMULA: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+    if text.starts_with(FORMULA) || text.trim_start().starts_with(FORMULA) {
         format!("'{text}")
     } else {
         text.to_string()
     }
+}
+
+/// Every text cell in quotes: Excel in a Swedish or German locale splits a file on `;`,
+/// so an unquoted `ok;=1+1;` would become three cells, the middle one a formula. Numbers
+/// stay bare so they are read as numbers.
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::NonNumeric)
+        .from_writer(Vec::new())
 }
 
 fn csv_error(err: impl std::fmt::Display) -> LedgerError {
@@ -57,7 +68,7 @@ pub async fn csv(
         return Err(LedgerError::NotFound("artist"));
     }
     let admins = accounts::authors(db).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = writer();
     out.write_record(HEADER).map_err(csv_error)?;
     for a in artists {
         let rows = ledger_entry::Entity::find()
@@ -96,13 +107,13 @@ pub async fn csv(
                 e.amount.to_string(),
                 e.currency,
                 e.balance.to_string(),
-                e.order_reference.unwrap_or_default(),
-                e.method.unwrap_or_default(),
+                opt(e.order_reference),
+                opt(e.method),
                 opt(e.reference),
                 e.paid_on.map(|d| d.to_string()).unwrap_or_default(),
                 e.exchange_rate.unwrap_or_default(),
                 e.paid_amount.map(|d| d.to_string()).unwrap_or_default(),
-                e.paid_currency.unwrap_or_default(),
+                opt(e.paid_currency),
                 if e.advance {
                     "yes".into()
                 } else {
@@ -127,6 +138,27 @@ mod tests {
     fn typed_text_never_becomes_a_formula() {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(cell("-1+2"), "'-1+2");
+        assert_eq!(cell("  =1+1"), "'  =1+1");
+        assert_eq!(cell("\t1"), "'\t1");
         assert_eq!(cell("K-7781"), "K-7781");
+    }
+
+    #[test]
+    fn a_semicolon_cannot_split_a_cell_in_a_semicolon_locale() {
+        let mut out = writer();
+        out.write_record([cell("ok;=1+1;"), "-12.50".into(), cell("plain")])
+            .expect("write");
+        let text = String::from_utf8(out.into_inner().expect("bytes")).expect("utf-8");
+        assert_eq!(text, "\"ok;=1+1;\",-12.50,\"plain\"\n");
+        // Read as Swedish Excel does, splitting on `;`: the formula stays inside the quotes.
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let record = reader.records().next().expect("a row").expect("a record");
+        assert!(
+            record.iter().all(|field| !field.starts_with('=')),
+            "{record:?}"
+        );
     }
 }

@@ -153,9 +153,10 @@ pub async fn public_report(
             .await
             .map_err(CatalogError::Db)
     };
+    // The report reads no parameter: one entry whatever the query string says.
     let body = state
         .catalog_cache
-        .json(crate::catalog::cache::key(&req), report)
+        .json(req.path().to_string(), report)
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")

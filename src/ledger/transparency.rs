@@ -5,15 +5,17 @@
 //! reading the page every minute would see each sale and payout arrive, with its amount.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use entity::{artist, ledger_entry, payout_terms};
+use chrono::{Datelike, NaiveDate, NaiveTime, Utc};
+use entity::{artist, payout_terms};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    Statement, Value,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Kind;
-use super::accounts::fold;
 use crate::money::stored_amount;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -80,35 +82,83 @@ fn quarter_of(day: NaiveDate) -> String {
     format!("{}-Q{}", day.year(), day.month0() / 3 + 1)
 }
 
-fn day_of(at: DateTime<Utc>) -> NaiveDate {
-    at.date_naive()
-}
-
 /// The first day of the quarter `today` is in.
 fn quarter_start(today: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(today.year(), today.month0() / 3 * 3 + 1, 1).unwrap_or(today)
 }
 
+/// `sql` with `?` placeholders, numbered (`$1` …) for PostgreSQL.
+fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut numbered = String::with_capacity(sql.len() + 8);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    numbered.push_str(&format!("${n}"));
+                } else {
+                    numbered.push(c);
+                }
+            }
+            numbered
+        }
+        _ => sql.to_string(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// An entry counted in the report: made before the running quarter began, and a payout
+/// paid before it. `{t}` is the table's alias; two values, the quarter's first moment and day.
+fn closed(t: &str) -> String {
+    format!("{t}.created_at < ? AND ({t}.paid_on IS NULL OR {t}.paid_on < ?)")
+}
+
+/// The report, summed by the database: campaign totals per kind and currency, and each
+/// consenting artist's sales and payouts per day (folded into quarters here), so a page
+/// view reads a few grouped rows however long the ledger grows.
 pub async fn report(db: &DatabaseConnection) -> Result<Transparency, DbErr> {
+    let backend = db.get_database_backend();
     let open_since = quarter_start(Utc::now().date_naive());
-    let rows: Vec<ledger_entry::Model> = ledger_entry::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|e| {
-            day_of(e.created_at) < open_since && e.paid_on.is_none_or(|day| day < open_since)
-        })
-        .collect();
+    let open_at = open_since.and_time(NaiveTime::MIN).and_utc();
+    let window = || -> [Value; 2] { [open_at.into(), open_since.into()] };
+
+    // A reversal or refund counts in the bucket of the entry it undoes (as `fold` does), and
+    // only when that entry is counted too.
+    let totals_sql = format!(
+        "SELECT COALESCE(u.kind, e.kind), e.currency, \
+                CAST(SUM(e.amount_minor) AS BIGINT), \
+                CAST(SUM(CASE WHEN u.id IS NULL THEN 1 ELSE -1 END) AS BIGINT) \
+         FROM ledger_entries e \
+         LEFT JOIN ledger_entries u ON u.id = e.reverses_id AND {} \
+         WHERE {} \
+         GROUP BY COALESCE(u.kind, e.kind), e.currency",
+        closed("u"),
+        closed("e")
+    );
+    let values = window().into_iter().chain(window()).collect();
     let mut totals: BTreeMap<String, (i64, i64, i64, i64)> = BTreeMap::new();
     let mut sold = 0;
-    for ((_, currency), t) in fold(&rows) {
-        let c = totals.entry(currency).or_default();
-        c.0 = c.0.saturating_add(t.paid_out);
-        c.1 = c.1.saturating_add(t.owed);
-        c.2 = c.2.saturating_add(t.costs);
-        c.3 = c.3.saturating_add(t.ngo_share);
-        sold += t.sold;
+    for row in db
+        .query_all_raw(statement(backend, &totals_sql, values))
+        .await?
+    {
+        let kind: String = row.try_get_by_index(0)?;
+        let currency: String = row.try_get_by_index(1)?;
+        let amount: i64 = row.try_get_by_index(2)?;
+        let count: i64 = row.try_get_by_index(3)?;
+        let t = totals.entry(currency).or_default();
+        // Saturating: an absurd price must not turn a report into a panic.
+        t.1 = t.1.saturating_add(amount);
+        match Kind::parse(&kind) {
+            Some(Kind::Sale) => sold += count,
+            Some(Kind::Payout) => t.0 = t.0.saturating_sub(amount),
+            Some(Kind::CardFee | Kind::Shipping) => t.2 = t.2.saturating_sub(amount),
+            Some(Kind::NgoShare) => t.3 = t.3.saturating_sub(amount),
+            _ => {}
+        }
     }
+
     let consenting: HashSet<String> = payout_terms::Entity::find()
         .filter(payout_terms::Column::Transparency.eq(true))
         .all(db)
@@ -122,33 +172,53 @@ pub async fn report(db: &DatabaseConnection) -> Result<Transparency, DbErr> {
         .await?;
     artists.sort_by_key(|a| (a.display_name.to_lowercase(), a.id.clone()));
 
-    // Undone pairs (a refunded sale, a reversed payout) leave the report together.
-    let undone: HashSet<&str> = rows
-        .iter()
-        .filter_map(|e| e.reverses_id.as_deref())
-        .collect();
-    let mut per_artist: HashMap<&str, BTreeMap<String, QuarterSums>> = HashMap::new();
-    for e in &rows {
-        if e.reverses_id.is_some() || undone.contains(e.id.as_str()) {
-            continue;
+    // Sales and payouts by day; an entry undone (a refunded sale, a reversed payout) leaves
+    // the report together with what undid it.
+    let day = match backend {
+        DbBackend::Postgres => {
+            "to_char(COALESCE(e.paid_on, (e.created_at AT TIME ZONE 'UTC')::date), 'YYYY-MM-DD')"
         }
-        let quarters = per_artist.entry(e.artist_id.as_str()).or_default();
-        match Kind::parse(&e.kind) {
-            Some(Kind::Sale) => {
-                quarters
-                    .entry(quarter_of(day_of(e.created_at)))
-                    .or_default()
-                    .0 += 1
-            }
+        _ => "COALESCE(e.paid_on, date(e.created_at))",
+    };
+    let per_day_sql = format!(
+        "SELECT e.artist_id, e.kind, e.currency, {day}, \
+                CAST(COUNT(*) AS BIGINT), CAST(SUM(e.amount_minor) AS BIGINT) \
+         FROM ledger_entries e \
+         JOIN payout_terms t ON t.artist_id = e.artist_id AND t.transparency = ? \
+         WHERE e.kind IN ('sale', 'payout') AND e.reverses_id IS NULL AND {} \
+           AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id AND {}) \
+         GROUP BY e.artist_id, e.kind, e.currency, {day}",
+        closed("e"),
+        closed("r")
+    );
+    let values = std::iter::once(true.into())
+        .chain(window())
+        .chain(window())
+        .collect();
+    let mut per_artist: HashMap<String, BTreeMap<String, QuarterSums>> = HashMap::new();
+    for row in db
+        .query_all_raw(statement(backend, &per_day_sql, values))
+        .await?
+    {
+        let artist_id: String = row.try_get_by_index(0)?;
+        let kind: String = row.try_get_by_index(1)?;
+        let currency: String = row.try_get_by_index(2)?;
+        let day: String = row.try_get_by_index(3)?;
+        let count: i64 = row.try_get_by_index(4)?;
+        let amount: i64 = row.try_get_by_index(5)?;
+        let Ok(day) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") else {
+            continue;
+        };
+        let quarter = per_artist
+            .entry(artist_id)
+            .or_default()
+            .entry(quarter_of(day))
+            .or_default();
+        match Kind::parse(&kind) {
+            Some(Kind::Sale) => quarter.0 += count,
             Some(Kind::Payout) => {
-                let day = e.paid_on.unwrap_or_else(|| day_of(e.created_at));
-                let paid = quarters
-                    .entry(quarter_of(day))
-                    .or_default()
-                    .1
-                    .entry(e.currency.clone())
-                    .or_default();
-                *paid = paid.saturating_sub(e.amount_minor);
+                let paid = quarter.1.entry(currency).or_default();
+                *paid = paid.saturating_sub(amount);
             }
             _ => {}
         }

@@ -16,7 +16,7 @@ use super::process::{Encoding, Processed};
 use super::{Media, MediaError};
 use crate::catalog::freshness::{Cards, Scope};
 use crate::error::FieldErrors;
-use crate::validate::text_field;
+use crate::validate::line_field;
 use crate::{audit, db};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -137,7 +137,7 @@ pub async fn portraits(
 /// Alt text: given, or the painting's title / the artist's name, so no image is unlabelled.
 fn alt_text(alt: Option<&str>, fallback: &str) -> Result<String, MediaError> {
     let mut errors = FieldErrors::new();
-    let alt = text_field(&mut errors, "alt", alt.unwrap_or(""), false, 500);
+    let alt = line_field(&mut errors, "alt", alt.unwrap_or(""), false, 500);
     if let Err(e) = errors.into_result() {
         return Err(MediaError::Invalid(
             e.0.first()

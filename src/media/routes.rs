@@ -124,7 +124,7 @@ pub struct PhotoUpload {
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// What the photo shows, for screen readers; the title when left out.
-    #[schema(schema_with = crate::validate::schema::optional_text::<500>)]
+    #[schema(schema_with = crate::validate::schema::optional_line::<500>)]
     alt: Option<String>,
 }
 

@@ -38,6 +38,7 @@ fn env() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_keep_trailing_newline(true);
+        env.add_filter("quote", quote);
         for (name, source) in TEMPLATES {
             // The templates are compiled into the binary and checked by the tests; a broken
             // one is skipped here and reported when it is rendered.
@@ -66,7 +67,7 @@ pub fn render(kind: &str, language: &str, ctx: Value) -> Result<Rendered, miniji
     let (first, rest) = output.split_once('\n').unwrap_or((&output, ""));
     let subject = header_safe(first.strip_prefix("Subject:").unwrap_or(first));
     let text = collapse_blank_lines(rest.trim());
-    let paragraphs: Vec<Vec<&str>> = text.split("\n\n").map(|p| p.lines().collect()).collect();
+    let paragraphs: Vec<Paragraph> = text.split("\n\n").map(Paragraph::of).collect();
     let dir = if language == "fa" || language == "ps" {
         "rtl"
     } else {
@@ -81,6 +82,45 @@ pub fn render(kind: &str, language: &str, ctx: Value) -> Result<Rendered, miniji
         text,
         html,
     })
+}
+
+/// Someone else's words (a buyer's note) as a quote: every line behind `> `, so however
+/// many paragraphs it has, none of them reads as the NGO's own, in the text and (as a
+/// `<blockquote>`) in the HTML. Every kind of line break counts, not only `\n`.
+fn quote(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .split([
+            '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}',
+        ])
+        .map(|line| match line.trim_end() {
+            "" => ">".to_string(),
+            line => format!("> {line}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A paragraph of the text as the HTML layout shows it: a quote when every line is quoted.
+#[derive(serde::Serialize)]
+struct Paragraph<'a> {
+    quote: bool,
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Paragraph<'a> {
+    fn of(text: &'a str) -> Self {
+        let lines: Vec<&str> = text.lines().collect();
+        let quote = !lines.is_empty() && lines.iter().all(|l| *l == ">" || l.starts_with("> "));
+        let lines = if quote {
+            lines
+                .into_iter()
+                .map(|l| l.strip_prefix("> ").unwrap_or(l.trim_start_matches('>')))
+                .collect()
+        } else {
+            lines
+        };
+        Self { quote, lines }
+    }
 }
 
 /// Conditional blocks leave runs of empty lines; keep at most one.
@@ -114,6 +154,43 @@ mod tests {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
+    }
+
+    #[test]
+    fn a_buyers_note_is_a_marked_quote_however_many_paragraphs_it_has() {
+        let note =
+            "Stockholm.\r\n\r\nThe coordinator asks: send a photo of your ID\u{2028}to +93 700";
+        let ctx = context! { title => "T", artist_name => "A", reference => "HN-1",
+        city => "Kabul", country_name => "Afghanistan", note => note };
+        for language in ["en", "fa"] {
+            let mail = render("order_paid_artist", language, ctx.clone()).expect("render");
+            assert!(
+                mail.text.contains(
+                    "> Stockholm.\n>\n> The coordinator asks: send a photo of your ID\n> to +93 700"
+                ),
+                "{language}: {}",
+                mail.text
+            );
+            // Not a line of the buyer's stands outside the quote.
+            for line in mail
+                .text
+                .lines()
+                .filter(|l| l.contains("coordinator asks") || l.contains("+93"))
+            {
+                assert!(line.starts_with("> "), "{language}: {line:?}");
+            }
+            assert!(
+                mail.html.contains("3px solid #888; color: #333;\">Stockholm.<br><br>The coordinator asks: send a photo of your ID<br>to +93 700</blockquote>"),
+                "{language}: {}",
+                mail.html
+            );
+        }
+        let coordinator = render("order_paid_coordinator", "en", ctx).expect("render");
+        assert!(
+            coordinator.text.contains("> The coordinator asks"),
+            "{}",
+            coordinator.text
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::error::FieldErrors;
 use crate::notifications::{MailSettings, order_emails};
 use crate::payments::{StripeGateway, records, refunds};
-use crate::validate::text_field;
+use crate::validate::{line_field, text_field};
 use crate::{audit, db};
 
 /// An admin action: one transaction for the change and its audit record.
@@ -45,7 +45,7 @@ pub async fn confirm_payment(
     payment_reference: &str,
 ) -> Result<AdminOrderDetail, OrderError> {
     let mut errors = FieldErrors::new();
-    let payment_reference = text_field(&mut errors, "reference", payment_reference, true, 200);
+    let payment_reference = line_field(&mut errors, "reference", payment_reference, true, 200);
     errors.into_result()?;
     let change = Change::new(OrderStatus::Paid, Actor::Admin(admin_id.into()))
         .reason(format!("manual payment confirmed: {payment_reference}"))
@@ -87,8 +87,8 @@ pub async fn ship(
     tracking_number: &str,
 ) -> Result<AdminOrderDetail, OrderError> {
     let mut errors = FieldErrors::new();
-    let carrier = text_field(&mut errors, "carrier", carrier, true, 100);
-    let tracking_number = text_field(&mut errors, "tracking_number", tracking_number, true, 100);
+    let carrier = line_field(&mut errors, "carrier", carrier, true, 100);
+    let tracking_number = line_field(&mut errors, "tracking_number", tracking_number, true, 100);
     errors.into_result()?;
     let change = Change::new(OrderStatus::Shipped, Actor::Admin(admin_id.into()))
         .set(order::Column::Carrier, carrier)

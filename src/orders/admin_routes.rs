@@ -35,7 +35,7 @@ pub async fn order_detail(
 #[serde(deny_unknown_fields)]
 pub struct ConfirmPayment {
     /// The bank transfer or receipt reference.
-    #[schema(schema_with = crate::validate::schema::required_text::<200>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<200>)]
     pub reference: String,
 }
 
@@ -62,9 +62,9 @@ pub async fn confirm_payment(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ship {
-    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<100>)]
     pub carrier: String,
-    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<100>)]
     pub tracking_number: String,
 }
 

@@ -23,14 +23,14 @@ use crate::db;
 use crate::error::FieldErrors;
 use crate::notifications::{MailSettings, order_emails, outbox};
 use crate::payments::checkout;
-use crate::validate::{self, optional_text, text_field};
+use crate::validate::{self, line_field, optional_line, optional_text};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuyerInput {
-    #[schema(schema_with = crate::validate::schema::required_text::<200>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<200>)]
     pub name: String,
-    #[schema(schema_with = crate::validate::schema::required_text::<254>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<254>)]
     pub email: String,
     #[schema(schema_with = crate::validate::schema::optional_phone)]
     pub phone: Option<String>,
@@ -39,15 +39,15 @@ pub struct BuyerInput {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
-    #[schema(schema_with = crate::validate::schema::required_text::<200>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<200>)]
     pub line1: String,
-    #[schema(schema_with = crate::validate::schema::optional_text::<200>)]
+    #[schema(schema_with = crate::validate::schema::optional_line::<200>)]
     pub line2: Option<String>,
-    #[schema(schema_with = crate::validate::schema::required_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::required_line::<100>)]
     pub city: String,
-    #[schema(schema_with = crate::validate::schema::optional_text::<20>)]
+    #[schema(schema_with = crate::validate::schema::optional_line::<20>)]
     pub postal_code: Option<String>,
-    #[schema(schema_with = crate::validate::schema::optional_text::<100>)]
+    #[schema(schema_with = crate::validate::schema::optional_line::<100>)]
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2.
     #[schema(schema_with = crate::country::schema)]
@@ -124,27 +124,27 @@ fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
             None
         }
     };
-    let buyer_name = text_field(&mut errors, "buyer.name", &req.buyer.name, true, 200);
-    let buyer_email = text_field(&mut errors, "buyer.email", &req.buyer.email, true, 254);
+    let buyer_name = line_field(&mut errors, "buyer.name", &req.buyer.name, true, 200);
+    let buyer_email = line_field(&mut errors, "buyer.email", &req.buyer.email, true, 254);
     validate::email(&mut errors, "buyer.email", &buyer_email);
-    let buyer_phone = optional_text(&mut errors, "buyer.phone", req.buyer.phone.as_deref(), 40);
+    let buyer_phone = optional_line(&mut errors, "buyer.phone", req.buyer.phone.as_deref(), 40);
     validate::phone(&mut errors, "buyer.phone", buyer_phone.as_deref());
     let a = &req.shipping_address;
-    let line1 = text_field(&mut errors, "shipping_address.line1", &a.line1, true, 200);
-    let line2 = optional_text(
+    let line1 = line_field(&mut errors, "shipping_address.line1", &a.line1, true, 200);
+    let line2 = optional_line(
         &mut errors,
         "shipping_address.line2",
         a.line2.as_deref(),
         200,
     );
-    let city = text_field(&mut errors, "shipping_address.city", &a.city, true, 100);
-    let postal_code = optional_text(
+    let city = line_field(&mut errors, "shipping_address.city", &a.city, true, 100);
+    let postal_code = optional_line(
         &mut errors,
         "shipping_address.postal_code",
         a.postal_code.as_deref(),
         20,
     );
-    let region = optional_text(
+    let region = optional_line(
         &mut errors,
         "shipping_address.region",
         a.region.as_deref(),

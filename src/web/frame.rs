@@ -11,18 +11,7 @@ use super::visitor::Visitor;
 use super::{assets, templates};
 use crate::state::AppState;
 
-/// What a page may load: only this site, and photos from where media is served (a CDN or
-/// bucket when configured). No inline script; no framing.
-pub fn csp(media_origin: Option<&str>) -> String {
-    let img = match media_origin {
-        Some(origin) => format!("'self' {origin}"),
-        None => "'self'".into(),
-    };
-    format!(
-        "default-src 'self'; img-src {img}; style-src 'self'; script-src 'self'; \
-         object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    )
-}
+pub use crate::headers::csp;
 
 /// The origin of a URL (`https://cdn.example.org/media` → `https://cdn.example.org`).
 pub fn origin_of(url: &str) -> Option<String> {

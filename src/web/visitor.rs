@@ -22,6 +22,15 @@ pub struct Visitor {
     pub here: String,
 }
 
+impl Visitor {
+    /// The visitor on a page that reads nothing from its query: `here` is the path alone,
+    /// so the page is the same (and cached once) whatever the query string says.
+    pub fn on(mut self, path: &str) -> Self {
+        self.here = path.to_string();
+        self
+    }
+}
+
 fn country_from_accept_language(header: &str) -> Option<CountryCode> {
     header.split(',').find_map(|part| {
         let tag = part.split(';').next()?.trim();
@@ -69,12 +78,35 @@ impl FromRequest for Visitor {
     }
 }
 
-/// Only a path on this site: never `//elsewhere` or `https://…` (no open redirect).
+/// Only a path on this site: never `//elsewhere`, `https://…`, or anything a browser could
+/// read as another host. Browsers drop tabs and line breaks from a URL and read `\` as `/`,
+/// so `/<TAB>/evil.example` would take them to `//evil.example`: any control character,
+/// space or backslash refuses `next` outright. What passes is parsed as a URL on this site
+/// and rebuilt from its path and query alone.
 pub fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
-        _ => "/".to_string(),
+    next.and_then(parse_local_path)
+        .unwrap_or_else(|| "/".to_string())
+}
+
+fn parse_local_path(next: &str) -> Option<String> {
+    if !next.starts_with('/')
+        || next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return None;
     }
+    let base = url::Url::parse("http://this.site.invalid/").ok()?;
+    let url = base.join(next).ok()?;
+    if url.origin() != base.origin() || url.path().starts_with("//") {
+        return None;
+    }
+    let mut path = url.path().to_string();
+    if let Some(query) = url.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    Some(path)
 }
 
 #[cfg(test)]
@@ -98,5 +130,24 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(None), "/");
+        // What browsers drop or turn into a slash, anywhere in it.
+        for next in [
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "/ /evil.example",
+            "/\u{a0}/evil.example",
+            "/x\\..\\\\evil.example",
+            "/%09/../\t/evil",
+            "///evil.example",
+        ] {
+            assert_eq!(local_path(Some(next)), "/", "{next:?}");
+        }
+        // Rebuilt from the parsed path and query: dot segments resolved, still on this site.
+        assert_eq!(
+            local_path(Some("/a/../artworks?page=2")),
+            "/artworks?page=2"
+        );
+        assert_eq!(local_path(Some("/artists/x#top")), "/artists/x");
     }
 }

@@ -256,6 +256,65 @@ async fn a_damaged_or_partial_backup_is_refused_and_nothing_changes() {
     );
 }
 
+/// A symbolic link in a backup folder would restore whatever it points at into the public
+/// media store: a file the attacker can read nowhere else, with a manifest written to match
+/// it. Anything that is not a regular file is refused before anything changes.
+#[tokio::test]
+async fn a_link_in_a_backup_is_refused_and_nothing_changes() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    add_photo(&app, &token, &catalog.artwork, 70).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let repo = repo_at(dir.path());
+    let manifest = backup_of(&app, &repo).await.manifest;
+    let photo = manifest.media().next().expect("a photo").path.clone();
+
+    // The "secret" elsewhere on the machine; the manifest already describes its bytes (a
+    // copy of the photo's), as an attacker who knows the file would write it.
+    let elsewhere = tempfile::tempdir().expect("dir");
+    let secret = elsewhere.path().join("secret");
+    std::fs::copy(dir.path().join(&photo), &secret).expect("copy");
+    std::fs::remove_file(dir.path().join(&photo)).expect("remove");
+    std::os::unix::fs::symlink(&secret, dir.path().join(&photo)).expect("link");
+
+    let spare = spare_database().await;
+    let refused = backup::restore(&spare.config(), &repo, &RestoreOptions::default()).await;
+    match refused {
+        Err(BackupError::Damaged { path, problem, .. }) => {
+            assert_eq!(path, photo);
+            assert!(problem.contains("not a regular file"), "{problem}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        hunar::backup::data_in(&spare.url).await.expect("check"),
+        None
+    );
+    assert!(
+        !spare.media_dir.exists() || std::fs::read_dir(&spare.media_dir).expect("dir").count() == 0
+    );
+
+    // A linked folder on the way to a file is refused the same way.
+    std::fs::remove_file(dir.path().join(&photo)).expect("remove");
+    std::fs::copy(&secret, dir.path().join(&photo)).expect("put back");
+    let media = dir.path().join("media");
+    let moved = elsewhere.path().join("media");
+    std::fs::rename(&media, &moved).expect("move");
+    std::os::unix::fs::symlink(&moved, &media).expect("link");
+    let refused = backup::restore(&spare.config(), &repo, &RestoreOptions::default()).await;
+    assert!(
+        matches!(refused, Err(BackupError::Damaged { .. })),
+        "{refused:?}"
+    );
+    // Put back as a real folder, the same backup restores.
+    std::fs::remove_file(&media).expect("unlink");
+    std::fs::rename(&moved, &media).expect("move back");
+    backup::restore(&spare.config(), &repo, &RestoreOptions::default())
+        .await
+        .expect("restore");
+}
+
 /// Through an object store (as with `BACKUP_DIR=s3:PREFIX`), not a folder.
 #[tokio::test]
 async fn a_restore_onto_a_database_with_data_needs_force() {

@@ -185,6 +185,11 @@ fn backup_and_restore_from_the_command_line_while_the_server_runs() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(said.contains("new photo files"), "{said}");
+    // Buyers' addresses and artists' contacts: the database, its WAL and every file of the
+    // backup are the owner's alone, whatever umask the operator's shell had.
+    owner_only(&dir.path().join("hunar.db"));
+    owner_only(&dir.path().join("hunar.db-wal"));
+    owner_only(&backups);
     server.kill().ok();
     server.wait().ok();
 
@@ -216,6 +221,7 @@ fn backup_and_restore_from_the_command_line_while_the_server_runs() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    owner_only(&other.path().join("hunar.db"));
     let out = hunar(other.path())
         .arg("restore")
         .arg(other.path().join("no-such-folder"))
@@ -234,6 +240,37 @@ fn backup_and_restore_from_the_command_line_while_the_server_runs() {
     assert!(body.contains("\"total\":6"), "{body}");
     copy.kill().ok();
     copy.wait().ok();
+}
+
+/// Asserts that `path`, and everything under it when it is a folder, can be read by its
+/// owner only.
+#[track_caller]
+fn owner_only(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path).expect("a file the server made");
+    let mode = meta.permissions().mode() & 0o777;
+    assert_eq!(mode & 0o077, 0, "{} is {mode:o}", path.display());
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path).expect("a folder") {
+            owner_only(&entry.expect("an entry").path());
+        }
+    }
+}
+
+/// A database made readable by everyone (by an older version, or by hand) is made the
+/// owner's alone at the next start.
+#[test]
+fn an_existing_database_readable_by_everyone_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = hunar(dir.path()).arg("migrate").output().expect("migrate");
+    assert!(out.status.success());
+    let db = dir.path().join("hunar.db");
+    owner_only(&db);
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = hunar(dir.path()).arg("migrate").output().expect("migrate");
+    assert!(out.status.success());
+    owner_only(&db);
 }
 
 /// A tiny blocking GET without pulling in reqwest's blocking feature.

@@ -18,6 +18,7 @@ mod notifications;
 mod operations;
 mod orders;
 mod payments;
+mod review;
 mod shop;
 mod smtp;
 mod stripe_mock;

@@ -81,7 +81,7 @@ async fn openapi_describes_every_route_and_only_real_ones() {
             "{method} {path} is documented but not routed"
         );
     }
-    let docs = app.get("/docs").await;
+    let docs = app.get("/docs/").await;
     assert_eq!(docs.status, 200);
     assert!(
         docs.headers["content-type"]

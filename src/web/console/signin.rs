@@ -23,14 +23,11 @@ pub struct Next {
 
 /// Only a console page: never another site, never the shop.
 fn console_path(next: Option<&str>) -> String {
-    match next {
-        Some(p)
-            if (p == "/admin" || p.starts_with("/admin/") || p.starts_with("/admin?"))
-                && !p.contains('\\') =>
-        {
-            p.to_string()
-        }
-        _ => "/admin".to_string(),
+    let path = crate::web::visitor::local_path(next);
+    if path == "/admin" || path.starts_with("/admin/") || path.starts_with("/admin?") {
+        path
+    } else {
+        "/admin".to_string()
     }
 }
 
@@ -136,6 +133,16 @@ pub async fn sign_in(
         Err(AuthError::InvalidCredentials) => {
             refused(StatusCode::UNAUTHORIZED, "console-signin-wrong", None)
         }
+        // No account has such an address or password; the oversized text is not sent back.
+        Err(AuthError::TooLong { .. }) => page(
+            &state,
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &next,
+            "",
+            Some("console-signin-wrong"),
+            None,
+        ),
         Err(AuthError::RateLimited { retry_after_secs }) => {
             let mut res = refused(
                 StatusCode::TOO_MANY_REQUESTS,

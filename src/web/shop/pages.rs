@@ -116,15 +116,13 @@ fn artwork_query(visitor: &Visitor) -> ArtworkQuery {
 
 #[get("/")]
 pub async fn home_page(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    // The page most visits start on, the same for everyone with one language, destination
-    // and URL: built once and kept like the API's catalog pages (`CATALOG_CACHE_MS`, emptied
-    // by every change to the catalog in this process). It holds nothing about the visitor.
+    // The page most visits start on, the same for everyone with one language and
+    // destination: built once and kept like the API's catalog pages (`CATALOG_CACHE_MS`,
+    // emptied by every change to the catalog in this process). It holds nothing about the
+    // visitor, and reads nothing from the query string, which therefore cannot miss it.
+    let visitor = visitor.on("/");
     let country = visitor.country.map(|c| c.to_string()).unwrap_or_default();
-    let key = format!(
-        "shop:home:{}:{country}:{}",
-        visitor.lang.code(),
-        visitor.here
-    );
+    let key = format!("shop:home:{}:{country}", visitor.lang.code());
     match state
         .catalog_cache
         .shared(key, home_html(&state, &visitor))
@@ -434,65 +432,41 @@ pub fn country_picker(visitor: &Visitor, next: Option<&str>, invalid: bool) -> H
     )
 }
 
-/// Every public page, for search engines.
+/// Every public page, for search engines: read in two statements, and kept like the
+/// catalog's pages (`CATALOG_CACHE_MS`), so a crawler asking again and again costs nothing.
 #[get("/sitemap.xml")]
 pub async fn sitemap(state: web::Data<AppState>) -> HttpResponse {
-    let base = state
-        .config
-        .public_base_url
-        .trim_end_matches('/')
-        .to_string();
-    let mut urls = vec![
-        format!("{base}/"),
-        format!("{base}/artworks"),
-        format!("{base}/transparency"),
-    ];
-    let listed = async {
-        for artist in artist_cards(&state).await? {
-            urls.push(format!("{base}/artists/{}", artist.artist.slug));
+    let build = async {
+        let base = state.config.public_base_url.trim_end_matches('/');
+        let (artists, artworks) = public::sitemap(&state.db).await?;
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        );
+        let pages = ["/".to_string(), "/artworks".into(), "/transparency".into()];
+        let artists = artists.iter().map(|slug| format!("/artists/{slug}"));
+        let artworks = artworks.iter().map(|id| format!("/artworks/{id}"));
+        for path in pages.into_iter().chain(artists).chain(artworks) {
+            xml.push_str(&format!(
+                "  <url><loc>{}</loc></url>\n",
+                crate::web::html::escape(&format!("{base}{path}"))
+            ));
         }
-        for status in ["available", "sold", "reserved"] {
-            for page in 1..=50 {
-                let list = public::list_artwork_views(
-                    &state.reader,
-                    ArtworkQuery {
-                        status: Some(status.into()),
-                        page: Some(page),
-                        per_page: Some(100),
-                        ..ArtworkQuery::default()
-                    },
-                )
-                .await?;
-                let done = list.items.len() < 100;
-                urls.extend(
-                    list.items
-                        .iter()
-                        .map(|a| format!("{base}/artworks/{}", a.id)),
-                );
-                if done {
-                    break;
-                }
-            }
-        }
-        Ok::<_, CatalogError>(())
+        xml.push_str("</urlset>\n");
+        Ok::<_, CatalogError>(Bytes::from(xml))
     };
-    if let Err(err) = listed.await {
-        tracing::error!(error = %err, "the sitemap could not be read");
-        return HttpResponse::ServiceUnavailable().finish();
+    match state
+        .catalog_cache
+        .shared("shop:sitemap".to_string(), build)
+        .await
+    {
+        Ok(xml) => HttpResponse::Ok()
+            .content_type("application/xml; charset=utf-8")
+            .body(xml),
+        Err(err) => {
+            tracing::error!(error = %err, "the sitemap could not be read");
+            HttpResponse::ServiceUnavailable().finish()
+        }
     }
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    for url in urls {
-        xml.push_str(&format!(
-            "  <url><loc>{}</loc></url>\n",
-            crate::web::html::escape(&url)
-        ));
-    }
-    xml.push_str("</urlset>\n");
-    HttpResponse::Ok()
-        .content_type("application/xml; charset=utf-8")
-        .body(xml)
 }
 
 #[get("/robots.txt")]
@@ -514,7 +488,9 @@ enum ReportError {
 /// home page: the same for everyone with one language.
 #[get("/transparency")]
 pub async fn transparency_page(state: web::Data<AppState>, visitor: Visitor) -> HttpResponse {
-    let key = format!("shop:transparency:{}:{}", visitor.lang.code(), visitor.here);
+    let visitor = visitor.on("/transparency");
+    let country = visitor.country.map(|c| c.to_string()).unwrap_or_default();
+    let key = format!("shop:transparency:{}:{country}", visitor.lang.code());
     let build = async {
         let report = crate::ledger::transparency::report(&state.db)
             .await
