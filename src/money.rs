@@ -103,9 +103,10 @@ impl Money {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyDto {
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = String, pattern = "^([1-9][0-9]{0,8}(\\.[0-9]{1,3})?|0\\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$", example = "50.00")]
+    #[serde(deserialize_with = "wire::amount")]
     pub amount: Decimal,
-    #[schema(example = "USD")]
+    #[schema(value_type = wire::CurrencyCode)]
     pub currency: String,
 }
 
@@ -114,6 +115,239 @@ impl From<Money> for MoneyDto {
         Self {
             amount: money.to_decimal(),
             currency: money.currency.code().to_string(),
+        }
+    }
+}
+
+/// Amounts, percentages and currencies as they travel in JSON: the OpenAPI description of
+/// each, and the parsing that accepts exactly what the description says (so a client
+/// generated from the document, or a fuzzer, meets no surprise either way).
+pub mod wire {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+    use serde::Deserialize;
+
+    /// An amount a coordinator or a client sends: more than zero, at most nine digits
+    /// before the point (no leading zero) and three after ("50", "1000.00", "0.5"). Whether
+    /// its decimals suit its currency (two for USD, none for JPY) is checked beside the
+    /// currency. Written without look-ahead, which not every validator has.
+    pub const AMOUNT: &str =
+        "^([1-9][0-9]{0,8}(\\.[0-9]{1,3})?|0\\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$";
+    /// An amount the server writes: the ledger's may be negative.
+    pub const SIGNED_AMOUNT: &str = "^-?[0-9]+(\\.[0-9]+)?$";
+    /// A percentage from 0 to 100 with at most two decimals.
+    pub const PERCENT: &str = "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$";
+    /// A rate more than zero: at most nine digits before the point (no leading zero) and
+    /// nine after, or below one with up to eight zeros before its first digit.
+    pub const RATE: &str = "^([1-9][0-9]{0,8}(\\.[0-9]{1,9})?|0\\.0{0,8}[1-9][0-9]{0,8})$";
+    /// An ISO 4217 code as the server writes it.
+    pub const CURRENCY: &str = "^[A-Z]{3}$";
+
+    fn digits(text: &str, min: usize, max: usize) -> bool {
+        (min..=max).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+    }
+
+    /// `[1-9][0-9]{0,int-1}` then an optional point and 1..=`frac` digits; or `0.` and a
+    /// fraction `below_one` accepts. The shape of `AMOUNT` and `RATE`.
+    fn positive(
+        text: &str,
+        int: usize,
+        frac: usize,
+        below_one: fn(&str) -> bool,
+    ) -> Option<Decimal> {
+        let (whole, part) = match text.split_once('.') {
+            Some((whole, part)) => (whole, Some(part)),
+            None => (text, None),
+        };
+        let ok = if whole == "0" {
+            part.is_some_and(below_one)
+        } else {
+            !whole.starts_with('0')
+                && digits(whole, 1, int)
+                && part.is_none_or(|p| digits(p, 1, frac))
+        };
+        ok.then(|| Decimal::from_str(text).ok()).flatten()
+    }
+
+    /// `AMOUNT`.
+    pub fn parse_amount(text: &str) -> Option<Decimal> {
+        positive(text, 9, 3, |part| {
+            digits(part, 1, 3) && part.bytes().any(|b| b != b'0')
+        })
+    }
+
+    /// `PERCENT`.
+    pub fn parse_percent(text: &str) -> Option<Decimal> {
+        let (whole, part) = match text.split_once('.') {
+            Some((whole, part)) => (whole, Some(part)),
+            None => (text, None),
+        };
+        let ok = if whole == "100" {
+            part.is_none_or(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b == b'0'))
+        } else {
+            digits(whole, 1, 2) && part.is_none_or(|p| digits(p, 1, 2))
+        };
+        ok.then(|| Decimal::from_str(text).ok()).flatten()
+    }
+
+    /// `RATE`.
+    pub fn parse_rate(text: &str) -> Option<Decimal> {
+        positive(text, 9, 9, |part| {
+            let zeros = part.bytes().take_while(|b| *b == b'0').count();
+            let rest = &part[zeros..];
+            zeros <= 8 && rest.starts_with(|c: char| ('1'..='9').contains(&c)) && digits(rest, 1, 9)
+        })
+    }
+
+    fn with<'de, D: serde::Deserializer<'de>>(
+        de: D,
+        parse: fn(&str) -> Option<Decimal>,
+        expected: &'static str,
+    ) -> Result<Decimal, D::Error> {
+        let text = String::deserialize(de)?;
+        parse(&text).ok_or_else(|| serde::de::Error::custom(expected))
+    }
+
+    pub fn amount<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Decimal, D::Error> {
+        with(
+            de,
+            parse_amount,
+            "expected an amount more than zero as a string of digits, at most 9 before the point and 3 after, e.g. \"50.00\"",
+        )
+    }
+
+    pub fn percent<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Decimal, D::Error> {
+        with(
+            de,
+            parse_percent,
+            "expected a percentage from 0 to 100 with at most two decimals, e.g. \"10\" or \"12.5\"",
+        )
+    }
+
+    pub fn optional_rate<'de, D: serde::Deserializer<'de>>(
+        de: D,
+    ) -> Result<Option<Decimal>, D::Error> {
+        match Option::<String>::deserialize(de)? {
+            None => Ok(None),
+            Some(text) => parse_rate(&text).map(Some).ok_or_else(|| {
+                serde::de::Error::custom(
+                    "expected a rate more than zero, at most 9 digits before the point and 9 after, e.g. \"71.25\"",
+                )
+            }),
+        }
+    }
+
+    /// An ISO 4217 code with a minor unit, as a client sends it: exactly the codes
+    /// `Currency::parse` takes, named once in the document (`CurrencyCode`).
+    pub struct CurrencyCode;
+
+    impl utoipa::PartialSchema for CurrencyCode {
+        fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+            use iso_currency::IntoEnumIterator;
+            let mut codes: Vec<&str> = iso_currency::Currency::iter()
+                .filter(|c| super::Currency::parse(c.code()).is_ok())
+                .map(|c| c.code())
+                .collect();
+            codes.sort_unstable();
+            codes.dedup();
+            crate::validate::schema::one_of(codes, false).into()
+        }
+    }
+
+    impl utoipa::ToSchema for CurrencyCode {}
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        type Parser = fn(&str) -> Option<Decimal>;
+
+        proptest::proptest! {
+            #[test]
+            fn the_parsers_take_exactly_what_the_patterns_say_for_any_text(
+                sample in "[0-9.+-]{0,14}|0\\.0{0,9}[0-9]{0,10}"
+            ) {
+                for (pattern, parse) in [
+                    (AMOUNT, parse_amount as Parser),
+                    (PERCENT, parse_percent),
+                    (RATE, parse_rate),
+                ] {
+                    let regex = regex::Regex::new(pattern).expect("a pattern");
+                    proptest::prop_assert_eq!(
+                        parse(&sample).is_some(),
+                        regex.is_match(&sample),
+                        "{} {:?}",
+                        pattern,
+                        sample
+                    );
+                }
+            }
+        }
+
+        #[test]
+        fn the_parsers_take_exactly_what_the_patterns_say() {
+            let cases: [(&str, Parser); 3] = [
+                (AMOUNT, parse_amount),
+                (PERCENT, parse_percent),
+                (RATE, parse_rate),
+            ];
+            let samples = [
+                "",
+                "0",
+                "00",
+                "1",
+                "50",
+                "50.00",
+                "50.",
+                ".5",
+                "1.234",
+                "1.2345",
+                "-1",
+                "+1",
+                "1e3",
+                "1_000",
+                " 1",
+                "1 ",
+                "123456789",
+                "1234567890",
+                "100",
+                "100.00",
+                "100.01",
+                "101",
+                "99.99",
+                "12.5",
+                "0.0",
+                "0.001",
+                "71.25",
+                "١٢",
+                "0x10",
+                "050",
+                "000",
+                "100.0",
+                "100.000",
+                "999",
+                "0.5",
+                "0.05",
+                "0.005",
+                "0.0005",
+                "0.000",
+                "0.000000001",
+                "0.00000000012345678",
+                "0.000000000",
+                "0.0000000001",
+                "1.123456789",
+                "1.1234567891",
+                "05",
+                "0.",
+            ];
+            for (pattern, parse) in cases {
+                let regex = regex::Regex::new(pattern).expect("a pattern");
+                for sample in samples {
+                    let documented = regex.is_match(sample);
+                    assert_eq!(parse(sample).is_some(), documented, "{pattern} {sample:?}");
+                }
+            }
         }
     }
 }

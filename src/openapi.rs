@@ -65,13 +65,49 @@ pub fn finish(mut doc: Document, public_base_url: &str) -> serde_json::Value {
     // The rest works on the JSON: utoipa's types do not round-trip every field (links).
     let mut value = serde_json::to_value(&doc).unwrap_or_default();
     tighten(&mut value);
+    rules_across_fields(&mut value);
     link(&mut value);
     value
 }
 
-/// Two rules that hold for every schema alike, applied to the JSON of the document:
+/// Rules that tie one field to another, which utoipa's derive cannot say: JSON Schema's
+/// `if`/`then` states them, so a client (or a fuzzer) knows them before the server refuses.
+/// - a payout's `exchange_rate` and `paid_currency` come together (both, or neither);
+/// - a shipping zone that is not the fallback names at least one country.
+fn rules_across_fields(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let given =
+        |field: &str| json!({"properties": {field: {"type": "string"}}, "required": [field]});
+    let rules = [
+        (
+            "PayoutInput",
+            json!([
+                {"if": given("exchange_rate"), "then": given("paid_currency")},
+                {"if": given("paid_currency"), "then": given("exchange_rate")},
+            ]),
+        ),
+        (
+            "ZoneInput",
+            json!([{
+                "if": {"properties": {"is_fallback": {"const": true}}, "required": ["is_fallback"]},
+                "else": {"properties": {"countries": {"minItems": 1}}, "required": ["countries"]},
+            }]),
+        ),
+    ];
+    for (name, all_of) in rules {
+        if let Some(schema) = doc
+            .pointer_mut(&format!("/components/schemas/{name}"))
+            .and_then(|s| s.as_object_mut())
+        {
+            schema.insert("allOf".into(), all_of);
+        }
+    }
+}
+
+/// Rules that hold for every schema alike, applied to the JSON of the document:
 /// - a string with no pattern, enum or format of its own gets `validate::schema::NO_NUL`,
 ///   since every body and URL holding a NUL is refused (`extract`);
+/// - a request body names every field it may have (`additionalProperties: false`);
 /// - in a schema only ever sent (never read from a request), a nullable property is
 ///   `required`: serde writes it as `null`, and generated clients should not make it
 ///   optional. Fields serde leaves out are declared non-nullable and `required = false`.
@@ -100,6 +136,14 @@ fn tighten(doc: &mut serde_json::Value) {
             no_nul(schema);
             if !read.contains(name) {
                 require_nullable(schema);
+            } else if let Some(object) = schema.as_object_mut()
+                && object.contains_key("properties")
+            {
+                // Every request body is read with `deny_unknown_fields`: a field the
+                // document does not name is a 422, and the document says so.
+                object
+                    .entry("additionalProperties")
+                    .or_insert(serde_json::Value::Bool(false));
             }
         }
     }

@@ -12,6 +12,33 @@ where
     serde::Deserialize::deserialize(de).map(Some)
 }
 
+/// A whole number as JSON Schema counts one: `223` and `223.0` alike (JSON has one kind of
+/// number, and a client in JavaScript may well send the second), but not `223.5`.
+pub fn whole<'de, D: serde::Deserializer<'de>>(de: D) -> Result<i32, D::Error> {
+    let n = <f64 as serde::Deserialize>::deserialize(de)?;
+    if n.fract() == 0.0 && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX) {
+        // In range and whole: the cast is exact.
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(n as i32)
+    } else {
+        Err(serde::de::Error::custom("expected a whole number"))
+    }
+}
+
+/// `whole` for a field that may be absent or null.
+pub fn optional_whole<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<i32>, D::Error> {
+    #[derive(serde::Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole")] i32);
+    Ok(<Option<Whole> as serde::Deserialize>::deserialize(de)?.map(|w| w.0))
+}
+
+/// `whole` in a PATCH: absent keeps, null clears, a number sets.
+pub fn patched_whole<'de, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Option<i32>>, D::Error> {
+    optional_whole(de).map(Some)
+}
+
 /// Trims a free-text field and checks its length in characters. The length is that of the
 /// value as sent, so it is exactly the OpenAPI `maxLength` (see `schema`).
 pub fn text_field(
@@ -206,6 +233,38 @@ pub mod schema {
     /// `optional_line(.., MAX)`: may be absent or null.
     pub fn optional_line<const MAX: usize>() -> Object {
         string(MAX, ONE_LINE, true)
+    }
+
+    /// An email address that may be left out: an address, or blank (none), or null.
+    pub fn optional_email() -> utoipa::openapi::Schema {
+        let blank = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(format!("^[{WHITE_SPACE}]*$")))
+            .build();
+        let mut address = string(254, NOT_BLANK, false);
+        address.format = Some(utoipa::openapi::SchemaFormat::Custom("email".into()));
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(address)
+            .item(blank)
+            .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+            .build()
+            .into()
+    }
+
+    /// The id of a stored record: not blank (whether it names one is the server's to say).
+    pub fn id() -> Object {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(NOT_BLANK))
+            .build()
+    }
+
+    /// An email address a message will be sent to: `format: email`, one line, at most 254
+    /// characters (what SMTP carries).
+    pub fn required_email() -> Object {
+        let mut object = string(254, ONE_LINE_NOT_BLANK, false);
+        object.format = Some(utoipa::openapi::SchemaFormat::Custom("email".into()));
+        object
     }
 
     /// A PATCH of a required one-line field.

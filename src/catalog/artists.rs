@@ -32,7 +32,7 @@ pub struct ArtistInput {
     /// ISO 3166-1 alpha-2 code of the country the artist was deported from.
     #[schema(schema_with = crate::country::optional_schema)]
     pub deported_from: Option<String>,
-    #[schema(schema_with = crate::validate::schema::optional_text::<254>)]
+    #[schema(schema_with = crate::validate::schema::optional_email)]
     pub email: Option<String>,
     #[schema(schema_with = crate::validate::schema::optional_phone)]
     pub phone: Option<String>,
@@ -58,7 +58,7 @@ pub struct ArtistPatch {
     #[schema(schema_with = crate::country::optional_schema)]
     pub deported_from: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(schema_with = crate::validate::schema::optional_text::<254>)]
+    #[schema(schema_with = crate::validate::schema::optional_email)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(schema_with = crate::validate::schema::optional_phone)]

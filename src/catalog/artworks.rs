@@ -28,10 +28,13 @@ pub struct ArtworkInput {
     #[schema(schema_with = crate::validate::schema::optional_line::<200>)]
     pub medium: Option<String>,
     #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
+    #[serde(deserialize_with = "crate::validate::whole")]
     pub width_cm: i32,
     #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
+    #[serde(deserialize_with = "crate::validate::whole")]
     pub height_cm: i32,
     #[schema(schema_with = year_schema)]
+    #[serde(default, deserialize_with = "crate::validate::optional_whole")]
     pub year: Option<i32>,
     pub size_tier_id: String,
     /// draft (default), available or withdrawn.
@@ -52,10 +55,12 @@ pub struct ArtworkPatch {
     #[schema(schema_with = crate::validate::schema::optional_line::<200>)]
     pub medium: Option<String>,
     #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
+    #[serde(default, deserialize_with = "crate::validate::optional_whole")]
     pub width_cm: Option<i32>,
     #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
+    #[serde(default, deserialize_with = "crate::validate::optional_whole")]
     pub height_cm: Option<i32>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::validate::patched_whole")]
     #[schema(schema_with = year_schema)]
     pub year: Option<Option<i32>>,
     pub size_tier_id: Option<String>,

@@ -18,7 +18,7 @@ use sea_orm::{
 use super::freshness::{Cards, Scope};
 use super::page_statements::EVERY_ZONE;
 use super::pricing::{ZonePrice, price_for};
-use super::public::{ArtistRef, ArtworkView, Price, TierRef};
+use super::public::{ArtistRef, ArtworkView, TierRef};
 use super::tiers::{PricedTier, load_priced};
 use super::zones::{self, ZoneRef};
 use super::{ArtworkStatus, CatalogError};
@@ -27,7 +27,7 @@ use crate::media::Media;
 use crate::media::images::{self, ImageView};
 
 /// Raise when a card's JSON changes shape: start-up then rebuilds every card.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const NAME: &str = "catalog_cards";
 /// Rows per INSERT, far below SQLite's limit on bound values.
 const INSERT_CHUNK: usize = 64;
@@ -205,7 +205,8 @@ impl Parts {
         &self,
         a: &artwork::Model,
         artist: &artist::Model,
-        price: Option<Price>,
+        price: Option<ZonePrice>,
+        prices: &[ZonePrice],
     ) -> ArtworkView {
         ArtworkView {
             id: a.id.clone(),
@@ -231,6 +232,7 @@ impl Parts {
             },
             images: self.photos.get(&a.id).cloned().unwrap_or_default(),
             price,
+            prices: prices.to_vec(),
             created_at: a.created_at,
         }
     }
@@ -245,8 +247,12 @@ impl Parts {
             return Ok(Vec::new());
         };
         let tier = self.tiers.get(&a.size_tier_id);
-        let card = |zone_id: &str, price: Option<Price>, sort_price: Option<i64>| {
-            let json = serde_json::to_string(&self.view(a, artist, price))
+        let every_zone: Vec<ZonePrice> = zones
+            .refs()
+            .filter_map(|zone| price_for(a, tier, &zone).map(|m| ZonePrice::new(m, &zone.name)))
+            .collect();
+        let card = |zone_id: &str, price: Option<ZonePrice>, sort_price: Option<i64>| {
+            let json = serde_json::to_string(&self.view(a, artist, price, &every_zone))
                 .map_err(|e| sea_orm::DbErr::Custom(format!("writing a card: {e}")))?;
             Ok::<_, CatalogError>(catalog_card::ActiveModel {
                 zone_id: Set(zone_id.to_string()),
@@ -263,23 +269,15 @@ impl Parts {
         let mut cards = Vec::with_capacity(zones.names.len() + 1);
         for zone in zones.refs() {
             let money = price_for(a, tier, &zone);
-            let price = money.map(|m| Price::ForCountry(ZonePrice::new(m, &zone.name)));
+            let price = money.map(|m| ZonePrice::new(m, &zone.name));
             cards.push(card(&zone.id, price, money.map(|m| m.minor()))?);
         }
-        let every_zone = zones
-            .refs()
-            .filter_map(|zone| price_for(a, tier, &zone).map(|m| ZonePrice::new(m, &zone.name)))
-            .collect();
         // Without a destination, price sorts use the "rest of world" price.
         let sort_price = match &zones.fallback {
             Some(zone) => price_for(a, tier, zone).map(|m| m.minor()),
             None => a.price_override_minor,
         };
-        cards.push(card(
-            EVERY_ZONE,
-            Some(Price::EveryZone(every_zone)),
-            sort_price,
-        )?);
+        cards.push(card(EVERY_ZONE, None, sort_price)?);
         Ok(cards)
     }
 }

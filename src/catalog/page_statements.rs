@@ -19,7 +19,7 @@ use super::zones;
 use crate::country::CountryCode;
 use crate::pagination::Pagination;
 
-/// The zone of the card for no destination, which lists every zone's price.
+/// The zone of the card for no destination: no `price`, every zone's in `prices`.
 pub const EVERY_ZONE: &str = "";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -13,9 +13,9 @@ use entity::artwork;
 /// A price as buyers see it: `{"amount": "50.00", "currency": "USD", "zone": "International"}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct ZonePrice {
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "50.00")]
     pub amount: Decimal,
-    #[schema(example = "USD")]
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     /// Name of the shipping zone this price is for.
     #[schema(example = "International")]

@@ -43,6 +43,7 @@ pub struct PublicTier {
     pub name: String,
     pub width_cm: i32,
     pub height_cm: i32,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     pub prices: Vec<ZonePrice>,
 }
@@ -67,14 +68,6 @@ pub struct TierRef {
     pub name: String,
 }
 
-/// The price for the requested country, or every zone's price when none was asked for.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum Price {
-    ForCountry(ZonePrice),
-    EveryZone(Vec<ZonePrice>),
-}
-
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ArtworkView {
     pub id: String,
@@ -88,15 +81,19 @@ pub struct ArtworkView {
     pub artist: ArtistRef,
     pub size_tier: TierRef,
     pub images: Vec<ImageView>,
-    /// null when the painting has no price for the requested country's zone.
-    pub price: Option<Price>,
+    /// The price shipped to `country`: null without a `country`, or when the painting is
+    /// not shipped to that country's zone. One shape, never a list.
+    pub price: Option<ZonePrice>,
+    /// Every zone's price, shipping included; always a list (empty when none is set).
+    pub prices: Vec<ZonePrice>,
     pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Quote {
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "50.00")]
     pub amount: rust_decimal::Decimal,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     pub zone: String,
     pub shipping_included: bool,
@@ -518,7 +515,7 @@ async fn page_of_cards(
     })
 }
 
-/// One public painting's card for `country` (every zone's price without one).
+/// One public painting's card for `country` (with no price without one).
 async fn one_card(
     reader: &CardReader,
     id: &str,

@@ -71,7 +71,7 @@ pub async fn list_artworks(
     .await
 }
 
-/// One public artwork; `price` is for `country`, else a list of every zone's price.
+/// One public artwork: `price` for `country` (null without one), `prices` for every zone.
 #[utoipa::path(
     operation_id = "getArtwork",
     tag = "catalog",

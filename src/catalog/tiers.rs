@@ -24,7 +24,8 @@ use crate::{audit, db};
 #[serde(deny_unknown_fields)]
 pub struct PriceInput {
     pub zone_id: String,
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = String, pattern = "^([1-9][0-9]{0,8}(\\.[0-9]{1,3})?|0\\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$", example = "50.00")]
+    #[serde(deserialize_with = "crate::money::wire::amount")]
     pub amount: Decimal,
 }
 
@@ -35,13 +36,15 @@ pub struct TierInput {
     #[schema(schema_with = crate::validate::schema::required_line::<100>)]
     pub name: String,
     #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
+    #[serde(deserialize_with = "crate::validate::whole")]
     pub width_cm: i32,
     #[schema(schema_with = crate::validate::schema::integer::<1, 1000>)]
+    #[serde(deserialize_with = "crate::validate::whole")]
     pub height_cm: i32,
     /// null for a shop-wide tier.
     #[serde(default)]
     pub artist_id: Option<String>,
-    #[schema(example = "USD")]
+    #[schema(value_type = crate::money::wire::CurrencyCode)]
     pub currency: String,
     /// One price per shipping zone, shipping included; every zone must be priced.
     pub prices: Vec<PriceInput>,
@@ -53,12 +56,15 @@ pub struct TierPatch {
     #[schema(schema_with = crate::validate::schema::patched_line::<100>)]
     pub name: Option<String>,
     #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
+    #[serde(default, deserialize_with = "crate::validate::optional_whole")]
     pub width_cm: Option<i32>,
     #[schema(schema_with = crate::validate::schema::optional_integer::<1, 1000>)]
+    #[serde(default, deserialize_with = "crate::validate::optional_whole")]
     pub height_cm: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub artist_id: Option<Option<String>>,
+    #[schema(value_type = Option<crate::money::wire::CurrencyCode>)]
     pub currency: Option<String>,
     pub prices: Option<Vec<PriceInput>>,
 }
@@ -67,7 +73,7 @@ pub struct TierPatch {
 pub struct TierPriceView {
     pub zone_id: String,
     pub zone: String,
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "50.00")]
     pub amount: Decimal,
 }
 
@@ -78,6 +84,7 @@ pub struct TierView {
     pub width_cm: i32,
     pub height_cm: i32,
     pub artist_id: Option<String>,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     pub prices: Vec<TierPriceView>,
     pub created_at: DateTime<Utc>,

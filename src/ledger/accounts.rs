@@ -108,10 +108,11 @@ impl Days {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BalanceView {
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     /// What the artist is owed; negative after an advance, or a refund of a sale already
     /// paid out.
-    #[schema(value_type = String, example = "120.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "120.00")]
     pub owed: Decimal,
 }
 
@@ -120,11 +121,12 @@ pub struct EntryView {
     pub id: String,
     pub kind: Kind,
     /// Signed: what this entry adds to (+) or takes from (−) what the artist is owed.
-    #[schema(value_type = String, example = "-12.50")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "-12.50")]
     pub amount: Decimal,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     /// What the artist is owed in this currency after this entry.
-    #[schema(value_type = String, example = "107.50")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "107.50")]
     pub balance: Decimal,
     pub order_id: Option<String>,
     /// The order's reference as the buyer and coordinator know it (HN-…).
@@ -344,20 +346,21 @@ pub fn fold<'a>(
 pub struct SummaryRow {
     pub artist_id: String,
     pub display_name: String,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     /// Paintings sold and not refunded.
     pub paintings_sold: i64,
     /// Sales less refunds.
-    #[schema(value_type = String, example = "300.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "300.00")]
     pub sales: Decimal,
-    #[schema(value_type = String, example = "30.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "30.00")]
     pub ngo_share: Decimal,
     /// Card fees and shipping.
-    #[schema(value_type = String, example = "24.10")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "24.10")]
     pub costs: Decimal,
-    #[schema(value_type = String, example = "200.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "200.00")]
     pub paid_out: Decimal,
-    #[schema(value_type = String, example = "45.90")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "45.90")]
     pub owed: Decimal,
 }
 

@@ -40,11 +40,11 @@ pub async fn lock_artist(
 #[serde(deny_unknown_fields)]
 pub struct PayoutInput {
     /// What is paid against the balance, in `currency`.
-    #[schema(value_type = String, example = "120.00")]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, pattern = "^([1-9][0-9]{0,8}(\\.[0-9]{1,3})?|0\\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$", example = "120.00")]
+    #[serde(deserialize_with = "crate::money::wire::amount")]
     pub amount: Decimal,
     /// The balance's currency (ISO 4217).
-    #[schema(example = "USD")]
+    #[schema(value_type = crate::money::wire::CurrencyCode)]
     pub currency: String,
     #[schema(schema_with = PayoutMethod::schema)]
     pub method: String,
@@ -56,11 +56,11 @@ pub struct PayoutInput {
     pub paid_on: String,
     /// Units of `paid_currency` per unit of `currency` when paid in another currency, as a
     /// decimal ("71.25"); stored exactly as given.
-    #[schema(value_type = Option<String>, example = "71.25")]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<String>, pattern = "^([1-9][0-9]{0,8}(\\.[0-9]{1,9})?|0\\.0{0,8}[1-9][0-9]{0,8})$", example = "71.25")]
+    #[serde(default, deserialize_with = "crate::money::wire::optional_rate")]
     pub exchange_rate: Option<Decimal>,
     /// The currency handed over, with `exchange_rate`.
-    #[schema(example = "AFN")]
+    #[schema(value_type = Option<crate::money::wire::CurrencyCode>, example = "AFN")]
     pub paid_currency: Option<String>,
     /// Pay more than is owed (an advance against future sales).
     pub advance: Option<bool>,
@@ -219,10 +219,10 @@ pub async fn record_payout(
 #[serde(deny_unknown_fields)]
 pub struct ShippingCostInput {
     /// What the NGO paid to send the painting.
-    #[schema(value_type = String, example = "35.00")]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, pattern = "^([1-9][0-9]{0,8}(\\.[0-9]{1,3})?|0\\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$", example = "35.00")]
+    #[serde(deserialize_with = "crate::money::wire::amount")]
     pub amount: Decimal,
-    #[schema(example = "USD")]
+    #[schema(value_type = crate::money::wire::CurrencyCode)]
     pub currency: String,
     #[schema(schema_with = crate::validate::schema::optional_text::<1000>)]
     pub note: Option<String>,

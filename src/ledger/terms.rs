@@ -38,7 +38,7 @@ pub fn percent(bp: i32) -> Decimal {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TermsView {
     /// The NGO's agreed share of each sale, in percent.
-    #[schema(value_type = String, example = "10")]
+    #[schema(value_type = String, pattern = "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$", example = "10")]
     pub ngo_share_percent: Decimal,
     /// Whether the artist agreed to appear on the public transparency page.
     pub transparency: bool,
@@ -57,8 +57,8 @@ impl From<Terms> for TermsView {
 #[serde(deny_unknown_fields)]
 pub struct TermsInput {
     /// 0 to 100, at most two decimals ("12.5").
-    #[schema(value_type = String, example = "10")]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, pattern = "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$", example = "10")]
+    #[serde(deserialize_with = "crate::money::wire::percent")]
     pub ngo_share_percent: Decimal,
     pub transparency: bool,
 }

@@ -20,26 +20,27 @@ use crate::money::stored_amount;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Amount {
-    #[schema(value_type = String, example = "250.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "250.00")]
     pub amount: Decimal,
-    #[schema(example = "USD")]
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CampaignTotal {
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     /// Paid to artists.
-    #[schema(value_type = String, example = "1250.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "1250.00")]
     pub paid_out: Decimal,
     /// Still owed to artists.
-    #[schema(value_type = String, example = "310.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "310.00")]
     pub owed: Decimal,
     /// Card fees and shipping the NGO paid.
-    #[schema(value_type = String, example = "96.40")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "96.40")]
     pub costs: Decimal,
     /// The NGO's agreed shares.
-    #[schema(value_type = String, example = "0.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "0.00")]
     pub ngo_share: Decimal,
 }
 

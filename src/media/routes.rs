@@ -216,7 +216,8 @@ fn content_type_of(key: &str) -> Option<&'static str> {
 
 /// A stored variant. Its key is the hash of its bytes, so it may be cached forever.
 #[utoipa::path(operation_id = "getMedia", tag = "catalog", params(("key" = String, Path)),
-    responses((status = 200, content_type = "image/jpeg"), (status = 304), (status = 404)))]
+    responses((status = 200, description = "the variant: a JPEG, or a WebP where its key ends in .webp",
+        content(("image/jpeg"), ("image/webp"))), (status = 304), (status = 404)))]
 #[get("/media/{key}")]
 pub async fn serve(
     state: web::Data<AppState>,

@@ -30,7 +30,7 @@ use crate::validate::{self, line_field, optional_line, optional_text};
 pub struct BuyerInput {
     #[schema(schema_with = crate::validate::schema::required_line::<200>)]
     pub name: String,
-    #[schema(schema_with = crate::validate::schema::required_line::<254>)]
+    #[schema(schema_with = crate::validate::schema::required_email)]
     pub email: String,
     #[schema(schema_with = crate::validate::schema::optional_phone)]
     pub phone: Option<String>,
@@ -64,6 +64,7 @@ fn payment_method_schema() -> utoipa::openapi::Object {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRequest {
+    #[schema(schema_with = crate::validate::schema::id)]
     pub artwork_id: String,
     /// stripe or manual.
     #[schema(schema_with = payment_method_schema)]

@@ -23,8 +23,9 @@ pub struct OrderSummary {
     pub id: String,
     pub status: OrderStatus,
     pub artwork_id: String,
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "50.00")]
     pub amount: rust_decimal::Decimal,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     pub zone: String,
     pub created_at: DateTime<Utc>,

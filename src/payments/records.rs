@@ -181,11 +181,12 @@ pub struct PaymentView {
     pub status: String,
     pub session_id: Option<String>,
     pub payment_intent_id: Option<String>,
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "50.00")]
     pub amount: rust_decimal::Decimal,
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: String,
     pub refund_id: Option<String>,
-    #[schema(value_type = String, example = "0.00")]
+    #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "0.00")]
     pub amount_refunded: rust_decimal::Decimal,
     /// Stripe events that touched this attempt, oldest first.
     pub event_ids: Vec<String>,

@@ -310,7 +310,7 @@ async fn tier_crud_and_price_rules() {
             &token,
             "/api/v1/admin/size-tiers",
             json!({"name": "30×40 cm", "width_cm": 30, "height_cm": 40, "artist_id": artist, "currency": "SEK",
-                   "prices": [{"zone_id": af, "amount": "1234.5"}, {"zone_id": intl, "amount": 1000}]}),
+                   "prices": [{"zone_id": af, "amount": "1234.5"}, {"zone_id": intl, "amount": "1000"}]}),
         )
         .await;
     let sek = sek.ok(201).clone();

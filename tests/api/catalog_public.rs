@@ -111,10 +111,14 @@ async fn demo_prices_per_country_are_exact() {
             json!({"amount": amount, "currency": currency, "zone": zone})
         );
     }
-    // Without a country: every zone's price.
+    // Without a country: no price for a destination, and every zone's price in `prices`
+    // (one shape each, whatever the query: a typed client needs no guard).
     let id = artwork_id(&app, "shabnam-r", "Bamiyan at dusk").await;
     let detail = app.get(&format!("/api/v1/artworks/{id}")).await;
-    let mut prices = detail.ok(200)["price"]
+    assert_eq!(detail.ok(200)["price"], Value::Null);
+    let with_country = app.get(&format!("/api/v1/artworks/{id}?country=SE")).await;
+    assert_eq!(with_country.ok(200)["prices"], detail.body["prices"]);
+    let mut prices = detail.body["prices"]
         .as_array()
         .expect("every zone")
         .clone();

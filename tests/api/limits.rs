@@ -655,6 +655,7 @@ async fn open_holds_plan(app: &TestApp, setup: &str) -> String {
         email_key: "an-address".into(),
     };
     let query = open_holds_statement(backend, &holder);
+    let name = format!("open_holds_{}", uuid::Uuid::new_v4().simple());
     let txn = app.db.begin().await.expect("begin");
     if !setup.is_empty() {
         txn.execute_unprepared(setup).await.expect("setup");
@@ -663,9 +664,12 @@ async fn open_holds_plan(app: &TestApp, setup: &str) -> String {
         // The plan the pool's prepared statement ends up with: generic, the status a
         // parameter like the rest (an EXPLAIN with bound values plans for those values).
         // Without seqscans: a table this small is read whole otherwise, whatever the indexes.
+        // A prepared statement outlives the transaction (it belongs to the pooled session):
+        // named afresh each time, and deallocated below, or the next plan read on the same
+        // connection finds the name taken.
         txn.execute_unprepared(&format!(
             "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off; \
-             PREPARE open_holds AS {}",
+             PREPARE {name} AS {}",
             query.sql
         ))
         .await
@@ -681,7 +685,7 @@ async fn open_holds_plan(app: &TestApp, setup: &str) -> String {
             .collect();
         sea_orm::Statement::from_string(
             backend,
-            format!("EXPLAIN EXECUTE open_holds({})", values.join(", ")),
+            format!("EXPLAIN EXECUTE {name}({})", values.join(", ")),
         )
     } else {
         sea_orm::Statement {
@@ -690,6 +694,11 @@ async fn open_holds_plan(app: &TestApp, setup: &str) -> String {
         }
     };
     let plan = crate::helpers::plan_text(&txn, explain).await;
+    if backend == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("DEALLOCATE {name}"))
+            .await
+            .expect("deallocate");
+    }
     txn.rollback().await.expect("rollback");
     plan
 }

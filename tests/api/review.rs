@@ -359,3 +359,67 @@ async fn https_sites_send_strict_transport_security() {
             .contains_key("strict-transport-security")
     );
 }
+
+/// The document states each rule the server keeps, in the same words: amounts, percentages,
+/// rates and currencies as patterns and an enum, `price` as one shape and `prices` as a
+/// list, photos as the formats they are served in. A client generated from it (or a fuzzer)
+/// meets no surprise.
+#[tokio::test]
+async fn the_document_states_amounts_currencies_and_prices_as_the_server_keeps_them() {
+    use hunar::money::wire;
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json").await.ok(200).clone();
+    let schema = |name: &str| doc["components"]["schemas"][name].clone();
+    for (component, field, pattern) in [
+        ("PayoutInput", "amount", wire::AMOUNT),
+        ("ShippingCostInput", "amount", wire::AMOUNT),
+        ("PriceInput", "amount", wire::AMOUNT),
+        ("MoneyDto", "amount", wire::AMOUNT),
+        ("TermsInput", "ngo_share_percent", wire::PERCENT),
+        ("PayoutInput", "exchange_rate", wire::RATE),
+        ("EntryView", "amount", wire::SIGNED_AMOUNT),
+        ("ZonePrice", "amount", wire::SIGNED_AMOUNT),
+        ("ZonePrice", "currency", wire::CURRENCY),
+        ("Quote", "currency", wire::CURRENCY),
+    ] {
+        assert_eq!(
+            schema(component)["properties"][field]["pattern"],
+            pattern,
+            "{component}.{field}"
+        );
+    }
+    let codes = schema("CurrencyCode")["enum"].clone();
+    let codes = codes.as_array().expect("an enum");
+    assert!(codes.contains(&json!("SEK")) && codes.contains(&json!("AFN")));
+    assert!(!codes.contains(&json!("XAU")), "no minor unit, no price");
+    for code in codes {
+        let code = code.as_str().expect("a code");
+        assert!(hunar::money::Currency::parse(code).is_ok(), "{code}");
+    }
+    assert_eq!(
+        schema("MoneyDto")["properties"]["currency"]["$ref"],
+        "#/components/schemas/CurrencyCode"
+    );
+    // One shape each: `price` a price or null, `prices` always a list.
+    let view = schema("ArtworkView");
+    assert_eq!(view["properties"]["prices"]["type"], "array");
+    let price = view["properties"]["price"].to_string();
+    assert!(
+        price.contains("#/components/schemas/ZonePrice") && !price.contains("array"),
+        "{price}"
+    );
+    assert!(doc["components"]["schemas"].get("Price").is_none());
+    // An exchange rate and its currency come together; a zone not the fallback has a country.
+    assert!(schema("PayoutInput")["allOf"].is_array());
+    assert!(schema("ZoneInput")["allOf"].is_array());
+    assert_eq!(schema("OrderRequest")["additionalProperties"], false);
+    assert_eq!(
+        doc["components"]["schemas"]["BuyerInput"]["properties"]["email"]["maxLength"],
+        254
+    );
+    let media = doc["paths"]["/media/{key}"]["get"]["responses"]["200"]["content"].clone();
+    assert!(
+        media.get("image/jpeg").is_some() && media.get("image/webp").is_some(),
+        "{media}"
+    );
+}

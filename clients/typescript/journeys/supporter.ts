@@ -10,15 +10,17 @@ const page = ok(
   "list artworks",
 );
 check(page.items.length > 0, "the demo catalog has available paintings", page);
-// With `country`, `price` is that destination's price; without, a list of every zone's.
-const priceIn = (art: (typeof page.items)[number]) => {
-  check(art.price && !Array.isArray(art.price), `${art.id} has one price for SE`, art.price);
-  return art.price;
-};
+// With `country`, `price` is that destination's price (or null where it is not shipped);
+// `prices` is every zone's, always a list. One shape each: no type guard.
 const amounts = page.items.map((art) => {
-  const price = priceIn(art);
-  check(price.zone.length > 0 && /^[A-Z]{3}$/.test(price.currency), "price", price);
-  return Number(price.amount);
+  check(art.price, `${art.id} has a price for SE`, art);
+  check(art.price.zone.length > 0 && /^[A-Z]{3}$/.test(art.price.currency), "price", art.price);
+  check(
+    art.prices.some((p) => p.zone === art.price?.zone && p.amount === art.price?.amount),
+    "the destination's price is among every zone's",
+    art.prices,
+  );
+  return Number(art.price.amount);
 });
 check(
   amounts.every((amount, i) => i === 0 || (amounts[i - 1] ?? 0) <= amount),
@@ -30,7 +32,10 @@ const painting = page.items[page.items.length - 1];
 check(painting, "a painting to buy");
 const quote = ok(await hunar.catalog.quote(painting.id, "SE"), "quote");
 check(quote.shipping_included, "quotes include shipping", quote);
-check(quote.amount === priceIn(painting).amount, "the quote is the listed price", quote);
+check(quote.amount === painting.price?.amount, "the quote is the listed price", quote);
+const unpriced = ok(await hunar.catalog.getArtwork(painting.id), "a painting with no destination");
+check(unpriced.price === null, "no destination, no price", unpriced.price);
+check(unpriced.prices.length > 0, "every zone's price without a destination", unpriced.prices);
 
 // The types refuse a country the server does not know; called anyway, the server says 422.
 // @ts-expect-error "XX" is no ISO 3166-1 code

@@ -630,7 +630,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One public artwork; `price` is for `country`, else a list of every zone's price. */
+        /** One public artwork: `price` for `country` (null without one), `prices` for every zone. */
         get: operations["getArtwork"];
         put?: never;
         post?: never;
@@ -1023,7 +1023,9 @@ export interface components {
             id: string;
             images: components["schemas"]["ImageView"][];
             medium: string;
-            price: null | components["schemas"]["Price"];
+            price: null | components["schemas"]["ZonePrice"];
+            /** @description Every zone's price, shipping included; always a list (empty when none is set). */
+            prices: components["schemas"]["ZonePrice"][];
             size_tier: components["schemas"]["TierRef"];
             status: components["schemas"]["ArtworkStatus"];
             title: string;
@@ -1044,6 +1046,7 @@ export interface components {
             warning: string | null;
         };
         BalanceView: {
+            /** @example USD */
             currency: string;
             /**
              * @description What the artist is owed; negative after an advance, or a refund of a sale already
@@ -1053,6 +1056,7 @@ export interface components {
             owed: string;
         };
         BuyerInput: {
+            /** Format: email */
             email: string;
             name: string;
             phone?: string | null;
@@ -1101,6 +1105,7 @@ export interface components {
              * @example 96.40
              */
             costs: string;
+            /** @example USD */
             currency: string;
             /**
              * @description The NGO's agreed shares.
@@ -1141,6 +1146,8 @@ export interface components {
             reference: string;
             status: components["schemas"]["OrderStatus"];
         };
+        /** @enum {string} */
+        CurrencyCode: "AED" | "AFN" | "ALL" | "AMD" | "AOA" | "ARS" | "AUD" | "AWG" | "AZN" | "BAM" | "BBD" | "BDT" | "BGN" | "BHD" | "BIF" | "BMD" | "BND" | "BOB" | "BOV" | "BRL" | "BSD" | "BTN" | "BWP" | "BYN" | "BZD" | "CAD" | "CDF" | "CHE" | "CHF" | "CHW" | "CLF" | "CLP" | "CNY" | "COP" | "COU" | "CRC" | "CUC" | "CUP" | "CVE" | "CZK" | "DJF" | "DKK" | "DOP" | "DZD" | "EGP" | "ERN" | "ETB" | "EUR" | "FJD" | "FKP" | "GBP" | "GEL" | "GHS" | "GIP" | "GMD" | "GNF" | "GTQ" | "GYD" | "HKD" | "HNL" | "HRK" | "HTG" | "HUF" | "IDR" | "ILS" | "INR" | "IQD" | "IRR" | "ISK" | "JMD" | "JOD" | "JPY" | "KES" | "KGS" | "KHR" | "KMF" | "KPW" | "KRW" | "KWD" | "KYD" | "KZT" | "LAK" | "LBP" | "LKR" | "LRD" | "LSL" | "LYD" | "MAD" | "MDL" | "MGA" | "MKD" | "MMK" | "MNT" | "MOP" | "MRU" | "MUR" | "MVR" | "MWK" | "MXN" | "MXV" | "MYR" | "MZN" | "NAD" | "NGN" | "NIO" | "NOK" | "NPR" | "NZD" | "OMR" | "PAB" | "PEN" | "PGK" | "PHP" | "PKR" | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RUB" | "RWF" | "SAR" | "SBD" | "SCR" | "SDG" | "SEK" | "SGD" | "SHP" | "SLE" | "SLL" | "SOS" | "SRD" | "SSP" | "STN" | "SVC" | "SYP" | "SZL" | "THB" | "TJS" | "TMT" | "TND" | "TOP" | "TRY" | "TTD" | "TWD" | "TZS" | "UAH" | "UGX" | "USD" | "USN" | "UYI" | "UYU" | "UYW" | "UZS" | "VED" | "VES" | "VND" | "VUV" | "WST" | "XAD" | "XAF" | "XCD" | "XCG" | "XOF" | "XPF" | "YER" | "ZAR" | "ZMW" | "ZWG" | "ZWL";
         EntryView: {
             /** @description Payouts: paid ahead of what was owed. */
             advance: boolean;
@@ -1158,6 +1165,7 @@ export interface components {
             created_at: string;
             /** @description Who made it: a coordinator's email, `stripe` or `system`. */
             created_by: string;
+            /** @example USD */
             currency: string;
             /** @description Payouts: units of `paid_currency` per unit of `currency`, as given. */
             exchange_rate: string | null;
@@ -1229,6 +1237,7 @@ export interface components {
         };
         LoginRequest: {
             email: string;
+            /** @description At most 1,024 bytes (UTF-8). */
             password: string;
         };
         LoginResponse: {
@@ -1240,8 +1249,7 @@ export interface components {
         MoneyDto: {
             /** @example 50.00 */
             amount: string;
-            /** @example USD */
-            currency: string;
+            currency: components["schemas"]["CurrencyCode"];
         };
         OrderRequest: {
             artwork_id: string;
@@ -1259,6 +1267,7 @@ export interface components {
             artwork_id: string;
             /** Format: date-time */
             created_at: string;
+            /** @example USD */
             currency: string;
             /** Format: date-time */
             expires_at: string;
@@ -1400,7 +1409,9 @@ export interface components {
                 id: string;
                 images: components["schemas"]["ImageView"][];
                 medium: string;
-                price?: null | components["schemas"]["Price"];
+                price?: null | components["schemas"]["ZonePrice"];
+                /** @description Every zone's price, shipping included; always a list (empty when none is set). */
+                prices: components["schemas"]["ZonePrice"][];
                 size_tier: components["schemas"]["TierRef"];
                 status: components["schemas"]["ArtworkStatus"];
                 title: string;
@@ -1448,6 +1459,7 @@ export interface components {
                 artist_id?: string | null;
                 /** Format: date-time */
                 created_at: string;
+                /** @example USD */
                 currency: string;
                 /** Format: int32 */
                 height_cm: number;
@@ -1504,6 +1516,7 @@ export interface components {
             amount_refunded: string;
             /** Format: date-time */
             created_at: string;
+            /** @example USD */
             currency: string;
             /** @description Stripe events that touched this attempt, oldest first. */
             event_ids: string[];
@@ -1529,11 +1542,8 @@ export interface components {
              * @example 120.00
              */
             amount: string;
-            /**
-             * @description The balance's currency (ISO 4217).
-             * @example USD
-             */
-            currency: string;
+            /** @description The balance's currency (ISO 4217). */
+            currency: components["schemas"]["CurrencyCode"];
             /**
              * @description Units of `paid_currency` per unit of `currency` when paid in another currency, as a
              *     decimal ("71.25"); stored exactly as given.
@@ -1543,11 +1553,7 @@ export interface components {
             /** @enum {string} */
             method: "bank_transfer" | "hawala" | "remittance" | "cash" | "other";
             note?: string | null;
-            /**
-             * @description The currency handed over, with `exchange_rate`.
-             * @example AFN
-             */
-            paid_currency?: string | null;
+            paid_currency?: null | components["schemas"]["CurrencyCode"];
             /**
              * Format: date
              * @description The day the money was handed over, YYYY-MM-DD.
@@ -1555,7 +1561,7 @@ export interface components {
              */
             paid_on: string;
             reference: string;
-        };
+        } & (unknown & unknown);
         /** @description The multipart form a photo is sent in (documentation only: `accept` reads the parts). */
         PhotoUpload: {
             alt?: string | null;
@@ -1571,8 +1577,6 @@ export interface components {
             order: components["schemas"]["OrderSummary"];
             payment: components["schemas"]["PaymentInfo"];
         };
-        /** @description The price for the requested country, or every zone's price when none was asked for. */
-        Price: components["schemas"]["ZonePrice"] | components["schemas"]["ZonePrice"][];
         PriceInput: {
             /** @example 50.00 */
             amount: string;
@@ -1593,6 +1597,7 @@ export interface components {
             type: string;
         };
         PublicTier: {
+            /** @example USD */
             currency: string;
             /** Format: int32 */
             height_cm: number;
@@ -1615,6 +1620,7 @@ export interface components {
         Quote: {
             /** @example 50.00 */
             amount: string;
+            /** @example USD */
             currency: string;
             shipping_included: boolean;
             zone: string;
@@ -1660,8 +1666,7 @@ export interface components {
              * @example 35.00
              */
             amount: string;
-            /** @example USD */
-            currency: string;
+            currency: components["schemas"]["CurrencyCode"];
             note?: string | null;
         };
         SummaryRow: {
@@ -1671,6 +1676,7 @@ export interface components {
              * @example 24.10
              */
             costs: string;
+            /** @example USD */
             currency: string;
             display_name: string;
             /** @example 30.00 */
@@ -1710,8 +1716,7 @@ export interface components {
         TierInput: {
             /** @description null for a shop-wide tier. */
             artist_id?: string | null;
-            /** @example USD */
-            currency: string;
+            currency: components["schemas"]["CurrencyCode"];
             /** Format: int32 */
             height_cm: number;
             name: string;
@@ -1722,7 +1727,7 @@ export interface components {
         };
         TierPatch: {
             artist_id?: string | null;
-            currency?: string | null;
+            currency?: null | components["schemas"]["CurrencyCode"];
             /** Format: int32 */
             height_cm?: number | null;
             name?: string | null;
@@ -1744,6 +1749,7 @@ export interface components {
             artist_id: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @example USD */
             currency: string;
             /** Format: int32 */
             height_cm: number;
@@ -1768,7 +1774,7 @@ export interface components {
             countries?: ("AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW")[];
             is_fallback?: boolean;
             name: string;
-        };
+        } & unknown;
         ZonePatch: {
             countries?: ("AF" | "AX" | "AL" | "DZ" | "AS" | "AD" | "AO" | "AI" | "AQ" | "AG" | "AR" | "AM" | "AW" | "AU" | "AT" | "AZ" | "BS" | "BH" | "BD" | "BB" | "BY" | "BE" | "BZ" | "BJ" | "BM" | "BT" | "BO" | "BQ" | "BA" | "BW" | "BV" | "BR" | "IO" | "BN" | "BG" | "BF" | "BI" | "CV" | "KH" | "CM" | "CA" | "KY" | "CF" | "TD" | "CL" | "CN" | "CX" | "CC" | "CO" | "KM" | "CG" | "CD" | "CK" | "CR" | "CI" | "HR" | "CU" | "CW" | "CY" | "CZ" | "DK" | "DJ" | "DM" | "DO" | "EC" | "EG" | "SV" | "GQ" | "ER" | "EE" | "ET" | "FK" | "FO" | "FJ" | "FI" | "FR" | "GF" | "PF" | "TF" | "GA" | "GM" | "GE" | "DE" | "GH" | "GI" | "GR" | "GL" | "GD" | "GP" | "GU" | "GT" | "GG" | "GN" | "GW" | "GY" | "HT" | "HM" | "VA" | "HN" | "HK" | "HU" | "IS" | "IN" | "ID" | "IR" | "IQ" | "IE" | "IM" | "IL" | "IT" | "JM" | "JP" | "JE" | "JO" | "KZ" | "KE" | "KI" | "KP" | "KR" | "KW" | "KG" | "LA" | "LV" | "LB" | "LS" | "LR" | "LY" | "LI" | "LT" | "LU" | "MO" | "MK" | "MG" | "MW" | "MY" | "MV" | "ML" | "MT" | "MH" | "MQ" | "MR" | "MU" | "YT" | "MX" | "FM" | "MD" | "MC" | "MN" | "ME" | "MS" | "MA" | "MZ" | "MM" | "NA" | "NR" | "NP" | "NL" | "NC" | "NZ" | "NI" | "NE" | "NG" | "NU" | "NF" | "MP" | "NO" | "OM" | "PK" | "PW" | "PS" | "PA" | "PG" | "PY" | "PE" | "PH" | "PN" | "PL" | "PT" | "PR" | "QA" | "RE" | "RO" | "RU" | "RW" | "BL" | "SH" | "KN" | "LC" | "MF" | "PM" | "VC" | "WS" | "SM" | "ST" | "SA" | "SN" | "RS" | "SC" | "SL" | "SG" | "SX" | "SK" | "SI" | "SB" | "SO" | "ZA" | "GS" | "SS" | "ES" | "LK" | "SD" | "SR" | "SJ" | "SZ" | "SE" | "CH" | "SY" | "TW" | "TJ" | "TZ" | "TH" | "TL" | "TG" | "TK" | "TO" | "TT" | "TN" | "TR" | "TM" | "TC" | "TV" | "UG" | "UA" | "AE" | "GB" | "US" | "UM" | "UY" | "UZ" | "VU" | "VE" | "VN" | "VG" | "VI" | "WF" | "EH" | "YE" | "ZM" | "ZW")[] | null;
             is_fallback?: boolean | null;
@@ -5187,12 +5193,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description the variant: a JPEG, or a WebP where its key ends in .webp */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "image/jpeg": unknown;
+                    "image/webp": unknown;
                 };
             };
             304: {

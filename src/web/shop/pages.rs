@@ -7,9 +7,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::pictures::Picture;
-use crate::catalog::public::{
-    self, ArtistRef, ArtistSummary, ArtworkQuery, ArtworkView, Price, TierRef,
-};
+use crate::catalog::public::{self, ArtistRef, ArtistSummary, ArtworkQuery, ArtworkView, TierRef};
 use crate::catalog::{ArtworkStatus, CatalogError, pricing::ZonePrice, tiers};
 use crate::pagination::{Page, Pagination};
 use crate::state::AppState;
@@ -38,10 +36,7 @@ pub struct Card {
 
 impl From<ArtworkView> for Card {
     fn from(a: ArtworkView) -> Self {
-        let price = match a.price {
-            Some(Price::ForCountry(p)) => Some(p),
-            _ => None,
-        };
+        let price = a.price;
         Self {
             picture: a.images.first().map(Picture::from),
             id: a.id,
