@@ -38,6 +38,24 @@ pub async fn connect_with(
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_release(|conn, _| {
+                Box::pin(async move {
+                    // A rollback started when a failed transaction was dropped is queued
+                    // to the connection's worker: the ping waits for it, in order.
+                    sea_orm::sqlx::Connection::ping(conn).await?;
+                    Ok(outside_any_transaction::<sea_orm::sqlx::Sqlite>(conn))
+                })
+            })
+        })
+        .map_sqlx_postgres_pool_opts(|pool| {
+            // PostgreSQL's rollback on drop is counted at once; no round trip is needed.
+            pool.after_release(|conn, _| {
+                Box::pin(
+                    async move { Ok(outside_any_transaction::<sea_orm::sqlx::Postgres>(conn)) },
+                )
+            })
         });
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
@@ -51,6 +69,68 @@ pub async fn connect_with(
         crate::files::restrict_sqlite(&file);
     }
     Ok(db)
+}
+
+/// A database error that is not the request's fault nor a bug: the database cannot take a
+/// write now, and a retry later may work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// The disk (or PostgreSQL's) is full.
+    Full,
+    /// An I/O error, a lock held too long, or the server going away.
+    Unavailable,
+}
+
+/// What kind of trouble `err` is, if any (SQLite's result codes, PostgreSQL's SQLSTATE).
+pub fn trouble(err: &DbErr) -> Option<Trouble> {
+    use sea_orm::RuntimeErr;
+    let sqlx = match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::ConnectionAcquire(_) => return Some(Trouble::Unavailable),
+        _ => return None,
+    };
+    match sqlx.as_ref() {
+        sea_orm::sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                // SQLITE_FULL; PostgreSQL's disk_full.
+                "13" | "53100" => Some(Trouble::Full),
+                // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR (and its extended codes),
+                // SQLITE_CANTOPEN; PostgreSQL's out of memory, too many connections,
+                // shutting down, cannot connect now.
+                "5" | "6" | "14" | "53200" | "53300" | "57P01" | "57P02" | "57P03" => {
+                    Some(Trouble::Unavailable)
+                }
+                code if code.parse::<i32>().is_ok_and(|c| c & 0xff == 10) => {
+                    Some(Trouble::Unavailable)
+                }
+                _ => None,
+            }
+        }
+        sea_orm::sqlx::Error::Io(_)
+        | sea_orm::sqlx::Error::PoolTimedOut
+        | sea_orm::sqlx::Error::PoolClosed
+        | sea_orm::sqlx::Error::WorkerCrashed => Some(Trouble::Unavailable),
+        _ => None,
+    }
+}
+
+/// Whether a connection coming back to the pool is outside any transaction. One that is
+/// not is closed instead of kept: after a write fails for a full disk, an I/O error or a
+/// busy lock, SQLite may end the transaction itself while the driver still counts it, and
+/// its rollback then fails; kept, that connection began every later write as a savepoint
+/// of a transaction it no longer had, held SQLite's lock, and every other writer answered
+/// "database is locked" until the process restarted. Closed, the pool opens a fresh one.
+fn outside_any_transaction<DB: sea_orm::sqlx::Database>(conn: &DB::Connection) -> bool {
+    let inside = sea_orm::sqlx::Connection::is_in_transaction(conn);
+    if inside {
+        tracing::warn!(
+            "a database connection came back inside a transaction; it is closed, not reused"
+        );
+    }
+    !inside
 }
 
 /// PostgreSQL's default pool: four connections per core. A connection is a server process;

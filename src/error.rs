@@ -115,6 +115,16 @@ pub enum ApiError {
     },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The database cannot take a write: its disk is full. Nothing was kept.
+    #[error(
+        "the shop cannot save anything right now: its storage is full; nothing was kept, please try again later"
+    )]
+    StorageFull,
+    /// The database cannot answer now (an I/O error, a lock, a restart). Nothing was kept.
+    #[error(
+        "the shop's database cannot answer right now; nothing was kept, please try again in a moment"
+    )]
+    DatabaseUnavailable,
     /// A provider we depend on (Stripe) failed; nothing was kept, a retry may succeed.
     #[error("{0}")]
     BadGateway(String),
@@ -149,6 +159,8 @@ impl ApiError {
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Limited { code, .. } => code,
             Self::Unavailable(_) => "unavailable",
+            Self::StorageFull => "storage_full",
+            Self::DatabaseUnavailable => "database_unavailable",
             Self::BadGateway(_) => "payment_provider_failed",
             Self::InvalidWebhook(_) => "invalid_webhook",
             Self::Internal(_) => "internal",
@@ -167,7 +179,8 @@ impl ApiError {
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
             Self::Validation(_) => "Invalid fields",
             Self::TooManyRequests { .. } | Self::Limited { .. } => "Too many requests",
-            Self::Unavailable(_) => "Service unavailable",
+            Self::Unavailable(_) | Self::DatabaseUnavailable => "Service unavailable",
+            Self::StorageFull => "Insufficient storage",
             Self::BadGateway(_) => "Payment provider failed",
             Self::InvalidWebhook(_) => "Invalid webhook",
             Self::Internal(_) => "Internal server error",
@@ -186,7 +199,39 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(err.into())
+        match crate::db::trouble(&err) {
+            Some(trouble) => Self::from(trouble_logged(trouble, &err)),
+            None => Self::Internal(err.into()),
+        }
+    }
+}
+
+/// Logged once here, without the statement or its values (they may hold personal data).
+fn trouble_logged(trouble: crate::db::Trouble, err: &sea_orm::DbErr) -> crate::db::Trouble {
+    tracing::error!(?trouble, error = %err, "the database refused a request");
+    trouble
+}
+
+impl From<crate::db::Trouble> for ApiError {
+    fn from(trouble: crate::db::Trouble) -> Self {
+        match trouble {
+            crate::db::Trouble::Full => Self::StorageFull,
+            crate::db::Trouble::Unavailable => Self::DatabaseUnavailable,
+        }
+    }
+}
+
+impl ApiError {
+    /// An internal error whose cause is the database's trouble becomes that trouble's
+    /// answer (507 or 503), wherever in the chain of causes the database error sits.
+    fn with_trouble(&self) -> Option<Self> {
+        let Self::Internal(err) = self else {
+            return None;
+        };
+        err.chain()
+            .filter_map(|cause| cause.downcast_ref::<sea_orm::DbErr>())
+            .find_map(crate::db::trouble)
+            .map(Self::from)
     }
 }
 
@@ -226,7 +271,8 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } | Self::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::InvalidWebhook(_) => StatusCode::BAD_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -234,6 +280,12 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
+        if let Some(trouble) = self.with_trouble() {
+            if let Self::Internal(err) = self {
+                tracing::error!(error = ?err, "the database refused a request");
+            }
+            return trouble.error_response();
+        }
         if let Self::Internal(err) = self {
             tracing::error!(error = ?err, "request failed");
         }
@@ -266,6 +318,17 @@ impl ResponseError for ApiError {
             && let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        // A full disk is freed by a person, not in a moment; a busy database clears soon.
+        let retry = match self {
+            Self::StorageFull => Some("60"),
+            Self::DatabaseUnavailable => Some("5"),
+            _ => None,
+        };
+        if let Some(retry) = retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static(retry));
         }
         response
     }

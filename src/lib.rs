@@ -26,6 +26,7 @@ pub mod safety;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod telemetry_span;
 pub mod threads;

@@ -66,7 +66,36 @@ impl Application {
         } else if catalog::cards::ensure(&db, &media).await? {
             tracing::info!("the catalog's cards were built for this format");
         }
+        let mailer = match &config.smtp_url {
+            Some(smtp_url) => Some(Mailer::new(
+                smtp_url,
+                &config.mail_from,
+                config.mail_reply_to.as_deref(),
+            )?),
+            None => None,
+        };
+        let alert = match (&mailer, &config.coordinator_email) {
+            (Some(mailer), Some(coordinator)) => Some(crate::storage::Alert {
+                mailer: mailer.clone(),
+                coordinator: coordinator.clone(),
+                console_url: format!("{}/admin", config.public_base_url.trim_end_matches('/')),
+            }),
+            _ => None,
+        };
+        let media_dir = match &config.media.backend {
+            crate::config::MediaBackend::Local { dir } => Some(dir.clone()),
+            crate::config::MediaBackend::S3 { .. } => None,
+        };
+        let storage = crate::storage::StorageWatch::new(
+            db.clone(),
+            &config.database_url,
+            media_dir.as_deref(),
+            config.disk_warn_percent,
+            alert,
+        );
+        storage.spawn();
         let state = AppState {
+            storage,
             refusals: orders::idempotency::Refusals::spawn(db.clone()),
             turns: orders::turns::Turns::default(),
             order_attempts: Arc::new(orders::attempts::OrderAttempts::new(&config.limits)),
@@ -93,12 +122,7 @@ impl Application {
                 state.config.fee_retry_base,
             );
         }
-        if let Some(smtp_url) = &state.config.smtp_url {
-            let mailer = Mailer::new(
-                smtp_url,
-                &state.config.mail_from,
-                state.config.mail_reply_to.as_deref(),
-            )?;
+        if let Some(mailer) = mailer {
             notifications::worker::spawn(
                 state.db.clone(),
                 mailer,

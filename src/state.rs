@@ -31,4 +31,6 @@ pub struct AppState {
     pub turns: crate::orders::turns::Turns,
     /// How often one client may try to place an order.
     pub order_attempts: Arc<crate::orders::attempts::OrderAttempts>,
+    /// Whether the database can take a write, and how full the disks are.
+    pub storage: crate::storage::StorageWatch,
 }

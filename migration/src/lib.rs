@@ -16,6 +16,7 @@ mod m20261126_000012_ledger;
 mod m20261126_000013_catalog_price_desc;
 mod m20261126_000014_order_holder_indexes;
 mod m20261126_000015_catalog_cards_vacuum;
+mod m20261206_000016_health_probe;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_catalog_price_desc::Migration),
             Box::new(m20261126_000014_order_holder_indexes::Migration),
             Box::new(m20261126_000015_catalog_cards_vacuum::Migration),
+            Box::new(m20261206_000016_health_probe::Migration),
         ]
     }
 }

@@ -26,11 +26,12 @@ pub struct Facts {
 
 /// Bookkeeping the server makes for itself on any start: a database holding only these
 /// holds no data worth refusing a restore for.
-const BOOKKEEPING: [&str; 5] = [
+const BOOKKEEPING: [&str; 6] = [
     "seaql_migrations",
     "read_models",
     "catalog_cards",
     "app_secrets",
+    "health_probe",
     "backup_runs",
 ];
 

@@ -186,6 +186,8 @@ pub struct Config {
     /// how often due lookups are tried.
     pub fee_retry_base: Duration,
     pub backup: Option<BackupSchedule>,
+    /// Below this much free space (percent) a disk of the shop is reported low.
+    pub disk_warn_percent: u8,
 }
 
 pub const DEFAULT_MANUAL_INSTRUCTIONS: &str = "Thank you! Please pay {amount} by bank transfer \
@@ -258,6 +260,8 @@ impl Config {
         let seed_demo = parse_bool("SEED_DEMO", &or("SEED_DEMO", "true"))?;
         let seed_pictures = parse_bool("SEED_PICTURES", &or("SEED_PICTURES", "true"))?;
         let api_docs = parse_bool("API_DOCS", &or("API_DOCS", "on"))?;
+        let disk_warn_percent =
+            parse_number("DISK_WARN_PERCENT", &or("DISK_WARN_PERCENT", "10"), 1, 99)?;
 
         let backend = match or("MEDIA_BACKEND", "local").as_str() {
             "local" => MediaBackend::Local {
@@ -565,6 +569,7 @@ impl Config {
             reservation_sweep: Duration::from_millis(u64::from(reservation_sweep_ms)),
             fee_retry_base: Duration::from_millis(u64::from(fee_retry_ms)),
             backup,
+            disk_warn_percent: u8::try_from(disk_warn_percent).unwrap_or(10),
         })
     }
 }

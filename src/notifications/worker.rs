@@ -60,6 +60,25 @@ impl Mailer {
         )?)
     }
 
+    /// Sends a plain-text message now, not through the outbox: for when the outbox cannot be
+    /// written (the database's disk is full).
+    pub async fn send_now(&self, to: &str, subject: &str, text: &str) -> anyhow::Result<()> {
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, to.parse()?))
+            .subject(header_safe(subject))
+            .message_id(None)
+            .date_now();
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let message = builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(text.to_string())?;
+        self.transport.send(message).await?;
+        Ok(())
+    }
+
     async fn deliver(&self, row: &outbox::Model) -> anyhow::Result<()> {
         let message = self.message(row)?;
         self.transport.send(message).await?;

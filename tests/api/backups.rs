@@ -603,3 +603,121 @@ async fn a_failing_or_late_backup_is_a_warning_for_the_coordinator() {
             .contains("BACKUP_DIR")
     );
 }
+
+/// A bucket whose photos change after they were first read: what a restore stores must be
+/// the bytes it checked, not whatever a second read returns.
+#[derive(Debug)]
+struct SwapsPhotos {
+    inner: object_store::memory::InMemory,
+    reads: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+}
+
+impl std::fmt::Display for SwapsPhotos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a bucket that swaps photos")
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::ObjectStore for SwapsPhotos {
+    async fn put_opts(
+        &self,
+        location: &object_store::path::Path,
+        payload: object_store::PutPayload,
+        opts: object_store::PutOptions,
+    ) -> object_store::Result<object_store::PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &object_store::path::Path,
+        opts: object_store::PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &object_store::path::Path,
+        options: object_store::GetOptions,
+    ) -> object_store::Result<object_store::GetResult> {
+        let path = location.to_string();
+        let reads = {
+            let mut reads = self.reads.lock().expect("lock");
+            let n = reads.entry(path.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        if path.starts_with("media/") && reads == 2 {
+            // Same size, other bytes: what a swap between the check and the copy looks like.
+            let original = self.inner.get(location).await?.bytes().await?;
+            let swapped: Vec<u8> = original.iter().map(|b| b ^ 0xff).collect();
+            self.inner.put(location, swapped.into()).await?;
+        }
+        self.inner.get_opts(location, options).await
+    }
+
+    async fn delete(&self, location: &object_store::path::Path) -> object_store::Result<()> {
+        self.inner.delete(location).await
+    }
+
+    fn list(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> futures_util::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>>
+    {
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> object_store::Result<object_store::ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy(
+        &self,
+        from: &object_store::path::Path,
+        to: &object_store::path::Path,
+    ) -> object_store::Result<()> {
+        self.inner.copy(from, to).await
+    }
+
+    async fn copy_if_not_exists(
+        &self,
+        from: &object_store::path::Path,
+        to: &object_store::path::Path,
+    ) -> object_store::Result<()> {
+        self.inner.copy_if_not_exists(from, to).await
+    }
+}
+
+#[tokio::test]
+async fn a_restore_stores_the_photo_bytes_it_checked_not_a_second_read() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    add_photo(&app, &token, &catalog.artwork, 11).await;
+    let bucket = std::sync::Arc::new(SwapsPhotos {
+        inner: object_store::memory::InMemory::new(),
+        reads: Default::default(),
+    });
+    let repo = Repo::from_store(bucket, "swapping");
+    backup_of(&app, &repo).await;
+    let spare = spare_database().await;
+    let refused = backup::restore(&spare.config(), &repo, &RestoreOptions::default()).await;
+    let message = refused
+        .expect_err("a photo changed after its check")
+        .to_string();
+    assert!(message.contains("changed in the backup"), "{message}");
+    // The swapped photo was not stored, and the database was not changed.
+    assert_eq!(
+        hunar::backup::data_in(&spare.url).await.expect("check"),
+        None
+    );
+    assert!(
+        !spare.media_dir.exists() || std::fs::read_dir(&spare.media_dir).expect("dir").count() == 0
+    );
+}

@@ -142,6 +142,10 @@ impl TestAppBuilder {
             database_url: url,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // Never reuse a connection the server may be closing: actix ends one idle for
+                // 5 s, and a POST sent on it just then fails with a broken pipe (hyper does
+                // not resend a body). Seen when a test spent ~5 s building a large photo.
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .expect("http client"),
             db,

@@ -10,6 +10,7 @@ mod cli;
 mod console;
 mod console_browser;
 mod errors;
+mod faults;
 mod helpers;
 mod ledger;
 mod limits;

@@ -335,3 +335,7 @@ console-ledger-amount-invalid = Write the amount with a point for decimals and n
 console-ledger-share-invalid = Give a percentage from 0 to 100, at most two decimals, e.g. 10 or 12.5.
 console-ledger-over-balance = Only { $owed } is owed. To pay more, tick “This is an advance”.
 console-shipping-recorded = Shipping cost recorded:
+console-storage-full-title = The shop cannot save anything right now.
+console-storage-full = Its disk is full: no order can be placed and no change can be saved, but nothing already saved is lost. Ask whoever runs the server to free space on the disk (old backups or logs) or give it a larger one. The shop starts saving again by itself as soon as there is room.
+console-disk-low-database = The disk that holds the shop's database has only { $percent } % free. When it is full, no order can be placed. Ask whoever runs the server to free space or give it a larger disk.
+console-disk-low-media = The disk that holds the paintings' photos has only { $percent } % free. When it is full, no photo can be added. Ask whoever runs the server to free space or give it a larger disk.
