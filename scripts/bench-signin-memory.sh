@@ -54,4 +54,5 @@ after=$(rss)
 sleep 5
 settled=$(rss)
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
-echo "server RSS: before $(mb "$before") MB; after the burst $(mb "$after") MB (+$(mb $((after - before))) MB); 5 s later $(mb "$settled") MB (+$(mb $((settled - before))) MB)"
+grow() { awk -v kb="$1" 'BEGIN { printf "%+.1f", kb / 1024 }'; }
+echo "server RSS: before $(mb "$before") MB; after the burst $(mb "$after") MB ($(grow $((after - before))) MB); 5 s later $(mb "$settled") MB ($(grow $((settled - before))) MB)"
