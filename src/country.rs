@@ -26,6 +26,35 @@ impl CountryCode {
     }
 }
 
+impl CountryCode {
+    /// The time zone most of the country lives in, for a buyer whose browser did not say:
+    /// the countries supporters mostly write from, and Afghanistan. Others: None (UTC).
+    pub fn main_time_zone(&self) -> Option<&'static str> {
+        Some(match self.as_str() {
+            "SE" => "Europe/Stockholm",
+            "NO" => "Europe/Oslo",
+            "DK" => "Europe/Copenhagen",
+            "FI" => "Europe/Helsinki",
+            "DE" => "Europe/Berlin",
+            "AT" => "Europe/Vienna",
+            "CH" => "Europe/Zurich",
+            "NL" => "Europe/Amsterdam",
+            "BE" => "Europe/Brussels",
+            "FR" => "Europe/Paris",
+            "GB" => "Europe/London",
+            "IE" => "Europe/Dublin",
+            "IT" => "Europe/Rome",
+            "ES" => "Europe/Madrid",
+            "PL" => "Europe/Warsaw",
+            "AF" => "Asia/Kabul",
+            "IR" => "Asia/Tehran",
+            "PK" => "Asia/Karachi",
+            "TR" => "Europe/Istanbul",
+            _ => return None,
+        })
+    }
+}
+
 /// Every code `CountryCode::parse` accepts, for the OpenAPI document.
 pub fn codes() -> impl Iterator<Item = &'static str> {
     isocountry::CountryCode::iter().map(|c| c.alpha2())

@@ -20,6 +20,7 @@ pub mod money;
 pub mod notifications;
 pub mod openapi;
 pub mod orders;
+pub mod organisation;
 pub mod pagination;
 pub mod payments;
 pub mod safety;

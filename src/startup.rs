@@ -94,8 +94,11 @@ impl Application {
             alert,
         );
         storage.spawn();
+        let organisation = crate::organisation::Kept::load(&db, &config.shop_name).await?;
+        organisation.spawn_refresh(db.clone());
         let state = AppState {
             storage,
+            organisation,
             refusals: orders::idempotency::Refusals::spawn(db.clone()),
             turns: orders::turns::Turns::default(),
             order_attempts: Arc::new(orders::attempts::OrderAttempts::new(&config.limits)),
@@ -250,7 +253,9 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                         .service(auth::routes::logout)
                         .service(notifications::routes::list_outbox)
                         .service(crate::backup::routes::status)
-                        .service(notifications::routes::retry_email),
+                        .service(notifications::routes::retry_email)
+                        .service(crate::organisation::routes::show)
+                        .service(crate::organisation::routes::replace),
                 )),
             )))
             .service(
@@ -258,6 +263,8 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     .service(orders::routes::place)
                     .service(orders::routes::show)
                     .service(orders::routes::confirm_email)
+                    .service(orders::routes::claim_paid)
+                    .service(crate::organisation::routes::contact)
                     .service(crate::ledger::routes::public_report)
                     .service(crate::payments::routes::stripe_webhook),
             )

@@ -33,4 +33,6 @@ pub struct AppState {
     pub order_attempts: Arc<crate::orders::attempts::OrderAttempts>,
     /// Whether the database can take a write, and how full the disks are.
     pub storage: crate::storage::StorageWatch,
+    /// The organisation's name, contact and ways to pay, as pages show them.
+    pub organisation: crate::organisation::Kept,
 }

@@ -15,6 +15,7 @@ pub mod image;
 pub mod ledger_entry;
 pub mod order;
 pub mod order_history;
+pub mod organisation_setting;
 pub mod outbox;
 pub mod payment;
 pub mod payout_terms;

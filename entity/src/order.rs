@@ -51,6 +51,18 @@ pub struct Model {
     /// When the hold became a full one: the buyer confirmed their address, or a coordinator
     /// extended it. None while a manual order's hold is still the short one.
     pub hold_confirmed_at: Option<DateTimeUtc>,
+    /// The language the buyer ordered in; their emails and pages are in it.
+    pub language: String,
+    /// The buyer's IANA time zone, as their browser said or their country suggests.
+    pub time_zone: Option<String>,
+    /// When the buyer said they had paid (a coordinator still confirms the money).
+    pub paid_claimed_at: Option<DateTimeUtc>,
+    /// When the buyer was reminded that the hold ends soon.
+    pub reminded_at: Option<DateTimeUtc>,
+    /// A payment recorded after the hold ended, the painting sold to someone else meanwhile:
+    /// kept until a coordinator refunds it or gives the buyer another painting.
+    pub late_payment_reference: Option<String>,
+    pub late_payment_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

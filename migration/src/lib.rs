@@ -17,6 +17,7 @@ mod m20261126_000013_catalog_price_desc;
 mod m20261126_000014_order_holder_indexes;
 mod m20261126_000015_catalog_cards_vacuum;
 mod m20261206_000016_health_probe;
+mod m20261206_000017_buyers_and_organisation;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000014_order_holder_indexes::Migration),
             Box::new(m20261126_000015_catalog_cards_vacuum::Migration),
             Box::new(m20261206_000016_health_probe::Migration),
+            Box::new(m20261206_000017_buyers_and_organisation::Migration),
         ]
     }
 }

@@ -476,3 +476,36 @@ pub async fn delete(
     txn.commit().await?;
     Ok(photos)
 }
+
+/// A painting for sale as a menu names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForSale {
+    pub id: String,
+    pub title: String,
+    pub artist: String,
+}
+
+/// Every painting for sale, by title: for a coordinator choosing one for a buyer.
+pub async fn for_sale(db: &DatabaseConnection) -> Result<Vec<ForSale>, CatalogError> {
+    use sea_orm::QuerySelect;
+    let (rows, artists) = futures_util::try_join!(
+        artwork::Entity::find()
+            .filter(artwork::Column::Status.eq(ArtworkStatus::Available.as_str()))
+            .order_by_asc(artwork::Column::Title)
+            .limit(500)
+            .all(db),
+        entity::artist::Entity::find().all(db),
+    )?;
+    let names: std::collections::HashMap<String, String> = artists
+        .into_iter()
+        .map(|a| (a.id, a.display_name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|a| ForSale {
+            artist: names.get(&a.artist_id).cloned().unwrap_or_default(),
+            id: a.id,
+            title: a.title,
+        })
+        .collect())
+}

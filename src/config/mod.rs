@@ -188,6 +188,8 @@ pub struct Config {
     pub backup: Option<BackupSchedule>,
     /// Below this much free space (percent) a disk of the shop is reported low.
     pub disk_warn_percent: u8,
+    /// The organisation's name until a coordinator writes its contact in the console.
+    pub shop_name: String,
 }
 
 pub const DEFAULT_MANUAL_INSTRUCTIONS: &str = "Thank you! Please pay {amount} by bank transfer \
@@ -260,6 +262,10 @@ impl Config {
         let seed_demo = parse_bool("SEED_DEMO", &or("SEED_DEMO", "true"))?;
         let seed_pictures = parse_bool("SEED_PICTURES", &or("SEED_PICTURES", "true"))?;
         let api_docs = parse_bool("API_DOCS", &or("API_DOCS", "on"))?;
+        let shop_name = or("SHOP_NAME", "Hunar");
+        if shop_name.chars().count() > 120 || shop_name.chars().any(char::is_control) {
+            return Err(invalid("SHOP_NAME", "one line of at most 120 characters"));
+        }
         let disk_warn_percent =
             parse_number("DISK_WARN_PERCENT", &or("DISK_WARN_PERCENT", "10"), 1, 99)?;
 
@@ -570,6 +576,7 @@ impl Config {
             fee_retry_base: Duration::from_millis(u64::from(fee_retry_ms)),
             backup,
             disk_warn_percent: u8::try_from(disk_warn_percent).unwrap_or(10),
+            shop_name,
         })
     }
 }

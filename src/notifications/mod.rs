@@ -27,6 +27,8 @@ pub struct MailSettings {
     pub tokens: OrderTokens,
     /// Emails a day to an address that has not shown it is the buyer's.
     pub unconfirmed_emails_per_day: u32,
+    /// The organisation's name until its contact is kept in the console.
+    pub shop_name: String,
 }
 
 impl MailSettings {
@@ -41,6 +43,7 @@ impl MailSettings {
             retry_base: config.mail_retry_base,
             tokens,
             unconfirmed_emails_per_day: config.limits.unconfirmed_emails_per_day,
+            shop_name: config.shop_name.clone(),
         }
     }
 }

@@ -9,6 +9,7 @@ use super::outbox::{self, NewEmail};
 use super::render::render;
 use crate::orders::reference;
 use crate::orders::state::{OrderStatus, Transitioned};
+use crate::organisation::Organisation;
 
 fn country_name(code: &str) -> String {
     isocountry::CountryCode::for_alpha2(code)
@@ -16,8 +17,29 @@ fn country_name(code: &str) -> String {
         .unwrap_or_else(|_| code.to_string())
 }
 
-fn base_context(mail: &MailSettings, o: &order::Model, a: Option<&artist::Model>) -> Value {
+/// The organisation's name and how to reach it, as the last lines of a buyer's email, in
+/// their language.
+fn contact_line(org: &Organisation, language: &str) -> String {
+    let ctx = context! {
+        name => &org.contact.name,
+        email => &org.contact.email,
+        whatsapp => org.contact.whatsapp_url(),
+        phone => &org.contact.phone,
+    };
+    super::render::render_text("contact", language, ctx)
+        .unwrap_or_else(|_| org.contact.name.clone())
+}
+
+fn base_context(
+    mail: &MailSettings,
+    org: &Organisation,
+    o: &order::Model,
+    a: Option<&artist::Model>,
+) -> Value {
     context! {
+        shop_name => &org.contact.name,
+        contact_line => contact_line(org, &o.language),
+        expires_local => super::render::local_time(o.expires_at, o.time_zone.as_deref()),
         reference => reference(&o.id),
         title => &o.artwork_title,
         artist_name => &o.artist_name,
@@ -67,7 +89,7 @@ fn compose(
     let mut rows = Vec::with_capacity(letters.len());
     for (kind, to) in letters {
         let (recipient, role, language) = match &to {
-            To::Buyer => (Some(o.buyer_email.clone()), "buyer", "en".to_string()),
+            To::Buyer => (Some(o.buyer_email.clone()), "buyer", o.language.clone()),
             To::Artist(a) => (a.email.clone(), "artist", a.preferred_language.clone()),
             To::Coordinator => (mail.coordinator.clone(), "coordinator", "en".to_string()),
         };
@@ -105,17 +127,19 @@ async fn artist_of(
 /// the link that does, and says until when the painting is held then.
 pub fn on_placed(
     mail: &MailSettings,
+    org: &Organisation,
     o: &order::Model,
     artist: Option<&artist::Model>,
     instructions: &str,
     full_hold: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Vec<entity::outbox::ActiveModel>, DbErr> {
     let order_link = mail.order_link(&o.id);
-    let ctx = context! { ..base_context(mail, o, artist), ..context! {
+    let tz = o.time_zone.as_deref();
+    let ctx = context! { ..base_context(mail, org, o, artist), ..context! {
         order_link => order_link, instructions => instructions,
         confirm_link => full_hold.map(|_| mail.confirm_link(&o.id)),
-        full_hold => full_hold.map(|t| t.format("%Y-%m-%d").to_string()),
-        expires_at => o.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        confirm_hours => (o.expires_at - o.created_at).num_hours().max(1),
+        pay_by => super::render::local_time(full_hold.unwrap_or(o.expires_at), tz),
     }};
     compose(
         mail,
@@ -141,12 +165,13 @@ pub async fn on_transition(
     }
     let (o, to, reason) = (&change.order, change.to, change.reason.as_deref());
     let artist = artist_of(conn, o).await?;
+    let org = crate::organisation::load(conn, &mail.shop_name).await?;
     let status_word = match to {
         OrderStatus::Expired => "expired",
         OrderStatus::Refunded => "refunded",
         _ => "cancelled",
     };
-    let ctx = context! { ..base_context(mail, o, artist.as_ref()), ..context! {
+    let ctx = context! { ..base_context(mail, &org, o, artist.as_ref()), ..context! {
         reason => reason, status_word => status_word, order_link => mail.order_link(&o.id),
     }};
     let to_artist = |kind| artist.as_ref().map(|a| (kind, To::Artist(a)));
@@ -165,10 +190,57 @@ pub async fn on_transition(
             ("order_closed_buyer", To::Buyer),
             ("order_closed_coordinator", To::Coordinator),
         ],
-        OrderStatus::PendingPayment | OrderStatus::Delivered => Vec::new(),
+        OrderStatus::Delivered => vec![("order_delivered_buyer", To::Buyer)],
+        OrderStatus::PendingPayment => Vec::new(),
     };
     for row in compose(mail, o, to.as_str(), &ctx, letters)? {
         outbox::insert(conn, mail, row).await?;
     }
     Ok(())
+}
+
+/// One letter about `o` outside a status change, written in the caller's transaction.
+async fn one_letter(
+    conn: &impl ConnectionTrait,
+    mail: &MailSettings,
+    o: &order::Model,
+    event: &str,
+    letter: (&str, To<'_>),
+) -> Result<(), DbErr> {
+    let artist = artist_of(conn, o).await?;
+    let org = crate::organisation::load(conn, &mail.shop_name).await?;
+    let ctx = context! { ..base_context(mail, &org, o, artist.as_ref()), ..context! {
+        order_link => mail.order_link(&o.id),
+    }};
+    for row in compose(mail, o, event, &ctx, vec![letter])? {
+        outbox::insert(conn, mail, row).await?;
+    }
+    Ok(())
+}
+
+/// The buyer said they paid: the coordinator is told which order, with its link.
+pub async fn on_paid_claimed(
+    conn: &impl ConnectionTrait,
+    mail: &MailSettings,
+    o: &order::Model,
+) -> Result<(), DbErr> {
+    let letter = ("order_paid_claimed_coordinator", To::Coordinator);
+    one_letter(conn, mail, o, "paid_claimed", letter).await
+}
+
+/// A day before a manual order's hold ends: the buyer is reminded, in their language, with
+/// how to pay and the one deadline.
+pub async fn on_hold_ending(
+    conn: &impl ConnectionTrait,
+    mail: &MailSettings,
+    o: &order::Model,
+) -> Result<(), DbErr> {
+    one_letter(
+        conn,
+        mail,
+        o,
+        "hold_ending",
+        ("order_hold_ending_buyer", To::Buyer),
+    )
+    .await
 }

@@ -31,6 +31,27 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "signin_alert_coordinator.en.txt",
     "payout_recorded_artist.en.txt",
     "payout_recorded_artist.fa.txt",
+    "payment_instructions.en.txt",
+    "payment_instructions.sv.txt",
+    "payment_instructions.fa.txt",
+    "contact.en.txt",
+    "contact.sv.txt",
+    "contact.fa.txt",
+    "order_placed_buyer.sv.txt",
+    "order_placed_buyer.fa.txt",
+    "order_paid_buyer.sv.txt",
+    "order_paid_buyer.fa.txt",
+    "order_shipped_buyer.sv.txt",
+    "order_shipped_buyer.fa.txt",
+    "order_closed_buyer.sv.txt",
+    "order_closed_buyer.fa.txt",
+    "order_delivered_buyer.en.txt",
+    "order_delivered_buyer.sv.txt",
+    "order_delivered_buyer.fa.txt",
+    "order_paid_claimed_coordinator.en.txt",
+    "order_hold_ending_buyer.en.txt",
+    "order_hold_ending_buyer.sv.txt",
+    "order_hold_ending_buyer.fa.txt",
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -120,6 +141,29 @@ impl<'a> Paragraph<'a> {
             lines
         };
         Self { quote, lines }
+    }
+}
+
+/// Renders a piece of text (no subject) in `language`, else in English: a part that pages
+/// and emails share, such as how to pay.
+pub fn render_text(kind: &str, language: &str, ctx: Value) -> Result<String, minijinja::Error> {
+    let env = env();
+    let template = env
+        .get_template(&format!("{kind}.{language}.txt"))
+        .or_else(|_| env.get_template(&format!("{kind}.en.txt")))?;
+    Ok(collapse_blank_lines(template.render(ctx)?.trim()))
+}
+
+/// A moment as a buyer reads it: their local date and time, and the zone it is in
+/// (`2026-12-13 22:14 (Europe/Stockholm)`); UTC, said so, when the zone is unknown.
+pub fn local_time(at: chrono::DateTime<chrono::Utc>, time_zone: Option<&str>) -> String {
+    match time_zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+        Some(zone) => format!(
+            "{} ({})",
+            at.with_timezone(&zone).format("%Y-%m-%d %H:%M"),
+            zone.name()
+        ),
+        None => format!("{} (UTC)", at.format("%Y-%m-%d %H:%M")),
     }
 }
 

@@ -35,14 +35,21 @@ impl Mailer {
         })
     }
 
-    pub fn message(&self, row: &outbox::Model) -> anyhow::Result<Message> {
+    /// The message for an outbox row. Replies go to `reply_to` (the organisation's contact
+    /// address) when there is one, else to `MAIL_REPLY_TO`: an artist told to reply if the
+    /// money does not arrive must reach a person, not `no-reply@`.
+    pub fn message(
+        &self,
+        row: &outbox::Model,
+        reply_to: Option<&Mailbox>,
+    ) -> anyhow::Result<Message> {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(None, row.recipient.parse()?))
             .subject(header_safe(&row.subject))
             .message_id(None)
             .date_now();
-        if let Some(reply_to) = &self.reply_to {
+        if let Some(reply_to) = reply_to.or(self.reply_to.as_ref()) {
             builder = builder.reply_to(reply_to.clone());
         }
         Ok(builder.multipart(
@@ -79,8 +86,8 @@ impl Mailer {
         Ok(())
     }
 
-    async fn deliver(&self, row: &outbox::Model) -> anyhow::Result<()> {
-        let message = self.message(row)?;
+    async fn deliver(&self, row: &outbox::Model, reply_to: Option<&Mailbox>) -> anyhow::Result<()> {
+        let message = self.message(row, reply_to)?;
         self.transport.send(message).await?;
         Ok(())
     }
@@ -103,9 +110,19 @@ pub async fn run_once(
                 "email held back: daily cap for an unconfirmed address");
         }
     }
+    let reply_to: Option<Mailbox> = if rows.is_empty() {
+        None
+    } else {
+        crate::organisation::load(db, &mail.shop_name)
+            .await?
+            .contact
+            .email
+            .and_then(|email| email.parse().ok())
+    };
+    let reply_to = reply_to.as_ref();
     let sends = rows
         .iter()
-        .map(|row| async move { (row, mailer.deliver(row).await) });
+        .map(|row| async move { (row, mailer.deliver(row, reply_to).await) });
     for (row, result) in futures_util::future::join_all(sends).await {
         match result {
             Ok(()) => queue::mark_sent(db, &row.id).await?,

@@ -37,6 +37,11 @@ async fn admin_change(
     detail(db, id).await
 }
 
+/// Records the money of a manual order. A transfer often arrives after the hold ended: the
+/// order is then paid all the same while its painting is still free (it is sold to this
+/// buyer). When it was sold to someone else meanwhile, the payment is kept on the order
+/// (`late_payment_*`) and the answer says so: the coordinator refunds the buyer or gives
+/// them another painting, and the order waits on Today until then.
 pub async fn confirm_payment(
     db: &DatabaseConnection,
     mail: &MailSettings,
@@ -47,11 +52,15 @@ pub async fn confirm_payment(
     let mut errors = FieldErrors::new();
     let payment_reference = line_field(&mut errors, "reference", payment_reference, true, 200);
     errors.into_result()?;
-    let change = Change::new(OrderStatus::Paid, Actor::Admin(admin_id.into()))
-        .reason(format!("manual payment confirmed: {payment_reference}"))
-        .set(order::Column::PaymentReference, payment_reference)
-        .set(order::Column::PaidAt, Utc::now());
-    admin_change(
+    let change = |reason: &str| {
+        Change::new(OrderStatus::Paid, Actor::Admin(admin_id.into()))
+            .reason(format!("{reason}: {payment_reference}"))
+            .set(order::Column::PaymentReference, payment_reference.clone())
+            .set(order::Column::PaidAt, Utc::now())
+    };
+    let current = find(db, id).await?;
+    let late = status_of(&current) == OrderStatus::Expired;
+    let result = admin_change(
         db,
         mail,
         admin_id,
@@ -63,9 +72,8 @@ pub async fn confirm_payment(
                     "card orders are marked paid by Stripe, not by hand".into(),
                 ));
             }
-            // Only Stripe may pay an expired order (money that arrived in the last second).
             let from = status_of(o);
-            if from != OrderStatus::PendingPayment {
+            if !matches!(from, OrderStatus::PendingPayment | OrderStatus::Expired) {
                 return Err(OrderError::IllegalTransition {
                     from,
                     to: OrderStatus::Paid,
@@ -73,9 +81,163 @@ pub async fn confirm_payment(
             }
             Ok(())
         },
+        if late {
+            change("manual payment arrived after the hold ended")
+        } else {
+            change("manual payment confirmed")
+        },
+    )
+    .await;
+    match result {
+        Err(OrderError::ArtworkUnavailable(_)) if late => {
+            record_late_payment(db, admin_id, id, &payment_reference).await?;
+            Err(OrderError::PaintingSoldMeanwhile)
+        }
+        other => other,
+    }
+}
+
+async fn record_late_payment(
+    db: &DatabaseConnection,
+    admin_id: &str,
+    id: &str,
+    payment_reference: &str,
+) -> Result<(), OrderError> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let txn = db::begin_write(db).await?;
+    let now = Utc::now();
+    order::Entity::update_many()
+        .col_expr(
+            order::Column::LatePaymentReference,
+            Expr::value(payment_reference),
+        )
+        .col_expr(order::Column::LatePaymentAt, Expr::value(now))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Status.eq(OrderStatus::Expired.as_str()))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        admin_id,
+        "order.late_payment",
+        "order",
+        id,
+        &["late_payment_reference"],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A late payment on an order whose painting was sold meanwhile, given back: the order is
+/// refunded (the money went back by the way the coordinator names).
+pub async fn refund_late_payment(
+    db: &DatabaseConnection,
+    mail: &MailSettings,
+    admin_id: &str,
+    id: &str,
+    how: &str,
+) -> Result<AdminOrderDetail, OrderError> {
+    let mut errors = FieldErrors::new();
+    let how = line_field(&mut errors, "reference", how, true, 200);
+    errors.into_result()?;
+    let change = Change::new(OrderStatus::Refunded, Actor::Admin(admin_id.into()))
+        .reason(format!("late payment returned: {how}"));
+    admin_change(
+        db,
+        mail,
+        admin_id,
+        id,
+        "order.refund_late_payment",
+        |o| {
+            if o.late_payment_at.is_none() || status_of(o) != OrderStatus::Expired {
+                return Err(OrderError::NotAllowed(
+                    "only an expired order with a payment recorded after its hold can be refunded this way".into(),
+                ));
+            }
+            Ok(())
+        },
         change,
     )
     .await
+}
+
+/// A late payment on an order whose painting was sold meanwhile, kept for another painting
+/// the buyer chose: the order now names that painting (available, in the same currency) and
+/// is paid, with its late payment's reference.
+pub async fn give_another_painting(
+    db: &DatabaseConnection,
+    mail: &MailSettings,
+    admin_id: &str,
+    id: &str,
+    artwork_id: &str,
+) -> Result<AdminOrderDetail, OrderError> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    let txn = db::begin_write(db).await?;
+    let current = find(&txn, id).await?;
+    let Some(reference) = current
+        .late_payment_reference
+        .clone()
+        .filter(|_| status_of(&current) == OrderStatus::Expired)
+    else {
+        return Err(OrderError::NotAllowed(
+            "only an expired order with a payment recorded after its hold can take another painting".into(),
+        ));
+    };
+    let artwork = entity::artwork::Entity::find_by_id(artwork_id.trim().to_string())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            OrderError::Invalid(FieldErrors::single(
+                "artwork_id",
+                "no painting with this id",
+            ))
+        })?;
+    if artwork.status != crate::catalog::ArtworkStatus::Available.as_str() {
+        return Err(OrderError::Invalid(FieldErrors::single(
+            "artwork_id",
+            format!("this painting is {}, not for sale", artwork.status),
+        )));
+    }
+    let artist = entity::artist::Entity::find_by_id(artwork.artist_id.clone())
+        .one(&txn)
+        .await?
+        .ok_or(OrderError::NotFound("artist"))?;
+    let mut swapped: order::ActiveModel = current.clone().into();
+    swapped.artwork_id = Set(artwork.id.clone());
+    swapped.artwork_title = Set(artwork.title.clone());
+    swapped.artist_id = Set(artwork.artist_id.clone());
+    swapped.artist_name = Set(artist.display_name.clone());
+    swapped.tier_id = Set(artwork.size_tier_id.clone());
+    if let Some(tier) = entity::size_tier::Entity::find_by_id(artwork.size_tier_id.clone())
+        .one(&txn)
+        .await?
+    {
+        swapped.tier_name = Set(tier.name);
+    }
+    let swapped = swapped.update(&txn).await?;
+    let change = Change::new(OrderStatus::Paid, Actor::Admin(admin_id.into()))
+        .reason(format!(
+            "late payment {reference} kept for another painting: \"{}\" instead of \"{}\"",
+            artwork.title, current.artwork_title
+        ))
+        .set(order::Column::PaymentReference, reference)
+        .set(order::Column::PaidAt, Utc::now());
+    let changed = state::transition(&txn, &swapped, change).await?;
+    order_emails::on_transition(&txn, mail, &changed).await?;
+    audit::record(
+        &txn,
+        admin_id,
+        "order.another_painting",
+        "order",
+        id,
+        &["artwork_id"],
+    )
+    .await?;
+    txn.commit().await?;
+    detail(db, id).await
 }
 
 pub async fn ship(
@@ -207,15 +369,19 @@ pub enum Action {
     Ship,
     Deliver,
     Cancel,
+    RefundLatePayment,
+    AnotherPainting,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 7] = [
         Self::ConfirmPayment,
         Self::ExtendHold,
         Self::Ship,
         Self::Deliver,
         Self::Cancel,
+        Self::RefundLatePayment,
+        Self::AnotherPainting,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -225,6 +391,8 @@ impl Action {
             Self::Ship => "ship",
             Self::Deliver => "deliver",
             Self::Cancel => "cancel",
+            Self::RefundLatePayment => "refund-late-payment",
+            Self::AnotherPainting => "another-painting",
         }
     }
 
@@ -232,24 +400,32 @@ impl Action {
         Self::ALL.into_iter().find(|a| a.slug() == slug)
     }
 
-    /// Whether the action applies to an order in `status` paid by `method`: what the console
-    /// offers. The action itself checks again, inside its transaction.
-    pub fn applies(self, status: OrderStatus, method: &str) -> bool {
+    /// Whether the action applies to an order in `status` paid by `method` (`late`: with a
+    /// payment recorded after its hold ended): what the console offers. The action itself
+    /// checks again, inside its transaction.
+    pub fn applies(self, status: OrderStatus, method: &str, late: bool) -> bool {
         let manual = method == PaymentMethod::Manual.as_str();
         match self {
-            Self::ConfirmPayment | Self::ExtendHold => {
-                manual && status == OrderStatus::PendingPayment
+            // A transfer that arrives after the hold ended is recorded all the same.
+            Self::ConfirmPayment => {
+                manual
+                    && (status == OrderStatus::PendingPayment
+                        || (status == OrderStatus::Expired && !late))
             }
+            Self::ExtendHold => manual && status == OrderStatus::PendingPayment,
             Self::Ship => status == OrderStatus::Paid,
             Self::Deliver => status == OrderStatus::Shipped,
             Self::Cancel => matches!(status, OrderStatus::PendingPayment | OrderStatus::Paid),
+            Self::RefundLatePayment | Self::AnotherPainting => {
+                late && status == OrderStatus::Expired
+            }
         }
     }
 
-    pub fn available(status: OrderStatus, method: &str) -> Vec<Action> {
+    pub fn available(status: OrderStatus, method: &str, late: bool) -> Vec<Action> {
         Self::ALL
             .into_iter()
-            .filter(|a| a.applies(status, method))
+            .filter(|a| a.applies(status, method, late))
             .collect()
     }
 }
@@ -262,20 +438,36 @@ mod tests {
     fn each_state_offers_only_its_own_actions() {
         use OrderStatus::*;
         assert_eq!(
-            Action::available(PendingPayment, "manual"),
+            Action::available(PendingPayment, "manual", false),
             [Action::ConfirmPayment, Action::ExtendHold, Action::Cancel]
         );
         assert_eq!(
-            Action::available(PendingPayment, "stripe"),
+            Action::available(PendingPayment, "stripe", false),
             [Action::Cancel]
         );
         assert_eq!(
-            Action::available(Paid, "stripe"),
+            Action::available(Paid, "stripe", false),
             [Action::Ship, Action::Cancel]
         );
-        assert_eq!(Action::available(Shipped, "manual"), [Action::Deliver]);
-        for done in [Delivered, Expired, Cancelled, Refunded] {
-            assert!(Action::available(done, "manual").is_empty(), "{done:?}");
+        assert_eq!(
+            Action::available(Shipped, "manual", false),
+            [Action::Deliver]
+        );
+        // Money that came after the hold: recorded; then refunded or kept for another one.
+        assert_eq!(
+            Action::available(Expired, "manual", false),
+            [Action::ConfirmPayment]
+        );
+        assert_eq!(
+            Action::available(Expired, "manual", true),
+            [Action::RefundLatePayment, Action::AnotherPainting]
+        );
+        assert!(Action::available(Expired, "stripe", false).is_empty());
+        for done in [Delivered, Cancelled, Refunded] {
+            assert!(
+                Action::available(done, "manual", false).is_empty(),
+                "{done:?}"
+            );
         }
         for a in Action::ALL {
             assert_eq!(Action::parse(a.slug()), Some(a));

@@ -150,6 +150,64 @@ pub async fn extend_hold(
     Ok(HttpResponse::Ok().json(detail))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatePaymentRefund {
+    /// How the money went back (a bank reference, "cash to the buyer's sister").
+    #[schema(schema_with = crate::validate::schema::required_line::<200>)]
+    pub reference: String,
+}
+
+/// A payment that arrived after the hold ended, for a painting sold to someone else
+/// meanwhile, given back: the order becomes `refunded`.
+#[utoipa::path(operation_id = "adminRefundLatePayment", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = LatePaymentRefund, responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409, description = "no late payment on this order"), (status = 422)))]
+#[post("/orders/{id}/refund-late-payment")]
+pub async fn refund_late_payment(
+    state: web::Data<AppState>,
+    identity: web::ReqData<AdminIdentity>,
+    id: web::Path<String>,
+    body: ValidJson<LatePaymentRefund>,
+) -> Result<HttpResponse, ApiError> {
+    let detail = actions::refund_late_payment(
+        &state.db,
+        &state.mail,
+        &identity.admin_id,
+        &id,
+        &body.into_inner().reference,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnotherPainting {
+    /// An available painting the buyer chose instead.
+    #[schema(schema_with = crate::validate::schema::id)]
+    pub artwork_id: String,
+}
+
+/// A payment that arrived after the hold ended, for a painting sold to someone else
+/// meanwhile, kept for another painting the buyer chose: the order names it and is paid.
+#[utoipa::path(operation_id = "adminGiveAnotherPainting", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = AnotherPainting, responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409, description = "no late payment on this order"), (status = 422, description = "that painting is not for sale")))]
+#[post("/orders/{id}/another-painting")]
+pub async fn another_painting(
+    state: web::Data<AppState>,
+    identity: web::ReqData<AdminIdentity>,
+    id: web::Path<String>,
+    body: ValidJson<AnotherPainting>,
+) -> Result<HttpResponse, ApiError> {
+    let detail = actions::give_another_painting(
+        &state.db,
+        &state.mail,
+        &identity.admin_id,
+        &id,
+        &body.into_inner().artwork_id,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
 pub fn register<T>(scope: utoipa_actix_web::scope::Scope<T>) -> utoipa_actix_web::scope::Scope<T>
 where
     T: actix_web::dev::ServiceFactory<
@@ -167,4 +225,6 @@ where
         .service(deliver)
         .service(cancel)
         .service(extend_hold)
+        .service(refund_late_payment)
+        .service(another_painting)
 }

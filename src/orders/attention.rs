@@ -40,6 +40,11 @@ pub struct Attention {
     pub to_ship: Waiting<AdminOrderView>,
     /// Manual orders waiting for the buyer's payment, oldest first.
     pub awaiting_payment: Waiting<AdminOrderView>,
+    /// Of those, the ones whose buyer says they paid: look for the money.
+    pub said_paid: Waiting<AdminOrderView>,
+    /// Money that arrived after the hold ended, for a painting sold meanwhile: refund the
+    /// buyer or give them another painting. Each stays here until one of the two is done.
+    pub late_payments: Waiting<AdminOrderView>,
     pub flagged_payments: Waiting<FlaggedPayment>,
     pub failed_emails: Waiting<OutboxView>,
 }
@@ -48,6 +53,7 @@ impl Attention {
     pub fn is_empty(&self) -> bool {
         self.to_ship.total == 0
             && self.awaiting_payment.total == 0
+            && self.late_payments.total == 0
             && self.flagged_payments.total == 0
             && self.failed_emails.total == 0
     }
@@ -70,6 +76,23 @@ async fn orders(
 }
 
 pub async fn now(db: &DatabaseConnection) -> Result<Attention, OrderError> {
+    let pending_manual = || {
+        order::Entity::find()
+            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+            .filter(order::Column::PaymentMethod.eq("manual"))
+    };
+    let (said_paid, late_payments) = futures_util::try_join!(
+        orders(
+            db,
+            pending_manual().filter(order::Column::PaidClaimedAt.is_not_null())
+        ),
+        orders(
+            db,
+            order::Entity::find()
+                .filter(order::Column::Status.eq(OrderStatus::Expired.as_str()))
+                .filter(order::Column::LatePaymentAt.is_not_null()),
+        ),
+    )?;
     let (to_ship, awaiting_payment, flagged_payments, failed_emails) = futures_util::try_join!(
         orders(
             db,
@@ -87,6 +110,8 @@ pub async fn now(db: &DatabaseConnection) -> Result<Attention, OrderError> {
     Ok(Attention {
         to_ship,
         awaiting_payment,
+        said_paid,
+        late_payments,
         flagged_payments,
         failed_emails,
     })

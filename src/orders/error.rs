@@ -16,6 +16,12 @@ pub enum OrderError {
     ArtworkUnavailable(String),
     #[error("an order cannot go from {from} to {to}")]
     IllegalTransition { from: OrderStatus, to: OrderStatus },
+    /// A payment recorded for an order whose hold ended while its painting was sold to
+    /// someone else: kept on the order, for a refund or another painting.
+    #[error(
+        "the payment is recorded, but the painting was sold to someone else after this order's hold ended: refund the buyer or give them another painting"
+    )]
+    PaintingSoldMeanwhile,
     #[error("{0}")]
     NotAllowed(String),
     #[error("this Idempotency-Key was already used with a different request body")]
@@ -60,6 +66,9 @@ impl From<OrderError> for ApiError {
                 ApiError::conflict("illegal_transition", err.to_string())
             }
             OrderError::NotAllowed(detail) => ApiError::conflict("not_allowed", detail),
+            OrderError::PaintingSoldMeanwhile => {
+                ApiError::conflict("painting_sold_meanwhile", err.to_string())
+            }
             OrderError::KeyReused => ApiError::conflict("idempotency_key_reused", err.to_string()),
             OrderError::KeyInProgress => {
                 ApiError::conflict("idempotency_key_in_progress", err.to_string())

@@ -74,6 +74,14 @@ pub fn spawn(
                 }
                 Err(err) => tracing::warn!(error = %err, "reservation sweep failed; will retry"),
             }
+            // A day's notice: enough to pay by Swish, or to say the transfer is on its way.
+            match super::claims::remind_due(&db, &mail, Utc::now(), chrono::Duration::hours(24))
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reminded = n, "reminded buyers that their holds end soon"),
+                Err(err) => tracing::warn!(error = %err, "hold reminders failed; will retry"),
+            }
             if let Err(err) = idempotency::sweep(&db).await {
                 tracing::warn!(error = %err, "idempotency key sweep failed");
             }

@@ -74,6 +74,23 @@ pub struct OrderRequest {
     /// A message to the artist.
     #[schema(schema_with = crate::validate::schema::optional_text::<1000>)]
     pub note: Option<String>,
+    /// The language the buyer reads: their emails and order page are in it (`en` when left
+    /// out).
+    #[serde(default)]
+    #[schema(schema_with = buyer_language_schema)]
+    pub language: Option<String>,
+    /// The buyer's IANA time zone (`Europe/Stockholm`), for the times in their emails; the
+    /// shipping country's main one when left out.
+    #[serde(default)]
+    #[schema(schema_with = crate::validate::schema::optional_line::<64>)]
+    pub time_zone: Option<String>,
+}
+
+/// The languages a buyer's emails and order page can be in.
+pub const BUYER_LANGUAGES: [&str; 3] = ["en", "sv", "fa"];
+
+fn buyer_language_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(BUYER_LANGUAGES, true)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -105,6 +122,8 @@ struct NewOrder {
     region: Option<String>,
     country: CountryCode,
     note: Option<String>,
+    language: &'static str,
+    time_zone: Option<String>,
 }
 
 fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
@@ -153,13 +172,30 @@ fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
     );
     let country = errors.check("shipping_address.country", CountryCode::parse(&a.country));
     let note = optional_text(&mut errors, "note", req.note.as_deref(), 1000);
+    let language = match req.language.as_deref() {
+        None => Some("en"),
+        Some(code) => {
+            let known = BUYER_LANGUAGES.into_iter().find(|l| *l == code);
+            if known.is_none() {
+                errors.add("language", "expected en, sv or fa");
+            }
+            known
+        }
+    };
+    let time_zone = optional_line(&mut errors, "time_zone", req.time_zone.as_deref(), 64);
+    if let Some(zone) = &time_zone
+        && zone.parse::<chrono_tz::Tz>().is_err()
+    {
+        errors.add("time_zone", "not an IANA time zone (e.g. Europe/Stockholm)");
+    }
     if req.artwork_id.trim().is_empty() {
         errors.add("artwork_id", "must not be empty");
     }
     errors.into_result()?;
-    let (Some(method), Some(country)) = (method, country) else {
+    let (Some(method), Some(country), Some(language)) = (method, country, language) else {
         return Err(FieldErrors::single("body", "invalid"));
     };
+    let time_zone = time_zone.or_else(|| country.main_time_zone().map(str::to_string));
     Ok(NewOrder {
         artwork_id: req.artwork_id.trim().to_string(),
         method,
@@ -173,6 +209,8 @@ fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
         region,
         country,
         note,
+        language,
+        time_zone,
     })
 }
 
@@ -220,6 +258,7 @@ pub async fn place(
 ) -> Result<Placement, OrderError> {
     let new = validate(req, cards.is_some())?;
     let holder = Holder::new(mail, client, &new.buyer_email);
+    let org = crate::organisation::load(db, &config.shop_name).await?;
     let card = match (new.method, cards) {
         (PaymentMethod::Stripe, Some(checkout)) => Some(checkout),
         _ => None,
@@ -275,7 +314,7 @@ pub async fn place(
         let snapshot = seen.snapshot.ok_or(OrderError::NotFound("size tier"))?;
         let prepared = prepare(
             db,
-            config,
+            (config, &org),
             mail,
             card.as_ref(),
             &new,
@@ -325,7 +364,7 @@ struct Prepared {
 #[allow(clippy::too_many_arguments)]
 async fn prepare(
     db: &DatabaseConnection,
-    config: &Config,
+    (config, org): (&Config, &crate::organisation::Organisation),
     mail: &MailSettings,
     card: Option<&checkout::Checkout<'_>>,
     new: &NewOrder,
@@ -401,6 +440,12 @@ async fn prepare(
         email_key: Some(holder.email_key.clone()),
         email_slot: Some(slots.email),
         hold_confirmed_at: None,
+        language: new.language.to_string(),
+        time_zone: new.time_zone.clone(),
+        paid_claimed_at: None,
+        reminded_at: None,
+        late_payment_reference: None,
+        late_payment_at: None,
     };
     let mut placed = PlacedOrder {
         order: summary(&model),
@@ -426,10 +471,11 @@ async fn prepare(
     let (mut body, mut emails, mut attempt, mut image_url) = (None, Vec::new(), None, None);
     match card {
         None => {
-            let instructions = manual_instructions(config, &model);
+            let instructions = manual_instructions(config, org, &model);
             let full_hold = short_hold.map(|_| full_hold);
             emails = order_emails::on_placed(
                 mail,
+                org,
                 &model,
                 Some(&snapshot.artist),
                 &instructions,

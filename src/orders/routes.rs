@@ -110,6 +110,27 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// The buyer says they paid a manual order: the coordinator is told, and the painting stays
+/// held while the money travels (at least 14 days from now). Saying it twice changes
+/// nothing more. 409 for a card order or an order not waiting for payment.
+#[utoipa::path(
+    operation_id = "claimOrderPaid",
+    tag = "orders",
+    params(("id" = String, Path), TokenQuery),
+    responses((status = 200, body = BuyerOrderView), (status = 404, description = "no such order, or a wrong token"), (status = 409))
+)]
+#[post("/orders/{id}/paid")]
+pub async fn claim_paid(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: ValidQuery<TokenQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    crate::orders::claims::claim_paid(&state.db, &state.config, &state.mail, &id, &token).await?;
+    let view = views::for_buyer(&state.db, &state.config, &id, &token).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 /// Confirm the buyer's email address with the token from the link in their first email (not
 /// the access token). Every open manual order of that address is then held for the full
 /// time, and emails held back by the daily cap for unconfirmed addresses go out.

@@ -15,6 +15,7 @@ use crate::auth::token;
 use crate::config::Config;
 use crate::error::FieldErrors;
 use crate::notifications::outbox;
+use crate::organisation::{Contact, Organisation, PaymentOption};
 use crate::pagination::{self, Page, Pagination};
 use crate::payments::records;
 
@@ -49,12 +50,42 @@ pub(super) fn summary(o: &order::Model) -> OrderSummary {
     }
 }
 
-pub fn manual_instructions(config: &Config, o: &order::Model) -> String {
-    config
+/// How to pay a manual order, in the buyer's language: the organisation's ways to pay in the
+/// order's currency, with the amount, the reference and the one deadline filled in. Without
+/// any kept in the console, the server's `MANUAL_PAYMENT_INSTRUCTIONS`.
+pub fn manual_instructions(config: &Config, org: &Organisation, o: &order::Model) -> String {
+    let deadline = crate::notifications::render::local_time(o.expires_at, o.time_zone.as_deref());
+    let fallback = config
         .manual_payment_instructions
         .replace("{reference}", &reference(&o.id))
         .replace("{amount}", &format!("{} {}", amount_of(o), o.currency))
-        .replace("{expires}", &o.expires_at.format("%Y-%m-%d").to_string())
+        .replace("{expires}", &deadline);
+    let options: Vec<minijinja::Value> = org
+        .options_for(&o.currency)
+        .into_iter()
+        .map(|option| {
+            minijinja::context! {
+                method => option.method.as_str(),
+                account_holder => &option.account_holder,
+                iban => &option.iban,
+                bic => &option.bic,
+                bank => &option.bank,
+                account_number => &option.account_number,
+                swish_number => &option.swish_number,
+                note => option.note(&o.language).map(|(_, note)| note),
+            }
+        })
+        .collect();
+    let ctx = minijinja::context! {
+        options => options,
+        fallback => &fallback,
+        amount => amount_of(o).to_string(),
+        currency => &o.currency,
+        reference => reference(&o.id),
+        deadline => &deadline,
+    };
+    crate::notifications::render::render_text("payment_instructions", &o.language, ctx)
+        .unwrap_or(fallback)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,6 +107,19 @@ pub struct BuyerOrderView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, required = false)]
     pub instructions: Option<String>,
+    /// While a manual order waits for payment: the ways to pay it, in its currency (the
+    /// same as `instructions`, field by field, for a page to lay out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub payment_options: Vec<PaymentOption>,
+    /// The language the buyer ordered in.
+    pub language: String,
+    /// The buyer's time zone, when known: times on their page are in it.
+    pub time_zone: Option<String>,
+    /// Who runs the shop and how to reach them.
+    pub contact: Contact,
+    /// When the buyer said they had paid (the coordinator still confirms the money).
+    pub paid_claimed_at: Option<DateTime<Utc>>,
     /// While a card order waits for payment: Stripe's page, to finish paying.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, required = false)]
@@ -105,6 +149,7 @@ pub async fn for_buyer(
         .ok_or(OrderError::NotFound("order"))?;
     let status = status_of(&o);
     let pending_manual = status == OrderStatus::PendingPayment && o.payment_method == "manual";
+    let org = crate::organisation::load(db, &config.shop_name).await?;
     let checkout_url = if status == OrderStatus::PendingPayment {
         records::open_checkout_url(db, &o.id).await?
     } else {
@@ -114,7 +159,16 @@ pub async fn for_buyer(
         checkout_url,
         order: summary(&o),
         reference: reference(&o.id),
-        instructions: pending_manual.then(|| manual_instructions(config, &o)),
+        instructions: pending_manual.then(|| manual_instructions(config, &org, &o)),
+        payment_options: if pending_manual {
+            org.options_for(&o.currency).into_iter().cloned().collect()
+        } else {
+            Vec::new()
+        },
+        language: o.language.clone(),
+        time_zone: o.time_zone.clone(),
+        contact: org.contact.clone(),
+        paid_claimed_at: o.paid_claimed_at,
         hold_after_email_confirmation: (pending_manual && o.hold_confirmed_at.is_none()).then(
             || o.created_at + chrono::Duration::days(i64::from(config.manual_reservation_days)),
         ),
@@ -174,6 +228,16 @@ pub struct AdminOrderView {
     pub delivered_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// The language the buyer ordered in.
+    pub language: String,
+    /// The buyer's time zone, when known.
+    pub time_zone: Option<String>,
+    /// When the buyer said they had paid.
+    pub paid_claimed_at: Option<DateTime<Utc>>,
+    /// A payment recorded after the hold ended, the painting sold meanwhile: until the
+    /// buyer is refunded or given another painting.
+    pub late_payment_reference: Option<String>,
+    pub late_payment_at: Option<DateTime<Utc>>,
 }
 
 impl From<order::Model> for AdminOrderView {
@@ -208,6 +272,11 @@ impl From<order::Model> for AdminOrderView {
             delivered_at: o.delivered_at,
             closed_at: o.closed_at,
             updated_at: o.updated_at,
+            language: o.language,
+            time_zone: o.time_zone,
+            paid_claimed_at: o.paid_claimed_at,
+            late_payment_reference: o.late_payment_reference,
+            late_payment_at: o.late_payment_at,
         }
     }
 }

@@ -36,6 +36,7 @@ pub fn frame<'a>(state: &'a AppState, visitor: &'a Visitor) -> Frame<'a> {
         visitor,
         public_base_url: &state.config.public_base_url,
         media_origin,
+        contact: Some(state.organisation.get()),
     }
 }
 
@@ -44,6 +45,8 @@ pub struct Frame<'a> {
     pub visitor: &'a Visitor,
     pub public_base_url: &'a str,
     pub media_origin: Option<String>,
+    /// Who runs the shop, for the footer (none on the console's pages before sign-in).
+    pub contact: Option<std::sync::Arc<crate::organisation::Organisation>>,
 }
 
 impl Frame<'_> {
@@ -70,6 +73,12 @@ impl Frame<'_> {
             console_js => assets::url("console.js"),
             icon => assets::url("favicon.svg"),
             canonical => format!("{}{}", self.public_base_url.trim_end_matches('/'), path),
+            contact => self.contact.as_ref().map(|org| context! {
+                name => &org.contact.name,
+                email => &org.contact.email,
+                whatsapp => org.contact.whatsapp_url(),
+                phone => &org.contact.phone,
+            }),
             base_url => self.public_base_url.trim_end_matches('/'),
         }
     }
@@ -129,6 +138,7 @@ pub fn not_found_page(req: &HttpRequest, public_base_url: &str) -> HttpResponse 
         visitor: &visitor,
         public_base_url,
         media_origin: None,
+        contact: None,
     };
     frame.message(
         StatusCode::NOT_FOUND,

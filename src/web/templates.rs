@@ -104,6 +104,22 @@ fn country_name(state: &State, code: &str) -> String {
     format::country_name(code, lang_of(state))
 }
 
+/// `instant|local(zone)`: a time in the buyer's own zone, with the zone named.
+fn local(value: Value, zone: Option<String>) -> String {
+    let Some(text) = value.as_str() else {
+        return String::new();
+    };
+    match chrono::DateTime::parse_from_rfc3339(text) {
+        Ok(at) => crate::notifications::render::local_time(at.to_utc(), zone.as_deref()),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// `code|language_name`: a language by its own name (`sv` → Svenska), as on the switches.
+fn language_name(code: &str) -> String {
+    super::i18n::Lang::parse(code).map_or_else(|| code.to_string(), |l| l.native_name().to_string())
+}
+
 /// `instant|when`: a time as `2026-11-25 14:03` in the page's time zone (`tz`, the
 /// coordinator's own; UTC when the page has none).
 fn when(state: &State, value: Value) -> String {
@@ -147,6 +163,8 @@ pub fn env() -> &'static Environment<'static> {
         env.add_filter("money", money);
         env.add_filter("country_name", country_name);
         env.add_filter("when", when);
+        env.add_filter("language_name", language_name);
+        env.add_filter("local", local);
         env
     })
 }

@@ -17,6 +17,9 @@ pub const COUNTRY_COOKIE: &str = "country";
 #[derive(Debug, Clone)]
 pub struct Visitor {
     pub lang: Lang,
+    /// Whether the language is one this browser chose (the switch's cookie), not a guess
+    /// from `Accept-Language`.
+    pub chose_lang: bool,
     pub country: Option<CountryCode>,
     /// The page's path and query, for the switches to come back to.
     pub here: String,
@@ -48,9 +51,9 @@ impl Visitor {
             .get(ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let lang = req
-            .cookie(LANG_COOKIE)
-            .and_then(|c| Lang::parse(c.value()))
+        let chosen = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value()));
+        let chose_lang = chosen.is_some();
+        let lang = chosen
             .or_else(|| Lang::from_accept_language(accept))
             .unwrap_or(Lang::En);
         let country = match req.cookie(COUNTRY_COOKIE) {
@@ -63,6 +66,7 @@ impl Visitor {
         };
         Self {
             lang,
+            chose_lang,
             country,
             here,
         }

@@ -14,6 +14,7 @@ mod faults;
 mod helpers;
 mod ledger;
 mod limits;
+mod manual_payments;
 mod media;
 mod notifications;
 mod operations;

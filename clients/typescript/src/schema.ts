@@ -352,6 +352,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/orders/{id}/another-painting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A payment that arrived after the hold ended, for a painting sold to someone else
+         *     meanwhile, kept for another painting the buyer chose: the order names it and is paid.
+         */
+        post: operations["adminGiveAnotherPainting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/orders/{id}/cancel": {
         parameters: {
             query?: never;
@@ -427,6 +447,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/orders/{id}/refund-late-payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A payment that arrived after the hold ended, for a painting sold to someone else
+         *     meanwhile, given back: the order becomes `refunded`.
+         */
+        post: operations["adminRefundLatePayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/orders/{id}/ship": {
         parameters: {
             query?: never;
@@ -458,6 +498,27 @@ export interface paths {
          *     correct it).
          */
         post: operations["adminRecordShippingCost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/organisation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's name, contact and ways to pay by hand. */
+        get: operations["adminGetOrganisation"];
+        /**
+         * Replace the organisation's name, contact and ways to pay. A way to pay keeps its `id`
+         *     when sent back with it; one without gets a new one.
+         */
+        put: operations["adminSetOrganisation"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -657,6 +718,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who runs the shop and how to reach them. */
+        get: operations["getContact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orders": {
         parameters: {
             query?: never;
@@ -709,6 +787,27 @@ export interface paths {
          *     time, and emails held back by the daily cap for unconfirmed addresses go out.
          */
         post: operations["confirmOrderEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{id}/paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The buyer says they paid a manual order: the coordinator is told, and the painting stays
+         *     held while the money travels (at least 14 days from now). Saying it twice changes
+         *     nothing more. 409 for a card order or an order not waiting for payment.
+         */
+        post: operations["claimOrderPaid"];
         delete?: never;
         options?: never;
         head?: never;
@@ -780,7 +879,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process can serve requests: its database answers. */
+        /**
+         * The process can serve requests: its database answers and takes a write (checked at most
+         *     every five seconds), and its disk has room. 503 otherwise, with the disks' free space.
+         */
         get: operations["checkReadiness"];
         put?: never;
         post?: never;
@@ -851,9 +953,23 @@ export interface components {
             closed_at: string | null;
             /** Format: date-time */
             delivered_at: string | null;
+            /** @description The language the buyer ordered in. */
+            language: string;
+            /** Format: date-time */
+            late_payment_at: string | null;
+            /**
+             * @description A payment recorded after the hold ended, the painting sold meanwhile: until the
+             *     buyer is refunded or given another painting.
+             */
+            late_payment_reference: string | null;
             note: string | null;
             /** Format: date-time */
             paid_at: string | null;
+            /**
+             * Format: date-time
+             * @description When the buyer said they had paid.
+             */
+            paid_claimed_at: string | null;
             /** @enum {string} */
             payment_method: "stripe" | "manual";
             payment_reference: string | null;
@@ -862,6 +978,8 @@ export interface components {
             shipped_at: string | null;
             shipping_address: components["schemas"]["AddressView"];
             size_tier: string;
+            /** @description The buyer's time zone, when known. */
+            time_zone: string | null;
             tracking_number: string | null;
             /** Format: date-time */
             updated_at: string;
@@ -871,6 +989,9 @@ export interface components {
             amount: string;
             /** @example USD */
             currency: string;
+        };
+        AnotherPainting: {
+            artwork_id: string;
         };
         /** @description Admin-only: carries contact details and notes. */
         ArtistAdminView: {
@@ -1067,6 +1188,8 @@ export interface components {
             artwork_title: string;
             /** @description While a card order waits for payment: Stripe's page, to finish paying. */
             checkout_url?: string;
+            /** @description Who runs the shop and how to reach them. */
+            contact: components["schemas"]["Contact"];
             /** Format: date-time */
             delivered_at: string | null;
             /**
@@ -1076,13 +1199,27 @@ export interface components {
              */
             hold_after_email_confirmation?: string;
             instructions?: string;
+            /** @description The language the buyer ordered in. */
+            language: string;
             /** Format: date-time */
             paid_at: string | null;
+            /**
+             * Format: date-time
+             * @description When the buyer said they had paid (the coordinator still confirms the money).
+             */
+            paid_claimed_at: string | null;
             /** @enum {string} */
             payment_method: "stripe" | "manual";
+            /**
+             * @description While a manual order waits for payment: the ways to pay it, in its currency (the
+             *     same as `instructions`, field by field, for a page to lay out).
+             */
+            payment_options?: components["schemas"]["PaymentOption"][];
             reference: string;
             /** Format: date-time */
             shipped_at: string | null;
+            /** @description The buyer's time zone, when known: times on their page are in it. */
+            time_zone: string | null;
             tracking: null | components["schemas"]["Tracking"];
         };
         BuyerView: {
@@ -1146,8 +1283,31 @@ export interface components {
             reference: string;
             status: components["schemas"]["OrderStatus"];
         };
+        /** @description How the NGO is reached. Every field may be empty but the name. */
+        Contact: {
+            email?: string | null;
+            name: string;
+            phone?: string | null;
+            whatsapp?: string | null;
+        };
         /** @enum {string} */
         CurrencyCode: "AED" | "AFN" | "ALL" | "AMD" | "AOA" | "ARS" | "AUD" | "AWG" | "AZN" | "BAM" | "BBD" | "BDT" | "BGN" | "BHD" | "BIF" | "BMD" | "BND" | "BOB" | "BOV" | "BRL" | "BSD" | "BTN" | "BWP" | "BYN" | "BZD" | "CAD" | "CDF" | "CHE" | "CHF" | "CHW" | "CLF" | "CLP" | "CNY" | "COP" | "COU" | "CRC" | "CUC" | "CUP" | "CVE" | "CZK" | "DJF" | "DKK" | "DOP" | "DZD" | "EGP" | "ERN" | "ETB" | "EUR" | "FJD" | "FKP" | "GBP" | "GEL" | "GHS" | "GIP" | "GMD" | "GNF" | "GTQ" | "GYD" | "HKD" | "HNL" | "HRK" | "HTG" | "HUF" | "IDR" | "ILS" | "INR" | "IQD" | "IRR" | "ISK" | "JMD" | "JOD" | "JPY" | "KES" | "KGS" | "KHR" | "KMF" | "KPW" | "KRW" | "KWD" | "KYD" | "KZT" | "LAK" | "LBP" | "LKR" | "LRD" | "LSL" | "LYD" | "MAD" | "MDL" | "MGA" | "MKD" | "MMK" | "MNT" | "MOP" | "MRU" | "MUR" | "MVR" | "MWK" | "MXN" | "MXV" | "MYR" | "MZN" | "NAD" | "NGN" | "NIO" | "NOK" | "NPR" | "NZD" | "OMR" | "PAB" | "PEN" | "PGK" | "PHP" | "PKR" | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RUB" | "RWF" | "SAR" | "SBD" | "SCR" | "SDG" | "SEK" | "SGD" | "SHP" | "SLE" | "SLL" | "SOS" | "SRD" | "SSP" | "STN" | "SVC" | "SYP" | "SZL" | "THB" | "TJS" | "TMT" | "TND" | "TOP" | "TRY" | "TTD" | "TWD" | "TZS" | "UAH" | "UGX" | "USD" | "USN" | "UYI" | "UYU" | "UYW" | "UZS" | "VED" | "VES" | "VND" | "VUV" | "WST" | "XAD" | "XAF" | "XCD" | "XCG" | "XOF" | "XPF" | "YER" | "ZAR" | "ZMW" | "ZWG" | "ZWL";
+        /** @description One disk as an operator needs it: which part of the shop, how full. */
+        Disk: {
+            /** Format: int64 */
+            free_bytes: number;
+            /**
+             * Format: int32
+             * @description Free space in percent of the disk, rounded down.
+             */
+            free_percent: number;
+            /** @description `database` or `media`. */
+            holds: string;
+            /** @description Below `DISK_WARN_PERCENT`. */
+            low: boolean;
+            /** Format: int64 */
+            total_bytes: number;
+        };
         EntryView: {
             /** @description Payouts: paid ahead of what was owed. */
             advance: boolean;
@@ -1198,6 +1358,11 @@ export interface components {
         Health: {
             card_payments: string;
             database: string;
+            /**
+             * @description The free space of the disks the database and the photos are on (none for a database
+             *     or a media store on another machine).
+             */
+            disks: components["schemas"]["Disk"][];
             status: string;
         };
         HistoryEntry: {
@@ -1232,6 +1397,9 @@ export interface components {
          * @enum {string}
          */
         Kind: "sale" | "ngo_share" | "card_fee" | "shipping" | "refund" | "payout" | "reversal";
+        LatePaymentRefund: {
+            reference: string;
+        };
         Liveness: {
             status: string;
         };
@@ -1245,6 +1413,11 @@ export interface components {
             expires_at: string;
             token: string;
         };
+        /**
+         * @description A way to pay by hand.
+         * @enum {string}
+         */
+        Method: "bank_transfer" | "swish" | "cash" | "other";
         /** @description How money travels in JSON: `{"amount": "50.00", "currency": "USD"}`. */
         MoneyDto: {
             /** @example 50.00 */
@@ -1254,10 +1427,13 @@ export interface components {
         OrderRequest: {
             artwork_id: string;
             buyer: components["schemas"]["BuyerInput"];
+            /** @enum {string|null} */
+            language?: "en" | "sv" | "fa" | null;
             note?: string | null;
             /** @enum {string} */
             payment_method: "stripe" | "manual";
             shipping_address: components["schemas"]["AddressInput"];
+            time_zone?: string | null;
         };
         /** @enum {string} */
         OrderStatus: "pending_payment" | "paid" | "shipped" | "delivered" | "expired" | "cancelled" | "refunded";
@@ -1274,6 +1450,11 @@ export interface components {
             id: string;
             status: components["schemas"]["OrderStatus"];
             zone: string;
+        };
+        /** @description Everything a buyer needs from the NGO. */
+        Organisation: {
+            contact: components["schemas"]["Contact"];
+            payment_options: components["schemas"]["PaymentOption"][];
         };
         OutboxView: {
             /** Format: int32 */
@@ -1305,9 +1486,23 @@ export interface components {
                 closed_at?: string | null;
                 /** Format: date-time */
                 delivered_at?: string | null;
+                /** @description The language the buyer ordered in. */
+                language: string;
+                /** Format: date-time */
+                late_payment_at?: string | null;
+                /**
+                 * @description A payment recorded after the hold ended, the painting sold meanwhile: until the
+                 *     buyer is refunded or given another painting.
+                 */
+                late_payment_reference?: string | null;
                 note?: string | null;
                 /** Format: date-time */
                 paid_at?: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the buyer said they had paid.
+                 */
+                paid_claimed_at?: string | null;
                 /** @enum {string} */
                 payment_method: "stripe" | "manual";
                 payment_reference?: string | null;
@@ -1316,6 +1511,8 @@ export interface components {
                 shipped_at?: string | null;
                 shipping_address: components["schemas"]["AddressView"];
                 size_tier: string;
+                /** @description The buyer's time zone, when known. */
+                time_zone?: string | null;
                 tracking_number?: string | null;
                 /** Format: date-time */
                 updated_at: string;
@@ -1509,6 +1706,24 @@ export interface components {
         };
         /** @enum {string} */
         PaymentMethod: "stripe" | "manual";
+        /** @description One way to pay, for one currency (or any): what a buyer needs to actually send money. */
+        PaymentOption: {
+            account_holder?: string | null;
+            account_number?: string | null;
+            bank?: string | null;
+            bic?: string | null;
+            /** @description The orders it is for (ISO 4217); null for every currency. */
+            currency?: string | null;
+            iban?: string | null;
+            /** @description Stable while the option is kept; made by the server. */
+            id?: string;
+            method: components["schemas"]["Method"];
+            /** @description What to do, in each language (`en`, `sv`, `fa`): e.g. where to meet the coordinator. */
+            notes?: {
+                [key: string]: string;
+            };
+            swish_number?: string | null;
+        };
         PaymentView: {
             /** @example 50.00 */
             amount: string;
@@ -3406,6 +3621,94 @@ export interface operations {
             };
         };
     };
+    adminGiveAnotherPainting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnotherPainting"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOrderDetail"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no late payment on this order */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description that painting is not for sale */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     adminCancelOrder: {
         parameters: {
             query?: never;
@@ -3705,6 +4008,94 @@ export interface operations {
             };
         };
     };
+    adminRefundLatePayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LatePaymentRefund"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOrderDetail"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no late payment on this order */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     adminShipOrder: {
         parameters: {
             query?: never;
@@ -3845,6 +4236,111 @@ export interface operations {
             };
             /** @description the order is not sold, or its cost is recorded already */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid fields; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminGetOrganisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminSetOrganisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Organisation"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4845,6 +5341,34 @@ export interface operations {
             };
         };
     };
+    getContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contact"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     placeOrder: {
         parameters: {
             query?: never;
@@ -5027,6 +5551,66 @@ export interface operations {
             };
             /** @description no such order, or a wrong token */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a query parameter is invalid; `errors` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claimOrderPaid: {
+        parameters: {
+            query?: {
+                /** @description The access_token returned when the order was placed. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuyerOrderView"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such order, or a wrong token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -148,7 +148,11 @@ pub async fn list(console: Console, query: web::Query<ListQuery>) -> HttpRespons
 
 fn detail_context(detail: &AdminOrderDetail) -> Value {
     let o = &detail.order;
-    let actions = Action::available(o.order.status, &o.payment_method);
+    let actions = Action::available(
+        o.order.status,
+        &o.payment_method,
+        o.late_payment_at.is_some(),
+    );
     context! { o => o, detail => detail, actions => actions }
 }
 
@@ -181,12 +185,17 @@ pub struct ActionForm {
     reason: String,
     /// A checkbox: present when ticked.
     release_artwork: Option<String>,
+    /// The painting a buyer with a late payment chose instead.
+    #[serde(default)]
+    artwork_id: String,
 }
 
 /// The action's page: what it will do, its fields, and one button. Also shown again with the
 /// reason when the order's state does not allow it, or a field needs correcting.
+#[allow(clippy::too_many_arguments)]
 fn action_page(
     console: &Console,
+    for_sale: &[crate::catalog::artworks::ForSale],
     status: StatusCode,
     detail: &AdminOrderDetail,
     action: Action,
@@ -195,12 +204,17 @@ fn action_page(
     refusal: Option<String>,
 ) -> HttpResponse {
     let o = &detail.order;
-    let applies = action.applies(o.order.status, &o.payment_method);
+    let applies = action.applies(
+        o.order.status,
+        &o.payment_method,
+        o.late_payment_at.is_some(),
+    );
     console.render(
         status,
         "console/order-action.html",
         context! {
             section => "orders",
+            for_sale => for_sale,
             action => action.slug(),
             applies => applies,
             form => form,
@@ -219,14 +233,27 @@ pub async fn action_form(console: Console, path: web::Path<(String, String)>) ->
     };
     match views::detail(&console.state.db, &id).await {
         Ok(detail) => {
-            let applies = action.applies(detail.order.order.status, &detail.order.payment_method);
+            let o = &detail.order;
+            let applies = action.applies(
+                o.order.status,
+                &o.payment_method,
+                o.late_payment_at.is_some(),
+            );
             let status = if applies {
                 StatusCode::OK
             } else {
                 StatusCode::CONFLICT
             };
+            let for_sale = if action == Action::AnotherPainting {
+                crate::catalog::artworks::for_sale(&console.state.db)
+                    .await
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             action_page(
                 &console,
+                &for_sale,
                 status,
                 &detail,
                 action,
@@ -266,6 +293,13 @@ pub async fn act(posted: Posted<ActionForm>, path: web::Path<(String, String)>) 
             .await
         }
         Action::Deliver => actions::deliver(&state.db, &state.mail, admin, &id).await,
+        Action::RefundLatePayment => {
+            actions::refund_late_payment(&state.db, &state.mail, admin, &id, &form.reference).await
+        }
+        Action::AnotherPainting => {
+            actions::give_another_painting(&state.db, &state.mail, admin, &id, &form.artwork_id)
+                .await
+        }
         Action::Cancel => {
             actions::cancel(
                 &state.db,
@@ -285,9 +319,15 @@ pub async fn act(posted: Posted<ActionForm>, path: web::Path<(String, String)>) 
         Action::Ship => "shipped",
         Action::Deliver => "delivered",
         Action::Cancel => "cancelled",
+        Action::RefundLatePayment => "late-payment-refunded",
+        Action::AnotherPainting => "another-painting-given",
     };
     let (status, errors, refusal) = match done {
         Ok(_) => return console.done(&format!("/admin/orders/{id}"), note),
+        // Money recorded; the order page now offers the refund or another painting.
+        Err(OrderError::PaintingSoldMeanwhile) => {
+            return console.done(&format!("/admin/orders/{id}"), "late-payment-recorded");
+        }
         Err(OrderError::NotFound(_)) => return console.not_found(),
         Err(OrderError::Invalid(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -305,7 +345,18 @@ pub async fn act(posted: Posted<ActionForm>, path: web::Path<(String, String)>) 
         Err(err) => return console.failed(&err),
     };
     match views::detail(&state.db, &id).await {
-        Ok(detail) => action_page(&console, status, &detail, action, &form, errors, refusal),
+        Ok(detail) => {
+            let for_sale = if action == Action::AnotherPainting {
+                crate::catalog::artworks::for_sale(&state.db)
+                    .await
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            action_page(
+                &console, &for_sale, status, &detail, action, &form, errors, refusal,
+            )
+        }
         Err(err) => console.failed(&err),
     }
 }

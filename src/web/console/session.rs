@@ -140,6 +140,7 @@ impl ResponseError for Refusal {
             Self::FromElsewhere { here, lang } => {
                 let visitor = Visitor {
                     lang: *lang,
+                    chose_lang: true,
                     country: None,
                     here: here.clone(),
                 };
@@ -147,6 +148,7 @@ impl ResponseError for Refusal {
                     visitor: &visitor,
                     public_base_url: "",
                     media_origin: None,
+                    contact: None,
                 }
                 .render(
                     StatusCode::OK,
@@ -160,6 +162,7 @@ impl ResponseError for Refusal {
         };
         let visitor = Visitor {
             lang,
+            chose_lang: true,
             country: None,
             here: "/admin".into(),
         };
@@ -167,6 +170,7 @@ impl ResponseError for Refusal {
             visitor: &visitor,
             public_base_url: "",
             media_origin: None,
+            contact: None,
         }
         .render(
             self.status_code(),

@@ -38,6 +38,8 @@ pub struct BuyForm {
     country: String,
     note: String,
     payment_method: String,
+    /// The browser's time zone, filled in by shop.js (empty without script).
+    time_zone: String,
 }
 
 fn optional(value: &str) -> Option<String> {
@@ -54,7 +56,7 @@ impl BuyForm {
         }
     }
 
-    fn request(&self, artwork_id: &str) -> OrderRequest {
+    fn request(&self, artwork_id: &str, lang: Lang) -> OrderRequest {
         OrderRequest {
             artwork_id: artwork_id.to_string(),
             payment_method: self.payment_method.clone(),
@@ -72,6 +74,10 @@ impl BuyForm {
                 country: self.country.trim().to_ascii_uppercase(),
             },
             note: optional(&self.note),
+            language: Some(lang.code().to_string()),
+            // A hidden field a browser fills in: one it got wrong is left out, not an error
+            // the buyer could not fix.
+            time_zone: optional(&self.time_zone).filter(|z| z.parse::<chrono_tz::Tz>().is_ok()),
         }
     }
 }
@@ -288,7 +294,7 @@ pub async fn submit_form(
         country: country.to_string(),
         ..form
     };
-    let request = form.request(&id);
+    let request = form.request(&id, visitor.lang);
     let answer = match submit(&state, client, form.key.trim(), &request).await {
         Ok(answer) => answer,
         Err(ApiError::Limited {

@@ -24,5 +24,6 @@ pub fn services(cfg: &mut web::ServiceConfig) {
         .service(pages::robots)
         .service(order::confirm_page)
         .service(order::confirm)
+        .service(order::claim_paid)
         .service(order::show);
 }

@@ -7,7 +7,8 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::buy::cross_site_refused;
-use crate::orders::{OrderError, holds, reference, views};
+use crate::notifications::render::local_time;
+use crate::orders::{OrderError, OrderStatus, holds, reference, views};
 use crate::state::AppState;
 use crate::web::frame::frame;
 use crate::web::i18n;
@@ -18,6 +19,8 @@ use crate::web::visitor::Visitor;
 pub struct OrderQuery {
     token: Option<String>,
     checkout: Option<String>,
+    /// `paid`, after the buyer said so.
+    said: Option<String>,
 }
 
 fn link_invalid(state: &AppState, visitor: &Visitor) -> HttpResponse {
@@ -48,23 +51,82 @@ pub async fn show(
     let token = query.token.unwrap_or_default();
     match views::for_buyer(&state.db, &state.config, &id, &token).await {
         Ok(order) => {
-            let held_until = order
-                .order
-                .expires_at
-                .format("%Y-%m-%d %H:%M UTC")
-                .to_string();
+            // In the language the buyer ordered in, unless this browser chose another.
+            let mut visitor = visitor;
+            if !visitor.chose_lang
+                && let Some(lang) = i18n::Lang::parse(&order.language)
+            {
+                visitor.lang = lang;
+            }
+            let tz = order.time_zone.as_deref();
+            let deadline = local_time(order.order.expires_at, tz);
+            let pending = order.order.status == OrderStatus::PendingPayment;
+            // A manual hold still the short one: the buyer has hours to confirm the address.
+            let confirm_hours = order
+                .hold_after_email_confirmation
+                .filter(|_| pending && order.paid_claimed_at.is_none())
+                .map(|_| {
+                    (order.order.expires_at - chrono::Utc::now())
+                        .num_hours()
+                        .max(1)
+                });
+            let option_notes: Vec<Option<minijinja::Value>> = order
+                .payment_options
+                .iter()
+                .map(|option| {
+                    option
+                        .note(visitor.lang.code())
+                        .map(|(lang, text)| context! { lang => lang, text => text })
+                })
+                .collect();
             frame(&state, &visitor).render(
                 StatusCode::OK,
                 "order.html",
                 context! {
+                    deadline => deadline,
+                    confirm_hours => confirm_hours,
+                    paid_claimed_local => order.paid_claimed_at.map(|at| local_time(at, tz)),
+                    option_notes => option_notes,
+                    token => &token,
+                    said_paid_now => query.said.as_deref() == Some("paid"),
                     o => order,
-                    held_until => held_until,
                     checkout => query.checkout.filter(|c| c == "success" || c == "cancelled"),
                 },
             )
         }
         // A wrong token looks exactly like a missing order.
         Err(OrderError::NotFound(_)) => link_invalid(&state, &visitor),
+        Err(err) => failed(&state, &visitor, &err),
+    }
+}
+
+fn back_to_order(id: &str, token: &str, then: &str) -> HttpResponse {
+    let token: String = form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, format!("/orders/{id}?token={token}{then}")))
+        .finish()
+}
+
+/// The buyer says they paid (the button on their order page).
+#[post("/orders/{id}/paid")]
+pub async fn claim_paid(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<String>,
+    query: web::Query<Token>,
+) -> HttpResponse {
+    if !same_origin(&req) {
+        return cross_site_refused(&state, &visitor);
+    }
+    let token = query.into_inner().token.unwrap_or_default();
+    match crate::orders::claims::claim_paid(&state.db, &state.config, &state.mail, &id, &token)
+        .await
+    {
+        Ok(()) => back_to_order(&id, &token, "&said=paid"),
+        Err(OrderError::NotFound(_)) => link_invalid(&state, &visitor),
+        // Paid, expired or a card order meanwhile: the page says where it stands.
+        Err(OrderError::NotAllowed(_)) => back_to_order(&id, &token, ""),
         Err(err) => failed(&state, &visitor, &err),
     }
 }

@@ -409,6 +409,7 @@ pub fn country_picker(visitor: &Visitor, next: Option<&str>, invalid: bool) -> H
         visitor,
         public_base_url: "",
         media_origin: None,
+        contact: None,
     };
     let status = if invalid {
         StatusCode::UNPROCESSABLE_ENTITY
