@@ -316,8 +316,35 @@ pub async fn save(
 ) -> Result<Organisation, SaveError> {
     let org = org.validated()?;
     let txn = crate::db::begin_write(db).await?;
+    let changed = store(&txn, admin_id, &org).await?;
+    crate::audit::record(
+        &txn,
+        admin_id,
+        "organisation.update",
+        "organisation",
+        "",
+        &changed,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(org)
+}
+
+/// The demo's invented organisation, written by the seed on an empty database.
+pub async fn seed(conn: &impl ConnectionTrait, org: Organisation) -> Result<(), SaveError> {
+    let org = org.validated()?;
+    store(conn, "seed", &org).await?;
+    Ok(())
+}
+
+/// Writes both settings; returns the names of those that changed.
+async fn store(
+    txn: &impl ConnectionTrait,
+    by: &str,
+    org: &Organisation,
+) -> Result<Vec<&'static str>, DbErr> {
     let now = Utc::now();
-    let before = load(&txn, "").await?;
+    let before = load(txn, "").await?;
     let mut changed = Vec::new();
     for (name, value, differs) in [
         (
@@ -336,7 +363,7 @@ pub async fn save(
             name: Set(name.to_string()),
             value: Set(value),
             updated_at: Set(now),
-            updated_by: Set(admin_id.to_string()),
+            updated_by: Set(by.to_string()),
         })
         .on_conflict(
             OnConflict::column(organisation_setting::Column::Name)
@@ -347,23 +374,13 @@ pub async fn save(
                 ])
                 .to_owned(),
         )
-        .exec(&txn)
+        .exec(txn)
         .await?;
         if differs {
             changed.push(name);
         }
     }
-    crate::audit::record(
-        &txn,
-        admin_id,
-        "organisation.update",
-        "organisation",
-        "",
-        &changed,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(org)
+    Ok(changed)
 }
 
 /// The organisation as every page shows it (footer, order pages): read from the database at

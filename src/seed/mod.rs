@@ -162,6 +162,63 @@ async fn painting(
 }
 
 /// Seeds when there are no artists yet; returns the first admin's login when it made one.
+/// An invented NGO and its ways to pay, so the demo's order pages show what a real one does
+/// (the account numbers are of no bank).
+fn demo_organisation() -> crate::organisation::Organisation {
+    use crate::organisation::{Contact, Method, Organisation, PaymentOption};
+    let option = |method, currency: Option<&str>| PaymentOption {
+        id: String::new(),
+        method,
+        currency: currency.map(str::to_string),
+        account_holder: None,
+        iban: None,
+        bic: None,
+        bank: None,
+        account_number: None,
+        swish_number: None,
+        notes: Default::default(),
+    };
+    let mut bank = option(Method::BankTransfer, None);
+    bank.account_holder = Some("Hunar Demo Association".into());
+    bank.iban = Some("SE00 0000 0000 0000 0000 0000".into());
+    bank.bic = Some("DEMOSESS".into());
+    bank.notes = [
+        ("en", "Write the reference in the transfer's message."),
+        ("sv", "Skriv referensen i betalningens meddelande."),
+        ("fa", "شمارهٔ سفارش را در پیام انتقال بنویسید."),
+    ]
+    .map(|(l, n)| (l.to_string(), n.to_string()))
+    .into();
+    let mut swish = option(Method::Swish, Some("SEK"));
+    swish.swish_number = Some("123 000 00 00".into());
+    let mut cash = option(Method::Cash, None);
+    cash.notes = [
+        (
+            "en",
+            "Give the money to the coordinator you know, and say the reference.",
+        ),
+        (
+            "sv",
+            "Ge pengarna till samordnaren du känner och säg referensen.",
+        ),
+        (
+            "fa",
+            "پول را به هماهنگ‌کننده‌ای که می‌شناسید بدهید و شمارهٔ سفارش را بگویید.",
+        ),
+    ]
+    .map(|(l, n)| (l.to_string(), n.to_string()))
+    .into();
+    Organisation {
+        contact: Contact {
+            name: "Hunar (demo)".into(),
+            email: Some("hello@hunar.example".into()),
+            whatsapp: Some("+46 70 000 00 00".into()),
+            phone: None,
+        },
+        payment_options: vec![bank, swish, cash],
+    }
+}
+
 pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
     if artist::Entity::find().count(db).await? > 0 {
         return Ok(Seeded {
@@ -290,6 +347,9 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         (30, 40),
     )
     .await?;
+    crate::organisation::seed(&txn, demo_organisation())
+        .await
+        .map_err(|e| anyhow::anyhow!("the demo organisation: {e}"))?;
     txn.commit().await?;
     tracing::info!("demo catalog created");
 

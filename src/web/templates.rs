@@ -51,6 +51,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "console/tier.html",
     "console/continue.html",
     "console/zone.html",
+    "console/settings.html",
+    "console/payment-option.html",
     "console/ledger.html",
     "console/artist-ledger.html",
     "console/ledger-reverse.html",

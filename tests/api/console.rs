@@ -1361,3 +1361,100 @@ async fn a_coordinator_records_a_payout_reverses_a_mistake_and_enters_shipping_i
     let public = app.get("/api/v1/transparency").await;
     assert_eq!(public.ok(200)["artists"][0]["slug"], "test-painter");
 }
+
+/// A coordinator writes the NGO's contact and its ways to be paid in the console (in Dari
+/// too); a buyer's order page then shows them.
+#[tokio::test]
+async fn a_coordinator_keeps_the_contact_and_the_ways_to_pay_in_the_console() {
+    let app = spawn_app().await;
+    let browser = Browser::sign_in(&app).await;
+    let page = browser.get("/admin/settings").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("No way to pay is written yet"));
+    let saved = browser
+        .post(
+            "/admin/settings/contact",
+            &[
+                ("name", "Föreningen Hunar"),
+                ("email", "hej@hunar.example"),
+                ("whatsapp", "+46 70 123 45 67"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(location(&saved), "/admin/settings?done=saved");
+    // A way to pay a buyer could not use is sent back, naming what is missing.
+    let refused = browser
+        .post(
+            "/admin/settings/payment-options/new",
+            &[
+                ("method", "swish"),
+                ("currency", "SEK"),
+                ("swish_number", ""),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("Swish number"), "{}", refused.text);
+    let added = browser
+        .post(
+            "/admin/settings/payment-options/new",
+            &[
+                ("method", "bank_transfer"),
+                ("currency", ""),
+                ("account_holder", "Föreningen Hunar"),
+                ("iban", "SE45 5000 0000 0583 9825 7466"),
+                ("note_sv", "Skriv referensen i meddelandet."),
+                ("note_fa", "شمارهٔ سفارش را در پیام بنویسید."),
+            ],
+        )
+        .await;
+    assert_eq!(location(&added), "/admin/settings?done=saved");
+    let token = app.admin_token().await;
+    let kept = app.admin_get(&token, "/api/v1/admin/organisation").await;
+    let kept = kept.ok(200);
+    assert_eq!(kept["contact"]["whatsapp"], "+46 70 123 45 67");
+    let option_id = kept["payment_options"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // In Dari, right to left, the account number kept left to right.
+    let dari = browser
+        .app
+        .client
+        .get(app.url("/admin/settings"))
+        .header("Cookie", format!("{}; lang=fa", browser.cookie))
+        .send()
+        .await
+        .expect("dari");
+    let dari = Reply::read(dari).await;
+    assert!(dari.text.contains("dir=\"rtl\""));
+    assert!(dari.text.contains("راه‌های پرداخت دستی"));
+    assert!(
+        dari.text
+            .contains("<bdi dir=\"ltr\" class=\"copyable\">SE45 5000 0000 0583 9825 7466</bdi>")
+    );
+    // A buyer's order page shows the way to pay and the contact.
+    let catalog = app.small_catalog(&token).await;
+    let placed = app
+        .place_order(&new_key(), &order_body(&catalog.artwork))
+        .await;
+    let placed = placed.ok(201).clone();
+    let (id, access) = (
+        placed["order"]["id"].as_str().expect("id"),
+        placed["access_token"].as_str().expect("token"),
+    );
+    let order_page = app.get(&format!("/orders/{id}?token={access}")).await;
+    assert!(order_page.text.contains("SE45 5000 0000 0583 9825 7466"));
+    assert!(order_page.text.contains("https://wa.me/46701234567"));
+    // Deleted, it is gone.
+    let deleted = browser
+        .post(
+            &format!("/admin/settings/payment-options/{option_id}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&deleted), "/admin/settings?done=deleted");
+    let kept = app.admin_get(&token, "/api/v1/admin/organisation").await;
+    assert_eq!(kept.ok(200)["payment_options"], serde_json::json!([]));
+}

@@ -12,6 +12,7 @@ pub mod paintings;
 pub mod prices;
 pub mod records;
 pub mod session;
+pub mod settings;
 pub mod signin;
 pub mod today;
 pub mod uploads;
@@ -26,6 +27,12 @@ pub fn services(cfg: &mut web::ServiceConfig) {
         .service(signin::sign_in)
         .service(signin::sign_out)
         .service(today::today)
+        .service(settings::show)
+        .service(settings::save_contact)
+        .service(settings::new_option)
+        .service(settings::edit_option)
+        .service(settings::delete_option)
+        .service(settings::save_option)
         // Before the orders' `/admin/orders/{id}/{action}`, which would take `shipping-cost`.
         .service(ledger::summary)
         .service(ledger::export_all)
