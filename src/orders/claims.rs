@@ -67,6 +67,7 @@ pub async fn claim_paid(
             order::Column::HoldConfirmedAt,
             Expr::value(found.hold_confirmed_at.unwrap_or(now)),
         )
+        .col_expr(order::Column::ClientSlot, Expr::value(Option::<i32>::None))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(id))
         .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))

@@ -249,9 +249,13 @@ pub async fn extend(
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    // A confirmed order no longer counts against its client's few unconfirmed holds: many
+    // supporters share one address (a church's Wi-Fi, a mobile carrier), and one who showed
+    // the address is theirs is not a script.
     let result = order::Entity::update_many()
         .col_expr(order::Column::ExpiresAt, Expr::value(until))
         .col_expr(order::Column::HoldConfirmedAt, Expr::value(now))
+        .col_expr(order::Column::ClientSlot, Expr::value(Option::<i32>::None))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(order_id))
         .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))

@@ -126,6 +126,12 @@ struct NewOrder {
     time_zone: Option<String>,
 }
 
+/// The request's fields checked by the rules `place` applies, without placing anything: the
+/// shop sends a form back for a typo before it counts as an order attempt.
+pub fn check(req: &OrderRequest, cards: bool) -> Result<(), FieldErrors> {
+    validate(req, cards).map(|_| ())
+}
+
 fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
     let mut errors = FieldErrors::new();
     let method = match req.payment_method.as_str() {

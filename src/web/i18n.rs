@@ -165,6 +165,19 @@ fn keys_of(source: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_take_their_languages_plural() {
+        let minutes = |lang, n: u64| text(lang, "limited-text", &[("minutes", n.into())]);
+        assert!(
+            minutes(Lang::Sv, 1).contains("om ungefär en minut."),
+            "{}",
+            minutes(Lang::Sv, 1)
+        );
+        assert!(minutes(Lang::Sv, 5).contains("5 minuter"));
+        assert!(minutes(Lang::En, 1).contains("about one minute."));
+        assert!(!minutes(Lang::En, 1).contains("1 minutes"));
+    }
+
     use super::*;
 
     #[test]

@@ -642,6 +642,107 @@ async fn every_response_says_nosniff_and_no_referrer_and_private_ones_no_store()
     }
 }
 
+/// Many supporters behind one address (a church's Wi-Fi, a mobile carrier): the address
+/// holds only a few unconfirmed orders, but an order whose buyer confirmed their address no
+/// longer counts against it, so the next neighbour can order.
+#[tokio::test]
+async fn a_confirmed_order_leaves_room_for_the_next_supporter_on_the_same_connection() {
+    let app = behind_proxy().spawn().await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 5).await;
+    let church = "198.51.100.77";
+    let mut first = None;
+    for (i, artwork) in artworks[..3].iter().enumerate() {
+        let placed = send(order_from(
+            &app,
+            church,
+            &buyer(artwork, &format!("member{i}@example.se")),
+        ))
+        .await;
+        let id = placed.ok(201)["order"]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        first.get_or_insert(id);
+    }
+    let full = send(order_from(
+        &app,
+        church,
+        &buyer(&artworks[3], "member3@example.se"),
+    ))
+    .await;
+    assert_eq!(full.problem(429)["code"], "too_many_open_holds");
+    // The first buyer confirms their address (the link in their email).
+    let first = first.expect("an order");
+    let link = confirm_link(&app, &first).await;
+    let confirmed = app
+        .client
+        .post(app.url(&link))
+        .header("Origin", &app.address)
+        .send()
+        .await
+        .expect("confirm");
+    assert_eq!(confirmed.status().as_u16(), 303);
+    send(order_from(
+        &app,
+        church,
+        &buyer(&artworks[3], "member3@example.se"),
+    ))
+    .await
+    .ok(201);
+    // Still a few unconfirmed at most: a script gains nothing.
+    let again = send(order_from(
+        &app,
+        church,
+        &buyer(&artworks[4], "member4@example.se"),
+    ))
+    .await;
+    assert_eq!(again.status.as_u16(), 429);
+}
+
+/// A form sent back for a typo is not an order attempt: a family correcting a postcode ten
+/// times over can still order.
+#[tokio::test]
+async fn a_form_sent_back_for_a_typo_is_not_an_order_attempt() {
+    let app = behind_proxy().spawn().await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 1).await;
+    let form = |email: &str| {
+        vec![
+            ("key".to_string(), new_key()),
+            ("name".to_string(), "Anna Lind".to_string()),
+            ("email".to_string(), email.to_string()),
+            ("line1".to_string(), "Storgatan 1".to_string()),
+            ("city".to_string(), "Göteborg".to_string()),
+            ("postal_code".to_string(), "411 01".to_string()),
+            ("payment_method".to_string(), "manual".to_string()),
+        ]
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let app = &app;
+        let path = format!("/artworks/{}/buy", artworks[0]);
+        async move {
+            let res = app
+                .client
+                .post(app.url(&path))
+                .header("Origin", &app.address)
+                .header("X-Forwarded-For", "198.51.100.88")
+                .header("Cookie", "lang=sv; country=SE")
+                .form(&fields)
+                .send()
+                .await
+                .expect("post");
+            Reply::read(res).await
+        }
+    };
+    for _ in 0..15 {
+        let typo = post(form("anna@@example.se")).await;
+        assert_eq!(typo.status.as_u16(), 422, "{}", typo.text);
+    }
+    let placed = post(form("anna@example.se")).await;
+    assert_eq!(placed.status.as_u16(), 303, "{}", placed.text);
+}
+
 /// The plan of the statement that reads a holder's open orders, as the server runs it, after
 /// `setup` in the same transaction (statistics a planner on another connection would not
 /// have read yet).

@@ -46,7 +46,11 @@ fn loads_nothing_from_elsewhere(html: &str) {
     }
     for tag in html.split("<link ").skip(1) {
         let tag = tag.split('>').next().unwrap_or("");
-        if let Some(value) = tag.split("href=\"").nth(1).and_then(|v| v.split('"').next()) {
+        if let Some(value) = tag
+            .split("href=\"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+        {
             assert!(!elsewhere(value), "<link href=\"{value}\"");
         }
     }

@@ -89,7 +89,10 @@ sold-title = Just sold
 sold-text = Someone else bought “{ $title }” a moment before you. We are sorry. Here are other paintings by { $artist }:
 sold-none = There are no other paintings by this artist right now.
 limited-title = Please wait a little
-limited-text = Too many orders came from your connection, or for your email address. Please try again in about { $minutes } minutes.
+limited-text = Too many orders came from your connection, or for your email address. Please try again in about { $minutes ->
+    [one] one minute
+   *[other] { $minutes } minutes
+}.
 order-title = Your order { $reference }
 order-status-pending_payment = Waiting for payment
 order-status-paid = Paid, thank you

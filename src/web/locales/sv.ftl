@@ -89,7 +89,10 @@ sold-title = Nyss såld
 sold-text = Någon annan köpte ”{ $title }” en stund före dig. Vi beklagar. Här är andra målningar av { $artist }:
 sold-none = Konstnären har inga andra målningar just nu.
 limited-title = Vänta en liten stund
-limited-text = För många beställningar kom från din anslutning eller till din e-postadress. Försök igen om ungefär { $minutes } minuter.
+limited-text = För många beställningar kom från din anslutning eller till din e-postadress. Försök igen om ungefär { $minutes ->
+    [one] en minut
+   *[other] { $minutes } minuter
+}.
 order-title = Din beställning { $reference }
 order-status-pending_payment = Väntar på betalning
 order-status-paid = Betald, tack

@@ -244,6 +244,36 @@ async fn just_sold(state: &AppState, visitor: &Visitor, id: &str) -> HttpRespons
     )
 }
 
+/// The form again with each refusal next to its field, in the page's language.
+async fn invalid(
+    state: &AppState,
+    visitor: &Visitor,
+    id: &str,
+    form: BuyForm,
+    refused: &[(String, String)],
+) -> HttpResponse {
+    let mut errors = BTreeMap::new();
+    for (field, message) in refused {
+        let field = form_field(field).to_string();
+        errors
+            .entry(field)
+            .or_insert_with(|| translate(message, visitor.lang));
+    }
+    let notice = errors.remove("form");
+    // A refused answer is this key's answer from now on: the corrected form gets a new one.
+    let form = form.with_fresh_key();
+    draw(
+        state,
+        visitor,
+        id,
+        form,
+        errors,
+        notice,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 #[post("/artworks/{id}/buy")]
 pub async fn submit_form(
     state: web::Data<AppState>,
@@ -255,9 +285,6 @@ pub async fn submit_form(
 ) -> HttpResponse {
     if !same_origin(&req) {
         return cross_site_refused(&state, &visitor);
-    }
-    if let Err(retry_after_secs) = state.order_attempts.check(client) {
-        return limited(&state, &visitor, retry_after_secs);
     }
     let lang = visitor.lang;
     let retry = || Some(i18n::text(lang, "error-retry", &[]));
@@ -295,6 +322,16 @@ pub async fn submit_form(
         ..form
     };
     let request = form.request(&id, visitor.lang);
+    // A form sent back for a typo is not an order attempt: only one whose fields pass the
+    // rules counts against the client (a family correcting a postcode is not a script).
+    if let Err(errors) = crate::orders::place::check(&request, state.payments.is_some()) {
+        let errors: Vec<(String, String)> =
+            errors.0.into_iter().map(|e| (e.field, e.message)).collect();
+        return invalid(&state, &visitor, &id, form, &errors).await;
+    }
+    if let Err(retry_after_secs) = state.order_attempts.check(client) {
+        return limited(&state, &visitor, retry_after_secs);
+    }
     let answer = match submit(&state, client, form.key.trim(), &request).await {
         Ok(answer) => answer,
         Err(ApiError::Limited {
@@ -345,25 +382,18 @@ pub async fn submit_form(
         }
         409 if body["code"] == "artwork_unavailable" => just_sold(&state, &visitor, &id).await,
         422 => {
-            let mut errors = BTreeMap::new();
-            for e in body["errors"].as_array().into_iter().flatten() {
-                let field = form_field(e["field"].as_str().unwrap_or("form")).to_string();
-                let message = translate(e["message"].as_str().unwrap_or(""), lang);
-                errors.entry(field).or_insert(message);
-            }
-            let notice = errors.remove("form");
-            // A refused answer is this key's answer from now on: the corrected form gets a new one.
-            let form = form.with_fresh_key();
-            draw(
-                &state,
-                &visitor,
-                &id,
-                form,
-                errors,
-                notice,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let errors: Vec<(String, String)> = body["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap_or("form").to_string(),
+                        e["message"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect();
+            invalid(&state, &visitor, &id, form, &errors).await
         }
         404 => frame(&state, &visitor).message(
             StatusCode::NOT_FOUND,
