@@ -27,6 +27,22 @@ impl CountryCode {
 }
 
 impl CountryCode {
+    /// How the country's postal codes look, for the destinations supporters mostly order to:
+    /// a shape to check and an example. Carriers there refuse a parcel without one. None: not
+    /// checked (Afghanistan's are not in common use).
+    pub fn postal_code(&self) -> Option<PostalCode> {
+        let (shape, example) = match self.as_str() {
+            "SE" => ("ddd dd", "411 01"),
+            "DE" | "FI" | "FR" | "IT" | "ES" => ("ddddd", "10115"),
+            "NO" | "DK" | "AT" | "CH" | "BE" => ("dddd", "0150"),
+            "NL" => ("dddd LL", "1012 AB"),
+            "PL" => ("dd-ddd", "00-950"),
+            "US" => ("ddddd", "10001"),
+            _ => return None,
+        };
+        Some(PostalCode { shape, example })
+    }
+
     /// The time zone most of the country lives in, for a buyer whose browser did not say:
     /// the countries supporters mostly write from, and Afghanistan. Others: None (UTC).
     pub fn main_time_zone(&self) -> Option<&'static str> {
@@ -52,6 +68,28 @@ impl CountryCode {
             "TR" => "Europe/Istanbul",
             _ => return None,
         })
+    }
+}
+
+/// A country's postal code: `d` a digit, `L` a letter, anything else itself; spaces and
+/// dashes may be left out or put where people do.
+#[derive(Debug, Clone, Copy)]
+pub struct PostalCode {
+    shape: &'static str,
+    pub example: &'static str,
+}
+
+impl PostalCode {
+    pub fn fits(&self, code: &str) -> bool {
+        let significant = |c: &char| !matches!(c, ' ' | '-');
+        let given: Vec<char> = code.trim().chars().filter(significant).collect();
+        let shape: Vec<char> = self.shape.chars().filter(significant).collect();
+        given.len() == shape.len()
+            && given.iter().zip(&shape).all(|(c, s)| match s {
+                'd' => c.is_ascii_digit(),
+                'L' => c.is_ascii_alphabetic(),
+                s => c == s,
+            })
     }
 }
 
@@ -99,6 +137,31 @@ impl fmt::Display for CountryCode {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn postal_codes_are_checked_by_their_countrys_shape() {
+        let se = CountryCode::parse("SE")
+            .expect("SE")
+            .postal_code()
+            .expect("a rule");
+        for ok in ["411 01", "41101", " 411 01 "] {
+            assert!(se.fits(ok), "{ok}");
+        }
+        for bad in ["4110", "x", "ABC DE", "411 011"] {
+            assert!(!se.fits(bad), "{bad}");
+        }
+        let nl = CountryCode::parse("NL")
+            .expect("NL")
+            .postal_code()
+            .expect("a rule");
+        assert!(nl.fits("1012 AB") && nl.fits("1012ab") && !nl.fits("1012 A1"));
+        assert!(
+            CountryCode::parse("AF")
+                .expect("AF")
+                .postal_code()
+                .is_none()
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -71,6 +71,9 @@ async fn main() -> ExitCode {
     if let Err(e) = scheduling {
         tracing::warn!(error = %e, "threads keep the default scheduling");
     }
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     let outcome = run(cli.command.unwrap_or(Command::Serve), config).await;
     // The queued log lines first, then the error they lead up to.
     drop(log);

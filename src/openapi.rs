@@ -73,11 +73,19 @@ pub fn finish(mut doc: Document, public_base_url: &str) -> serde_json::Value {
 /// Rules that tie one field to another, which utoipa's derive cannot say: JSON Schema's
 /// `if`/`then` states them, so a client (or a fuzzer) knows them before the server refuses.
 /// - a payout's `exchange_rate` and `paid_currency` come together (both, or neither);
-/// - a shipping zone that is not the fallback names at least one country.
+/// - a shipping zone that is not the fallback names at least one country;
+/// - a way to pay says what a buyer needs for it: an IBAN or account number for a bank
+///   transfer, a Swish number for Swish, a note in some language for cash or anything else.
 fn rules_across_fields(doc: &mut serde_json::Value) {
     use serde_json::json;
     let given =
         |field: &str| json!({"properties": {field: {"type": "string"}}, "required": [field]});
+    // A field that is there and not blank (blank counts as left out).
+    let written = |field: &str| {
+        json!({"properties": {field: {"type": "string", "pattern": crate::validate::schema::NOT_BLANK}},
+               "required": [field]})
+    };
+    let method = |methods: &[&str]| json!({"properties": {"method": {"enum": methods}}});
     let rules = [
         (
             "PayoutInput",
@@ -92,6 +100,17 @@ fn rules_across_fields(doc: &mut serde_json::Value) {
                 "if": {"properties": {"is_fallback": {"const": true}}, "required": ["is_fallback"]},
                 "else": {"properties": {"countries": {"minItems": 1}}, "required": ["countries"]},
             }]),
+        ),
+        (
+            "PaymentOption",
+            json!([
+                {"if": method(&["bank_transfer"]),
+                 "then": {"anyOf": [written("iban"), written("account_number")]}},
+                {"if": method(&["swish"]), "then": written("swish_number")},
+                {"if": method(&["cash", "other"]),
+                 "then": {"required": ["notes"], "properties": {"notes": {
+                     "anyOf": [written("en"), written("sv"), written("fa")]}}}},
+            ]),
         ),
     ];
     for (name, all_of) in rules {

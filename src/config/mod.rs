@@ -190,6 +190,8 @@ pub struct Config {
     pub disk_warn_percent: u8,
     /// The organisation's name until a coordinator writes its contact in the console.
     pub shop_name: String,
+    /// What start-up should say about a setting that works but is likely a mistake.
+    pub warnings: Vec<String>,
 }
 
 pub const DEFAULT_MANUAL_INSTRUCTIONS: &str = "Thank you! Please pay {amount} by bank transfer \
@@ -231,7 +233,7 @@ impl Config {
         };
         let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
 
-        let bind_addr = or("BIND_ADDR", "127.0.0.1:8080")
+        let bind_addr: SocketAddr = or("BIND_ADDR", "127.0.0.1:8080")
             .parse()
             .map_err(|_| invalid("BIND_ADDR", "expected host:port such as 127.0.0.1:8080"))?;
 
@@ -250,7 +252,20 @@ impl Config {
             .map(|v| parse_number("DATABASE_MAX_CONNECTIONS", &v, 1, 1000))
             .transpose()?;
 
-        let public_base_url = or("PUBLIC_BASE_URL", "http://127.0.0.1:8080");
+        // By default the address the server listens on, so a server moved to another port
+        // still draws its pictures: every photo's url starts with this.
+        let listening = match bind_addr.ip() {
+            ip if ip.is_unspecified() => std::net::SocketAddr::new(
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                bind_addr.port(),
+            ),
+            _ => bind_addr,
+        };
+        let public_base_url = or("PUBLIC_BASE_URL", &format!("http://{listening}"));
+        let mut warnings = Vec::new();
+        if let Some(warning) = disagreement(&public_base_url, bind_addr) {
+            warnings.push(warning);
+        }
         if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
             return Err(invalid(
                 "PUBLIC_BASE_URL",
@@ -577,8 +592,29 @@ impl Config {
             backup,
             disk_warn_percent: u8::try_from(disk_warn_percent).unwrap_or(10),
             shop_name,
+            warnings,
         })
     }
+}
+
+/// A `PUBLIC_BASE_URL` on this machine (localhost, a loopback address) with another port
+/// than the server listens on: every picture and link would point where nothing answers.
+fn disagreement(public_base_url: &str, bind_addr: std::net::SocketAddr) -> Option<String> {
+    let url = url::Url::parse(public_base_url).ok()?;
+    let local = match url.host()? {
+        url::Host::Domain(name) => name == "localhost",
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    let port = url.port_or_known_default()?;
+    (local && bind_addr.port() != 0 && port != bind_addr.port()).then(|| {
+        format!(
+            "PUBLIC_BASE_URL ({public_base_url}) names this machine on port {port}, but BIND_ADDR \
+             listens on {}: pictures and links in pages and emails will not load. Leave \
+             PUBLIC_BASE_URL unset, or give the address the shop is reached at",
+            bind_addr.port()
+        )
+    })
 }
 
 fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
@@ -625,6 +661,34 @@ fn parse_number(var: &'static str, value: &str, min: u32, max: u32) -> Result<u3
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_public_address_follows_the_bound_one_and_a_mismatch_is_said() {
+        let config = |vars: &[(&str, &str)]| {
+            let vars: std::collections::HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Config::from_lookup(|k| vars.get(k).cloned()).expect("valid")
+        };
+        let moved = config(&[("BIND_ADDR", "0.0.0.0:9090")]);
+        assert_eq!(moved.public_base_url, "http://127.0.0.1:9090");
+        assert!(moved.warnings.is_empty());
+        let stale = config(&[
+            ("BIND_ADDR", "127.0.0.1:9090"),
+            ("PUBLIC_BASE_URL", "http://localhost:8080"),
+        ]);
+        assert!(
+            stale.warnings[0].contains("PUBLIC_BASE_URL"),
+            "{:?}",
+            stale.warnings
+        );
+        let proxied = config(&[
+            ("BIND_ADDR", "127.0.0.1:9090"),
+            ("PUBLIC_BASE_URL", "https://shop.example.org"),
+        ]);
+        assert!(proxied.warnings.is_empty());
+    }
+
     use super::*;
     use std::collections::HashMap;
 

@@ -47,6 +47,17 @@ pub struct Attention {
     pub late_payments: Waiting<AdminOrderView>,
     pub flagged_payments: Waiting<FlaggedPayment>,
     pub failed_emails: Waiting<OutboxView>,
+    /// Emails by where they stand: what "every email went out" may only say when true.
+    pub emails: EmailCounts,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EmailCounts {
+    /// Waiting in the outbox to be sent (or being sent), held back by a daily cap included.
+    pub waiting: u64,
+    pub failed: u64,
+    /// Sent in the last seven days.
+    pub sent_this_week: u64,
 }
 
 impl Attention {
@@ -107,7 +118,26 @@ pub async fn now(db: &DatabaseConnection) -> Result<Attention, OrderError> {
         flagged(db),
         failed(db),
     )?;
+    let count = |statuses: &'static [&'static str], since: Option<DateTime<Utc>>| {
+        let mut select =
+            outbox::Entity::find().filter(outbox::Column::Status.is_in(statuses.iter().copied()));
+        if let Some(since) = since {
+            select = select.filter(outbox::Column::CreatedAt.gte(since));
+        }
+        select.count(db)
+    };
+    use crate::notifications::outbox::{PENDING, SENDING, SENT, SUPPRESSED};
+    let (waiting, sent_this_week) = futures_util::try_join!(
+        count(&[PENDING, SENDING, SUPPRESSED], None),
+        count(&[SENT], Some(Utc::now() - Duration::days(7))),
+    )?;
+    let emails = EmailCounts {
+        waiting,
+        failed: failed_emails.total,
+        sent_this_week,
+    };
     Ok(Attention {
+        emails,
         to_ship,
         awaiting_payment,
         said_paid,

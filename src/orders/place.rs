@@ -177,6 +177,32 @@ fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
         100,
     );
     let country = errors.check("shipping_address.country", CountryCode::parse(&a.country));
+    if line1.chars().filter(|c| !c.is_whitespace()).count() < 3
+        && !errors.has("shipping_address.line1")
+    {
+        errors.add(
+            "shipping_address.line1",
+            "is too short to find a house: give the street and number",
+        );
+    }
+    if let Some(rule) = country.as_ref().and_then(CountryCode::postal_code)
+        && !errors.has("shipping_address.postal_code")
+    {
+        match &postal_code {
+            None => errors.add(
+                "shipping_address.postal_code",
+                format!("is needed for this country (for example {})", rule.example),
+            ),
+            Some(code) if !rule.fits(code) => errors.add(
+                "shipping_address.postal_code",
+                format!(
+                    "is not a postal code of this country (for example {})",
+                    rule.example
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
     let note = optional_text(&mut errors, "note", req.note.as_deref(), 1000);
     let language = match req.language.as_deref() {
         None => Some("en"),

@@ -50,11 +50,23 @@ pub(super) fn summary(o: &order::Model) -> OrderSummary {
     }
 }
 
+/// The one deadline a buyer who pays by hand is given: the full hold's end, also while the
+/// hold is still the short one (that one is said as "confirm within N hours").
+pub fn pay_by(config: &Config, o: &order::Model) -> DateTime<Utc> {
+    if o.hold_confirmed_at.is_none() && o.payment_method == "manual" {
+        let full = o.created_at + chrono::Duration::days(i64::from(config.manual_reservation_days));
+        std::cmp::max(full, o.expires_at)
+    } else {
+        o.expires_at
+    }
+}
+
 /// How to pay a manual order, in the buyer's language: the organisation's ways to pay in the
 /// order's currency, with the amount, the reference and the one deadline filled in. Without
 /// any kept in the console, the server's `MANUAL_PAYMENT_INSTRUCTIONS`.
 pub fn manual_instructions(config: &Config, org: &Organisation, o: &order::Model) -> String {
-    let deadline = crate::notifications::render::local_time(o.expires_at, o.time_zone.as_deref());
+    let deadline =
+        crate::notifications::render::local_time(pay_by(config, o), o.time_zone.as_deref());
     let fallback = config
         .manual_payment_instructions
         .replace("{reference}", &reference(&o.id))
@@ -120,6 +132,9 @@ pub struct BuyerOrderView {
     pub contact: Contact,
     /// When the buyer said they had paid (the coordinator still confirms the money).
     pub paid_claimed_at: Option<DateTime<Utc>>,
+    /// While a manual order waits for payment: the one deadline its buyer is given (the full
+    /// hold's end, also while the address is still to be confirmed).
+    pub pay_by: Option<DateTime<Utc>>,
     /// While a card order waits for payment: Stripe's page, to finish paying.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, required = false)]
@@ -169,6 +184,7 @@ pub async fn for_buyer(
         time_zone: o.time_zone.clone(),
         contact: org.contact.clone(),
         paid_claimed_at: o.paid_claimed_at,
+        pay_by: pending_manual.then(|| pay_by(config, &o)),
         hold_after_email_confirmation: (pending_manual && o.hold_confirmed_at.is_none()).then(
             || o.created_at + chrono::Duration::days(i64::from(config.manual_reservation_days)),
         ),

@@ -106,6 +106,7 @@ pub struct PaymentOption {
     pub id: String,
     pub method: Method,
     /// The orders it is for (ISO 4217); null for every currency.
+    #[schema(value_type = Option<crate::money::wire::CurrencyCode>)]
     pub currency: Option<String>,
     #[schema(schema_with = crate::validate::schema::optional_line::<120>)]
     pub account_holder: Option<String>,
@@ -122,7 +123,31 @@ pub struct PaymentOption {
     pub swish_number: Option<String>,
     /// What to do, in each language (`en`, `sv`, `fa`): e.g. where to meet the coordinator.
     #[serde(default)]
+    #[schema(schema_with = notes_schema)]
     pub notes: BTreeMap<String, String>,
+}
+
+/// `notes`: a text of up to 1,000 characters for each of `NOTE_LANGUAGES`, nothing else.
+fn notes_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type, schema::SchemaType};
+    NOTE_LANGUAGES
+        .iter()
+        .fold(
+            ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)),
+            |object, language| {
+                object.property(
+                    *language,
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::Type(Type::String))
+                        .max_length(Some(1000))
+                        .pattern(Some(crate::validate::schema::NO_NUL)),
+                )
+            },
+        )
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+        ))
+        .build()
 }
 
 impl PaymentOption {

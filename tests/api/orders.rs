@@ -990,3 +990,41 @@ async fn cancel_takes_no_body_null_or_an_object() {
     app.admin_post(&token, &path, json!(null)).await.ok(200);
     assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
 }
+
+/// Carriers to Sweden and Germany need a postal code of the country's shape, and a street
+/// needs more than a letter; Afghanistan's postal codes are not in common use.
+#[tokio::test]
+async fn a_destination_needs_its_postal_code_and_a_street() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let with = |country: &str, postal: Option<&str>, street: &str| {
+        let mut body = order_body(&catalog.artwork);
+        body["shipping_address"]["country"] = json!(country);
+        body["shipping_address"]["postal_code"] = json!(postal);
+        body["shipping_address"]["line1"] = json!(street);
+        body
+    };
+    for (body, field) in [
+        (
+            with("SE", None, "Storgatan 1"),
+            "shipping_address.postal_code",
+        ),
+        (
+            with("SE", Some("4110"), "Storgatan 1"),
+            "shipping_address.postal_code",
+        ),
+        (
+            with("DE", Some("1011"), "Hauptstr. 1"),
+            "shipping_address.postal_code",
+        ),
+        (with("SE", Some("411 01"), "x"), "shipping_address.line1"),
+    ] {
+        let reply = app.place_order(&new_key(), &body).await;
+        reply.invalid_field(field);
+    }
+    assert_eq!(artwork_status(&app, &catalog.artwork).await, "available");
+    app.place_order(&new_key(), &with("AF", None, "Karte 4, street 7"))
+        .await
+        .ok(201);
+}

@@ -1208,6 +1208,12 @@ export interface components {
              * @description When the buyer said they had paid (the coordinator still confirms the money).
              */
             paid_claimed_at: string | null;
+            /**
+             * Format: date-time
+             * @description While a manual order waits for payment: the one deadline its buyer is given (the full
+             *     hold's end, also while the address is still to be confirmed).
+             */
+            pay_by: string | null;
             /** @enum {string} */
             payment_method: "stripe" | "manual";
             /**
@@ -1712,18 +1718,18 @@ export interface components {
             account_number?: string | null;
             bank?: string | null;
             bic?: string | null;
-            /** @description The orders it is for (ISO 4217); null for every currency. */
-            currency?: string | null;
+            currency?: null | components["schemas"]["CurrencyCode"];
             iban?: string | null;
             /** @description Stable while the option is kept; made by the server. */
             id?: string;
             method: components["schemas"]["Method"];
-            /** @description What to do, in each language (`en`, `sv`, `fa`): e.g. where to meet the coordinator. */
             notes?: {
-                [key: string]: string;
+                en?: string;
+                fa?: string;
+                sv?: string;
             };
             swish_number?: string | null;
-        };
+        } & (unknown & unknown & unknown);
         PaymentView: {
             /** @example 50.00 */
             amount: string;

@@ -26,7 +26,7 @@ pub async fn today(console: Console) -> HttpResponse {
                 .collect();
             console.page(
                 "console/today.html",
-                context! { section => "today", now => &now, calm => now.is_empty(), waited => waited, backups => backups, storage => state.storage.last() },
+                context! { section => "today", now => &now, calm => now.is_empty(), waited => waited, backups => backups, storage => state.storage.last(), mail_server => state.mail.smtp_configured },
             )
         }
         Err(err) => console.failed(&err),

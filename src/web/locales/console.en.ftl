@@ -99,7 +99,7 @@ console-action-extend-hold = Hold the painting longer
 console-action-ship = Mark as shipped
 console-action-deliver = Mark as delivered
 console-action-cancel = Cancel the order
-console-explain-confirm-payment = The order becomes paid. The buyer gets a receipt by email, and the artist and you are told.
+console-explain-confirm-payment = The order becomes paid. Emails go to the buyer (a receipt), to the artist if they have an email address, and to the coordinators' address if one is set.
 console-explain-extend-hold = The painting stays held for this buyer for the full time a manual payment may take.
 console-explain-ship = The order becomes shipped. The buyer gets an email with the carrier and the tracking number.
 console-explain-deliver = The order becomes delivered. The buyer is thanked by email.
@@ -116,7 +116,7 @@ console-action-not-now = This order is { $status }: this cannot be done now.
 console-action-refused = Not done:
 console-action-back = Back to the order
 console-done-signed-in = Welcome.
-console-done-payment-confirmed = The payment is confirmed. The buyer, the artist and you will get an email.
+console-done-payment-confirmed = The payment is confirmed. Its emails wait in the outbox (see Emails).
 console-done-shipped = Marked as shipped. The buyer gets the tracking number by email.
 console-done-delivered = Marked as delivered.
 console-done-cancelled = The order is cancelled.
@@ -377,3 +377,8 @@ console-settings-currency-hint = Three letters (SEK, EUR, USD); empty for every 
 console-settings-any-currency = every currency
 console-settings-note = What to do, in { $language }
 console-edit = Edit
+console-no-mail-server = No mail server is set up, so no email is sent: { $waiting ->
+    [one] one email waits
+   *[other] { $waiting } emails wait
+} in the outbox. Ask whoever runs the server to set SMTP_URL; until then, tell buyers and artists yourself.
+console-email-counts = Waiting to be sent: { $waiting } · could not be sent: { $failed } · sent this week: { $sent }.

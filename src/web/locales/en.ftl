@@ -177,3 +177,7 @@ contact-write = Write to { $email }
 contact-whatsapp = WhatsApp
 contact-call = Call { $phone }
 order-heading = Your order
+error-postal-needed = Carriers need the postal code for this country (for example { $example }).
+error-postal-invalid = This is not a postal code of this country (for example { $example }).
+error-street = Please give the street and the house number.
+field-postal-needed = Postal code

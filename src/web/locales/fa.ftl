@@ -171,3 +171,7 @@ contact-write = به { $email } بنویسید
 contact-whatsapp = واتس‌اپ
 contact-call = زنگ بزنید: { $phone }
 order-heading = سفارش شما
+error-postal-needed = شرکت‌های پست برای این کشور کد پستی لازم دارند (برای نمونه { $example }).
+error-postal-invalid = این کد پستیِ این کشور نیست (برای نمونه { $example }).
+error-street = لطفاً نام خیابان و شمارهٔ خانه را بنویسید.
+field-postal-needed = کد پستی

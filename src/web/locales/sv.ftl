@@ -177,3 +177,7 @@ contact-write = Skriv till { $email }
 contact-whatsapp = WhatsApp
 contact-call = Ring { $phone }
 order-heading = Din beställning
+error-postal-needed = Fraktbolagen behöver postnumret för det här landet (till exempel { $example }).
+error-postal-invalid = Det här är inget postnummer i det här landet (till exempel { $example }).
+error-street = Skriv gatan och husnumret.
+field-postal-needed = Postnummer

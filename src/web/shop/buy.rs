@@ -96,6 +96,22 @@ fn form_field(api_field: &str) -> &str {
 
 /// The shared rules' messages in the page's language (`validate.rs` writes them in English).
 fn translate(message: &str, lang: Lang) -> String {
+    let example = |m: &str| {
+        m.rsplit("for example ")
+            .next()
+            .map(|e| e.trim_end_matches(')').to_string())
+    };
+    if message.starts_with("is needed for this country") {
+        let example = example(message).unwrap_or_default();
+        return i18n::text(lang, "error-postal-needed", &[("example", example.into())]);
+    }
+    if message.starts_with("is not a postal code") {
+        let example = example(message).unwrap_or_default();
+        return i18n::text(lang, "error-postal-invalid", &[("example", example.into())]);
+    }
+    if message.starts_with("is too short to find a house") {
+        return i18n::text(lang, "error-street", &[]);
+    }
     let key = if message == "must not be empty" {
         "error-required"
     } else if let Some(max) = message
@@ -157,6 +173,7 @@ async fn draw(
             errors => errors,
             notice => notice,
             cards => state.payments.is_some(),
+            postal_needed => visitor.country.and_then(|c| c.postal_code()).map(|p| p.example),
         },
     )
 }

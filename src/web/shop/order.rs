@@ -59,7 +59,7 @@ pub async fn show(
                 visitor.lang = lang;
             }
             let tz = order.time_zone.as_deref();
-            let deadline = local_time(order.order.expires_at, tz);
+            let deadline = local_time(order.pay_by.unwrap_or(order.order.expires_at), tz);
             let pending = order.order.status == OrderStatus::PendingPayment;
             // A manual hold still the short one: the buyer has hours to confirm the address.
             let confirm_hours = order
