@@ -392,6 +392,15 @@ async fn an_order_goes_through_the_console_and_each_action_waits_for_its_state()
     assert!(shown.text.contains("The payment is confirmed."));
     assert!(shown.text.contains("BANK-7"));
     assert!(shown.text.contains("Mark as shipped"));
+    // The history names the coordinator who did it, and the buyer, in words: no account ids.
+    let history = shown.text.split("<ol").nth(1).unwrap_or_default();
+    assert!(
+        history.contains(&format!("<bdi>{ADMIN_EMAIL}</bdi>"))
+            && history.contains("<bdi>the buyer</bdi>")
+            && !history.contains("admin:"),
+        "{}",
+        shown.text
+    );
 
     let missing = browser
         .post(
@@ -1047,7 +1056,7 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
         .text
         .split("/admin/prices/zones/")
         .filter_map(|s| s.split('"').next())
-        .find(|id| *id != "new" && grid.text.contains(&format!("{id}\"><strong>Nordics")))
+        .find(|id| *id != "new" && grid.text.contains(&format!("{id}\"><strong><bdi>Nordics")))
         .expect("the zone's link")
         .to_string();
     let renamed = browser
@@ -1079,8 +1088,12 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
     assert!(prices.text.contains("Norden"));
     assert!(prices.text.contains("International") && prices.text.contains("Afghanistan"));
     assert!(
-        prices.text.contains("<td class=\"num\">$40</td>")
-            && prices.text.contains("<td class=\"num\">$55.50</td>"),
+        prices
+            .text
+            .contains("<td class=\"num\" data-label=\"Afghanistan\">$40</td>")
+            && prices
+                .text
+                .contains("<td class=\"num\" data-label=\"International\">$55.50</td>"),
         "{}",
         prices.text
     );
@@ -1222,11 +1235,19 @@ async fn today_says_whether_backups_are_taken() {
     let app = spawn_app().await;
     let browser = Browser::sign_in(&app).await;
     let today = browser.get("/admin").await;
+    // Said first, with what is at risk, not under "nothing needs you".
+    let before_orders = today
+        .text
+        .split("id=\"to-ship\"")
+        .next()
+        .unwrap_or_default();
     assert!(
-        today.text.contains("The server takes no backups itself"),
+        before_orders.contains("Nothing is copied off this server")
+            && before_orders.contains("every order, every buyer"),
         "{}",
         today.text
     );
+    assert!(!today.text.contains("Nothing needs you"), "{}", today.text);
 
     let dir = tempfile::tempdir().expect("dir");
     let scheduled = builder()
@@ -1245,6 +1266,13 @@ async fn today_says_whether_backups_are_taken() {
                 .nth(1)
                 .unwrap_or_default();
             assert!(!backups.contains("class=\"warning\""), "{}", today.text);
+            // Where it is, and that a folder on this server is lost with it.
+            assert!(
+                backups.contains(&dir.path().display().to_string())
+                    && backups.contains("own disks: have it copied somewhere else"),
+                "{}",
+                today.text
+            );
             break;
         }
         assert!(std::time::Instant::now() < deadline, "{}", today.text);

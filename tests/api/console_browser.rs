@@ -326,6 +326,7 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
     let c = browser(&driver, true).await;
     sign_in(&c, &app).await;
     let mut found = Vec::new();
+    let mut rtl = Vec::new();
     for lang in ["en", "fa"] {
         c.goto(&app.url(&format!("/lang/{lang}?next=/admin")))
             .await
@@ -360,6 +361,9 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
             match (lang, path.as_str()) {
                 ("en", "/admin") => screenshot(&c, "console-today-desktop-en", 1280, 900).await,
                 ("fa", "/admin") => screenshot(&c, "console-today-phone-fa", 390, 844).await,
+                ("fa", "/admin/orders") => {
+                    screenshot(&c, "console-orders-phone-fa", 390, 844).await;
+                }
                 ("en", p) if p == ledger => {
                     screenshot(&c, "console-ledger-desktop-en", 1280, 900).await;
                 }
@@ -380,6 +384,11 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
                     );
                 }
                 _ => {}
+            }
+            if lang == "fa" {
+                for problem in rtl_phone_problems(&c).await {
+                    rtl.push(format!("{path}: {problem}"));
+                }
             }
             for v in axe(&c, &axe_source).await {
                 found.push(format!(
@@ -403,6 +412,11 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
         found.push(format!("/admin/sign-in: {} – {}", v["id"], v["help"]));
     }
     assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+    assert!(
+        rtl.is_empty(),
+        "the Dari console on a 390 px phone:\n{}",
+        rtl.join("\n")
+    );
 
     sign_in(&c, &app).await;
     c.goto(&app.url("/lang/en?next=/admin")).await.expect("en");
@@ -411,4 +425,75 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
         keyboard_reaches_everything(&c).await;
     }
     c.close().await.expect("close");
+}
+
+/// What a coordinator reading Dari on a phone would hit on the page shown, at 390 px:
+/// - an element laid out beyond the screen's edge (a table must turn into cards, not scroll);
+/// - a left-to-right run of several parts (a size "30×40 cm", a date and time, an amount and
+///   its currency, a reference, a postal code "903 26", an address line) that is not isolated
+///   from the right-to-left text around it (`<bdi>`, a `dir` of its own, or
+///   `unicode-bidi: isolate`): the bidi algorithm reorders its parts ("40×30");
+/// - an English word outside such an isolated run: a text not translated.
+async fn rtl_phone_problems(c: &Client) -> Vec<String> {
+    c.set_window_size(390, 844).await.expect("window size");
+    let found: Value = c
+        .execute(
+            r#"
+const width = document.documentElement.clientWidth;
+const problems = [];
+const say = (e) => {
+  const text = (e.textContent || e.value || '').trim().replace(/\s+/g, ' ').slice(0, 50);
+  return `<${e.tagName.toLowerCase()}${e.className ? ' class="' + e.className + '"' : ''}> "${text}"`;
+};
+const hidden = (e) => {
+  for (let a = e; a && a !== document.body; a = a.parentElement) {
+    const s = getComputedStyle(a);
+    if (s.display === 'none' || s.visibility === 'hidden') return true;
+    if (s.position === 'absolute' && (s.clip !== 'auto' || s.clipPath !== 'none')) return true;
+    if (a.hasAttribute('hidden')) return true;
+  }
+  return false;
+};
+for (const e of document.body.querySelectorAll('*')) {
+  const r = e.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0) continue;
+  if ((r.right > width + 1 || r.left < -1) && !hidden(e)) {
+    problems.push(`off screen (${Math.round(r.left)}..${Math.round(r.right)} of ${width}): ${say(e)}`);
+  }
+}
+// Blocks and table cells are isolates by default; what matters is the direction their text
+// is laid out in: `ltr` (a `dir="ltr"`, a `<bdi>` or `dir="auto"` whose text is left to
+// right, `direction: ltr`) keeps the run's parts in order.
+const isolated = (e) => ['TEXTAREA', 'OPTION'].includes(e.tagName) || getComputedStyle(e).direction === 'ltr';
+// The bidi algorithm keeps a run in order when a letter comes first ("Storgatan 1",
+// "HN-93BF9CDE"): digits after a left-to-right letter take its direction. A run that starts
+// with a number and goes on past a space, × or / ("30×40 cm", "2026-12-06 22:19",
+// "903 26 Umeå", "+46 70 123") is laid out right to left, its parts reversed.
+const run = /[+]?[0-9][0-9A-Za-z\u00C0-\u024F.,:\-+]*(?:[\s×\/·]+[0-9A-Za-z\u00C0-\u024F][0-9A-Za-z\u00C0-\u024F.,:\-+]*)+/;
+// A word with small Latin letters, not inside a left-to-right isolate: English in the Dari
+// page (acronyms such as CSV or IBAN are names, and read the same in either direction).
+const word = /\b[A-Za-z]*[a-z]{2,}[A-Za-z]*\b/;
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+  const e = n.parentElement;
+  if (!e || ['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(e.tagName) || hidden(e)) continue;
+  // Fluent puts each argument between FSI and PDI (U+2068, U+2069), and a text may isolate
+  // a run itself with LRI or RLI: isolated already.
+  const text = n.textContent.replace(/[\u2066\u2067\u2068][^\u2069]*\u2069/g, ' ');
+  if (isolated(e)) continue;
+  const m = text.match(run) || text.match(word);
+  if (m) problems.push(`not isolated "${m[0]}" in ${say(e)}`);
+}
+return problems;
+"#,
+            vec![],
+        )
+        .await
+        .expect("checks");
+    found
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|p| p.as_str().unwrap_or_default().to_string())
+        .collect()
 }

@@ -37,7 +37,7 @@ impl ListQuery {
                 |d| match chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
                     Ok(d) => Some(d),
                     Err(_) => {
-                        errors.add(field, "expected a date such as 2026-11-25");
+                        errors.add(field, console.text("console-error-date"));
                         None
                     }
                 },
@@ -49,7 +49,7 @@ impl ListQuery {
             None => None,
             Some(Ok(p)) => Some(p),
             Some(Err(_)) => {
-                errors.add("page", "expected a page number");
+                errors.add("page", console.text("console-error-page"));
                 None
             }
         };
@@ -163,13 +163,43 @@ pub async fn show(console: Console, id: web::Path<String>) -> HttpResponse {
         Ok::<_, OrderError>(crate::ledger::accounts::shipping_of(db, &id).await?)
     },);
     match found {
-        Ok((detail, shipping)) => console.page(
-            "console/order.html",
-            context! { section => "orders", shipping => shipping, ..detail_context(&detail) },
-        ),
+        Ok((detail, shipping)) => {
+            let actors = actors(&console, &detail).await;
+            console.page(
+                "console/order.html",
+                context! { section => "orders", shipping => shipping, actors => actors, ..detail_context(&detail) },
+            )
+        }
         Err(OrderError::NotFound(_)) => console.not_found(),
         Err(err) => console.failed(&err),
     }
+}
+
+/// Who made each change in the order's history, as the coordinator reads it: a coordinator by
+/// their email (the stored actor is an account id), the buyer, Hunar itself or Stripe.
+async fn actors(
+    console: &Console,
+    detail: &AdminOrderDetail,
+) -> std::collections::BTreeMap<String, String> {
+    let accounts = crate::auth::accounts::all(&console.state.db)
+        .await
+        .unwrap_or_default();
+    detail
+        .history
+        .iter()
+        .map(|h| {
+            let (kind, id) = h.actor.split_once(':').unwrap_or((h.actor.as_str(), ""));
+            let name = match kind {
+                "admin" => accounts.iter().find(|a| a.id == id).map_or_else(
+                    || console.text("console-actor-coordinator"),
+                    |a| a.email.clone(),
+                ),
+                "buyer" | "system" | "stripe" => console.text(&format!("console-actor-{kind}")),
+                _ => h.actor.clone(),
+            };
+            (h.actor.clone(), name)
+        })
+        .collect()
 }
 
 /// What an action's form sends; each action reads the fields it needs.

@@ -33,11 +33,14 @@ console-flagged-none = No card payment is flagged.
 console-failed-emails = Emails that could not be sent
 console-failed-emails-none = Every email went out.
 console-backups = Backups
-console-backup-off = The server takes no backups itself. Ask your technician to set BACKUP_DIR (the README's "Backups" section says how).
+console-backups-risk = Without a backup, a broken, stolen or seized server takes with it every order, every buyer's address and what each artist is owed.
+console-backup-off = Nothing is copied off this server yet: whoever runs it sets BACKUP_DIR to a folder on another disk, or to an s3: bucket (the README's "Backups" section says how).
 console-backup-overdue = The last good backup is from { $when }: more than twice the planned interval ago. Ask your technician to check the backups.
 console-backup-never = No backup has succeeded yet. Ask your technician to check the backups.
-console-backup-failed = The last backup failed; the server tries again soon.
+console-backup-failed = The last backup failed ({ $error }); the server tries again soon. If this stays, tell whoever runs the server.
 console-backup-last = Last good backup: { $when }.
+console-backup-where-offsite = It went to { $location }, off this machine.
+console-backup-where-local = It is in { $location }, on this server's own disks: have it copied somewhere else too, or it is lost with the server.
 console-waited = { $hours ->
     [0] placed less than an hour ago
     [one] waiting for one hour
@@ -382,3 +385,25 @@ console-no-mail-server = No mail server is set up, so no email is sent: { $waiti
    *[other] { $waiting } emails wait
 } in the outbox. Ask whoever runs the server to set SMTP_URL; until then, tell buyers and artists yourself.
 console-email-counts = Waiting to be sent: { $waiting } · could not be sent: { $failed } · sent this week: { $sent }.
+
+## Words the console shows for stored codes (roles, record kinds, who made a change)
+console-error-date = expected a date such as 2026-11-25
+console-error-page = expected a page number
+console-role-buyer = buyer
+console-role-artist = artist
+console-role-coordinator = coordinator
+console-actor-buyer = the buyer
+console-actor-system = Hunar, by itself
+console-actor-stripe = Stripe
+console-actor-coordinator = a coordinator
+console-entity-admin = coordinator's account
+console-entity-admin_session = sign-in session
+console-entity-artist = artist
+console-entity-artwork = painting
+console-entity-order = order
+console-entity-organisation = organisation
+console-entity-size_tier = size
+console-entity-zone = shipping zone
+console-entity-image = photo
+console-entity-email = email
+console-entity-ledger = account entry
