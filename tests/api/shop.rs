@@ -608,10 +608,39 @@ async fn the_price_shown_is_the_price_charged() {
         .expect("q")
         .expect("order");
     assert_eq!(order.ship_country, "AF");
-    assert_eq!(
-        hunar::money::stored_amount(order.amount_minor, &order.currency).to_string(),
-        quote.ok(200)["amount"].as_str().expect("amount")
+    let amount = hunar::money::stored_amount(order.amount_minor, &order.currency).to_string();
+    assert_eq!(amount, quote.ok(200)["amount"].as_str().expect("amount"));
+
+    // A link shared from a page with a destination previews that price; without one, none.
+    let second = app.get("/api/v1/artworks?country=SE").await;
+    let second = &second.ok(200)["items"][0];
+    let id = second["id"].as_str().expect("id");
+    let shared = page(&app, &format!("/artworks/{id}"), "country=SE", "").await;
+    let price = &second["price"];
+    for (property, value) in [
+        ("og:price:amount", price["amount"].as_str().expect("amount")),
+        (
+            "og:price:currency",
+            price["currency"].as_str().expect("currency"),
+        ),
+    ] {
+        assert!(
+            shared.text.contains(&format!(
+                "<meta property=\"{property}\" content=\"{value}\">"
+            )),
+            "{property}: {}",
+            shared.text
+        );
+    }
+    // The footer says where the money goes as the ledger does it: not all to the artist.
+    assert!(
+        shared.text.contains("keeps the share it agreed with each artist")
+            && !shared.text.contains("shipping included, goes to the artist"),
+        "{}",
+        shared.text
     );
+    let unpriced = page(&app, &format!("/artworks/{id}"), "", "").await;
+    assert!(!unpriced.text.contains("og:price"), "{}", unpriced.text);
 }
 
 /// The home page is kept for a moment (like the catalog API), per language, destination and
