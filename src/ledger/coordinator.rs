@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{NaiveDate, Utc};
 use entity::{artist, ledger_entry, order};
 use rust_decimal::{Decimal, RoundingStrategy};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QuerySelect};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QuerySelect};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -64,6 +64,10 @@ pub struct PayoutInput {
     pub paid_currency: Option<String>,
     /// Pay more than is owed (an advance against future sales).
     pub advance: Option<bool>,
+    /// Pay although a sold painting's shipping cost is not entered yet: the balance then
+    /// still counts that shipping as the artist's, and the artist may end up owing it.
+    /// Without it such a payout is refused (409 `shipping_cost_missing`), naming the orders.
+    pub before_shipping: Option<bool>,
     #[schema(schema_with = crate::validate::schema::optional_text::<1000>)]
     pub note: Option<String>,
 }
@@ -186,6 +190,7 @@ pub async fn record_payout(
     artist_id: &str,
     input: PayoutInput,
 ) -> Result<EntryView, LedgerError> {
+    let before_shipping = input.before_shipping.unwrap_or(false);
     let payout = validate_payout(input, Utc::now().date_naive())?;
     let currency = payout.money.currency().code();
     let by = format!("admin:{admin_id}");
@@ -204,6 +209,25 @@ pub async fn record_payout(
             ),
         });
     }
+    if !before_shipping {
+        let waiting = unshipped_sales(&txn, artist_id, currency).await?;
+        if !waiting.is_empty() {
+            let references: Vec<String> = waiting
+                .iter()
+                .map(|id| crate::orders::reference(id))
+                .collect();
+            return Err(LedgerError::ShippingMissing {
+                message: format!(
+                    "the shipping cost of {} is not entered yet, so what {} is owed still \
+                     counts it as theirs: enter it on the order first, or send \
+                     `before_shipping: true` (the artist may then owe it)",
+                    references.join(", "),
+                    a.display_name
+                ),
+                references,
+            });
+        }
+    }
     let mut entry = NewEntry::new(artist_id, Kind::Payout, -payout.money.minor(), currency, by)
         .note(payout.note);
     entry.payout = Some(payout.details);
@@ -213,6 +237,48 @@ pub async fn record_payout(
     audit::record(&txn, admin_id, "ledger.payout", "artist", artist_id, &[]).await?;
     txn.commit().await?;
     view_of(db, &id).await
+}
+
+/// The artist's sold orders in `currency` whose shipping cost is not entered: a sale that no
+/// refund or reversal undid, and no shipping entry that stands. Oldest first.
+async fn unshipped_sales(
+    conn: &impl ConnectionTrait,
+    artist_id: &str,
+    currency: &str,
+) -> Result<Vec<String>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let rows = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::ArtistId.eq(artist_id))
+        .filter(ledger_entry::Column::Currency.eq(currency))
+        .filter(ledger_entry::Column::OrderId.is_not_null())
+        .order_by_asc(ledger_entry::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    let undone: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter_map(|e| e.reverses_id.as_deref())
+        .collect();
+    let standing = |kind: Kind, order: &str| {
+        rows.iter().any(|e| {
+            e.kind == kind.as_str()
+                && e.order_id.as_deref() == Some(order)
+                && !undone.contains(e.id.as_str())
+        })
+    };
+    let mut waiting: Vec<String> = Vec::new();
+    for sale in rows.iter().filter(|e| e.kind == Kind::Sale.as_str()) {
+        let Some(order) = sale.order_id.as_deref() else {
+            continue;
+        };
+        if !undone.contains(sale.id.as_str())
+            && !standing(Kind::Refund, order)
+            && !standing(Kind::Shipping, order)
+            && !waiting.iter().any(|w| w == order)
+        {
+            waiting.push(order.to_string());
+        }
+    }
+    Ok(waiting)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -390,6 +456,7 @@ mod tests {
             exchange_rate: rate.map(|r| Decimal::from_str(r).expect("rate")),
             paid_currency: paid.map(str::to_string),
             advance: None,
+            before_shipping: None,
             note: None,
         }
     }

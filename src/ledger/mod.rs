@@ -125,6 +125,12 @@ pub enum LedgerError {
         currency: String,
         message: String,
     },
+    /// A payout while sold paintings' shipping costs are not entered, not marked as such.
+    #[error("{message}")]
+    ShippingMissing {
+        references: Vec<String>,
+        message: String,
+    },
     #[error("{0}")]
     AlreadyReversed(String),
     #[error("{0}")]
@@ -140,6 +146,9 @@ impl From<LedgerError> for ApiError {
             LedgerError::Invalid(errors) => ApiError::Validation(errors),
             LedgerError::OverBalance { message, .. } => {
                 ApiError::conflict("balance_exceeded", message)
+            }
+            LedgerError::ShippingMissing { message, .. } => {
+                ApiError::conflict("shipping_cost_missing", message)
             }
             LedgerError::AlreadyReversed(detail) => ApiError::conflict("already_reversed", detail),
             LedgerError::NotAllowed(detail) => ApiError::conflict("not_allowed", detail),

@@ -1323,7 +1323,19 @@ async fn a_coordinator_records_a_payout_reverses_a_mistake_and_enters_shipping_i
     assert!(over.text.contains("id=\"amount-error\""), "{}", over.text);
     assert!(over.text.contains("Only $50 is owed"), "{}", over.text);
 
-    let paid = browser.post(&payouts, &payout("50")).await;
+    // The shipping is not entered yet: asked first, naming the order, with a box to pay anyway.
+    let early = browser.post(&payouts, &payout("50")).await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(
+        early.text.contains("id=\"before_shipping-error\"")
+            && early.text.contains(&hunar::orders::reference(&order))
+            && early.text.contains("name=\"before_shipping\""),
+        "{}",
+        early.text
+    );
+    let mut anyway = payout("50").to_vec();
+    anyway.push(("before_shipping", "yes"));
+    let paid = browser.post(&payouts, &anyway).await;
     assert_eq!(
         location(&paid),
         format!("{ledger_page}?done=payout-recorded")

@@ -315,7 +315,8 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
                 &token,
                 &format!("/api/v1/admin/artists/{artist}/payouts"),
                 serde_json::json!({"amount": "10.00", "currency": currency,
-                    "method": "hawala", "reference": "K-1", "paid_on": "2026-11-20"}),
+                    "method": "hawala", "reference": "K-1", "paid_on": "2026-11-20",
+                    "before_shipping": true}),
             )
             .await;
         (

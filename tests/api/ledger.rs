@@ -101,9 +101,11 @@ impl Books {
     }
 }
 
+/// A payout handed over before the sale's shipping cost is entered (these tests are about
+/// the balance, not shipping: `a_payout_waits_for_the_shipping_cost_or_says_it_does_not`).
 fn hawala(amount: &str) -> Value {
     json!({"amount": amount, "currency": "USD", "method": "hawala",
-           "reference": "K-7781", "paid_on": "2026-11-20"})
+           "reference": "K-7781", "paid_on": "2026-11-20", "before_shipping": true})
 }
 
 /// Entries as (kind, amount, balance), oldest first.
@@ -352,6 +354,46 @@ async fn a_card_sale_with_fee_shipping_and_two_payouts_is_exact_to_the_minor_uni
 }
 
 #[tokio::test]
+async fn a_payout_waits_for_the_shipping_cost_or_says_it_does_not() {
+    let books = books_on(spawn_app().await).await;
+    let order = books.manual_sale().await;
+    let reference = hunar::orders::reference(&order);
+    let mut body = hawala("20.00");
+    body.as_object_mut()
+        .expect("object")
+        .remove("before_shipping");
+    // The balance still counts the shipping as the artist's: asked first, naming the order.
+    let refused = books.payout(body.clone()).await;
+    let problem = refused.problem(409);
+    assert_eq!(problem["code"], "shipping_cost_missing");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains(&reference),
+        "{problem}"
+    );
+    assert_eq!(books.owed("USD").await.as_deref(), Some("50.00"));
+    // Said knowingly, it is recorded.
+    let mut knowing = body.clone();
+    knowing["before_shipping"] = json!(true);
+    books.payout(knowing).await.ok(201);
+    assert_eq!(books.owed("USD").await.as_deref(), Some("30.00"));
+    // Once the shipping is entered nothing is missing, and no flag is needed.
+    books
+        .app
+        .admin_post(
+            &books.token,
+            &format!("/api/v1/admin/orders/{order}/shipping-cost"),
+            json!({"amount": "5.00", "currency": "USD"}),
+        )
+        .await
+        .ok(201);
+    books.payout(body).await.ok(201);
+    assert_eq!(books.owed("USD").await.as_deref(), Some("5.00"));
+}
+
+#[tokio::test]
 async fn a_refund_after_a_payout_leaves_a_negative_balance_that_is_shown() {
     let books = books_on(spawn_app().await).await;
     let order = books.manual_sale().await;
@@ -547,7 +589,8 @@ async fn the_transparency_report_shows_only_artists_who_agreed_and_nothing_that_
     books
         .payout(
             json!({"amount": "45.00", "currency": "USD", "method": "cash",
-                        "reference": "receipt 17", "paid_on": "2026-11-19"}),
+                        "reference": "receipt 17", "paid_on": "2026-11-19",
+                        "before_shipping": true}),
         )
         .await
         .ok(201);

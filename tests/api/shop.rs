@@ -634,8 +634,12 @@ async fn the_price_shown_is_the_price_charged() {
     }
     // The footer says where the money goes as the ledger does it: not all to the artist.
     assert!(
-        shared.text.contains("keeps the share it agreed with each artist")
-            && !shared.text.contains("shipping included, goes to the artist"),
+        shared
+            .text
+            .contains("keeps the share it agreed with each artist")
+            && !shared
+                .text
+                .contains("shipping included, goes to the artist"),
         "{}",
         shared.text
     );

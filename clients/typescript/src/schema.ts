@@ -1763,6 +1763,12 @@ export interface components {
              * @example 120.00
              */
             amount: string;
+            /**
+             * @description Pay although a sold painting's shipping cost is not entered yet: the balance then
+             *     still counts that shipping as the artist's, and the artist may end up owing it.
+             *     Without it such a payout is refused (409 `shipping_cost_missing`), naming the orders.
+             */
+            before_shipping?: boolean | null;
             /** @description The balance's currency (ISO 4217). */
             currency: components["schemas"]["CurrencyCode"];
             /**

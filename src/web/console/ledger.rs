@@ -39,6 +39,7 @@ fn answer<T>(result: Result<T, LedgerError>) -> Answer<T> {
         ),
         Err(
             err @ (LedgerError::OverBalance { .. }
+            | LedgerError::ShippingMissing { .. }
             | LedgerError::AlreadyReversed(_)
             | LedgerError::NotAllowed(_)),
         ) => Answer::Refused(StatusCode::CONFLICT, BTreeMap::new(), Some(err.to_string())),
@@ -176,6 +177,8 @@ pub struct PayoutForm {
     paid_currency: String,
     #[serde(default)]
     advance: Option<String>,
+    /// A checkbox, offered once a payout was refused for a shipping cost not entered.
+    before_shipping: Option<String>,
     #[serde(default)]
     note: String,
 }
@@ -270,6 +273,7 @@ pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) ->
         exchange_rate,
         paid_currency: given(&Some(form.paid_currency.clone())).map(|c| c.to_ascii_uppercase()),
         advance: Some(form.advance.is_some()),
+        before_shipping: Some(form.before_shipping.is_some()),
         note: given(&Some(form.note.clone())),
     };
     let state = &console.state;
@@ -288,6 +292,27 @@ pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) ->
     }) = &result
     {
         let errors = over_balance(&console, *owed_minor, currency);
+        return artist_page(
+            &console,
+            StatusCode::CONFLICT,
+            &id,
+            &form,
+            None,
+            errors,
+            None,
+        )
+        .await;
+    }
+    if let Err(LedgerError::ShippingMissing { references, .. }) = &result {
+        let text = i18n::text(
+            console.lang(),
+            "console-ledger-shipping-missing",
+            &[
+                ("orders", references.join(", ").into()),
+                ("count", references.len().into()),
+            ],
+        );
+        let errors = BTreeMap::from([("before_shipping".to_string(), text)]);
         return artist_page(
             &console,
             StatusCode::CONFLICT,

@@ -290,7 +290,7 @@ console-ledger-of = Account of { $name }
 console-ledger-link = Account and payouts
 console-ledger-artist-page = Artist details
 console-ledger-owed-now = Owed now
-console-ledger-negative = more was paid than earned (an advance, or a refund after a payout)
+console-ledger-negative = more was paid than earned (an advance, a refund after a payout, or a shipping cost entered after a payout)
 console-ledger-nothing-yet = Nothing recorded yet.
 console-ledger-record-payout = Record a payout
 console-ledger-amount = Amount
@@ -407,3 +407,9 @@ console-entity-zone = shipping zone
 console-entity-image = photo
 console-entity-email = email
 console-entity-ledger = account entry
+
+console-ledger-shipping-missing = { $count ->
+        [one] The shipping cost of { $orders } is not entered yet, so what is owed still counts it as the artist's.
+       *[other] The shipping costs of { $orders } are not entered yet, so what is owed still counts them as the artist's.
+    } Enter it on the order first, or pay anyway: the artist may then owe it.
+console-ledger-before-shipping = Pay before the shipping cost is entered (the artist may then owe it)

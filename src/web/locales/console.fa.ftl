@@ -290,7 +290,7 @@ console-ledger-of = حساب { $name }
 console-ledger-link = حساب و پرداخت‌ها
 console-ledger-artist-page = مشخصات هنرمند
 console-ledger-owed-now = طلب کنونی
-console-ledger-negative = بیش از درآمد پرداخت شده است (پیش‌پرداخت، یا بازپرداخت پس از پرداخت)
+console-ledger-negative = بیش از درآمد پرداخت شده است (پیش‌پرداخت، بازپرداخت پس از پرداخت، یا هزینهٔ ارسالی که پس از پرداخت ثبت شد)
 console-ledger-nothing-yet = هنوز چیزی ثبت نشده است.
 console-ledger-record-payout = ثبت پرداخت
 console-ledger-amount = مبلغ
@@ -404,3 +404,6 @@ console-entity-zone = منطقهٔ ارسال
 console-entity-image = عکس
 console-entity-email = ایمیل
 console-entity-ledger = ثبت حساب
+
+console-ledger-shipping-missing = هزینهٔ ارسال { $orders } هنوز ثبت نشده است، پس طلب هنرمند هنوز آن را از آنِ او حساب می‌کند. اول آن را در صفحهٔ سفارش ثبت کنید، یا با این حال پرداخت کنید: ممکن است هنرمند بعداً آن را بدهکار شود.
+console-ledger-before-shipping = پرداخت پیش از ثبت هزینهٔ ارسال (ممکن است هنرمند آن را بدهکار شود)
