@@ -274,18 +274,48 @@ pub struct TierFilter {
 }
 
 /// Every tier's id and name, smallest first: what a form's choice of size needs.
+/// Every tier as a menu names it: its name, its currency, and the artist it belongs to if
+/// any ("30×40 cm · SEK · Farid N."): two tiers of one size otherwise read the same, and
+/// picking the wrong one changes the price and the currency.
 pub async fn names(db: &DatabaseConnection) -> Result<Vec<(String, String)>, CatalogError> {
     use sea_orm::QuerySelect;
-    Ok(size_tier::Entity::find()
+    let tiers: Vec<(String, String, String, Option<String>)> = size_tier::Entity::find()
         .select_only()
         .column(size_tier::Column::Id)
         .column(size_tier::Column::Name)
+        .column(size_tier::Column::Currency)
+        .column(size_tier::Column::ArtistId)
         .order_by_asc(size_tier::Column::WidthCm)
         .order_by_asc(size_tier::Column::HeightCm)
         .order_by_asc(size_tier::Column::Id)
         .into_tuple()
         .all(db)
-        .await?)
+        .await?;
+    let owners: Vec<String> = tiers.iter().filter_map(|t| t.3.clone()).collect();
+    let artists: std::collections::HashMap<String, String> = if owners.is_empty() {
+        Default::default()
+    } else {
+        entity::artist::Entity::find()
+            .select_only()
+            .column(entity::artist::Column::Id)
+            .column(entity::artist::Column::DisplayName)
+            .filter(entity::artist::Column::Id.is_in(owners))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    Ok(tiers
+        .into_iter()
+        .map(|(id, name, currency, artist)| {
+            let label = match artist.and_then(|a| artists.get(&a)) {
+                Some(artist) => format!("{name} · {currency} · {artist}"),
+                None => format!("{name} · {currency}"),
+            };
+            (id, label)
+        })
+        .collect())
 }
 
 pub async fn list(

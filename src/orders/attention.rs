@@ -109,11 +109,10 @@ pub async fn now(db: &DatabaseConnection) -> Result<Attention, OrderError> {
             db,
             order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Paid.as_str())),
         ),
+        // Those whose buyer said they paid are listed under `said_paid` only.
         orders(
             db,
-            order::Entity::find()
-                .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
-                .filter(order::Column::PaymentMethod.eq("manual")),
+            pending_manual().filter(order::Column::PaidClaimedAt.is_null())
         ),
         flagged(db),
         failed(db),

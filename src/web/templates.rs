@@ -122,8 +122,9 @@ fn language_name(code: &str) -> String {
     super::i18n::Lang::parse(code).map_or_else(|| code.to_string(), |l| l.native_name().to_string())
 }
 
-/// `instant|when`: a time as `2026-11-25 14:03` in the page's time zone (`tz`, the
-/// coordinator's own; UTC when the page has none).
+/// `instant|when`: a time as `2026-11-25 14:03 +0430` in the page's time zone (`tz`, the
+/// coordinator's own; UTC when the page has none), with the zone said: a coordinator in
+/// Kabul reading UTC without knowing it would be four and a half hours off.
 fn when(state: &State, value: Value) -> String {
     let Some(text) = value.as_str() else {
         return String::new();
@@ -137,7 +138,7 @@ fn when(state: &State, value: Value) -> String {
         .unwrap_or(chrono_tz::UTC);
     instant
         .with_timezone(&zone)
-        .format("%Y-%m-%d %H:%M")
+        .format("%Y-%m-%d %H:%M %Z")
         .to_string()
 }
 

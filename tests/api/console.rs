@@ -556,7 +556,7 @@ async fn the_console_speaks_dari_right_to_left_and_shows_dates_in_ones_time_zone
     let page = browser.get(&format!("/admin/orders/{id}")).await;
     assert!(
         page.text
-            .contains(&kabul.format("%Y-%m-%d %H:%M").to_string()),
+            .contains(&kabul.format("%Y-%m-%d %H:%M +0430").to_string()),
         "the order's time in Kabul"
     );
 
@@ -823,6 +823,25 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
         )
         .await;
     let artist = created_id(&created, "artists");
+    // A tier of the artist's own beside the shop-wide one of the same size: the painting
+    // form's menu tells them apart by currency and artist.
+    app.admin_post(
+        &token,
+        "/api/v1/admin/size-tiers",
+        serde_json::json!({"name": "20×30 cm", "width_cm": 20, "height_cm": 30,
+            "artist_id": artist, "currency": "SEK",
+            "prices": [{"zone_id": zones.0, "amount": "450"}, {"zone_id": zones.1, "amount": "500"}]}),
+    )
+    .await
+    .ok(201);
+    let new_painting = browser.get("/admin/paintings/new").await;
+    for label in ["20×30 cm · USD<", "20×30 cm · SEK · Marjan Q.<"] {
+        assert!(
+            new_painting.text.contains(label),
+            "{label}: {}",
+            new_painting.text
+        );
+    }
     let page = browser.get(&format!("/admin/artists/{artist}")).await;
     assert!(page.text.contains("PRIVATE-MARKER-NOTE"));
     assert!(page.text.contains("selected>Germany") || page.text.contains("value=\"DE\" selected"));

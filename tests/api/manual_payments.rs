@@ -210,6 +210,12 @@ async fn a_swedish_buyer_gets_one_deadline_in_their_time_and_language_and_can_sa
         .await;
     assert!(detail.ok(200)["paid_claimed_at"].is_string());
     assert_eq!(detail.body["language"], "sv");
+    // Today lists it once: among the buyers who say they paid, not also as still waiting.
+    let today = hunar::orders::attention::now(&app.db).await.expect("today");
+    let listed = |w: &hunar::orders::attention::Waiting<hunar::orders::views::AdminOrderView>| {
+        w.items.iter().any(|o| o.order.id == id)
+    };
+    assert!(listed(&today.said_paid) && !listed(&today.awaiting_payment));
 }
 
 #[tokio::test]

@@ -285,34 +285,27 @@ pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) ->
         input,
     )
     .await;
-    if let Err(LedgerError::OverBalance {
-        owed_minor,
-        currency,
-        ..
-    }) = &result
-    {
-        let errors = over_balance(&console, *owed_minor, currency);
-        return artist_page(
-            &console,
-            StatusCode::CONFLICT,
-            &id,
-            &form,
-            None,
-            errors,
-            None,
-        )
-        .await;
-    }
-    if let Err(LedgerError::ShippingMissing { references, .. }) = &result {
-        let text = i18n::text(
-            console.lang(),
-            "console-ledger-shipping-missing",
-            &[
-                ("orders", references.join(", ").into()),
-                ("count", references.len().into()),
-            ],
-        );
-        let errors = BTreeMap::from([("before_shipping".to_string(), text)]);
+    // Refusals a coordinator can act on are said next to the field that settles them.
+    let asked = match &result {
+        Err(LedgerError::OverBalance {
+            owed_minor,
+            currency,
+            ..
+        }) => Some(over_balance(&console, *owed_minor, currency)),
+        Err(LedgerError::ShippingMissing { references, .. }) => {
+            let text = i18n::text(
+                console.lang(),
+                "console-ledger-shipping-missing",
+                &[
+                    ("orders", references.join(", ").into()),
+                    ("count", references.len().into()),
+                ],
+            );
+            Some(BTreeMap::from([("before_shipping".to_string(), text)]))
+        }
+        _ => None,
+    };
+    if let Some(errors) = asked {
         return artist_page(
             &console,
             StatusCode::CONFLICT,

@@ -66,9 +66,9 @@ pub async fn show(
                 .hold_after_email_confirmation
                 .filter(|_| pending && order.paid_claimed_at.is_none())
                 .map(|_| {
-                    (order.order.expires_at - chrono::Utc::now())
-                        .num_hours()
-                        .max(1)
+                    // Rounded up: 5 h 59 min left reads "6 hours", as the email said.
+                    let minutes = (order.order.expires_at - chrono::Utc::now()).num_minutes();
+                    ((minutes + 59) / 60).max(1)
                 });
             let option_notes: Vec<Option<minijinja::Value>> = order
                 .payment_options
