@@ -22,7 +22,9 @@ const HEADER: [&str; 18] = [
     "paid_amount",
     "paid_currency",
     "advance",
-    "note",
+    // Named so in the file itself: a note may say who collected the money and where
+    // ("her cousin at the Herat hawaladar"), and a CSV travels to bookkeepers and inboxes.
+    "private_note",
     "created_by",
     "entry_id",
     "reverses_id",

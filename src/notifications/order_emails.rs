@@ -110,6 +110,30 @@ fn compose(
     Ok(rows)
 }
 
+/// What a sale brings its artist, as the ledger books it in the same transaction: the price,
+/// the NGO's agreed share, and the part that is the artist's before shipping is entered.
+async fn sale_breakdown(
+    conn: &impl ConnectionTrait,
+    o: &order::Model,
+) -> Result<minijinja::Value, DbErr> {
+    use crate::ledger::{entries::share_of, terms};
+    let share_bp = terms::of(conn, &o.artist_id).await?.ngo_share_bp;
+    let share = share_of(o.amount_minor, share_bp);
+    let money = |minor: i64| {
+        format!(
+            "{} {}",
+            crate::money::stored_amount(minor, &o.currency),
+            o.currency
+        )
+    };
+    Ok(context! {
+        price => money(o.amount_minor),
+        share_percent => terms::percent(share_bp).to_string(),
+        share => money(share),
+        part => money(o.amount_minor - share),
+    })
+}
+
 async fn artist_of(
     conn: &impl ConnectionTrait,
     o: &order::Model,
@@ -171,8 +195,13 @@ pub async fn on_transition(
         OrderStatus::Refunded => "refunded",
         _ => "cancelled",
     };
+    let sale = match to {
+        OrderStatus::Paid => Some(sale_breakdown(conn, o).await?),
+        _ => None,
+    };
     let ctx = context! { ..base_context(mail, &org, o, artist.as_ref()), ..context! {
         reason => reason, status_word => status_word, order_link => mail.order_link(&o.id),
+        sale => sale,
     }};
     let to_artist = |kind| artist.as_ref().map(|a| (kind, To::Artist(a)));
     let letters: Vec<(&str, To<'_>)> = match to {

@@ -193,6 +193,21 @@ async fn a_card_sale_with_fee_shipping_and_two_payouts_is_exact_to_the_minor_uni
     assert_eq!(app.deliver(&again).await.ok(200)["duplicate"], false);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(fee_entries(app).await, 1);
+    // The artist's "sold" email (in Dari) shows the sale's arithmetic as the ledger books it.
+    let sold = outbox::Entity::find()
+        .filter(outbox::Column::OrderId.eq(id.as_str()))
+        .filter(outbox::Column::Kind.eq("order_paid_artist"))
+        .one(&app.db)
+        .await
+        .expect("outbox")
+        .expect("the artist's email");
+    for line in [
+        "قیمت پرداخت‌شده: \u{2066}50.00 USD\u{2069}",
+        "(\u{2066}10 %\u{2069}): \u{2066}-5.00 USD\u{2069}",
+        "سهم شما: \u{2066}45.00 USD\u{2069}",
+    ] {
+        assert!(sold.body_text.contains(line), "{line}: {}", sold.body_text);
+    }
 
     app.admin_post(
         &books.token,
@@ -275,6 +290,12 @@ async fn a_card_sale_with_fee_shipping_and_two_payouts_is_exact_to_the_minor_uni
     assert_eq!(
         rows[0][..6],
         ["date", "artist", "kind", "amount", "currency", "balance"]
+    );
+    // Coordinators' notes travel with the file marked as what they are.
+    assert!(
+        rows[0].iter().any(|h| h == "private_note") && !rows[0].iter().any(|h| h == "note"),
+        "{:?}",
+        rows[0]
     );
     let figures: Vec<(&str, &str, &str)> = rows[1..]
         .iter()
