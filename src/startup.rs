@@ -140,6 +140,7 @@ impl Application {
                 state.media.clone(),
                 state.config.media.backend.clone(),
                 schedule.clone(),
+                (*state.mail).clone(),
             );
         }
         let server = serve(listener, state.clone())?;

@@ -19,6 +19,7 @@ pub fn spawn(
     media: Media,
     media_backend: MediaBackend,
     schedule: BackupSchedule,
+    mail: crate::notifications::MailSettings,
 ) {
     tokio::spawn(async move {
         let location = schedule.target.to_string();
@@ -52,6 +53,24 @@ pub fn spawn(
                     Err(err)
                 }
             };
+            if let Err(err) = &outcome {
+                let last_good = runs::last_good(&db, Some(&location))
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|r| r.finished_at);
+                let told = crate::notifications::alerts::backup_failed(
+                    &db,
+                    &mail,
+                    &location,
+                    &err.to_string(),
+                    last_good,
+                )
+                .await;
+                if let Err(e) = told {
+                    tracing::warn!(error = %e, "the coordinator could not be told the backup failed");
+                }
+            }
             wait = match outcome {
                 Ok(()) => schedule.every,
                 Err(_) => schedule.every.min(RETRY),

@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "order_closed_buyer.en.txt",
     "order_closed_coordinator.en.txt",
     "signin_alert_coordinator.en.txt",
+    "backup_failed_coordinator.en.txt",
     "payout_recorded_artist.en.txt",
     "payout_recorded_artist.fa.txt",
     "payment_instructions.en.txt",

@@ -6,7 +6,7 @@ use std::path::Path;
 use hunar::backup::{self, BackupError, Repo, RestoreOptions, Trigger};
 use hunar::config::BackupTarget;
 use image::{Rgb, RgbImage};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -541,6 +541,7 @@ async fn a_failing_or_late_backup_is_a_warning_for_the_coordinator() {
             &blocker.path().join("backups").display().to_string(),
         )
         .env("BACKUP_EVERY", "24h")
+        .env("COORDINATOR_EMAIL", "ngo@example.org")
         .spawn()
         .await;
     let token = app.admin_token().await;
@@ -563,6 +564,35 @@ async fn a_failing_or_late_backup_is_a_warning_for_the_coordinator() {
     );
     assert_eq!(status["overdue"], true);
     assert_eq!(status["warning"], "No backup has succeeded yet.");
+    // The coordinator is emailed, with the reason and what is at risk: once a day at most.
+    let told = loop {
+        let told = entity::outbox::Entity::find()
+            .filter(entity::outbox::Column::Kind.eq("backup_failed_coordinator"))
+            .all(&app.db)
+            .await
+            .expect("outbox");
+        if !told.is_empty() {
+            break told;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no email to the coordinator"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].recipient, "ngo@example.org");
+    for expected in [
+        "cannot create",
+        "No backup has succeeded yet",
+        "every buyer's address",
+    ] {
+        assert!(
+            told[0].body_text.contains(expected),
+            "{expected}: {}",
+            told[0].body_text
+        );
+    }
 
     // A good one three days ago is more than twice the interval.
     app.db
