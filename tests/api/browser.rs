@@ -230,6 +230,7 @@ async fn a_supporter_on_a_phone_buys_with_and_without_javascript() {
     let Some(driver) = driver().await else { return };
     let sink = Sink::start().await;
     let app = builder()
+        .reachable()
         .seeded()
         .env("SMTP_URL", &sink.url())
         .env("COORDINATOR_EMAIL", "coordinator@hunar.example")
@@ -397,6 +398,7 @@ pub(crate) async fn keyboard_reaches_everything(c: &Client) {
 /// list as it was and the answer to the order.
 pub(crate) async fn demo_with_an_order() -> (TestApp, Value, Value) {
     let app = builder()
+        .reachable()
         .seeded()
         .env("SEED_PICTURES", "true")
         .spawn()

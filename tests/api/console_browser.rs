@@ -108,6 +108,7 @@ async fn a_coordinator_adds_a_painting_sells_it_ships_it_and_cancels_another() {
     let Some(driver) = driver().await else { return };
     let sink = Sink::start().await;
     let app = builder()
+        .reachable()
         .seeded()
         .env("SMTP_URL", &sink.url())
         .env("COORDINATOR_EMAIL", "coordinator@hunar.example")

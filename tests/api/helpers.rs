@@ -112,6 +112,19 @@ impl TestAppBuilder {
         self.env("SEED_DEMO", "true")
     }
 
+    /// Listens on a port chosen now and says so in `PUBLIC_BASE_URL`, so the pictures and
+    /// links in its pages load in a real browser (the others keep `127.0.0.1:8080`, whose
+    /// urls no test follows). The port is free when picked and taken again a moment later;
+    /// only the browser tests, one at a time, use this.
+    pub fn reachable(self) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        self.env("BIND_ADDR", &format!("127.0.0.1:{port}"))
+            .env("PUBLIC_BASE_URL", &format!("http://127.0.0.1:{port}"))
+    }
+
     pub async fn spawn(mut self) -> TestApp {
         let tmp = tempfile::tempdir().expect("temp dir");
         let media_dir = tmp.path().join("media");

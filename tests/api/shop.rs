@@ -133,10 +133,11 @@ async fn the_browser_language_and_region_pick_the_first_visit() {
     assert!(swedish.text.contains("frakt ingår"), "{}", swedish.text);
     let unknown = page(&app, "/", "", "de").await;
     assert!(unknown.text.contains("<html lang=\"en\""));
+    // No region: the price to most countries, and the switch beside it.
     assert!(
-        unknown
-            .text
-            .contains("Choose a destination to see the price")
+        unknown.text.contains("to most countries") && unknown.text.contains("Another country?"),
+        "{}",
+        unknown.text
     );
 }
 
@@ -643,8 +644,27 @@ async fn the_price_shown_is_the_price_charged() {
         "{}",
         shared.text
     );
-    let unpriced = page(&app, &format!("/artworks/{id}"), "", "").await;
-    assert!(!unpriced.text.contains("og:price"), "{}", unpriced.text);
+    // With no destination chosen (a link preview's fetcher never has one): the price to most
+    // countries, with the switch beside it and the Buy button, not "choose a country" alone.
+    let usual = page(&app, &format!("/artworks/{id}"), "", "").await;
+    let international = second["prices"]
+        .as_array()
+        .expect("prices")
+        .iter()
+        .find(|p| p["zone"] == "International")
+        .expect("the fallback zone's price");
+    assert!(
+        usual.text.contains(&format!(
+            "<meta property=\"og:price:amount\" content=\"{}\">",
+            international["amount"].as_str().expect("amount")
+        )) && usual.text.contains("to most countries")
+            && usual.text.contains("Another country?")
+            && usual.text.contains(&format!("href=\"/artworks/{id}/buy\"")),
+        "{}",
+        usual.text
+    );
+    let home = page(&app, "/", "", "").await;
+    assert!(home.text.contains("to most countries"), "{}", home.text);
 }
 
 /// The home page is kept for a moment (like the catalog API), per language, destination and

@@ -31,13 +31,27 @@ pub struct Card {
     pub size_tier: TierRef,
     /// The price for the visitor's destination (none without one, or not shipped there).
     pub price: Option<ZonePrice>,
+    /// With no destination chosen yet: the price to most countries (the fallback zone's),
+    /// shown with the switch beside it rather than no price at all.
+    pub usual_price: Option<ZonePrice>,
     pub picture: Option<Picture>,
 }
 
 impl From<ArtworkView> for Card {
     fn from(a: ArtworkView) -> Self {
+        Card::priced(a, None)
+    }
+}
+
+impl Card {
+    /// `usual_zone`: the fallback zone's name, when the visitor has no destination yet.
+    pub fn priced(a: ArtworkView, usual_zone: Option<&str>) -> Self {
+        let usual_price = usual_zone
+            .filter(|_| a.price.is_none())
+            .and_then(|zone| a.prices.iter().find(|p| p.zone == zone).cloned());
         let price = a.price;
         Self {
+            usual_price,
             picture: a.images.first().map(Picture::from),
             id: a.id,
             title: a.title,
@@ -61,8 +75,22 @@ struct ArtistCard {
     picture: Option<Picture>,
 }
 
-fn cards(page: Page<ArtworkView>) -> Vec<Card> {
-    page.items.into_iter().map(Card::from).collect()
+fn cards(page: Page<ArtworkView>, usual_zone: Option<&str>) -> Vec<Card> {
+    page.items
+        .into_iter()
+        .map(|a| Card::priced(a, usual_zone))
+        .collect()
+}
+
+/// The zone whose price a visitor with no destination is shown (the fallback, "every other
+/// country"); none once they chose one.
+async fn usual_zone(state: &AppState, visitor: &Visitor) -> Result<Option<String>, CatalogError> {
+    if visitor.country.is_some() {
+        return Ok(None);
+    }
+    Ok(crate::catalog::zones::fallback_zone(&state.db)
+        .await?
+        .map(|z| z.name))
 }
 
 /// The domain said no: a 404 page for anything unknown or malformed, a 500 page otherwise.
@@ -138,7 +166,7 @@ enum HomeError {
 
 async fn home_html(state: &AppState, visitor: &Visitor) -> Result<Bytes, HomeError> {
     // The artists and the paintings are independent: read together.
-    let (artists, artworks) = futures_util::try_join!(
+    let (artists, artworks, usual) = futures_util::try_join!(
         artist_cards(state),
         public::list_artwork_views(
             &state.reader,
@@ -147,9 +175,10 @@ async fn home_html(state: &AppState, visitor: &Visitor) -> Result<Bytes, HomeErr
                 ..artwork_query(visitor)
             },
         ),
+        usual_zone(state, visitor),
     )
     .map_err(HomeError::Catalog)?;
-    let ctx = context! { artists => artists, artworks => cards(artworks) };
+    let ctx = context! { artists => artists, artworks => cards(artworks, usual.as_deref()) };
     frame(state, visitor)
         .html("home.html", ctx)
         .map(Bytes::from)
@@ -269,16 +298,17 @@ pub async fn artworks_page(
         .await?;
         let artists = artist_cards(&state).await?;
         let tiers = tier_options(&state, &artists).await?;
-        Ok::<_, CatalogError>((list, artists, tiers))
+        let usual = usual_zone(&state, &visitor).await?;
+        Ok::<_, CatalogError>((list, artists, tiers, usual))
     };
     match loaded.await {
-        Ok((list, artists, tiers)) => {
+        Ok((list, artists, tiers, usual)) => {
             let pages = list.total.div_ceil(PER_PAGE).max(1);
             frame(&state, &visitor).render(
                 StatusCode::OK,
                 "artworks.html",
                 context! {
-                    artworks => cards(list),
+                    artworks => cards(list, usual.as_deref()),
                     artists => artists,
                     tiers => tiers,
                     filter => &filter,
@@ -312,14 +342,19 @@ pub async fn artwork_page(
     id: web::Path<String>,
 ) -> HttpResponse {
     let country = visitor.country.map(|c| c.to_string());
-    match public::get_artwork_view(&state.reader, &id, country.as_deref()).await {
-        Ok(view) => {
+    let found = futures_util::try_join!(
+        public::get_artwork_view(&state.reader, &id, country.as_deref()),
+        usual_zone(&state, &visitor),
+    );
+    match found {
+        Ok((view, usual)) => {
             let pictures: Vec<Picture> = view.images.iter().map(Picture::from).collect();
             let og_image = pictures.first().map(|p| absolute(&state, &p.large));
-            let card = Card::from(view);
+            let card = Card::priced(view, usual.as_deref());
             let price_text = card
                 .price
                 .as_ref()
+                .or(card.usual_price.as_ref())
                 .map(|p| format::money(p.amount, &p.currency, visitor.lang));
             frame(&state, &visitor).render(
                 StatusCode::OK,
@@ -346,6 +381,7 @@ pub async fn artist_page(
     let country = visitor.country.map(|c| c.to_string());
     let loaded = async {
         let detail = public::get_artist(&state.db, &state.media, &slug, country.as_deref()).await?;
+        let usual = usual_zone(&state, &visitor).await?;
         // Everything they made that is public: for sale first, then held, then sold.
         let mut artworks = Vec::new();
         for status in ["available", "reserved", "sold"] {
@@ -359,7 +395,7 @@ pub async fn artist_page(
                 },
             )
             .await?;
-            artworks.extend(cards(page));
+            artworks.extend(cards(page, usual.as_deref()));
         }
         Ok::<_, CatalogError>((detail, artworks))
     };
