@@ -15,6 +15,7 @@ pub mod headers;
 pub mod health;
 pub mod ledger;
 pub mod log_writer;
+pub mod markup;
 pub mod media;
 pub mod money;
 pub mod notifications;

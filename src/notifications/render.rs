@@ -60,6 +60,22 @@ fn env() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_keep_trailing_newline(true);
+        // Escape what HTML needs, not `/`: a link reads in the HTML as in the text.
+        env.set_formatter(|out, state, value| {
+            if state.auto_escape() == minijinja::AutoEscape::None
+                || value.is_safe()
+                || value.is_none()
+            {
+                return minijinja::escape_formatter(out, state, value);
+            }
+            let text = match value.as_str() {
+                Some(s) => s.to_string(),
+                None => value.to_string(),
+            };
+            out.write_str(&crate::markup::escape(&text)).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+            })
+        });
         env.add_filter("quote", quote);
         for (name, source) in TEMPLATES {
             // The templates are compiled into the binary and checked by the tests; a broken
@@ -85,11 +101,22 @@ pub fn render(kind: &str, language: &str, ctx: Value) -> Result<Rendered, miniji
         Ok(t) => (t, language),
         Err(_) => (env.get_template(&format!("{kind}.en.txt"))?, "en"),
     };
-    let output = template.render(ctx)?;
+    let output = template.render(ctx.clone())?;
     let (first, rest) = output.split_once('\n').unwrap_or((&output, ""));
     let subject = header_safe(first.strip_prefix("Subject:").unwrap_or(first));
     let text = collapse_blank_lines(rest.trim());
-    let paragraphs: Vec<Paragraph> = text.split("\n\n").map(Paragraph::of).collect();
+    // Links Hunar itself made for this email; nothing a buyer or coordinator typed becomes
+    // a link, so a name or a note cannot put a clickable address into the NGO's words.
+    let links: Vec<String> = ["order_link", "confirm_link", "admin_link"]
+        .into_iter()
+        .filter_map(|key| ctx.get_attr(key).ok())
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .collect();
+    let paragraphs: Vec<Paragraph> = text
+        .split("\n\n")
+        .map(|p| Paragraph::of(p, &links))
+        .collect();
     let dir = if language == "fa" || language == "ps" {
         "rtl"
     } else {
@@ -122,27 +149,83 @@ fn quote(text: &str) -> String {
         .join("\n")
 }
 
-/// A paragraph of the text as the HTML layout shows it: a quote when every line is quoted.
+/// A paragraph of the text as the HTML layout shows it: a quote when every line is quoted,
+/// each line in parts, some of them links.
 #[derive(serde::Serialize)]
 struct Paragraph<'a> {
     quote: bool,
-    lines: Vec<&'a str>,
+    lines: Vec<Vec<Part<'a>>>,
+}
+
+#[derive(serde::Serialize)]
+struct Part<'a> {
+    text: &'a str,
+    link: bool,
 }
 
 impl<'a> Paragraph<'a> {
-    fn of(text: &'a str) -> Self {
+    fn of(text: &'a str, links: &[String]) -> Self {
         let lines: Vec<&str> = text.lines().collect();
         let quote = !lines.is_empty() && lines.iter().all(|l| *l == ">" || l.starts_with("> "));
         let lines = if quote {
+            // Someone else's words: never a link.
             lines
                 .into_iter()
                 .map(|l| l.strip_prefix("> ").unwrap_or(l.trim_start_matches('>')))
+                .map(|l| {
+                    vec![Part {
+                        text: l,
+                        link: false,
+                    }]
+                })
                 .collect()
         } else {
-            lines
+            lines.into_iter().map(|l| parts(l, links)).collect()
         };
         Self { quote, lines }
     }
+}
+
+/// A line cut around the links it holds: the email's own (`links`), and the NGO's WhatsApp
+/// chat (`https://wa.me/` and digits, made from its number).
+fn parts<'a>(line: &'a str, links: &[String]) -> Vec<Part<'a>> {
+    let next_link = |from: usize| -> Option<(usize, usize)> {
+        let rest = &line[from..];
+        let own = links
+            .iter()
+            .filter_map(|l| rest.find(l.as_str()).map(|at| (at, at + l.len())));
+        let chat = rest.find("https://wa.me/").map(|at| {
+            let digits = rest[at + 14..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len() - at - 14);
+            (at, at + 14 + digits)
+        });
+        own.chain(chat)
+            .min_by_key(|(at, end)| (*at, std::cmp::Reverse(*end)))
+            .map(|(at, end)| (from + at, from + end))
+    };
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some((start, end)) = next_link(at) {
+        if start > at {
+            out.push(Part {
+                text: &line[at..start],
+                link: false,
+            });
+        }
+        out.push(Part {
+            text: &line[start..end],
+            link: true,
+        });
+        at = end;
+    }
+    if at < line.len() || out.is_empty() {
+        out.push(Part {
+            text: &line[at..],
+            link: false,
+        });
+    }
+    out
 }
 
 /// Renders a piece of text (no subject) in `language`, else in English: a part that pages
@@ -235,6 +318,32 @@ mod tests {
             coordinator.text.contains("> The coordinator asks"),
             "{}",
             coordinator.text
+        );
+    }
+
+    #[test]
+    fn only_the_links_hunar_made_are_links_in_the_html() {
+        let ctx = context! { title => "T", artist_name => "A", reference => "HN-1",
+        city => "https://evil.example/login", country_name => "Sweden",
+        note => "see https://evil.example/pay",
+        order_link => "https://shop.example/orders/1?token=abc&x=1",
+        instructions => "Pay by https://wa.me/46701234567 or bank" };
+        let mail = render("order_placed_buyer", "en", ctx.clone()).expect("render");
+        assert!(
+            mail.html
+                .contains("<a href=\"https://shop.example/orders/1?token=abc&amp;x=1\">"),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.html.contains("href=\"https://evil"), "{}", mail.html);
+        let artist = render("order_paid_artist", "en", ctx).expect("render");
+        assert!(!artist.html.contains("<a "), "{}", artist.html);
+        let line = parts("Ask on https://wa.me/46701234567, or write", &[]);
+        let linked: Vec<&str> = line.iter().filter(|p| p.link).map(|p| p.text).collect();
+        assert_eq!(linked, ["https://wa.me/46701234567"]);
+        assert_eq!(
+            line.iter().map(|p| p.text).collect::<String>(),
+            "Ask on https://wa.me/46701234567, or write"
         );
     }
 
