@@ -608,9 +608,39 @@ impl PgReads {
         Ok(conn)
     }
 
-    async fn rows(&self, statement: &Statement) -> Result<Vec<tokio_postgres::Row>, DbErr> {
+    /// Forgets this thread's connection when it is `conn`, so the next read opens another.
+    fn forget(&self, conn: &Arc<PgConnection>) {
+        PG_CONNECTIONS.with_borrow_mut(|c| {
+            if c.get(&self.id).is_some_and(|open| Arc::ptr_eq(open, conn)) {
+                c.remove(&self.id);
+            }
+        });
+    }
+
+    /// Runs `read` on this thread's connection and, should it fail, once more on a new one.
+    /// A connection the server ended (a restart, a fail-over, `pg_terminate_backend`) only
+    /// says so when it is next used: `is_closed` is still false when it is handed out, and
+    /// the first read after the end fails. Catalog reads change nothing, so reading again
+    /// is safe, and the visitor sees the page instead of a 500. A second failure is real.
+    async fn with_connection<T, F>(&self, read: F) -> Result<T, DbErr>
+    where
+        F: AsyncFn(&PgConnection) -> Result<T, DbErr>,
+    {
         let conn = self.connection().await?;
-        conn.rows(statement).await
+        match read(&conn).await {
+            Ok(found) => Ok(found),
+            Err(e) => {
+                tracing::warn!(error = %e, "a catalog read failed; reading again on a new connection");
+                self.forget(&conn);
+                let conn = self.connection().await?;
+                read(&conn).await
+            }
+        }
+    }
+
+    async fn rows(&self, statement: &Statement) -> Result<Vec<tokio_postgres::Row>, DbErr> {
+        self.with_connection(async |conn| conn.rows(statement).await)
+            .await
     }
 
     /// Newest first, a page is read from where the page before ended when this connection
@@ -626,11 +656,29 @@ impl PgReads {
         keyset: Option<Keyset>,
         mut cards: Cards,
     ) -> Result<(Cards, i64), DbErr> {
-        let conn = self.connection().await?;
-        let key = count_key(&count);
+        let (found, total) = self
+            .with_connection(async |conn| conn.page(&rows, &count, keyset.as_ref()).await)
+            .await?;
+        for row in &found {
+            cards.push(row.try_get::<_, Text>(0).map_err(pg_error)?.0);
+        }
+        Ok((cards, total))
+    }
+}
+
+impl PgConnection {
+    /// A page's rows and the count of all it is one page of (see `PgReads::page`).
+    async fn page(
+        &self,
+        rows: &Statement,
+        count: &Statement,
+        keyset: Option<&Keyset>,
+    ) -> Result<(Vec<tokio_postgres::Row>, i64), DbErr> {
+        let conn = self;
+        let key = count_key(count);
         let this = keyset.as_ref().map(|k| (key.clone(), k.per_page, k.page));
         let mut found = None;
-        if let (Some(keyset), Some(this)) = (&keyset, &this)
+        if let (Some(keyset), Some(this)) = (keyset, &this)
             && let Some(start) = conn.start(this)
         {
             // The place is a shortcut: should its statement fail, the page is read as
@@ -649,7 +697,7 @@ impl PgReads {
         }
         let found = match found {
             Some(found) => found,
-            None => conn.rows(&rows).await?,
+            None => conn.rows(rows).await?,
         };
         let snapshot = found.first().map(pg_snapshot).transpose()?;
         if let Some(snapshot) = &snapshot {
@@ -677,7 +725,7 @@ impl PgReads {
         let total = match remembered {
             Some(n) => n,
             None => {
-                let counted = conn.rows(&count).await?;
+                let counted = conn.rows(count).await?;
                 let row = counted
                     .first()
                     .ok_or_else(|| DbErr::Custom("a count without a row".into()))?;
@@ -687,10 +735,7 @@ impl PgReads {
                 n
             }
         };
-        for row in &found {
-            cards.push(row.try_get::<_, Text>(0).map_err(pg_error)?.0);
-        }
-        Ok((cards, total))
+        Ok((found, total))
     }
 }
 

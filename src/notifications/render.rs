@@ -94,6 +94,22 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// The emails an artist is sent.
+const ARTIST_KINDS: [&str; 3] = [
+    "order_paid_artist",
+    "order_shipped_artist",
+    "payout_recorded_artist",
+];
+
+/// Whether every email an artist is sent is written in `language`: a language an artist may
+/// be given only then, or they would be told they chose it and read English.
+pub fn artist_texts_in(language: &str) -> bool {
+    ARTIST_KINDS.iter().all(|kind| {
+        let name = format!("{kind}.{language}.txt");
+        TEMPLATES.iter().any(|(n, _)| *n == name)
+    })
+}
+
 /// Renders `kind` in `language`, falling back to English when there is no translation.
 pub fn render(kind: &str, language: &str, ctx: Value) -> Result<Rendered, minijinja::Error> {
     let env = env();
@@ -363,5 +379,16 @@ mod tests {
         assert_eq!(fa.language, "fa");
         let ps = render("order_paid_artist", "ps", ctx).expect("render");
         assert_eq!(ps.language, "en", "no Pashto template yet: English");
+    }
+
+    #[test]
+    fn a_language_has_artist_texts_only_when_every_artist_email_is_written_in_it() {
+        assert!(super::artist_texts_in("en"));
+        assert!(super::artist_texts_in("fa"));
+        assert!(!super::artist_texts_in("ps"), "no Pashto templates yet");
+        assert!(
+            !super::artist_texts_in("sv"),
+            "Swedish is for buyers, not artists"
+        );
     }
 }

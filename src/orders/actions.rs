@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use super::OrderError;
 use super::holds;
 use super::place::PaymentMethod;
-use super::state::{self, Actor, Change, OrderStatus, status_of};
+use super::state::{self, Actor, Change, OrderStatus, Reason, status_of};
 use super::views::{AdminOrderDetail, detail, find};
 use crate::config::Config;
 use crate::error::FieldErrors;
@@ -52,9 +52,9 @@ pub async fn confirm_payment(
     let mut errors = FieldErrors::new();
     let payment_reference = line_field(&mut errors, "reference", payment_reference, true, 200);
     errors.into_result()?;
-    let change = |reason: &str| {
+    let change = |reason: Reason| {
         Change::new(OrderStatus::Paid, Actor::Admin(admin_id.into()))
-            .reason(format!("{reason}: {payment_reference}"))
+            .reason(reason.about(&payment_reference))
             .set(order::Column::PaymentReference, payment_reference.clone())
             .set(order::Column::PaidAt, Utc::now())
     };
@@ -82,9 +82,9 @@ pub async fn confirm_payment(
             Ok(())
         },
         if late {
-            change("manual payment arrived after the hold ended")
+            change(Reason::ManualPaidLate)
         } else {
-            change("manual payment confirmed")
+            change(Reason::ManualPaid)
         },
     )
     .await;
@@ -144,7 +144,7 @@ pub async fn refund_late_payment(
     let how = line_field(&mut errors, "reference", how, true, 200);
     errors.into_result()?;
     let change = Change::new(OrderStatus::Refunded, Actor::Admin(admin_id.into()))
-        .reason(format!("late payment returned: {how}"));
+        .reason(Reason::LatePaymentReturned.about(&how));
     admin_change(
         db,
         mail,
@@ -219,10 +219,12 @@ pub async fn give_another_painting(
     }
     let swapped = swapped.update(&txn).await?;
     let change = Change::new(OrderStatus::Paid, Actor::Admin(admin_id.into()))
-        .reason(format!(
-            "late payment {reference} kept for another painting: \"{}\" instead of \"{}\"",
-            artwork.title, current.artwork_title
-        ))
+        // The painting ordered, then the one the payment went to: an arrow reads in any
+        // language, the reason's words are translated where it is shown.
+        .reason(Reason::LatePaymentKept.about(&format!(
+            "{reference}: \u{201c}{}\u{201d} \u{2192} \u{201c}{}\u{201d}",
+            current.artwork_title, artwork.title
+        )))
         .set(order::Column::PaymentReference, reference)
         .set(order::Column::PaidAt, Utc::now());
     let changed = state::transition(&txn, &swapped, change).await?;

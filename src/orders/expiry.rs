@@ -34,7 +34,7 @@ pub async fn expire_due(
         for candidate in due {
             let txn = db::begin_write(db).await?;
             let change = Change::new(OrderStatus::Expired, Actor::System)
-                .reason("reservation expired unpaid")
+                .reason(super::state::Reason::ExpiredUnpaid)
                 .if_due_by(now);
             match state::transition(&txn, &candidate, change).await {
                 Ok(changed) => {

@@ -38,6 +38,100 @@ impl fmt::Display for Actor {
     }
 }
 
+/// Why Hunar itself changed an order, as its history stores it: an English sentence (the
+/// API's `reason`, read by people and logs), and `: ` and what the change was about (a
+/// payment's reference) when there is one. A coordinator's own words, such as a
+/// cancellation's reason, are stored as written and are none of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    ManualPaid,
+    ManualPaidLate,
+    LatePaymentReturned,
+    LatePaymentKept,
+    ExpiredUnpaid,
+    CardNotStarted,
+    CardPaid,
+    CardPaidLate,
+    CardFailed,
+    CheckoutExpired,
+    RefundConfirmed,
+}
+
+impl Reason {
+    const ALL: [Self; 11] = [
+        Self::ManualPaid,
+        Self::ManualPaidLate,
+        Self::LatePaymentReturned,
+        Self::LatePaymentKept,
+        Self::ExpiredUnpaid,
+        Self::CardNotStarted,
+        Self::CardPaid,
+        Self::CardPaidLate,
+        Self::CardFailed,
+        Self::CheckoutExpired,
+        Self::RefundConfirmed,
+    ];
+
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Self::ManualPaid => "manual payment confirmed",
+            Self::ManualPaidLate => "manual payment arrived after the hold ended",
+            Self::LatePaymentReturned => "late payment returned",
+            Self::LatePaymentKept => "late payment kept for another painting",
+            Self::ExpiredUnpaid => "reservation expired unpaid",
+            Self::CardNotStarted => "the card payment could not be started at Stripe",
+            Self::CardPaid => "card payment confirmed by Stripe",
+            Self::CardPaidLate => {
+                "paid just after the reservation expired; the painting was still free"
+            }
+            Self::CardFailed => "the card payment failed",
+            Self::CheckoutExpired => "the Stripe checkout session expired unpaid",
+            Self::RefundConfirmed => "refund confirmed by Stripe",
+        }
+    }
+
+    /// A name for translations: `manual-paid`, `card-failed` …
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ManualPaid => "manual-paid",
+            Self::ManualPaidLate => "manual-paid-late",
+            Self::LatePaymentReturned => "late-payment-returned",
+            Self::LatePaymentKept => "late-payment-kept",
+            Self::ExpiredUnpaid => "expired-unpaid",
+            Self::CardNotStarted => "card-not-started",
+            Self::CardPaid => "card-paid",
+            Self::CardPaidLate => "card-paid-late",
+            Self::CardFailed => "card-failed",
+            Self::CheckoutExpired => "checkout-expired",
+            Self::RefundConfirmed => "refund-confirmed",
+        }
+    }
+
+    /// The stored text for this reason about `detail`.
+    pub fn about(self, detail: &str) -> String {
+        format!("{}: {detail}", self.sentence())
+    }
+
+    /// Which reason a stored history line gives, and what it is about; None for a
+    /// coordinator's own words.
+    pub fn read(stored: &str) -> Option<(Self, Option<&str>)> {
+        Self::ALL.into_iter().find_map(|reason| {
+            let rest = stored.strip_prefix(reason.sentence())?;
+            if rest.is_empty() {
+                Some((reason, None))
+            } else {
+                rest.strip_prefix(": ").map(|detail| (reason, Some(detail)))
+            }
+        })
+    }
+}
+
+impl From<Reason> for String {
+    fn from(reason: Reason) -> Self {
+        reason.sentence().to_string()
+    }
+}
+
 /// A requested change: target status, who, why, and the columns that come with it.
 pub struct Change {
     pub to: OrderStatus,
@@ -276,4 +370,25 @@ pub async fn transition(
         reason: change.reason,
         notify: change.notify,
     })
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::Reason;
+
+    #[test]
+    fn every_reason_reads_back_with_and_without_what_it_is_about() {
+        for reason in Reason::ALL {
+            assert_eq!(Reason::read(reason.sentence()), Some((reason, None)));
+            let stored = reason.about("HN-1: 42 € \"x\"");
+            assert_eq!(
+                Reason::read(&stored),
+                Some((reason, Some("HN-1: 42 € \"x\"")))
+            );
+        }
+        assert_eq!(Reason::read("the buyer asked to cancel"), None);
+        assert_eq!(Reason::read("manual payment confirmedly"), None);
+        let codes: std::collections::HashSet<_> = Reason::ALL.map(Reason::code).into();
+        assert_eq!(codes.len(), Reason::ALL.len());
+    }
 }

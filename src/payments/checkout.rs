@@ -93,7 +93,7 @@ pub async fn abandon(
 ) -> Result<(), OrderError> {
     let txn = db::begin_write(db).await?;
     let change = Change::new(OrderStatus::Cancelled, Actor::System)
-        .reason("the card payment could not be started at Stripe")
+        .reason(crate::orders::state::Reason::CardNotStarted)
         .quiet();
     let changed = state::transition(&txn, o, change).await?;
     order_emails::on_transition(&txn, mail, &changed).await?;

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::money::Currency;
 use crate::notifications::{MailSettings, order_emails};
 use crate::orders::OrderError;
-use crate::orders::state::{self, Actor, Change, OrderStatus, status_of};
+use crate::orders::state::{self, Actor, Change, OrderStatus, Reason, status_of};
 
 /// Checks `Stripe-Signature` against every configured secret (several during a rotation):
 /// any `v1` signature made with any of them, at most 300 s old, passes.
@@ -266,7 +266,7 @@ async fn mark_paid(
     p: &payment::Model,
     intent: Option<String>,
 ) -> Result<Outcome, OrderError> {
-    let paid = |reason: &str| {
+    let paid = |reason: Reason| {
         let change = Change::new(OrderStatus::Paid, Actor::Stripe(event_id.into()))
             .reason(reason)
             .set(order::Column::PaidAt, Utc::now());
@@ -288,16 +288,14 @@ async fn mark_paid(
     };
     match current {
         OrderStatus::PendingPayment => {
-            let changed =
-                state::transition(conn, o, paid("card payment confirmed by Stripe")).await?;
+            let changed = state::transition(conn, o, paid(Reason::CardPaid)).await?;
             order_emails::on_transition(conn, mail, &changed).await?;
             payment_paid.apply(conn, p).await?;
             crate::ledger::fees::expect(conn, &p.id, &o.id).await?;
             Ok(Outcome::on(o, "paid", true))
         }
         OrderStatus::Expired => {
-            let change =
-                paid("paid just after the reservation expired; the painting was still free");
+            let change = paid(Reason::CardPaidLate);
             match state::transition(conn, o, change).await {
                 Ok(changed) => {
                     order_emails::on_transition(conn, mail, &changed).await?;
@@ -347,8 +345,8 @@ async fn session_closed(
         ));
     }
     let reason = match status {
-        PaymentStatus::Failed => "the card payment failed",
-        _ => "the Stripe checkout session expired unpaid",
+        PaymentStatus::Failed => Reason::CardFailed,
+        _ => Reason::CheckoutExpired,
     };
     let change = Change::new(OrderStatus::Expired, Actor::Stripe(event_id.into())).reason(reason);
     let changed = state::transition(conn, &o, change).await?;
@@ -411,7 +409,7 @@ async fn charge_refunded(
         ));
     }
     let change = Change::new(OrderStatus::Refunded, Actor::Stripe(event_id.into()))
-        .reason("refund confirmed by Stripe");
+        .reason(Reason::RefundConfirmed);
     let changed = state::transition(conn, &o, change).await?;
     order_emails::on_transition(conn, mail, &changed).await?;
     Ok(Outcome::on(&o, "refunded", false))

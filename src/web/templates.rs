@@ -168,6 +168,7 @@ pub fn env() -> &'static Environment<'static> {
         env.add_filter("when", when);
         env.add_filter("language_name", language_name);
         env.add_filter("local", local);
+        env.add_filter("reference", crate::orders::reference::reference);
         env
     })
 }

@@ -134,9 +134,19 @@ async fn form_page(
             errors => errors,
             refusal => refusal,
             countries => countries,
-            languages => [Language::En, Language::Fa, Language::Ps].map(Language::as_str),
+            languages => languages(&form.preferred_language),
         },
     )
+}
+
+/// The languages an artist's emails are written in, and the artist's own when it is not one
+/// of them (an older record, or one set through the API), so saving the form keeps it.
+fn languages(current: &str) -> Vec<&'static str> {
+    [Language::En, Language::Fa, Language::Ps]
+        .map(Language::as_str)
+        .into_iter()
+        .filter(|l| crate::notifications::render::artist_texts_in(l) || *l == current)
+        .collect()
 }
 
 async fn painting_count(console: &Console, artist_id: &str) -> u64 {

@@ -165,9 +165,10 @@ pub async fn show(console: Console, id: web::Path<String>) -> HttpResponse {
     match found {
         Ok((detail, shipping)) => {
             let actors = actors(&console, &detail).await;
+            let reasons = reasons(&console, &detail);
             console.page(
                 "console/order.html",
-                context! { section => "orders", shipping => shipping, actors => actors, ..detail_context(&detail) },
+                context! { section => "orders", shipping => shipping, actors => actors, reasons => reasons, ..detail_context(&detail) },
             )
         }
         Err(OrderError::NotFound(_)) => console.not_found(),
@@ -198,6 +199,26 @@ async fn actors(
                 _ => h.actor.clone(),
             };
             (h.actor.clone(), name)
+        })
+        .collect()
+}
+
+/// Why each change in the order's history was made, in the console's language: the words of
+/// a reason Hunar wrote, and what it was about (a payment's reference) as it was written.
+/// A coordinator's own words (a cancellation's reason) are not here and show as written.
+fn reasons(
+    console: &Console,
+    detail: &AdminOrderDetail,
+) -> std::collections::BTreeMap<String, (String, Option<String>)> {
+    use crate::orders::state::Reason;
+    detail
+        .history
+        .iter()
+        .filter_map(|h| h.reason.as_deref())
+        .filter_map(|stored| {
+            let (reason, about) = Reason::read(stored)?;
+            let words = console.text(&format!("console-reason-{}", reason.code()));
+            Some((stored.to_string(), (words, about.map(str::to_string))))
         })
         .collect()
 }
