@@ -42,6 +42,8 @@ password=$(awk '/password:/ {print $2}' "$work/server.log")
 # The catalogue through the API; a few hundred real orders through the API; the rest of the
 # orders copied from those in the database (closed ones: expired, cancelled, refunded),
 # spread over the last year, as a year of a campaign would leave them.
+# The catalogue through the API as a coordinator grows it (each painting with a photo).
+python3 scripts/grow_catalog.py "$base" admin@hunar.local "$password" "$ARTWORKS" >/dev/null
 python3 - "$base" "$password" "$ARTWORKS" "$ORDERS" <<'PY'
 import http.client, json, sys, urllib.parse, uuid
 base, password, artworks, orders = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -57,16 +59,6 @@ def call(method, path, body=None, token=None, headers=None):
     r = conn.getresponse()
     return r.status, r.read()
 token = json.loads(call("POST", "/api/v1/admin/login", {"email": "admin@hunar.local", "password": password})[1])["token"]
-artists = json.loads(call("GET", "/api/v1/admin/artists", token=token)[1])["items"]
-tiers = [t for t in json.loads(call("GET", "/api/v1/admin/size-tiers", token=token)[1])["items"] if t["artist_id"] is None]
-have = json.loads(call("GET", "/api/v1/admin/artworks?per_page=1", token=token)[1])["total"]
-for i in range(max(0, artworks - have)):
-    artist, tier = artists[i % len(artists)], tiers[i % len(tiers)]
-    status, _ = call("POST", "/api/v1/admin/artworks", {
-        "artist_id": artist["id"], "title": f"Study {i}", "description": "A study in oil.",
-        "medium": "Oil", "width_cm": tier["width_cm"], "height_cm": tier["height_cm"],
-        "year": 2025, "size_tier_id": tier["id"], "status": "available"}, token=token)
-    assert status == 201, status
 real = min(300, orders)
 page, placed = 1, 0
 while placed < real:

@@ -34,6 +34,8 @@ pid=$!
 for _ in $(seq 1 400); do curl -sf -o /dev/null "$base/health/ready" && break; sleep 0.05; done
 password=$(awk '/password:/ {print $2}' "$work/server.log")
 
+# The catalogue through the API as a coordinator grows it (each painting with a photo).
+python3 scripts/grow_catalog.py "$base" admin@hunar.local "$password" "$ARTWORKS" >/dev/null
 python3 - "$base" "$password" "$ARTWORKS" "$RUNS" 3>"$work/urls" <<'PY'
 import http.client, json, statistics, sys, time, urllib.parse, re, gzip
 
@@ -51,20 +53,6 @@ def call(method, path, body=None, token=None, headers=None):
     r = conn.getresponse()
     return r.status, r.read(), r
 
-status, body, _ = call("POST", "/api/v1/admin/login", {"email": "admin@hunar.local", "password": password})
-token = json.loads(body)["token"]
-artists = json.loads(call("GET", "/api/v1/admin/artists", token=token)[1])["items"]
-tiers = json.loads(call("GET", "/api/v1/admin/size-tiers", token=token)[1])["items"]
-shared = [t for t in tiers if t["artist_id"] is None]
-have = json.loads(call("GET", "/api/v1/artworks?per_page=1")[1])["total"]
-for i in range(max(0, artworks - have)):
-    artist = artists[i % len(artists)]
-    tier = shared[i % len(shared)]
-    status, _, _ = call("POST", "/api/v1/admin/artworks", {
-        "artist_id": artist["id"], "title": f"Study {i}", "description": "A study in oil.",
-        "medium": "Oil", "width_cm": tier["width_cm"], "height_cm": tier["height_cm"],
-        "year": 2025, "size_tier_id": tier["id"], "status": "available"}, token=token)
-    assert status == 201, status
 total = json.loads(call("GET", "/api/v1/artworks?per_page=1")[1])["total"]
 painting = json.loads(call("GET", "/api/v1/artworks?per_page=1&sort=price_asc")[1])["items"][0]["id"]
 print(f"catalogue: {total} public paintings")

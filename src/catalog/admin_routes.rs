@@ -233,8 +233,9 @@ pub async fn list_artworks(
     Ok(HttpResponse::Ok().json(artworks::list(&state.db, query, page).await?))
 }
 
-/// Create a artwork.
-#[utoipa::path(operation_id = "adminCreateArtwork", tag = "admin", security(("bearer" = [])), request_body = ArtworkInput, responses((status = 201, body = ArtworkAdminView), (status = 401), (status = 422)))]
+/// Create a artwork: as a draft or withdrawn, since it has no photo yet (409 `photo_needed`
+/// for `available`; add a photo, then PATCH its status).
+#[utoipa::path(operation_id = "adminCreateArtwork", tag = "admin", security(("bearer" = [])), request_body = ArtworkInput, responses((status = 201, body = ArtworkAdminView), (status = 401), (status = 409), (status = 422)))]
 #[post("/artworks")]
 pub async fn create_artworks(
     state: web::Data<AppState>,
@@ -261,7 +262,7 @@ pub async fn get_artworks(
     Ok(HttpResponse::Ok().json(artworks::detail(&state.db, &state.media, &id).await?))
 }
 
-/// Change some fields of a artwork.
+/// Change some fields of a artwork; 409 `photo_needed` to make one with no photo available.
 #[utoipa::path(operation_id = "adminUpdateArtwork", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), request_body = ArtworkPatch, responses((status = 200, body = ArtworkAdminView), (status = 401), (status = 404), (status = 409), (status = 422)))]
 #[patch("/artworks/{id}")]
 pub async fn update_artworks(

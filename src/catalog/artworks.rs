@@ -17,7 +17,7 @@ use crate::pagination::{self, Page, Pagination};
 use crate::validate::{double_option, line_field, text_field};
 use crate::{audit, db};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtworkInput {
     pub artist_id: String,
@@ -349,6 +349,10 @@ pub async fn create(
 ) -> Result<ArtworkAdminView, CatalogError> {
     let txn = db::begin_write(db).await?;
     let artwork = validate(&txn, input).await?;
+    // A new painting has no photos yet: it starts as a draft or withdrawn.
+    if artwork.status == ArtworkStatus::Available {
+        return Err(CatalogError::PhotoNeeded);
+    }
     let now = Utc::now();
     let id = db::new_id();
     let mut model = active_model(&id, artwork, now);
@@ -421,6 +425,12 @@ pub async fn update(
     .await?;
     if !current_status.is_admin_settable() {
         artwork.status = current_status;
+    }
+    if artwork.status == ArtworkStatus::Available
+        && current_status != ArtworkStatus::Available
+        && crate::media::images::count_for_artwork(&txn, id).await? == 0
+    {
+        return Err(CatalogError::PhotoNeeded);
     }
     let model = active_model(id, artwork, Utc::now()).update(&txn).await?;
     audit::record(&txn, admin_id, "artwork.update", "artwork", id, &changed).await?;

@@ -29,6 +29,10 @@ pub enum CatalogError {
     /// A change the current state does not allow (e.g. withdrawing a sold painting).
     #[error("{0}")]
     IllegalState(String),
+    /// Made available with no photo: a Buy button beside an empty frame sells nothing, and
+    /// a supporter cannot tell a painting from a mistake.
+    #[error("a painting goes on sale with a photo: add one, then make it available")]
+    PhotoNeeded,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -42,6 +46,7 @@ impl From<&CatalogError> for ApiError {
             CatalogError::IllegalState(detail) => {
                 ApiError::conflict("illegal_state", detail.clone())
             }
+            CatalogError::PhotoNeeded => ApiError::conflict("photo_needed", err.to_string()),
             CatalogError::Db(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
         }
     }

@@ -246,6 +246,18 @@ pub async fn set_portrait(
     Ok(view(media, &row))
 }
 
+/// How many photos painting `artwork_id` has.
+pub async fn count_for_artwork(
+    conn: &impl sea_orm::ConnectionTrait,
+    artwork_id: &str,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait;
+    image::Entity::find()
+        .filter(image::Column::ArtworkId.eq(artwork_id))
+        .count(conn)
+        .await
+}
+
 pub async fn delete_from_artwork(
     db: &DatabaseConnection,
     media: &Media,
@@ -254,6 +266,19 @@ pub async fn delete_from_artwork(
     artwork_id: &str,
     image_id: &str,
 ) -> Result<(), MediaError> {
+    let on_sale = entity::artwork::Entity::find_by_id(artwork_id.to_string())
+        .one(db)
+        .await?
+        .is_some_and(|a| a.status == crate::catalog::ArtworkStatus::Available.as_str());
+    let is_its_photo = image::Entity::find_by_id(image_id.to_string())
+        .filter(image::Column::ArtworkId.eq(artwork_id))
+        .one(db)
+        .await?
+        .is_some();
+    // A photo that is not there is the 404 below, whatever the painting's state.
+    if on_sale && is_its_photo && count_for_artwork(db, artwork_id).await? <= 1 {
+        return Err(MediaError::LastPhoto);
+    }
     let filter = image::Column::ArtworkId.eq(artwork_id);
     let owner = ("artwork", artwork_id);
     delete_where(db, media, Some(cards), admin_id, owner, image_id, filter).await

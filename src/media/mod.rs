@@ -25,6 +25,11 @@ pub enum MediaError {
     UnsupportedFormat,
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The last photo of a painting on sale: it would stay on sale with none.
+    #[error(
+        "this is the painting's only photo and it is on sale: add another photo first, or withdraw the painting"
+    )]
+    LastPhoto,
     /// Our failure, not the file's (encoding, storage).
     #[error("image processing failed: {0}")]
     Processing(String),
@@ -48,6 +53,7 @@ impl From<MediaError> for crate::error::ApiError {
                 expected: "a JPEG, PNG or WebP image",
             },
             MediaError::NotFound(what) => ApiError::NotFound(what),
+            MediaError::LastPhoto => ApiError::conflict("photo_needed", err.to_string()),
             MediaError::Processing(_) | MediaError::Storage(_) => {
                 ApiError::Internal(anyhow::anyhow!(err.to_string()))
             }

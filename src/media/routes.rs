@@ -145,9 +145,10 @@ pub async fn upload_artwork_image(
     accept(&state, &identity, owner, &req, payload).await
 }
 
-/// Remove a photo and its stored variants.
+/// Remove a photo and its stored variants; 409 `photo_needed` for the only photo of a
+/// painting on sale.
 #[utoipa::path(operation_id = "adminDeleteArtworkImage", tag = "admin", security(("bearer" = [])), params(("id" = String, Path), ("image_id" = String, Path)),
-    responses((status = 204), (status = 401), (status = 404)))]
+    responses((status = 204), (status = 401), (status = 404), (status = 409)))]
 #[delete("/artworks/{id}/images/{image_id}")]
 pub async fn delete_artwork_image(
     state: web::Data<AppState>,

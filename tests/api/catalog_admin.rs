@@ -495,3 +495,49 @@ async fn reserved_and_sold_paintings_are_locked() {
         .await;
     assert_eq!(edited.ok(200)["status"], "sold");
 }
+
+#[tokio::test]
+async fn a_painting_goes_on_sale_with_a_photo_and_keeps_one_while_on_sale() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let body = json!({
+        "artist_id": catalog.artist, "title": "Bare", "width_cm": 20, "height_cm": 30,
+        "size_tier_id": catalog.tier, "status": "available"
+    });
+    let refused = app.admin_post(&token, "/api/v1/admin/artworks", body).await;
+    assert_eq!(refused.problem(409)["code"], "photo_needed");
+    let draft = app
+        .create_artwork(&token, &catalog.artist, &catalog.tier, "draft")
+        .await;
+    let path = format!("/api/v1/admin/artworks/{draft}");
+    let refused = app
+        .admin_patch(&token, &path, json!({"status": "available"}))
+        .await;
+    assert_eq!(refused.problem(409)["code"], "photo_needed");
+    // Nothing was changed by the refusal: still a draft, out of the shop.
+    let detail = app.admin_get(&token, &path).await;
+    assert_eq!(detail.ok(200)["status"], "draft");
+    assert_eq!(
+        app.get(&format!("/api/v1/artworks/{draft}")).await.status,
+        404
+    );
+
+    app.add_photo(&token, &draft).await;
+    app.admin_patch(&token, &path, json!({"status": "available"}))
+        .await
+        .ok(200);
+    // Its only photo stays while it is on sale; withdrawn, it may go.
+    let detail = app.admin_get(&token, &path).await;
+    let photo = detail.ok(200)["images"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let photo_path = format!("{path}/images/{photo}");
+    let refused = app.admin_delete(&token, &photo_path).await;
+    assert_eq!(refused.problem(409)["code"], "photo_needed");
+    app.admin_patch(&token, &path, json!({"status": "withdrawn"}))
+        .await
+        .ok(200);
+    app.admin_delete(&token, &photo_path).await.ok(204);
+}

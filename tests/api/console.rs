@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Catalog, Reply, TestApp, artwork_status, builder, new_key,
-    order_body, spawn_app,
+    order_body, small_png, spawn_app,
 };
 
 const ORIGIN_HEADER: &str = "Origin";
@@ -787,14 +787,6 @@ async fn emails_can_be_read_and_a_failed_one_sent_again() {
             .text
             .contains("<span title=\"email.retry\">sent an email again</span>")
     );
-}
-
-fn small_png() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(160, 120, |x, y| image::Rgb([x as u8, y as u8 * 2, 90]));
-    let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .expect("png");
-    out
 }
 
 impl Browser<'_> {

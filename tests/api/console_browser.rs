@@ -146,9 +146,15 @@ async fn a_coordinator_adds_a_painting_sells_it_ships_it_and_cancels_another() {
         .await
         .expect("a tier");
     choose(&c, "size_tier_id", tier.as_str().expect("tier id")).await;
+    // Asked to go on sale with no photo yet, it is kept as a draft, and the page says why.
     choose(&c, "status", "available").await;
     click(&c, "form.form button[type='submit']").await;
-    let url = wait_for_url(&c, |u| u.contains("done=created")).await;
+    let url = wait_for_url(&c, |u| u.contains("done=created-as-draft")).await;
+    assert!(
+        source(&c)
+            .await
+            .contains("Saved as a draft: a painting goes on sale with a photo.")
+    );
     let painting = id_in(&url, "paintings");
     let photo = photo_file();
     find(&c, Locator::Css("#photo-files"))
@@ -160,6 +166,9 @@ async fn a_coordinator_adds_a_painting_sells_it_ships_it_and_cancels_another() {
     let url = wait_for_url(&c, |u| u.contains("done=photos-added")).await;
     assert!(url.contains(&painting));
     find(&c, Locator::Css(".thumbs img")).await;
+    choose(&c, "status", "available").await;
+    click(&c, "form.form button[type='submit']").await;
+    wait_for_url(&c, |u| u.contains("done=saved")).await;
 
     // A supporter buys it with manual payment.
     let reference = buy_manually(&c, &app, &painting, "anna@example.se").await;

@@ -483,6 +483,7 @@ impl TestApp {
         id_of(reply.ok(201))
     }
 
+    /// A painting in `status`; one made available gets a photo first, as it must.
     pub async fn create_artwork(
         &self,
         token: &str,
@@ -490,6 +491,11 @@ impl TestApp {
         tier_id: &str,
         status: &str,
     ) -> String {
+        let first = if status == "available" {
+            "draft"
+        } else {
+            status
+        };
         let reply = self
             .admin_post(
                 token,
@@ -497,11 +503,38 @@ impl TestApp {
                 json!({
                     "artist_id": artist_id, "title": "Kites", "description": "Kites over a hill",
                     "medium": "Oil", "width_cm": 20, "height_cm": 30, "year": 2025,
-                    "size_tier_id": tier_id, "status": status
+                    "size_tier_id": tier_id, "status": first
                 }),
             )
             .await;
-        id_of(reply.ok(201))
+        let id = id_of(reply.ok(201));
+        if status == "available" {
+            self.add_photo(token, &id).await;
+            let path = format!("/api/v1/admin/artworks/{id}");
+            self.admin_patch(token, &path, json!({"status": "available"}))
+                .await
+                .ok(200);
+        }
+        id
+    }
+
+    /// Uploads a small photo of painting `artwork_id`.
+    pub async fn add_photo(&self, token: &str, artwork_id: &str) {
+        let form = reqwest::multipart::Form::new()
+            .text("alt", "Kites over a hill")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(small_png()).file_name("kites.png"),
+            );
+        let res = self
+            .client
+            .post(self.url(&format!("/api/v1/admin/artworks/{artwork_id}/images")))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
     }
 
     /// A complete small catalog: zones, one tier, one artist, one available artwork.
@@ -605,4 +638,13 @@ pub async fn plan_text(txn: &sea_orm::DatabaseTransaction, explain: sea_orm::Sta
         .collect::<Result<_, _>>()
         .expect("plan lines");
     lines.join("\n")
+}
+
+/// A small photo, different in every pixel row (a flat one would compress to nothing).
+pub fn small_png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(160, 120, |x, y| image::Rgb([x as u8, y as u8 * 2, 90]));
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("png");
+    out
 }

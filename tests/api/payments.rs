@@ -622,30 +622,15 @@ async fn payment_after_expiry_is_kept_if_the_painting_is_free_else_flagged_for_r
 #[tokio::test]
 async fn stripes_page_shows_the_paintings_photo_when_it_is_public() {
     let shop = shop_with(|b| b.env("MEDIA_PUBLIC_URL", "https://cdn.hunar.example")).await;
-    let mut photo = Vec::new();
-    image::RgbImage::new(300, 200)
-        .write_to(
-            &mut std::io::Cursor::new(&mut photo),
-            image::ImageFormat::Png,
-        )
-        .expect("png");
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(photo).file_name("p.png"),
-    );
-    let res = shop
+    // A painting on sale has a photo (the test catalog's, added before it went on sale).
+    let detail = shop
         .app
-        .client
-        .post(shop.app.url(&format!(
-            "/api/v1/admin/artworks/{}/images",
-            shop.catalog.artwork
-        )))
-        .bearer_auth(&shop.token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    let image = crate::helpers::Reply::read(res).await.ok(201).clone();
+        .admin_get(
+            &shop.token,
+            &format!("/api/v1/admin/artworks/{}", shop.catalog.artwork),
+        )
+        .await;
+    let image = detail.ok(200)["images"][0].clone();
     place_card(&shop).await;
     let requests = shop.stripe.requests_to("/v1/checkout/sessions").await;
     let f = form_of_last(&requests);

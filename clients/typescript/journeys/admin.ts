@@ -1,6 +1,6 @@
 // A coordinator's journey: log in, add an artist and a painting, see a supporter's order
 // and confirm its bank transfer.
-import { buyer, check, client, ok } from "./support.js";
+import { buyer, check, client, ok, photo } from "./support.js";
 
 const email = process.env.HUNAR_ADMIN_EMAIL;
 const password = process.env.HUNAR_ADMIN_PASSWORD;
@@ -39,11 +39,16 @@ const artwork = ok(
     height_cm: tier.height_cm,
     year: 2026,
     size_tier_id: tier.id,
-    status: "available",
+    status: "draft",
   }),
   "create artwork",
 );
-check(artwork.status === "available", "created available", artwork);
+// A painting goes on sale with a photo: without one the server says so.
+const early = await hunar.admin.updateArtwork(artwork.id, { status: "available" });
+check(early.response.status === 409 && early.error?.code === "photo_needed", "no sale without a photo", early.error);
+ok(await hunar.admin.addArtworkPhoto(artwork.id, photo(), "Snow on peaks"), "add a photo");
+const onSale = ok(await hunar.admin.updateArtwork(artwork.id, { status: "available" }), "put on sale");
+check(onSale.status === "available", "on sale with its photo", onSale);
 
 const shop = client();
 const listed = ok(

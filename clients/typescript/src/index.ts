@@ -121,8 +121,23 @@ export function createHunarClient(options: HunarOptions) {
       http.GET("/api/v1/admin/size-tiers", { params: { query } }),
     createArtist: (body: Body<"adminCreateArtist">) =>
       http.POST("/api/v1/admin/artists", { body }),
+    /** A new painting is a draft (or withdrawn): it goes on sale once it has a photo. */
     createArtwork: (body: Body<"adminCreateArtwork">) =>
       http.POST("/api/v1/admin/artworks", { body }),
+    updateArtwork: (id: string, body: Body<"adminUpdateArtwork">) =>
+      http.PATCH("/api/v1/admin/artworks/{id}", { params: { path: { id } }, body }),
+    /** Add a photo (JPEG, PNG or WebP bytes), sent as `multipart/form-data`. */
+    addArtworkPhoto: (id: string, photo: Blob, alt?: string) => {
+      const form = new FormData();
+      form.append("file", photo, "photo");
+      if (alt !== undefined) form.append("alt", alt);
+      return http.POST("/api/v1/admin/artworks/{id}/images", {
+        params: { path: { id } },
+        // The schema types the file as a string (its binary format); the body is the form.
+        body: form as unknown as Schemas["PhotoUpload"],
+        bodySerializer: (body) => body as unknown as FormData,
+      });
+    },
     listOrders: (query: Query<"adminListOrders"> = {}) =>
       http.GET("/api/v1/admin/orders", { params: { query } }),
     getOrder: (id: string) =>

@@ -146,7 +146,10 @@ export interface paths {
         /** List artworks (admin view). */
         get: operations["adminListArtworks"];
         put?: never;
-        /** Create a artwork. */
+        /**
+         * Create a artwork: as a draft or withdrawn, since it has no photo yet (409 `photo_needed`
+         *     for `available`; add a photo, then PATCH its status).
+         */
         post: operations["adminCreateArtwork"];
         delete?: never;
         options?: never;
@@ -169,7 +172,7 @@ export interface paths {
         delete: operations["adminDeleteArtwork"];
         options?: never;
         head?: never;
-        /** Change some fields of a artwork. */
+        /** Change some fields of a artwork; 409 `photo_needed` to make one with no photo available. */
         patch: operations["adminUpdateArtwork"];
         trace?: never;
     };
@@ -203,7 +206,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a photo and its stored variants. */
+        /**
+         * Remove a photo and its stored variants; 409 `photo_needed` for the only photo of a
+         *     painting on sale.
+         */
         delete: operations["adminDeleteArtworkImage"];
         options?: never;
         head?: never;
@@ -2855,6 +2861,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description the body is too large */
             413: {
                 headers: {
@@ -3192,6 +3207,15 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

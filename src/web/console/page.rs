@@ -37,6 +37,7 @@ const DONE: &[&str] = &[
     "admin-added",
     "saved",
     "created",
+    "created-as-draft",
     "deleted",
     "photos-added",
     "payout-recorded",

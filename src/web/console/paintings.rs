@@ -13,9 +13,9 @@ use super::Console;
 use super::forms::{CatalogAnswer, catalog_answer, given, number};
 use super::session::{Posted, check_upload};
 use super::uploads;
-use crate::catalog::artists;
 use crate::catalog::artworks::{self, AdminArtworkFilter, ArtworkInput, ArtworkPatch};
 use crate::catalog::tiers;
+use crate::catalog::{CatalogError, artists};
 use crate::error::FieldErrors;
 use crate::media::images;
 use crate::money::MoneyDto;
@@ -226,13 +226,26 @@ pub async fn create(posted: Posted<PaintingForm>) -> HttpResponse {
                 status: form.status.clone(),
                 price_override: p.price_override,
             };
-            artworks::create(
-                &console.state.db,
-                &console.state.cards,
-                &console.identity.admin_id,
-                input,
-            )
-            .await
+            let state = &console.state;
+            let admin = &console.identity.admin_id;
+            match artworks::create(&state.db, &state.cards, admin, input.clone()).await {
+                // A new painting has no photo to go on sale with: it is kept as a draft, and
+                // its page says to add a photo and then make it available.
+                Err(CatalogError::PhotoNeeded) => {
+                    let draft = ArtworkInput {
+                        status: Some("draft".into()),
+                        ..input
+                    };
+                    match artworks::create(&state.db, &state.cards, admin, draft).await {
+                        Ok(a) => {
+                            return console
+                                .done(&format!("/admin/paintings/{}", a.id), "created-as-draft");
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                other => other,
+            }
         }
         Err(errors) => Err(errors.into()),
     };
@@ -324,6 +337,14 @@ pub async fn update(posted: Posted<PaintingForm>, id: web::Path<String>) -> Http
         }
         Err(errors) => Err(errors.into()),
     };
+    // The refusal is said next to the status, in the console's language.
+    let updated = updated.map_err(|e| match e {
+        CatalogError::PhotoNeeded => CatalogError::Invalid(FieldErrors::single(
+            "status",
+            console.text("console-painting-photo-needed"),
+        )),
+        other => other,
+    });
     match catalog_answer(updated) {
         CatalogAnswer::Done(_) => console.done(&format!("/admin/paintings/{id}"), "saved"),
         CatalogAnswer::Refused(status, errors, refusal) => {
@@ -427,6 +448,9 @@ pub async fn delete_photo(
     {
         Ok(()) => console.done(&format!("/admin/paintings/{id}"), "deleted"),
         Err(crate::media::MediaError::NotFound(_)) => console.not_found(),
+        Err(crate::media::MediaError::LastPhoto) => {
+            photo_problem(&console, &id, console.text("console-painting-last-photo")).await
+        }
         Err(err) => console.failed(&err),
     }
 }
