@@ -65,6 +65,11 @@ fn base_context(
         note => &o.note,
         carrier => &o.carrier,
         tracking_number => &o.tracking_number,
+        tracking_link => o
+            .carrier
+            .as_deref()
+            .zip(o.tracking_number.as_deref())
+            .and_then(|(carrier, number)| crate::orders::carriers::tracking_url(carrier, number)),
         expires => o.expires_at.format("%Y-%m-%d").to_string(),
         status => &o.status,
         admin_link => mail.admin_order_url.replace("{id}", &o.id),

@@ -123,7 +123,7 @@ pub fn render(kind: &str, language: &str, ctx: Value) -> Result<Rendered, miniji
     let text = collapse_blank_lines(rest.trim());
     // Links Hunar itself made for this email; nothing a buyer or coordinator typed becomes
     // a link, so a name or a note cannot put a clickable address into the NGO's words.
-    let links: Vec<String> = ["order_link", "confirm_link", "admin_link"]
+    let links: Vec<String> = ["order_link", "confirm_link", "admin_link", "tracking_link"]
         .into_iter()
         .filter_map(|key| ctx.get_attr(key).ok())
         .filter_map(|v| v.as_str().map(str::to_string))

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod admin_routes;
 pub mod attempts;
 pub mod attention;
+pub mod carriers;
 pub mod claims;
 mod error;
 pub mod expiry;

@@ -104,6 +104,8 @@ pub fn manual_instructions(config: &Config, org: &Organisation, o: &order::Model
 pub struct Tracking {
     pub carrier: String,
     pub tracking_number: String,
+    /// The carrier's page for this parcel, for a carrier Hunar knows; none for another.
+    pub url: Option<String>,
 }
 
 /// The buyer's view: no address (it stays in admin responses and emails).
@@ -190,6 +192,7 @@ pub async fn for_buyer(
         ),
         tracking: match (&o.carrier, &o.tracking_number) {
             (Some(carrier), Some(number)) => Some(Tracking {
+                url: super::carriers::tracking_url(carrier, number),
                 carrier: carrier.clone(),
                 tracking_number: number.clone(),
             }),
@@ -239,6 +242,8 @@ pub struct AdminOrderView {
     pub size_tier: String,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
+    /// The carrier's page for the parcel, for a carrier Hunar knows.
+    pub tracking_url: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
     pub shipped_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
@@ -281,6 +286,11 @@ impl From<order::Model> for AdminOrderView {
             artist_id: o.artist_id,
             artist_name: o.artist_name,
             size_tier: o.tier_name,
+            tracking_url: o
+                .carrier
+                .as_deref()
+                .zip(o.tracking_number.as_deref())
+                .and_then(|(carrier, number)| super::carriers::tracking_url(carrier, number)),
             carrier: o.carrier,
             tracking_number: o.tracking_number,
             paid_at: o.paid_at,

@@ -428,11 +428,17 @@ async fn an_order_goes_through_the_console_and_each_action_waits_for_its_state()
         missing.text.contains("value=\"PostNord\""),
         "what was typed stays"
     );
+    // The form suggests the carriers Hunar can link to.
+    assert!(
+        missing
+            .text
+            .contains("<datalist id=\"carriers\"><option value=\"PostNord\">")
+    );
     let shipped = browser
         .post(
             &format!("/admin/orders/{id}/ship"),
             &[
-                ("carrier", "PostNord"),
+                ("carrier", "postnord"),
                 ("tracking_number", "RR123456789SE"),
             ],
         )
@@ -452,6 +458,11 @@ async fn an_order_goes_through_the_console_and_each_action_waits_for_its_state()
     let done = browser.get(&format!("/admin/orders/{id}")).await;
     assert!(done.text.contains("Nothing is left to do for this order."));
     assert!(done.text.contains("RR123456789SE"));
+    // Typed in lower case, still the carrier with a tracking page; the link tells the
+    // carrier nothing of where it was followed from.
+    assert!(done.text.contains(
+        "<a href=\"https://tracking.postnord.com/se/?id=RR123456789SE\" rel=\"noreferrer noopener\">Follow the parcel</a>"
+    ));
     assert_eq!(artwork_status(&app, &catalog.artwork).await, "sold");
 
     // Every action is in the audit log, in the coordinator's name.

@@ -220,7 +220,8 @@ async fn a_coordinator_adds_a_painting_sells_it_ships_it_and_cancels_another() {
     };
     let buyer = to("anna@example.se");
     assert!(buyer.len() >= 3, "{} buyer emails", buyer.len());
-    assert!(buyer.iter().any(|m| m.contains("RR123456789SE")));
+    assert!(buyer.iter().any(|m| m.contains("RR123456789SE")
+        && m.contains("https://tracking.postnord.com/se/?id=RR123456789SE")));
     let artist_mail = to("zahra@artists.example");
     assert!(!artist_mail.is_empty(), "the artist is told of the sale");
     assert!(

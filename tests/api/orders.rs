@@ -604,9 +604,22 @@ async fn the_whole_life_of_a_manual_order() {
         .await;
     assert_eq!(
         buyer.ok(200)["tracking"],
-        json!({"carrier": "PostNord", "tracking_number": "RR123456789SE"})
+        json!({
+            "carrier": "PostNord", "tracking_number": "RR123456789SE",
+            "url": "https://tracking.postnord.com/se/?id=RR123456789SE"
+        })
     );
     assert!(buyer.body.get("instructions").is_none());
+    // The shop's order page links to the carrier's, sending no Referer (its address holds
+    // the buyer's token).
+    let page = app.get(&format!("/orders/{id}?token={access}")).await;
+    assert!(
+        page.text.contains(
+            "<a href=\"https://tracking.postnord.com/se/?id=RR123456789SE\" rel=\"noreferrer noopener\">"
+        ),
+        "{}",
+        page.text
+    );
     let delivered = act(&app, &token, &id, "deliver").await;
     let detail = delivered.ok(200);
     assert_eq!(detail["status"], "delivered");

@@ -987,6 +987,8 @@ export interface components {
             /** @description The buyer's time zone, when known. */
             time_zone: string | null;
             tracking_number: string | null;
+            /** @description The carrier's page for the parcel, for a carrier Hunar knows. */
+            tracking_url: string | null;
             /** Format: date-time */
             updated_at: string;
         };
@@ -1526,6 +1528,8 @@ export interface components {
                 /** @description The buyer's time zone, when known. */
                 time_zone?: string | null;
                 tracking_number?: string | null;
+                /** @description The carrier's page for the parcel, for a carrier Hunar knows. */
+                tracking_url?: string | null;
                 /** Format: date-time */
                 updated_at: string;
             })[];
@@ -1997,6 +2001,8 @@ export interface components {
         Tracking: {
             carrier: string;
             tracking_number: string;
+            /** @description The carrier's page for this parcel, for a carrier Hunar knows; none for another. */
+            url: string | null;
         };
         Transparency: {
             /** @description Artists who agreed to be shown, by name. */

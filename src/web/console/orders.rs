@@ -271,6 +271,7 @@ fn action_page(
             form => form,
             errors => errors,
             refusal => refusal,
+            carriers => crate::orders::carriers::names().collect::<Vec<_>>(),
             ..detail_context(detail)
         },
     )
