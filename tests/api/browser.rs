@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, builder};
@@ -484,5 +485,147 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
         c.goto(&app.url(&path)).await.expect("page");
         keyboard_reaches_everything(&c).await;
     }
+    c.close().await.expect("close");
+}
+
+/// Anna in Sweden, in Swedish on a phone, pays by bank transfer: the order page and her
+/// emails are Swedish, "Jag har betalat" tells the coordinator and keeps the hold, and the
+/// transfer, confirmed only after the hold has ended, still buys the painting (still free).
+#[tokio::test]
+async fn a_swedish_supporter_pays_by_bank_transfer_says_so_and_a_late_payment_still_buys() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(driver) = driver().await else { return };
+    let sink = Sink::start().await;
+    let app = builder()
+        .reachable()
+        .seeded()
+        .env("SMTP_URL", &sink.url())
+        .env("COORDINATOR_EMAIL", "coordinator@hunar.example")
+        .env("MAIL_POLL_MS", "20")
+        .env("RESERVATION_SWEEP_MS", "50")
+        .spawn()
+        .await;
+    let c = browser(&driver, true).await;
+    c.goto(&app.url("/lang/sv?next=/")).await.expect("Swedish");
+    c.goto(&app.url("/country?next=/")).await.expect("picker");
+    find(&c, Locator::Css("#country option[value='SE']"))
+        .await
+        .click()
+        .await
+        .expect("choose Sweden");
+    submit(&c).await;
+    wait_for_url(&c, |u| !u.contains("/country")).await;
+    find(&c, Locator::Css(".card h3 a"))
+        .await
+        .click()
+        .await
+        .expect("open a painting");
+    find(&c, Locator::LinkText("Köp målningen"))
+        .await
+        .click()
+        .await
+        .expect("to the form");
+    wait_for_url(&c, |u| u.ends_with("/buy")).await;
+    fill_buy_form(&c, "anna@example.se").await;
+    find(&c, Locator::Css("input[value='manual']"))
+        .await
+        .click()
+        .await
+        .expect("bank transfer");
+    submit(&c).await;
+    let url = wait_for_url(&c, |u| u.contains("/orders/")).await;
+    let page = c.source().await.expect("page");
+    assert!(page.contains("<html lang=\"sv\""));
+    assert!(page.contains("Väntar på betalning") && page.contains("Betala senast"));
+    assert!(page.contains("Så betalar du"));
+    // Every way to pay fits a phone's width: nothing to scroll sideways for.
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            vec![],
+        )
+        .await
+        .expect("widths");
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "{overflow} px off the screen"
+    );
+    screenshot(&c, "shop-order-phone-sv", 390, 844).await;
+
+    // "Jag har betalat": the coordinator is told, and the page says the hold is kept.
+    find(&c, Locator::Css("form[action*='/paid'] button"))
+        .await
+        .click()
+        .await
+        .expect("I have paid");
+    wait_for_url(&c, |u| u != url).await;
+    find(&c, Locator::Css("p.alert.ok")).await;
+    let page = c.source().await.expect("page");
+    assert!(page.contains("Tack! Samordnaren vet nu"), "{page}");
+    assert!(page.contains("reserverad åt dig till"));
+    screenshot(&c, "shop-order-desktop-sv", 1280, 900).await;
+
+    // Her emails are Swedish; the coordinator hears of the order and of her word.
+    let mails = sink.wait_for(3).await;
+    let subjects = |who: &str| -> Vec<String> {
+        mails
+            .iter()
+            .filter(|m| m.recipients.iter().any(|r| r == who))
+            .map(|m| {
+                let message = mail_parser::MessageParser::default()
+                    .parse(&m.data)
+                    .expect("MIME");
+                message.subject().unwrap_or("").to_string()
+            })
+            .collect()
+    };
+    let anna = subjects("anna@example.se");
+    assert!(
+        anna.iter().any(|s| s.starts_with("Din beställning av")),
+        "{anna:?}"
+    );
+    assert_eq!(subjects("coordinator@hunar.example").len(), 2);
+
+    // The (kept) hold ends before the transfer is found; confirmed late, it still buys the
+    // painting, which nobody else took meanwhile.
+    let id = url
+        .split("/orders/")
+        .nth(1)
+        .and_then(|s| s.split('?').next())
+        .expect("the order's id")
+        .to_string();
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE orders SET expires_at = '2000-01-01T00:00:00Z' WHERE id = '{id}'"
+        ))
+        .await
+        .expect("end the hold");
+    let token = app.admin_token().await;
+    let path = format!("/api/v1/admin/orders/{id}");
+    for _ in 0..200 {
+        if app.admin_get(&token, &path).await.body["status"] == "expired" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.admin_get(&token, &path).await.body["status"], "expired");
+    app.admin_post(
+        &token,
+        &format!("{path}/confirm-payment"),
+        json!({"reference": "BANKGIRO-5521"}),
+    )
+    .await
+    .ok(200);
+    c.goto(&url).await.expect("her page again");
+    assert!(c.source().await.expect("page").contains("Betald, tack"));
+    let mails = sink.wait_for(5).await;
+    let receipt = mails.iter().any(|m| {
+        m.recipients.iter().any(|r| r == "anna@example.se")
+            && mail_parser::MessageParser::default()
+                .parse(&m.data)
+                .and_then(|message| message.subject().map(|s| s.starts_with("Kvitto för")))
+                .unwrap_or(false)
+    });
+    assert!(receipt, "a Swedish receipt");
     c.close().await.expect("close");
 }
