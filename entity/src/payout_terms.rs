@@ -9,6 +9,10 @@ pub struct Model {
     pub artist_id: String,
     pub ngo_share_bp: i32,
     pub transparency: bool,
+    /// How the artist agreed to be named publicly ("in person in Herat"), while she does.
+    pub consent_how: Option<String>,
+    /// When the consent was recorded.
+    pub consent_at: Option<DateTimeUtc>,
     pub updated_by: String,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,7 @@ mod m20261126_000014_order_holder_indexes;
 mod m20261126_000015_catalog_cards_vacuum;
 mod m20261206_000016_health_probe;
 mod m20261206_000017_buyers_and_organisation;
+mod m20261207_000018_consent;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000015_catalog_cards_vacuum::Migration),
             Box::new(m20261206_000016_health_probe::Migration),
             Box::new(m20261206_000017_buyers_and_organisation::Migration),
+            Box::new(m20261207_000018_consent::Migration),
         ]
     }
 }

@@ -278,7 +278,7 @@ pub async fn artist_ledger(
     Ok(ArtistLedger {
         artist_id: a.id.clone(),
         display_name: a.display_name,
-        terms: terms::of(db, &a.id).await?.into(),
+        terms: terms::view(db, &a.id).await?,
         balances: balances(&now.closing),
         opening: if days.from.is_some() {
             balances(&period.opening)

@@ -42,6 +42,17 @@ pub struct TermsView {
     pub ngo_share_percent: Decimal,
     /// Whether the artist agreed to appear on the public transparency page.
     pub transparency: bool,
+    /// How, when and by whom her consent was recorded; null while she is not named.
+    pub consent: Option<ConsentView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsentView {
+    /// As the coordinator wrote it: "in person in Herat, 1 December".
+    pub how: String,
+    pub recorded_at: chrono::DateTime<Utc>,
+    /// The coordinator's account id (`admin:…`).
+    pub recorded_by: String,
 }
 
 impl From<Terms> for TermsView {
@@ -49,8 +60,31 @@ impl From<Terms> for TermsView {
         Self {
             ngo_share_percent: percent(t.ngo_share_bp),
             transparency: t.transparency,
+            consent: None,
         }
     }
+}
+
+/// An artist's terms as the ledger shows them, with how her consent was given.
+pub async fn view(conn: &impl ConnectionTrait, artist_id: &str) -> Result<TermsView, DbErr> {
+    let Some(row) = payout_terms::Entity::find_by_id(artist_id.to_string())
+        .one(conn)
+        .await?
+    else {
+        return Ok(Terms::default().into());
+    };
+    Ok(TermsView {
+        ngo_share_percent: percent(row.ngo_share_bp),
+        transparency: row.transparency,
+        consent: match (row.transparency, row.consent_how, row.consent_at) {
+            (true, Some(how), Some(at)) => Some(ConsentView {
+                how,
+                recorded_at: at,
+                recorded_by: row.updated_by,
+            }),
+            _ => None,
+        },
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -61,6 +95,11 @@ pub struct TermsInput {
     #[serde(deserialize_with = "crate::money::wire::percent")]
     pub ngo_share_percent: Decimal,
     pub transparency: bool,
+    /// How the artist agreed to be named publicly (in person, a WhatsApp voice message, a
+    /// letter …): needed when `transparency` is true, unless she had already agreed.
+    #[serde(default)]
+    #[schema(schema_with = crate::validate::schema::optional_text::<500>)]
+    pub consent_how: Option<String>,
 }
 
 fn validate(input: &TermsInput) -> Result<i32, FieldErrors> {
@@ -90,16 +129,48 @@ pub async fn set(
     artist_id: &str,
     input: TermsInput,
 ) -> Result<TermsView, LedgerError> {
-    let bp = validate(&input)?;
+    let bp = validate(&input);
+    let mut errors = bp.clone().err().unwrap_or_default();
+    let how = input
+        .consent_how
+        .as_deref()
+        .map(|how| crate::validate::text_field(&mut errors, "consent_how", how, false, 500))
+        .filter(|how| !how.is_empty());
     let txn = db::begin_write(db).await?;
     artist::Entity::find_by_id(artist_id.to_string())
         .one(&txn)
         .await?
         .ok_or(LedgerError::NotFound("artist"))?;
+    let before = payout_terms::Entity::find_by_id(artist_id.to_string())
+        .one(&txn)
+        .await?;
+    let already = before
+        .as_ref()
+        .filter(|t| t.transparency)
+        .and_then(|t| Some((t.consent_how.clone()?, t.consent_at?)));
+    // Naming an artist publicly needs her word, said how; one already recorded stays
+    // unless a new one is given. Taking her off the page forgets it.
+    let consent = match (input.transparency, how, already) {
+        (false, _, _) => None,
+        (true, Some(how), _) => Some((how, Utc::now())),
+        (true, None, Some(kept)) => Some(kept),
+        (true, None, None) => {
+            errors.add(
+                "consent_how",
+                "say how the artist agreed to be named publicly, e.g. \"in person in Herat, 1 December\"",
+            );
+            None
+        }
+    };
+    errors.into_result()?;
+    let bp = bp?;
+    let (consent_how, consent_at) = consent.unzip();
     payout_terms::Entity::insert(payout_terms::ActiveModel {
         artist_id: Set(artist_id.to_string()),
         ngo_share_bp: Set(bp),
         transparency: Set(input.transparency),
+        consent_how: Set(consent_how),
+        consent_at: Set(consent_at),
         updated_by: Set(format!("admin:{admin_id}")),
         updated_at: Set(Utc::now()),
     })
@@ -108,6 +179,8 @@ pub async fn set(
             .update_columns([
                 payout_terms::Column::NgoShareBp,
                 payout_terms::Column::Transparency,
+                payout_terms::Column::ConsentHow,
+                payout_terms::Column::ConsentAt,
                 payout_terms::Column::UpdatedBy,
                 payout_terms::Column::UpdatedAt,
             ])
@@ -121,15 +194,12 @@ pub async fn set(
         "artist.payout_terms",
         "artist",
         artist_id,
-        &["ngo_share_percent", "transparency"],
+        &["ngo_share_percent", "transparency", "consent_how"],
     )
     .await?;
+    let view = view(&txn, artist_id).await?;
     txn.commit().await?;
-    Ok(Terms {
-        ngo_share_bp: bp,
-        transparency: input.transparency,
-    }
-    .into())
+    Ok(view)
 }
 
 #[cfg(test)]
@@ -141,6 +211,7 @@ mod tests {
         validate(&TermsInput {
             ngo_share_percent: Decimal::from_str(s).expect("decimal"),
             transparency: false,
+            consent_how: None,
         })
     }
 

@@ -1467,15 +1467,45 @@ async fn a_coordinator_records_a_payout_reverses_a_mistake_and_enters_shipping_i
     let csv = browser.get(&format!("{ledger_page}.csv?from=&to=")).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.text.contains("paid to the wrong cousin"));
-    let terms = browser
+    // Naming her publicly asks how she agreed, and keeps it with who recorded it and when.
+    let unsaid = browser
         .post(
             &format!("/admin/artists/{artist}/payout-terms"),
             &[("ngo_share_percent", "12.5"), ("transparency", "yes")],
         )
         .await;
+    assert_eq!(unsaid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unsaid.text.contains("id=\"consent_how-error\""));
+    let public = app.get("/api/v1/transparency").await;
+    assert_eq!(public.ok(200)["artists"], serde_json::json!([]));
+    let terms = browser
+        .post(
+            &format!("/admin/artists/{artist}/payout-terms"),
+            &[
+                ("ngo_share_percent", "12.5"),
+                ("transparency", "yes"),
+                ("consent_how", "WhatsApp voice message, 2 December"),
+            ],
+        )
+        .await;
     assert_eq!(location(&terms), format!("{ledger_page}?done=saved"));
     let public = app.get("/api/v1/transparency").await;
     assert_eq!(public.ok(200)["artists"][0]["slug"], "test-painter");
+    let page = browser.get(&ledger_page).await;
+    assert!(
+        page.text
+            .contains("<bdi>WhatsApp voice message, 2 December</bdi>")
+            && page.text.contains(&format!("<bdi>{ADMIN_EMAIL}</bdi>")),
+        "the consent as recorded"
+    );
+    // Saved again without new words, the consent recorded stays.
+    let again = browser
+        .post(
+            &format!("/admin/artists/{artist}/payout-terms"),
+            &[("ngo_share_percent", "10"), ("transparency", "yes")],
+        )
+        .await;
+    assert_eq!(location(&again), format!("{ledger_page}?done=saved"));
 }
 
 /// A coordinator writes the NGO's contact and its ways to be paid in the console (in Dari

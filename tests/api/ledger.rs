@@ -635,7 +635,31 @@ async fn the_transparency_report_shows_only_artists_who_agreed_and_nothing_that_
         Some(json!({"ngo_share_percent": "0", "transparency": true})),
     )
     .await
-    .ok(200);
+    // Her word first, said how.
+    .invalid_field("consent_how");
+    let terms = app
+        .request(
+            Method::PUT,
+            &format!(
+                "/api/v1/admin/artists/{}/payout-terms",
+                books.catalog.artist
+            ),
+            Some(&books.token),
+            Some(json!({
+                "ngo_share_percent": "0", "transparency": true,
+                "consent_how": "in person in Herat, 1 December"
+            })),
+        )
+        .await;
+    let consent = &terms.ok(200)["consent"];
+    assert_eq!(consent["how"], "in person in Herat, 1 December");
+    assert!(
+        consent["recorded_by"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("admin:")
+    );
+    assert!(consent["recorded_at"].is_string());
 
     // The running quarter is not shown: a sale or payout would appear as it happens.
     let running = app.get("/api/v1/transparency").await;
@@ -862,7 +886,7 @@ async fn bad_ledger_input_is_a_422_that_changes_nothing() {
     // Terms unchanged: still no share, not public.
     assert_eq!(
         books.ledger().await["terms"],
-        json!({"ngo_share_percent": "0", "transparency": false})
+        json!({"ngo_share_percent": "0", "transparency": false, "consent": null})
     );
 }
 

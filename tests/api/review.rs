@@ -248,7 +248,7 @@ async fn a_query_string_does_not_bypass_the_public_caches() {
         reqwest::Method::PUT,
         &format!("/api/v1/admin/artists/{}/payout-terms", catalog.artist),
         Some(&token),
-        Some(json!({"ngo_share_percent": "0", "transparency": true})),
+        Some(json!({"ngo_share_percent": "0", "transparency": true, "consent_how": "in person"})),
     )
     .await
     .ok(200);

@@ -755,7 +755,7 @@ async fn what_reached_the_artists_is_a_page_in_every_language_with_no_private_de
         reqwest::Method::PUT,
         &format!("/api/v1/admin/artists/{}/payout-terms", catalog.artist),
         Some(&token),
-        Some(serde_json::json!({"ngo_share_percent": "0", "transparency": true})),
+        Some(serde_json::json!({"ngo_share_percent": "0", "transparency": true, "consent_how": "in person"})),
     )
     .await
     .ok(200);

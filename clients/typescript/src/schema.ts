@@ -1297,6 +1297,14 @@ export interface components {
             reference: string;
             status: components["schemas"]["OrderStatus"];
         };
+        ConsentView: {
+            /** @description As the coordinator wrote it: "in person in Herat, 1 December". */
+            how: string;
+            /** Format: date-time */
+            recorded_at: string;
+            /** @description The coordinator's account id (`admin:…`). */
+            recorded_by: string;
+        };
         /** @description How the NGO is reached. Every field may be empty but the name. */
         Contact: {
             email?: string | null;
@@ -1934,6 +1942,7 @@ export interface components {
             sales: string;
         };
         TermsInput: {
+            consent_how?: string | null;
             /**
              * @description 0 to 100, at most two decimals ("12.5").
              * @example 10
@@ -1942,6 +1951,7 @@ export interface components {
             transparency: boolean;
         };
         TermsView: {
+            consent: null | components["schemas"]["ConsentView"];
             /**
              * @description The NGO's agreed share of each sale, in percent.
              * @example 10

@@ -189,6 +189,8 @@ pub struct TermsForm {
     ngo_share_percent: String,
     #[serde(default)]
     transparency: Option<String>,
+    #[serde(default)]
+    consent_how: String,
 }
 
 async fn artist_page(
@@ -208,6 +210,22 @@ async fn artist_page(
     // Newest first on the page; the balance beside each entry is still the one after it.
     let mut entries = ledger.entries.clone();
     entries.reverse();
+    // Who recorded her consent, by the email coordinators know each other by.
+    let consent_by = match &ledger.terms.consent {
+        Some(consent) => {
+            let id = consent
+                .recorded_by
+                .strip_prefix("admin:")
+                .unwrap_or_default();
+            crate::auth::accounts::all(&console.state.db)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .find(|a| a.id == id)
+                .map_or_else(|| console.text("console-actor-coordinator"), |a| a.email)
+        }
+        None => String::new(),
+    };
     console.render(
         status,
         "console/artist-ledger.html",
@@ -217,6 +235,7 @@ async fn artist_page(
             entries => entries,
             payout => payout,
             terms_form => terms,
+            consent_by => consent_by,
             errors => errors,
             refusal => refusal,
             methods => PayoutMethod::ALL.map(PayoutMethod::as_str),
@@ -343,6 +362,7 @@ pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> Http
             let input = TermsInput {
                 ngo_share_percent: share,
                 transparency: form.transparency.is_some(),
+                consent_how: Some(form.consent_how.clone()),
             };
             terms::set(&console.state.db, &console.identity.admin_id, &id, input).await
         }
@@ -355,6 +375,12 @@ pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> Http
                 errors.insert(
                     "ngo_share_percent".into(),
                     console.text("console-ledger-share-invalid"),
+                );
+            }
+            if errors.contains_key("consent_how") {
+                errors.insert(
+                    "consent_how".into(),
+                    console.text("console-ledger-consent-needed"),
                 );
             }
             artist_page(&console, status, &id, &payout, Some(&form), errors, refusal).await
