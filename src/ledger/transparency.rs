@@ -160,15 +160,53 @@ pub async fn report(db: &DatabaseConnection) -> Result<Transparency, DbErr> {
         }
     }
 
-    let consenting: HashSet<String> = payout_terms::Entity::find()
-        .filter(payout_terms::Column::Transparency.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.artist_id)
-        .collect();
+    let artists = artist_reports(db, Whose::Consenting, window).await?;
+    Ok(Transparency {
+        campaign: Campaign {
+            paintings_sold: sold,
+            totals: totals
+                .into_iter()
+                .map(|(currency, (paid_out, owed, costs, share))| CampaignTotal {
+                    paid_out: stored_amount(paid_out, &currency),
+                    owed: stored_amount(owed, &currency),
+                    costs: stored_amount(costs, &currency),
+                    ngo_share: stored_amount(share, &currency),
+                    currency,
+                })
+                .collect(),
+        },
+        artists,
+    })
+}
+
+/// Whose sales and payouts a report shows.
+#[derive(Clone, Copy)]
+enum Whose<'a> {
+    /// Every artist who agreed to be named: the public page.
+    Consenting,
+    /// One artist, agreed or not: the console's preview of what naming her would show.
+    One(&'a str),
+}
+
+/// The artists named, each with her ended quarters' sales and payouts.
+async fn artist_reports(
+    db: &DatabaseConnection,
+    whose: Whose<'_>,
+    window: impl Fn() -> [Value; 2],
+) -> Result<Vec<ArtistReport>, DbErr> {
+    let backend = db.get_database_backend();
+    let named: HashSet<String> = match whose {
+        Whose::Consenting => payout_terms::Entity::find()
+            .filter(payout_terms::Column::Transparency.eq(true))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| t.artist_id)
+            .collect(),
+        Whose::One(id) => HashSet::from([id.to_string()]),
+    };
     let mut artists: Vec<artist::Model> = artist::Entity::find()
-        .filter(artist::Column::Id.is_in(consenting))
+        .filter(artist::Column::Id.is_in(named))
         .all(db)
         .await?;
     artists.sort_by_key(|a| (a.display_name.to_lowercase(), a.id.clone()));
@@ -181,21 +219,30 @@ pub async fn report(db: &DatabaseConnection) -> Result<Transparency, DbErr> {
         }
         _ => "COALESCE(e.paid_on, date(e.created_at))",
     };
+    let whose_join = match whose {
+        Whose::Consenting => {
+            "JOIN payout_terms t ON t.artist_id = e.artist_id AND t.transparency = ?"
+        }
+        Whose::One(_) => "JOIN artists a ON a.id = e.artist_id AND a.id = ?",
+    };
     let per_day_sql = format!(
         "SELECT e.artist_id, e.kind, e.currency, {day}, \
                 CAST(COUNT(*) AS BIGINT), CAST(SUM(e.amount_minor) AS BIGINT) \
          FROM ledger_entries e \
-         JOIN payout_terms t ON t.artist_id = e.artist_id AND t.transparency = ? \
+         {whose_join} \
          WHERE e.kind IN ('sale', 'payout') AND e.reverses_id IS NULL AND {} \
            AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id AND {}) \
          GROUP BY e.artist_id, e.kind, e.currency, {day}",
         closed("e"),
         closed("r")
     );
-    let values = std::iter::once(true.into())
-        .chain(window())
-        .chain(window())
-        .collect();
+    let values = std::iter::once(match whose {
+        Whose::Consenting => true.into(),
+        Whose::One(id) => id.into(),
+    })
+    .chain(window())
+    .chain(window())
+    .collect();
     let mut per_artist: HashMap<String, BTreeMap<String, QuarterSums>> = HashMap::new();
     for row in db
         .query_all_raw(statement(backend, &per_day_sql, values))
@@ -224,7 +271,7 @@ pub async fn report(db: &DatabaseConnection) -> Result<Transparency, DbErr> {
             _ => {}
         }
     }
-    let artists = artists
+    Ok(artists
         .into_iter()
         .map(|a| ArtistReport {
             quarters: per_artist
@@ -246,23 +293,22 @@ pub async fn report(db: &DatabaseConnection) -> Result<Transparency, DbErr> {
             slug: a.slug,
             display_name: a.display_name,
         })
-        .collect();
-    Ok(Transparency {
-        campaign: Campaign {
-            paintings_sold: sold,
-            totals: totals
-                .into_iter()
-                .map(|(currency, (paid_out, owed, costs, share))| CampaignTotal {
-                    paid_out: stored_amount(paid_out, &currency),
-                    owed: stored_amount(owed, &currency),
-                    costs: stored_amount(costs, &currency),
-                    ngo_share: stored_amount(share, &currency),
-                    currency,
-                })
-                .collect(),
-        },
-        artists,
-    })
+        .collect())
+}
+
+/// What the transparency page would show for artist `artist_id` were she named there:
+/// what a coordinator shows her before she agrees.
+pub async fn preview(
+    db: &DatabaseConnection,
+    artist_id: &str,
+) -> Result<Option<ArtistReport>, DbErr> {
+    let open_since = quarter_start(Utc::now().date_naive());
+    let open_at = open_since.and_time(NaiveTime::MIN).and_utc();
+    let window = || -> [Value; 2] { [open_at.into(), open_since.into()] };
+    Ok(artist_reports(db, Whose::One(artist_id), window)
+        .await?
+        .into_iter()
+        .next())
 }
 
 #[cfg(test)]

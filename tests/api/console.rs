@@ -1467,6 +1467,36 @@ async fn a_coordinator_records_a_payout_reverses_a_mistake_and_enters_shipping_i
     let csv = browser.get(&format!("{ledger_page}.csv?from=&to=")).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.text.contains("paid to the wrong cousin"));
+    // Before she is named, the coordinator can show her what the page would say: ended
+    // quarters only (this one is running), with her sales (the payout here was reversed).
+    let page = browser.get(&ledger_page).await;
+    assert!(
+        page.text
+            .contains("What the transparency page would show for her")
+    );
+    assert!(
+        page.text
+            .contains("Nothing yet: only quarters that have ended")
+    );
+    for sql in [
+        "UPDATE ledger_entries SET created_at = '2026-06-15 12:00:00+00:00'",
+        "UPDATE ledger_entries SET paid_on = '2026-06-10' WHERE paid_on IS NOT NULL",
+    ] {
+        app.db
+            .execute_unprepared(sql)
+            .await
+            .expect("an ended quarter");
+    }
+    let page = browser.get(&ledger_page).await;
+    let preview = page
+        .text
+        .split("<details class=\"preview\">")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        preview.contains("<bdi dir=\"ltr\">2026-Q2</bdi></strong>: 1 painting sold"),
+        "{preview}"
+    );
     // Naming her publicly asks how she agreed, and keeps it with who recorded it and when.
     let unsaid = browser
         .post(

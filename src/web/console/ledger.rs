@@ -226,6 +226,11 @@ async fn artist_page(
         }
         None => String::new(),
     };
+    // What naming her would publish, to show her before she agrees.
+    let preview = crate::ledger::transparency::preview(&console.state.db, id)
+        .await
+        .ok()
+        .flatten();
     console.render(
         status,
         "console/artist-ledger.html",
@@ -236,6 +241,7 @@ async fn artist_page(
             payout => payout,
             terms_form => terms,
             consent_by => consent_by,
+            preview => preview,
             errors => errors,
             refusal => refusal,
             methods => PayoutMethod::ALL.map(PayoutMethod::as_str),

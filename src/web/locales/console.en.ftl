@@ -356,6 +356,13 @@ console-ledger-consent-how = How did she agree to be named publicly?
 console-ledger-consent-hint = Needed to show her on the page: in person, a WhatsApp voice message, a letter … and when. Leave empty to keep the consent already recorded.
 console-ledger-consent-needed = Say how the artist agreed to be named publicly before showing her on the page.
 console-ledger-consent-recorded = Her consent, as recorded:
+console-ledger-preview = What the transparency page would show for her
+console-ledger-preview-sold = { $count ->
+    [one] 1 painting sold
+   *[other] { $count } paintings sold
+}
+console-ledger-preview-paid = paid to her
+console-ledger-preview-nothing = Nothing yet: only quarters that have ended with a sale or a payout are shown, with her name. Her contact details, notes and buyers never are.
 console-ledger-reverse-title = Reverse an entry
 console-ledger-back = Back to the account
 console-ledger-reverse-explain = Entries are never changed or deleted. Reversing adds an entry of the opposite amount, with your reason, so the account shows both.

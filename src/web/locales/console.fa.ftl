@@ -356,6 +356,13 @@ console-ledger-consent-how = او چگونه موافقت کرد که نامش �
 console-ledger-consent-hint = برای نشان دادن او در صفحه لازم است: حضوری، پیام صوتی واتس‌اپ، نامه … و چه زمانی. برای نگه داشتن رضایتِ ثبت‌شده خالی بگذارید.
 console-ledger-consent-needed = پیش از نشان دادن هنرمند در صفحه، بنویسید که او چگونه موافقت کرد.
 console-ledger-consent-recorded = رضایت او، چنان‌که ثبت شده:
+console-ledger-preview = آنچه صفحهٔ شفافیت برای او نشان می‌دهد
+console-ledger-preview-sold = { $count ->
+    [one] ۱ نقاشی فروخته شد
+   *[other] { $count } نقاشی فروخته شد
+}
+console-ledger-preview-paid = پرداخت‌شده به او
+console-ledger-preview-nothing = هنوز چیزی نیست: تنها ربع‌هایی که با فروش یا پرداختی پایان یافته‌اند، با نام او نشان داده می‌شوند. اطلاعات تماس، یادداشت‌ها و خریداران او هرگز نشان داده نمی‌شوند.
 console-ledger-reverse-title = باطل کردن یک قلم
 console-ledger-back = بازگشت به حساب
 console-ledger-reverse-explain = قلم‌ها هرگز تغییر نمی‌کنند یا پاک نمی‌شوند. برگشت، قلمی با مبلغ مخالف و دلیل شما می‌افزاید تا حساب هر دو را نشان دهد.
