@@ -40,8 +40,67 @@ pub struct Entry {
     pub action: String,
     pub entity: String,
     pub entity_id: String,
+    /// What the record is called now (an artist's name, a painting's title, an order's
+    /// reference); none once it is deleted, or for a kind without a name.
+    pub name: Option<String>,
     pub fields: Vec<String>,
     pub client: Option<String>,
+}
+
+/// The names of the records a page of the log is about, by id: a coordinator reads
+/// "painting: Snow on the Hindu Kush", not an id.
+async fn names(
+    db: &sea_orm::DatabaseConnection,
+    rows: &[audit_log::Model],
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    use entity::{admin, artist, artwork, shipping_zone, size_tier};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let ids = |kind: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.entity == kind)
+            .map(|r| r.entity_id.clone())
+            .collect()
+    };
+    let mut names = std::collections::HashMap::new();
+    for a in artist::Entity::find()
+        .filter(artist::Column::Id.is_in(ids("artist")))
+        .all(db)
+        .await?
+    {
+        names.insert(a.id, a.display_name);
+    }
+    for a in artwork::Entity::find()
+        .filter(artwork::Column::Id.is_in(ids("artwork")))
+        .all(db)
+        .await?
+    {
+        names.insert(a.id, a.title);
+    }
+    for t in size_tier::Entity::find()
+        .filter(size_tier::Column::Id.is_in(ids("size_tier")))
+        .all(db)
+        .await?
+    {
+        names.insert(t.id, t.name);
+    }
+    for z in shipping_zone::Entity::find()
+        .filter(shipping_zone::Column::Id.is_in(ids("zone")))
+        .all(db)
+        .await?
+    {
+        names.insert(z.id, z.name);
+    }
+    for a in admin::Entity::find()
+        .filter(admin::Column::Id.is_in(ids("admin")))
+        .all(db)
+        .await?
+    {
+        names.insert(a.id, a.email);
+    }
+    for id in ids("order") {
+        names.insert(id.clone(), crate::orders::reference::reference(&id));
+    }
+    Ok(names)
 }
 
 /// The log, newest first.
@@ -66,6 +125,7 @@ pub async fn list(
         .into_iter()
         .map(|a| (a.id, a.email))
         .collect();
+    let names = names(db, &rows).await?;
     let items = rows
         .into_iter()
         .map(|r| {
@@ -80,6 +140,7 @@ pub async fn list(
                 at: r.created_at,
                 admin: r.admin_id.and_then(|id| emails.get(&id).cloned()),
                 action: r.action,
+                name: names.get(&r.entity_id).cloned(),
                 entity: r.entity,
                 entity_id: r.entity_id,
                 fields,

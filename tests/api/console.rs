@@ -481,6 +481,11 @@ async fn an_order_goes_through_the_console_and_each_action_waits_for_its_state()
         );
     }
     assert!(audit.text.contains(ADMIN_EMAIL));
+    // Each line names its record: the order by its reference, linked.
+    assert!(audit.text.contains(&format!(
+        "<a href=\"/admin/orders/{id}\"><bdi>{}</bdi></a>",
+        hunar::orders::reference::reference(&id)
+    )));
 
     // Unknown orders and actions are the console's 404.
     assert_eq!(
@@ -875,6 +880,13 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
         )
         .await;
     let artist = created_id(&created, "artists");
+    let audit = browser.get("/admin/audit").await;
+    assert!(
+        audit.text.contains(&format!(
+            "<a href=\"/admin/artists/{artist}\"><bdi>Marjan Q.</bdi></a>"
+        )),
+        "the audit log names the artist"
+    );
     // A tier of the artist's own beside the shop-wide one of the same size: the painting
     // form's menu tells them apart by currency and artist.
     app.admin_post(
