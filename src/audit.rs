@@ -84,7 +84,7 @@ async fn names(
         names.insert(t.id, t.name);
     }
     for z in shipping_zone::Entity::find()
-        .filter(shipping_zone::Column::Id.is_in(ids("zone")))
+        .filter(shipping_zone::Column::Id.is_in(ids("shipping_zone")))
         .all(db)
         .await?
     {

@@ -13,6 +13,8 @@ pub struct Model {
     pub consent_how: Option<String>,
     /// When the consent was recorded.
     pub consent_at: Option<DateTimeUtc>,
+    /// The coordinator who recorded it (`admin:…`); later edits of the share keep it.
+    pub consent_by: Option<String>,
     pub updated_by: String,
     pub updated_at: DateTimeUtc,
 }

@@ -10,6 +10,7 @@ enum PayoutTerms {
     Table,
     ConsentHow,
     ConsentAt,
+    ConsentBy,
 }
 
 #[async_trait::async_trait]
@@ -17,6 +18,10 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for mut column in [
             ColumnDef::new(PayoutTerms::ConsentHow)
+                .text()
+                .null()
+                .to_owned(),
+            ColumnDef::new(PayoutTerms::ConsentBy)
                 .text()
                 .null()
                 .to_owned(),
@@ -38,7 +43,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [PayoutTerms::ConsentHow, PayoutTerms::ConsentAt] {
+        for column in [
+            PayoutTerms::ConsentHow,
+            PayoutTerms::ConsentAt,
+            PayoutTerms::ConsentBy,
+        ] {
             manager
                 .alter_table(
                     Table::alter()

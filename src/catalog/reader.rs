@@ -617,7 +617,8 @@ impl PgReads {
         });
     }
 
-    /// Runs `read` on this thread's connection and, should it fail, once more on a new one.
+    /// Runs `read` on this thread's connection and, should the connection have ended, once
+    /// more on a new one.
     /// A connection the server ended (a restart, a fail-over, `pg_terminate_backend`) only
     /// says so when it is next used: `is_closed` is still false when it is handed out, and
     /// the first read after the end fails. Catalog reads change nothing, so reading again
@@ -628,13 +629,15 @@ impl PgReads {
     {
         let conn = self.connection().await?;
         match read(&conn).await {
-            Ok(found) => Ok(found),
-            Err(e) => {
-                tracing::warn!(error = %e, "a catalog read failed; reading again on a new connection");
+            // Only a connection that ended: a statement that fails on a live one (a bad
+            // value, a timeout) would fail again, and its connection is kept.
+            Err(e) if matches!(e, DbErr::Conn(_)) || conn.client.is_closed() => {
+                tracing::warn!(error = %e, "a catalog read's connection ended; reading again on a new one");
                 self.forget(&conn);
                 let conn = self.connection().await?;
                 read(&conn).await
             }
+            other => other,
         }
     }
 
@@ -916,8 +919,28 @@ fn pg_params(values: &[Value]) -> Result<Vec<PgParam>, DbErr> {
         .collect()
 }
 
+/// A connection the server ended (a restart, `pg_terminate_backend`, a broken socket) is a
+/// `DbErr::Conn`, which `with_connection` reads again on a new connection; anything else
+/// (a bad statement, a timeout) is not, and fails as it is.
 fn pg_error(e: tokio_postgres::Error) -> DbErr {
-    DbErr::Custom(format!("reading the catalog: {e}"))
+    use std::error::Error as _;
+    use tokio_postgres::error::SqlState;
+    let ended = e.is_closed()
+        || e.code().is_some_and(|code| {
+            [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+            ]
+            .contains(code)
+        })
+        || e.source().is_some_and(|s| s.is::<std::io::Error>());
+    let message = format!("reading the catalog: {e}");
+    if ended {
+        DbErr::Conn(sea_orm::RuntimeErr::Internal(message))
+    } else {
+        DbErr::Custom(message)
+    }
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub async fn view(conn: &impl ConnectionTrait, artist_id: &str) -> Result<TermsV
             (true, Some(how), Some(at)) => Some(ConsentView {
                 how,
                 recorded_at: at,
-                recorded_by: row.updated_by,
+                recorded_by: row.consent_by.unwrap_or(row.updated_by),
             }),
             _ => None,
         },
@@ -144,15 +144,15 @@ pub async fn set(
     let before = payout_terms::Entity::find_by_id(artist_id.to_string())
         .one(&txn)
         .await?;
-    let already = before
-        .as_ref()
-        .filter(|t| t.transparency)
-        .and_then(|t| Some((t.consent_how.clone()?, t.consent_at?)));
+    let already = before.as_ref().filter(|t| t.transparency).and_then(|t| {
+        let by = t.consent_by.clone().unwrap_or_else(|| t.updated_by.clone());
+        Some((t.consent_how.clone()?, t.consent_at?, by))
+    });
     // Naming an artist publicly needs her word, said how; one already recorded stays
     // unless a new one is given. Taking her off the page forgets it.
     let consent = match (input.transparency, how, already) {
         (false, _, _) => None,
-        (true, Some(how), _) => Some((how, Utc::now())),
+        (true, Some(how), _) => Some((how, Utc::now(), format!("admin:{admin_id}"))),
         (true, None, Some(kept)) => Some(kept),
         (true, None, None) => {
             errors.add(
@@ -164,13 +164,17 @@ pub async fn set(
     };
     errors.into_result()?;
     let bp = bp?;
-    let (consent_how, consent_at) = consent.unzip();
+    let (consent_how, consent_at, consent_by) = match consent {
+        Some((how, at, by)) => (Some(how), Some(at), Some(by)),
+        None => (None, None, None),
+    };
     payout_terms::Entity::insert(payout_terms::ActiveModel {
         artist_id: Set(artist_id.to_string()),
         ngo_share_bp: Set(bp),
         transparency: Set(input.transparency),
         consent_how: Set(consent_how),
         consent_at: Set(consent_at),
+        consent_by: Set(consent_by),
         updated_by: Set(format!("admin:{admin_id}")),
         updated_at: Set(Utc::now()),
     })
@@ -181,6 +185,7 @@ pub async fn set(
                 payout_terms::Column::Transparency,
                 payout_terms::Column::ConsentHow,
                 payout_terms::Column::ConsentAt,
+                payout_terms::Column::ConsentBy,
                 payout_terms::Column::UpdatedBy,
                 payout_terms::Column::UpdatedAt,
             ])

@@ -196,8 +196,10 @@ async fn artist_reports(
 ) -> Result<Vec<ArtistReport>, DbErr> {
     let backend = db.get_database_backend();
     let named: HashSet<String> = match whose {
+        // Named only with her consent recorded (terms from before it was recorded are not).
         Whose::Consenting => payout_terms::Entity::find()
             .filter(payout_terms::Column::Transparency.eq(true))
+            .filter(payout_terms::Column::ConsentHow.is_not_null())
             .all(db)
             .await?
             .into_iter()
@@ -221,7 +223,8 @@ async fn artist_reports(
     };
     let whose_join = match whose {
         Whose::Consenting => {
-            "JOIN payout_terms t ON t.artist_id = e.artist_id AND t.transparency = ?"
+            "JOIN payout_terms t ON t.artist_id = e.artist_id AND t.transparency = ? \
+             AND t.consent_how IS NOT NULL"
         }
         Whose::One(_) => "JOIN artists a ON a.id = e.artist_id AND a.id = ?",
     };

@@ -266,10 +266,21 @@ pub async fn delete_from_artwork(
     artwork_id: &str,
     image_id: &str,
 ) -> Result<(), MediaError> {
+    // Reserved and sold paintings too: an expiry, a cancellation or a refund puts them back
+    // on sale, with whatever photos they have then.
     let on_sale = entity::artwork::Entity::find_by_id(artwork_id.to_string())
         .one(db)
         .await?
-        .is_some_and(|a| a.status == crate::catalog::ArtworkStatus::Available.as_str());
+        .is_some_and(|a| {
+            use crate::catalog::ArtworkStatus;
+            [
+                ArtworkStatus::Available,
+                ArtworkStatus::Reserved,
+                ArtworkStatus::Sold,
+            ]
+            .iter()
+            .any(|s| a.status == s.as_str())
+        });
     let is_its_photo = image::Entity::find_by_id(image_id.to_string())
         .filter(image::Column::ArtworkId.eq(artwork_id))
         .one(db)

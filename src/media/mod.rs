@@ -27,7 +27,7 @@ pub enum MediaError {
     NotFound(&'static str),
     /// The last photo of a painting on sale: it would stay on sale with none.
     #[error(
-        "this is the painting's only photo and it is on sale: add another photo first, or withdraw the painting"
+        "this is the only photo of a painting on sale or sold: add another photo first, or withdraw the painting"
     )]
     LastPhoto,
     /// Our failure, not the file's (encoding, storage).

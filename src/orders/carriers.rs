@@ -57,7 +57,9 @@ pub fn tracking_url(carrier: &str, number: &str) -> Option<String> {
     if carrier.tracking.is_empty() {
         return None;
     }
-    let number: String = form_urlencoded::byte_serialize(number.trim().as_bytes()).collect();
+    // Carriers print numbers in groups ("RR 123 456 789 SE"); their pages want them whole.
+    let number: String = number.split_whitespace().collect();
+    let number: String = form_urlencoded::byte_serialize(number.as_bytes()).collect();
     Some(carrier.tracking.replace("{number}", &number))
 }
 
@@ -87,7 +89,11 @@ mod tests {
         // Typed text cannot leave the number's place in the address.
         assert_eq!(
             tracking_url("UPS", "1Z&x=<y> #").as_deref(),
-            Some("https://www.ups.com/track?tracknum=1Z%26x%3D%3Cy%3E+%23")
+            Some("https://www.ups.com/track?tracknum=1Z%26x%3D%3Cy%3E%23")
+        );
+        assert_eq!(
+            tracking_url("Posten Bring", "RR 123 456 789 NO").as_deref(),
+            Some("https://sporing.posten.no/sporing/RR123456789NO")
         );
         assert_eq!(tracking_url("Afghan Post", "RR1AF"), None);
         assert_eq!(tracking_url("پست افغانستان", "RR1AF"), None);

@@ -1548,6 +1548,26 @@ async fn a_coordinator_records_a_payout_reverses_a_mistake_and_enters_shipping_i
         )
         .await;
     assert_eq!(location(&again), format!("{ledger_page}?done=saved"));
+    let page = browser.get(&ledger_page).await;
+    assert!(
+        page.text
+            .contains("<bdi>WhatsApp voice message, 2 December</bdi>")
+    );
+    // Taken off the page, her consent is forgotten: naming her again asks again.
+    let off = browser
+        .post(
+            &format!("/admin/artists/{artist}/payout-terms"),
+            &[("ngo_share_percent", "10")],
+        )
+        .await;
+    assert_eq!(location(&off), format!("{ledger_page}?done=saved"));
+    let unsaid = browser
+        .post(
+            &format!("/admin/artists/{artist}/payout-terms"),
+            &[("ngo_share_percent", "10"), ("transparency", "yes")],
+        )
+        .await;
+    assert_eq!(unsaid.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 /// A coordinator writes the NGO's contact and its ways to be paid in the console (in Dari

@@ -914,3 +914,44 @@ async fn an_artist_with_money_history_is_kept() {
         .await
         .ok(200);
 }
+
+#[tokio::test]
+async fn consent_stays_with_the_coordinator_who_recorded_it() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let path = format!("/api/v1/admin/artists/{}/payout-terms", catalog.artist);
+    let first = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(&token),
+            Some(
+                json!({"ngo_share_percent": "0", "transparency": true, "consent_how": "in person"}),
+            ),
+        )
+        .await;
+    let recorded_by = first.ok(200)["consent"]["recorded_by"].clone();
+    // Another coordinator changes only the share: the consent is still the first one's.
+    let _ = hunar::auth::service::create_admin(
+        &app.db,
+        "second@hunar.example",
+        "a second long passphrase".into(),
+    )
+    .await;
+    let other = app
+        .login("second@hunar.example", "a second long passphrase")
+        .await;
+    let other = other.ok(200)["token"].as_str().expect("token").to_string();
+    let second = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(&other),
+            Some(json!({"ngo_share_percent": "10", "transparency": true})),
+        )
+        .await;
+    let consent = &second.ok(200)["consent"];
+    assert_eq!(consent["how"], "in person");
+    assert_eq!(consent["recorded_by"], recorded_by);
+}

@@ -383,7 +383,7 @@ pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> Http
                     console.text("console-ledger-share-invalid"),
                 );
             }
-            if errors.contains_key("consent_how") {
+            if errors.contains_key("consent_how") && form.consent_how.trim().is_empty() {
                 errors.insert(
                     "consent_how".into(),
                     console.text("console-ledger-consent-needed"),

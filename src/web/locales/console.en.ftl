@@ -465,6 +465,7 @@ console-entity-order = order
 console-entity-organisation = organisation
 console-entity-size_tier = size
 console-entity-zone = shipping zone
+console-entity-shipping_zone = shipping zone
 console-entity-image = photo
 console-entity-email = email
 console-entity-ledger = account entry

@@ -462,6 +462,7 @@ console-entity-order = سفارش
 console-entity-organisation = سازمان
 console-entity-size_tier = اندازه
 console-entity-zone = منطقهٔ ارسال
+console-entity-shipping_zone = منطقهٔ ارسال
 console-entity-image = عکس
 console-entity-email = ایمیل
 console-entity-ledger = ثبت حساب
