@@ -52,8 +52,9 @@ pub struct Entry {
 async fn names(
     db: &sea_orm::DatabaseConnection,
     rows: &[audit_log::Model],
+    emails: &std::collections::HashMap<String, String>,
 ) -> Result<std::collections::HashMap<String, String>, DbErr> {
-    use entity::{admin, artist, artwork, shipping_zone, size_tier};
+    use entity::{artist, artwork, shipping_zone, size_tier};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let ids = |kind: &str| -> Vec<String> {
         rows.iter()
@@ -90,12 +91,10 @@ async fn names(
     {
         names.insert(z.id, z.name);
     }
-    for a in admin::Entity::find()
-        .filter(admin::Column::Id.is_in(ids("admin")))
-        .all(db)
-        .await?
-    {
-        names.insert(a.id, a.email);
+    for id in ids("admin") {
+        if let Some(email) = emails.get(&id) {
+            names.insert(id, email.clone());
+        }
     }
     for id in ids("order") {
         names.insert(id.clone(), crate::orders::reference::reference(&id));
@@ -125,7 +124,7 @@ pub async fn list(
         .into_iter()
         .map(|a| (a.id, a.email))
         .collect();
-    let names = names(db, &rows).await?;
+    let names = names(db, &rows, &emails).await?;
     let items = rows
         .into_iter()
         .map(|r| {

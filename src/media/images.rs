@@ -272,14 +272,8 @@ pub async fn delete_from_artwork(
         .one(db)
         .await?
         .is_some_and(|a| {
-            use crate::catalog::ArtworkStatus;
-            [
-                ArtworkStatus::Available,
-                ArtworkStatus::Reserved,
-                ArtworkStatus::Sold,
-            ]
-            .iter()
-            .any(|s| a.status == s.as_str())
+            crate::catalog::ArtworkStatus::parse(&a.status)
+                .is_some_and(crate::catalog::ArtworkStatus::is_public)
         });
     let is_its_photo = image::Entity::find_by_id(image_id.to_string())
         .filter(image::Column::ArtworkId.eq(artwork_id))
