@@ -18,6 +18,11 @@ pub struct Model {
     pub status: String,
     pub price_override_minor: Option<i64>,
     pub price_override_currency: Option<String>,
+    /// The language `description` and `medium` are written in.
+    pub text_lang: String,
+    /// The other languages' description and medium, as a JSON object by language.
+    #[sea_orm(column_type = "Text")]
+    pub translations: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

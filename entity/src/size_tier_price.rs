@@ -9,6 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub zone_id: String,
     pub amount_minor: i64,
+    /// This zone's currency when it is not the tier's.
+    pub currency: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

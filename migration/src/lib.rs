@@ -19,6 +19,9 @@ mod m20261126_000015_catalog_cards_vacuum;
 mod m20261206_000016_health_probe;
 mod m20261206_000017_buyers_and_organisation;
 mod m20261207_000018_consent;
+mod m20261207_000019_waiting_orders;
+mod m20261207_000020_artwork_texts;
+mod m20261207_000021_price_currency;
 
 pub struct Migrator;
 
@@ -44,6 +47,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_health_probe::Migration),
             Box::new(m20261206_000017_buyers_and_organisation::Migration),
             Box::new(m20261207_000018_consent::Migration),
+            Box::new(m20261207_000019_waiting_orders::Migration),
+            Box::new(m20261207_000020_artwork_texts::Migration),
+            Box::new(m20261207_000021_price_currency::Migration),
         ]
     }
 }

@@ -302,6 +302,10 @@ pub async fn create(
     Ok(model.into())
 }
 
+/// An artist's fields the audit log names without their values: how to reach her, and what
+/// the coordinators note about her.
+const PERSONAL: &[&str] = &["email", "phone", "notes"];
+
 pub async fn update(
     db: &DatabaseConnection,
     cards: &dyn Cards,
@@ -311,22 +315,10 @@ pub async fn update(
 ) -> Result<ArtistAdminView, CatalogError> {
     let txn = db::begin_write(db).await?;
     let current = get(&txn, id).await?;
-    let mut changed = Vec::new();
-    for (name, present) in [
-        ("display_name", patch.display_name.is_some()),
-        ("slug", patch.slug.is_some()),
-        ("bio", patch.bio.is_some()),
-        ("bio_fa", patch.bio_fa.is_some()),
-        ("deported_from", patch.deported_from.is_some()),
-        ("email", patch.email.is_some()),
-        ("phone", patch.phone.is_some()),
-        ("preferred_language", patch.preferred_language.is_some()),
-        ("notes", patch.notes.is_some()),
-    ] {
-        if present {
-            changed.push(name);
-        }
-    }
+    let before = artist::Entity::find_by_id(id.to_string())
+        .one(&txn)
+        .await?
+        .ok_or(CatalogError::NotFound("artist"))?;
     let artist = validate(ArtistInput {
         display_name: patch.display_name.unwrap_or(current.display_name),
         // Renaming keeps the slug (links stay valid) unless a new slug is given.
@@ -361,7 +353,8 @@ pub async fn update(
     .update(&txn)
     .await
     .map_err(slug_race)?;
-    audit::record(&txn, admin_id, "artist.update", "artist", id, &changed).await?;
+    let changes = audit::changes(&before, &model, PERSONAL);
+    audit::record_changes(&txn, admin_id, "artist.update", "artist", id, &changes).await?;
     // Cards name the artist and link to them by slug.
     cards.refresh(&txn, Scope::Artist(id)).await?;
     txn.commit().await?;

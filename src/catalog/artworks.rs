@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::freshness::{Cards, Scope};
+use super::texts::{self, Translations, TranslationsInput};
 use super::tiers::check_dimension;
 use super::{ArtworkStatus, CatalogError};
 use crate::error::FieldErrors;
@@ -42,6 +43,13 @@ pub struct ArtworkInput {
     pub status: Option<String>,
     /// A price that replaces the tier's price for every destination, shipping included.
     pub price_override: Option<MoneyDto>,
+    /// The language `description` and `medium` are written in (`en` when left out).
+    #[serde(default)]
+    #[schema(schema_with = texts::language_schema)]
+    pub text_lang: Option<String>,
+    /// Description and medium in the shop's other languages.
+    #[serde(default)]
+    pub translations: Option<TranslationsInput>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,6 +77,12 @@ pub struct ArtworkPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<MoneyDto>)]
     pub price_override: Option<Option<MoneyDto>>,
+    #[serde(default)]
+    #[schema(schema_with = texts::language_schema)]
+    pub text_lang: Option<String>,
+    /// When sent, replaces every translation (a language left out has none).
+    #[serde(default)]
+    pub translations: Option<TranslationsInput>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,6 +98,10 @@ pub struct ArtworkAdminView {
     pub size_tier_id: String,
     pub status: ArtworkStatus,
     pub price_override: Option<MoneyDto>,
+    /// The language `description` and `medium` are written in.
+    pub text_lang: String,
+    /// Description and medium in other languages, by language.
+    pub translations: Translations,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -114,6 +132,8 @@ impl From<artwork::Model> for ArtworkAdminView {
             size_tier_id: a.size_tier_id,
             status,
             price_override,
+            translations: texts::read(&a.translations),
+            text_lang: a.text_lang,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
@@ -151,6 +171,8 @@ struct ValidArtwork {
     size_tier_id: String,
     status: ArtworkStatus,
     price_override: Option<Money>,
+    text_lang: String,
+    translations: Translations,
 }
 
 async fn validate(
@@ -231,8 +253,15 @@ async fn validate(
             }
         }
     }
+    let (text_lang, translations) = texts::check(
+        &mut errors,
+        input.text_lang.as_deref().unwrap_or("en"),
+        input.translations.map(Into::into).unwrap_or_default(),
+    );
     errors.into_result()?;
     Ok(ValidArtwork {
+        text_lang,
+        translations,
         artist_id: input.artist_id,
         title,
         description,
@@ -336,6 +365,8 @@ fn active_model(id: &str, artwork: ValidArtwork, now: DateTime<Utc>) -> artwork:
         price_override_currency: Set(artwork
             .price_override
             .map(|m| m.currency().code().to_string())),
+        text_lang: Set(artwork.text_lang),
+        translations: Set(texts::write(&artwork.translations)),
         updated_at: Set(now),
         ..Default::default()
     }
@@ -383,23 +414,7 @@ pub async fn update(
             current_status.as_str()
         )));
     }
-    let mut changed = Vec::new();
-    for (name, present) in [
-        ("artist_id", patch.artist_id.is_some()),
-        ("title", patch.title.is_some()),
-        ("description", patch.description.is_some()),
-        ("medium", patch.medium.is_some()),
-        ("width_cm", patch.width_cm.is_some()),
-        ("height_cm", patch.height_cm.is_some()),
-        ("year", patch.year.is_some()),
-        ("size_tier_id", patch.size_tier_id.is_some()),
-        ("status", patch.status.is_some()),
-        ("price_override", patch.price_override.is_some()),
-    ] {
-        if present {
-            changed.push(name);
-        }
-    }
+    let before = current.clone();
     let current_override = price_override_of(&current).map(MoneyDto::from);
     let mut artwork = validate(
         &txn,
@@ -420,6 +435,11 @@ pub async fn update(
                     .unwrap_or_else(|| current_status_for_validation(current_status)),
             ),
             price_override: patch.price_override.unwrap_or(current_override),
+            text_lang: patch.text_lang.or(Some(current.text_lang)),
+            translations: Some(match patch.translations {
+                Some(given) => given,
+                None => kept_translations(&current.translations),
+            }),
         },
     )
     .await?;
@@ -433,7 +453,8 @@ pub async fn update(
         return Err(CatalogError::PhotoNeeded);
     }
     let model = active_model(id, artwork, Utc::now()).update(&txn).await?;
-    audit::record(&txn, admin_id, "artwork.update", "artwork", id, &changed).await?;
+    let changes = audit::changes(&before, &model, &[]);
+    audit::record_changes(&txn, admin_id, "artwork.update", "artwork", id, &changes).await?;
     cards.refresh(&txn, Scope::Artwork(id)).await?;
     txn.commit().await?;
     Ok(model.into())
@@ -518,4 +539,14 @@ pub async fn for_sale(db: &DatabaseConnection) -> Result<Vec<ForSale>, CatalogEr
             title: a.title,
         })
         .collect())
+}
+
+/// The stored translations as a coordinator would send them again.
+fn kept_translations(stored: &str) -> TranslationsInput {
+    let mut kept = texts::read(stored);
+    TranslationsInput {
+        en: kept.remove("en"),
+        sv: kept.remove("sv"),
+        fa: kept.remove("fa"),
+    }
 }

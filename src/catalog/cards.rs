@@ -213,6 +213,8 @@ impl Parts {
             title: a.title.clone(),
             description: a.description.clone(),
             medium: a.medium.clone(),
+            text_lang: a.text_lang.clone(),
+            translations: crate::catalog::texts::read(&a.translations),
             width_cm: a.width_cm,
             height_cm: a.height_cm,
             year: a.year,

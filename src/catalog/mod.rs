@@ -10,6 +10,7 @@ pub mod pricing;
 pub mod public;
 pub mod public_routes;
 pub mod reader;
+pub mod texts;
 pub mod tiers;
 pub mod zones;
 

@@ -74,6 +74,13 @@ pub struct ArtworkView {
     pub title: String,
     pub description: String,
     pub medium: String,
+    /// The language `description` and `medium` are written in.
+    #[serde(default = "written_in_english")]
+    pub text_lang: String,
+    /// Description and medium in other languages, by language (`sv`, `fa`, `en`); a reader
+    /// of one of them gets these, anyone else the words as written.
+    #[serde(default)]
+    pub translations: crate::catalog::texts::Translations,
     pub width_cm: i32,
     pub height_cm: i32,
     pub year: Option<i32>,
@@ -87,6 +94,11 @@ pub struct ArtworkView {
     /// Every zone's price, shipping included; always a list (empty when none is set).
     pub prices: Vec<ZonePrice>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Cards kept before paintings had a language for their words were written in English.
+fn written_in_english() -> String {
+    "en".into()
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,5 +1,5 @@
-//! Size tiers: a painting size with a shipped price for every zone, in one currency; either
-//! shop-wide or one artist's own price list.
+//! Size tiers: a painting size with a shipped price for every zone, in the tier's currency
+//! or a zone's own; either shop-wide or one artist's own price list.
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -27,6 +27,11 @@ pub struct PriceInput {
     #[schema(value_type = String, pattern = "^([1-9][0-9]{0,8}(\\.[0-9]{1,3})?|0\\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$", example = "50.00")]
     #[serde(deserialize_with = "crate::money::wire::amount")]
     pub amount: Decimal,
+    /// This zone's price in another currency than the tier's (a Swedish price in SEK
+    /// beside the others in EUR); the tier's when left out.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::money::wire::CurrencyCode>)]
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -75,6 +80,9 @@ pub struct TierPriceView {
     pub zone: String,
     #[schema(value_type = String, pattern = "^-?[0-9]+(\\.[0-9]+)?$", example = "50.00")]
     pub amount: Decimal,
+    /// The tier's currency, or this zone's own.
+    #[schema(pattern = "^[A-Z]{3}$", example = "SEK")]
+    pub currency: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,16 +104,13 @@ pub struct TierView {
 pub struct PricedTier {
     pub tier: size_tier::Model,
     pub currency: Option<Currency>,
-    /// zone id → amount in minor units
-    pub prices: BTreeMap<String, i64>,
+    /// zone id → its price (in the zone's own currency where it has one)
+    pub prices: BTreeMap<String, Money>,
 }
 
 impl PricedTier {
     pub fn price_in(&self, zone_id: &str) -> Option<Money> {
-        let currency = self.currency?;
-        self.prices
-            .get(zone_id)
-            .map(|minor| Money::from_minor(*minor, currency))
+        self.prices.get(zone_id).copied()
     }
 }
 
@@ -157,6 +162,10 @@ async fn validate(
         } else if !seen.insert(price.zone_id.clone()) {
             errors.add(format!("prices[{i}].zone_id"), "this zone is priced twice");
         }
+        let currency = match &price.currency {
+            Some(own) => errors.check(&format!("prices[{i}].currency"), Currency::parse(own)),
+            None => currency,
+        };
         if let Some(currency) = currency {
             let field = format!("prices[{i}].amount");
             if let Some(money) = errors.check(&field, Money::from_decimal(price.amount, currency)) {
@@ -222,7 +231,16 @@ pub async fn load_priced(
         .await?
     {
         if let Some(tier) = priced.get_mut(&price.tier_id) {
-            tier.prices.insert(price.zone_id, price.amount_minor);
+            let currency = match &price.currency {
+                Some(own) => Currency::parse(own).ok(),
+                None => tier.currency,
+            };
+            if let Some(currency) = currency {
+                tier.prices.insert(
+                    price.zone_id,
+                    Money::from_minor(price.amount_minor, currency),
+                );
+            }
         }
     }
     Ok(priced)
@@ -236,6 +254,7 @@ fn view(priced: PricedTier, zone_names: &BTreeMap<String, String>) -> TierView {
                 zone_id: zone_id.clone(),
                 zone: zone.clone(),
                 amount: money.to_decimal(),
+                currency: money.currency().code().to_string(),
             })
         })
         .collect();
@@ -342,9 +361,11 @@ pub async fn list(
     Ok(Page::new(items, page, total))
 }
 
+/// A price in the tier's own currency is kept without one, so it follows the tier's.
 async fn write_prices(
     conn: &impl ConnectionTrait,
     tier_id: &str,
+    tier_currency: Currency,
     prices: &[(String, Money)],
 ) -> Result<(), CatalogError> {
     size_tier_price::Entity::delete_many()
@@ -357,6 +378,9 @@ async fn write_prices(
             tier_id: Set(tier_id.to_string()),
             zone_id: Set(zone_id.clone()),
             amount_minor: Set(money.minor()),
+            currency: Set(
+                (money.currency() != tier_currency).then(|| money.currency().code().to_string())
+            ),
         });
     if !prices.is_empty() {
         size_tier_price::Entity::insert_many(rows)
@@ -387,7 +411,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    write_prices(&txn, &id, &tier.prices).await?;
+    write_prices(&txn, &id, tier.currency, &tier.prices).await?;
     audit::record(&txn, admin_id, "size_tier.create", "size_tier", &id, &[]).await?;
     let view = get(&txn, &id).await?;
     txn.commit().await?;
@@ -403,19 +427,7 @@ pub async fn update(
 ) -> Result<TierView, CatalogError> {
     let txn = db::begin_write(db).await?;
     let current = get(&txn, id).await?;
-    let mut changed = Vec::new();
-    for (name, present) in [
-        ("name", patch.name.is_some()),
-        ("width_cm", patch.width_cm.is_some()),
-        ("height_cm", patch.height_cm.is_some()),
-        ("artist_id", patch.artist_id.is_some()),
-        ("currency", patch.currency.is_some()),
-        ("prices", patch.prices.is_some()),
-    ] {
-        if present {
-            changed.push(name);
-        }
-    }
+    let before = audited(&current);
     if patch
         .currency
         .as_ref()
@@ -435,6 +447,7 @@ pub async fn update(
             .map(|p| PriceInput {
                 zone_id: p.zone_id.clone(),
                 amount: p.amount,
+                currency: (p.currency != current.currency).then(|| p.currency.clone()),
             })
             .collect()
     });
@@ -477,20 +490,40 @@ pub async fn update(
     }
     .update(&txn)
     .await?;
-    write_prices(&txn, id, &tier.prices).await?;
+    write_prices(&txn, id, tier.currency, &tier.prices).await?;
     cards.refresh(&txn, Scope::Tier(id)).await?;
-    audit::record(
+    let view = get(&txn, id).await?;
+    let changes = audit::between(before, audited(&view));
+    audit::record_changes(
         &txn,
         admin_id,
         "size_tier.update",
         "size_tier",
         id,
-        &changed,
+        &changes,
     )
     .await?;
-    let view = get(&txn, id).await?;
     txn.commit().await?;
     Ok(view)
+}
+
+/// A size's fields as the audit log compares them: its prices read "Sweden 1200.00 SEK".
+fn audited(tier: &TierView) -> audit::Fields {
+    let mut prices: Vec<String> = tier
+        .prices
+        .iter()
+        .map(|p| format!("{} {} {}", p.zone, p.amount, p.currency))
+        .collect();
+    prices.sort();
+    let prices = prices.join("; ");
+    vec![
+        ("name", Some(tier.name.clone())),
+        ("width_cm", Some(tier.width_cm.to_string())),
+        ("height_cm", Some(tier.height_cm.to_string())),
+        ("artist_id", tier.artist_id.clone()),
+        ("currency", Some(tier.currency.clone())),
+        ("prices", Some(prices)),
+    ]
 }
 
 pub async fn delete(db: &DatabaseConnection, admin_id: &str, id: &str) -> Result<(), CatalogError> {

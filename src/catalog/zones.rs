@@ -284,16 +284,7 @@ pub async fn update(
 ) -> Result<ZoneView, CatalogError> {
     let txn = db::begin_write(db).await?;
     let current = get(&txn, id).await?;
-    let mut changed = Vec::new();
-    if patch.name.is_some() {
-        changed.push("name");
-    }
-    if patch.countries.is_some() {
-        changed.push("countries");
-    }
-    if patch.is_fallback.is_some() {
-        changed.push("is_fallback");
-    }
+    let before = audited(&current);
     let zone = validate(ZoneInput {
         name: patch.name.unwrap_or(current.name),
         countries: patch.countries.unwrap_or(current.countries),
@@ -311,11 +302,21 @@ pub async fn update(
     .await
     .map_err(constraint_to_field)?;
     write_countries(&txn, id, &zone.countries).await?;
-    audit::record(&txn, admin_id, "zone.update", "shipping_zone", id, &changed).await?;
     cards.refresh(&txn, Scope::All).await?;
     let view = get(&txn, id).await?;
+    let changes = audit::between(before, audited(&view));
+    audit::record_changes(&txn, admin_id, "zone.update", "shipping_zone", id, &changes).await?;
     txn.commit().await?;
     Ok(view)
+}
+
+/// A zone's fields as the audit log compares them.
+fn audited(zone: &ZoneView) -> audit::Fields {
+    vec![
+        ("name", Some(zone.name.clone())),
+        ("countries", Some(zone.countries.join(", "))),
+        ("is_fallback", Some(zone.is_fallback.to_string())),
+    ]
 }
 
 /// Deleting a zone removes its countries and the tier prices set for it (they price a

@@ -16,6 +16,9 @@ pub struct Limits {
     /// Open unpaid holds (orders waiting for payment) per client and per buyer address.
     pub holds_per_client: u32,
     pub holds_per_email: u32,
+    /// Orders one client may keep waiting for their buyers' email confirmation once its
+    /// holds are used up (each sends one email; 0 refuses them as before).
+    pub waiting_per_client: u32,
     /// How long a manual-payment hold lasts until the buyer confirms their address.
     pub unconfirmed_hold: Duration,
     /// Emails a day to an address that has not shown it is the buyer's.
@@ -46,6 +49,7 @@ impl Limits {
             ),
             holds_per_client: number("HOLDS_PER_CLIENT", "3", 1, 1_000_000)?,
             holds_per_email: number("HOLDS_PER_EMAIL", "3", 1, 1_000_000)?,
+            waiting_per_client: number("WAITING_ORDERS_PER_CLIENT", "10", 0, 1_000_000)?,
             unconfirmed_hold: Duration::from_secs(
                 60 * u64::from(number("UNCONFIRMED_HOLD_MINUTES", "360", 5, 7 * 24 * 60)?),
             ),

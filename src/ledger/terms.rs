@@ -193,13 +193,38 @@ pub async fn set(
     )
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    let after = payout_terms::Entity::find_by_id(artist_id.to_string())
+        .one(&txn)
+        .await?;
+    // Whose terms and what they became; how she agreed is hers, and named only.
+    let fields = |t: Option<&payout_terms::Model>| -> audit::Fields {
+        vec![
+            (
+                "ngo_share_percent",
+                Some(percent(t.map_or(0, |t| t.ngo_share_bp)).to_string()),
+            ),
+            (
+                "transparency",
+                Some(t.is_some_and(|t| t.transparency).to_string()),
+            ),
+        ]
+    };
+    let mut changes = audit::between(fields(before.as_ref()), fields(after.as_ref()));
+    let how = |t: Option<&payout_terms::Model>| t.and_then(|t| t.consent_how.clone());
+    if how(before.as_ref()) != how(after.as_ref()) {
+        changes.push(audit::Change {
+            field: "consent_how".into(),
+            from: None,
+            to: None,
+        });
+    }
+    audit::record_changes(
         &txn,
         admin_id,
         "artist.payout_terms",
         "artist",
         artist_id,
-        &["ngo_share_percent", "transparency", "consent_how"],
+        &changes,
     )
     .await?;
     let view = view(&txn, artist_id).await?;

@@ -182,6 +182,31 @@ pub fn on_placed(
     )
 }
 
+/// The one email of an order that waits for its buyer's confirmation: the link that makes
+/// it hold the painting. Nothing to the coordinator yet (nothing is held, nothing to pay);
+/// confirming sends what `on_placed` sends.
+pub fn on_waiting(
+    mail: &MailSettings,
+    org: &Organisation,
+    o: &order::Model,
+    artist: Option<&artist::Model>,
+    hold: chrono::Duration,
+) -> Result<Vec<entity::outbox::ActiveModel>, DbErr> {
+    let ctx = context! { ..base_context(mail, org, o, artist), ..context! {
+        order_link => mail.order_link(&o.id),
+        confirm_link => mail.confirm_link(&o.id),
+        confirm_hours => (o.expires_at - o.created_at).num_hours().max(1),
+        hold_days => hold.num_days().max(1),
+    }};
+    compose(
+        mail,
+        o,
+        "waiting",
+        &ctx,
+        vec![("order_waiting_buyer", To::Buyer)],
+    )
+}
+
 /// The emails that follow a status change, written in the transaction that made it (so
 /// they exist exactly when the change does). A quiet change calls for none.
 pub async fn on_transition(
@@ -225,7 +250,8 @@ pub async fn on_transition(
             ("order_closed_coordinator", To::Coordinator),
         ],
         OrderStatus::Delivered => vec![("order_delivered_buyer", To::Buyer)],
-        OrderStatus::PendingPayment => Vec::new(),
+        // Confirming a waiting order sends its first emails itself (`holds::confirm`).
+        OrderStatus::PendingPayment | OrderStatus::AwaitingConfirmation => Vec::new(),
     };
     for row in compose(mail, o, to.as_str(), &ctx, letters)? {
         outbox::insert(conn, mail, row).await?;

@@ -53,6 +53,9 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "order_hold_ending_buyer.en.txt",
     "order_hold_ending_buyer.sv.txt",
     "order_hold_ending_buyer.fa.txt",
+    "order_waiting_buyer.en.txt",
+    "order_waiting_buyer.sv.txt",
+    "order_waiting_buyer.fa.txt",
 ];
 
 fn env() -> &'static Environment<'static> {

@@ -73,7 +73,12 @@ pub async fn confirm_payment(
                 ));
             }
             let from = status_of(o);
-            if !matches!(from, OrderStatus::PendingPayment | OrderStatus::Expired) {
+            if !matches!(
+                from,
+                OrderStatus::PendingPayment
+                    | OrderStatus::AwaitingConfirmation
+                    | OrderStatus::Expired
+            ) {
                 return Err(OrderError::IllegalTransition {
                     from,
                     to: OrderStatus::Paid,
@@ -408,16 +413,23 @@ impl Action {
     pub fn applies(self, status: OrderStatus, method: &str, late: bool) -> bool {
         let manual = method == PaymentMethod::Manual.as_str();
         match self {
-            // A transfer that arrives after the hold ended is recorded all the same.
+            // A transfer that arrives after the hold ended is recorded all the same; one for
+            // an order still waiting for its buyer's confirmation sells the painting if it is
+            // still free.
             Self::ConfirmPayment => {
                 manual
-                    && (status == OrderStatus::PendingPayment
-                        || (status == OrderStatus::Expired && !late))
+                    && (matches!(
+                        status,
+                        OrderStatus::PendingPayment | OrderStatus::AwaitingConfirmation
+                    ) || (status == OrderStatus::Expired && !late))
             }
             Self::ExtendHold => manual && status == OrderStatus::PendingPayment,
             Self::Ship => status == OrderStatus::Paid,
             Self::Deliver => status == OrderStatus::Shipped,
-            Self::Cancel => matches!(status, OrderStatus::PendingPayment | OrderStatus::Paid),
+            Self::Cancel => matches!(
+                status,
+                OrderStatus::AwaitingConfirmation | OrderStatus::PendingPayment | OrderStatus::Paid
+            ),
             Self::RefundLatePayment | Self::AnotherPainting => {
                 late && status == OrderStatus::Expired
             }
@@ -442,6 +454,10 @@ mod tests {
         assert_eq!(
             Action::available(PendingPayment, "manual", false),
             [Action::ConfirmPayment, Action::ExtendHold, Action::Cancel]
+        );
+        assert_eq!(
+            Action::available(AwaitingConfirmation, "manual", false),
+            [Action::ConfirmPayment, Action::Cancel]
         );
         assert_eq!(
             Action::available(PendingPayment, "stripe", false),

@@ -4,18 +4,15 @@
 //! The buyer proves it is their order with its private link, which also proves the address
 //! is theirs: saying "paid" confirms the order's hold as the confirmation link would.
 use chrono::{DateTime, Utc};
-use entity::{email_confirmation, order};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use entity::order;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::OrderError;
 use super::place::PaymentMethod;
 use super::state::{OrderStatus, status_of};
 use crate::auth::token;
 use crate::notifications::{MailSettings, order_emails};
-use crate::validate::email_key;
 use crate::{config::Config, db};
 
 /// How long a hold lasts at least once the buyer said they paid: long enough for an
@@ -79,7 +76,7 @@ pub async fn claim_paid(
         txn.rollback().await?;
         return Ok(());
     }
-    remember_address(&txn, &found.buyer_email, now).await?;
+    super::holds::remember_address(&txn, &found.buyer_email, now).await?;
     let current = order::Entity::find_by_id(id.to_string())
         .one(&txn)
         .await?
@@ -87,25 +84,6 @@ pub async fn claim_paid(
     order_emails::on_paid_claimed(&txn, mail, &current).await?;
     txn.commit().await?;
     tracing::info!(order_id = %id, "the buyer says they paid");
-    Ok(())
-}
-
-async fn remember_address(
-    conn: &impl ConnectionTrait,
-    email: &str,
-    now: DateTime<Utc>,
-) -> Result<(), OrderError> {
-    email_confirmation::Entity::insert(email_confirmation::ActiveModel {
-        email: Set(email_key(email)),
-        confirmed_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(email_confirmation::Column::Email)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Releases paintings whose reservation ran out: unpaid card orders after
-//! CARD_RESERVATION_MINUTES, manual ones after MANUAL_RESERVATION_DAYS. Safe with several
+//! CARD_RESERVATION_MINUTES, manual ones after MANUAL_RESERVATION_DAYS; and ends orders
+//! that waited for their buyer's confirmation in vain (they hold no painting). Safe with several
 //! processes: each expiry is a conditional update, so only one process makes it.
 use std::time::Duration;
 
@@ -24,7 +25,10 @@ pub async fn expire_due(
     let mut expired = 0;
     loop {
         let due = order::Entity::find()
-            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+            .filter(order::Column::Status.is_in([
+                OrderStatus::PendingPayment.as_str(),
+                OrderStatus::AwaitingConfirmation.as_str(),
+            ]))
             .filter(order::Column::ExpiresAt.lte(now))
             .order_by_asc(order::Column::ExpiresAt)
             .limit(BATCH)
@@ -33,9 +37,14 @@ pub async fn expire_due(
         let batch = due.len();
         for candidate in due {
             let txn = db::begin_write(db).await?;
-            let change = Change::new(OrderStatus::Expired, Actor::System)
-                .reason(super::state::Reason::ExpiredUnpaid)
-                .if_due_by(now);
+            let change = Change::new(OrderStatus::Expired, Actor::System).if_due_by(now);
+            // An order that never held its painting ends without a word: its buyer did not
+            // take the one step asked of them, and the painting was for sale all along.
+            let change = if state::status_of(&candidate) == OrderStatus::AwaitingConfirmation {
+                change.reason(super::state::Reason::NotConfirmed).quiet()
+            } else {
+                change.reason(super::state::Reason::ExpiredUnpaid)
+            };
             match state::transition(&txn, &candidate, change).await {
                 Ok(changed) => {
                     order_emails::on_transition(&txn, mail, &changed).await?;

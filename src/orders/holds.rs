@@ -22,12 +22,14 @@ use utoipa::ToSchema;
 
 use super::OrderError;
 use super::reference::reference;
+use super::state::{self, Actor, Change, Reason, status_of};
 use super::status::OrderStatus;
+use super::views::manual_instructions;
 use crate::auth::token;
 use crate::client::Client;
 use crate::config::{Config, Limits};
 use crate::db;
-use crate::notifications::MailSettings;
+use crate::notifications::{MailSettings, order_emails};
 use crate::validate::email_key;
 
 /// Who is placing an order, as the caps count them: never the address itself, a keyed hash
@@ -46,22 +48,27 @@ impl Holder {
     }
 }
 
-/// The open holds of one holder, read before placing an order.
+/// The open orders of one holder, read before placing an order: those holding a painting
+/// (of its client, of its buyer address), and its client's orders waiting for a buyer's
+/// confirmation.
 pub struct OpenHolds {
     client: Vec<(i32, DateTime<Utc>)>,
     email: Vec<(i32, DateTime<Utc>)>,
+    waiting: Vec<(i32, DateTime<Utc>)>,
 }
 
-/// The slots a new order takes.
+/// The slots a new order takes: one of its client's holds, or (its holds used up) one of
+/// its client's waiting places; and one of its buyer address's holds, taken when the order
+/// holds the painting.
 #[derive(Debug, Clone, Copy)]
-pub struct Slots {
-    pub client: i32,
-    pub email: i32,
+pub enum Slots {
+    Hold { client: i32, email: i32 },
+    Waiting { client: i32 },
 }
 
-/// The holder's open orders: those of its client, then those of its buyer address, each
-/// read through an index that leads with the holder (see migration 14), so the cost does not
-/// grow with the shop's other open orders.
+/// The holder's open orders: those of its client (holding or waiting), then those of its
+/// buyer address, each read through an index that leads with the holder (see migration 14),
+/// so the cost does not grow with the shop's other open orders.
 ///
 /// SQLite is told which index (`INDEXED BY`): with no statistics its estimates for
 /// `(email_key, status)` and `(status, created_at)` differ by one row in ten, and it has been
@@ -72,62 +79,81 @@ pub struct Slots {
 /// buyers has (`picking_a_hold_slot_reads_only_the_holders_own_orders`).
 pub fn open_holds_statement(backend: DbBackend, holder: &Holder) -> Statement {
     let pending = OrderStatus::PendingPayment.as_str();
+    let waiting = OrderStatus::AwaitingConfirmation.as_str();
     if backend == DbBackend::Sqlite {
         return Statement::from_sql_and_values(
             backend,
-            "SELECT client_key, client_slot, expires_at FROM orders \
+            "SELECT client_key, client_slot, expires_at, status FROM orders \
              INDEXED BY orders_client_open WHERE client_key = ? AND status = ? \
              UNION ALL \
-             SELECT email_key, email_slot, expires_at FROM orders \
+             SELECT client_key, client_slot, expires_at, status FROM orders \
+             INDEXED BY orders_client_open WHERE client_key = ? AND status = ? \
+             UNION ALL \
+             SELECT email_key, email_slot, expires_at, status FROM orders \
              INDEXED BY orders_email_open WHERE email_key = ? AND status = ?",
             [
                 holder.client_key.as_str().into(),
                 pending.into(),
+                holder.client_key.as_str().into(),
+                waiting.into(),
                 holder.email_key.as_str().into(),
                 pending.into(),
             ],
         );
     }
-    let of = |key: order::Column, slot: order::Column, value: &str| {
+    let of = |key: order::Column, slot: order::Column, value: &str, status: &str| {
         let mut query = Query::select();
         query
             .expr(Expr::col(key))
             .expr(Expr::col(slot))
             .column(order::Column::ExpiresAt)
+            .column(order::Column::Status)
             .from(order::Entity)
             .and_where(Expr::col(key).eq(value))
-            .and_where(Expr::col(order::Column::Status).eq(pending));
+            .and_where(Expr::col(order::Column::Status).eq(status));
         query
     };
-    let mut query = of(
-        order::Column::ClientKey,
-        order::Column::ClientSlot,
-        &holder.client_key,
-    );
+    let client = |status| {
+        of(
+            order::Column::ClientKey,
+            order::Column::ClientSlot,
+            &holder.client_key,
+            status,
+        )
+    };
+    let mut query = client(pending);
+    query.union(UnionType::All, client(waiting));
     query.union(
         UnionType::All,
         of(
             order::Column::EmailKey,
             order::Column::EmailSlot,
             &holder.email_key,
+            pending,
         ),
     );
     backend.build(&query)
 }
 
-pub async fn read(db: &DatabaseConnection, holder: &Holder) -> Result<OpenHolds, DbErr> {
+pub async fn read(db: &impl ConnectionTrait, holder: &Holder) -> Result<OpenHolds, DbErr> {
     let open = db
         .query_all_raw(open_holds_statement(db.get_database_backend(), holder))
         .await?;
     let mut holds = OpenHolds {
         client: Vec::new(),
         email: Vec::new(),
+        waiting: Vec::new(),
     };
     for row in open {
         let key = row.try_get_by_index::<Option<String>>(0)?;
         let slot = row.try_get_by_index::<Option<i32>>(1)?;
         let expires_at = row.try_get_by_index::<DateTime<Utc>>(2)?;
+        let status = row.try_get_by_index::<String>(3)?;
         let Some(slot) = slot else { continue };
+        if status == OrderStatus::AwaitingConfirmation.as_str() {
+            holds.waiting.push((slot, expires_at));
+            continue;
+        }
         // Both halves can name the same order (its client and its address); each counts it
         // for the holder it matches.
         if key.as_deref() == Some(holder.client_key.as_str()) {
@@ -166,20 +192,38 @@ fn first_free(used: &[(i32, DateTime<Utc>)], cap: u32) -> Result<i32, u64> {
 }
 
 impl OpenHolds {
-    pub fn free_slots(&self, limits: &Limits) -> Result<Slots, OrderError> {
-        let client = first_free(&self.client, limits.holds_per_client).map_err(|secs| {
-            OrderError::TooManyHolds {
-                by: "client",
-                retry_after_secs: secs,
+    /// `may_wait`: the order can wait for its buyer's confirmation instead of holding at
+    /// once (a manual payment; a card payment is set up while the painting is held).
+    pub fn free_slots(&self, limits: &Limits, may_wait: bool) -> Result<Slots, OrderError> {
+        let email = self.email_slot(limits)?;
+        match first_free(&self.client, limits.holds_per_client) {
+            Ok(client) => Ok(Slots::Hold { client, email }),
+            // Many supporters share one address (a church's Wi-Fi, an office, a mobile
+            // carrier): the next one still gets an order, which holds the painting once its
+            // buyer shows the email address is theirs. A script gets no hold from it, and
+            // only a few such orders (each sends one email).
+            Err(secs) => {
+                let waiting = if may_wait {
+                    first_free(&self.waiting, limits.waiting_per_client).ok()
+                } else {
+                    None
+                };
+                waiting
+                    .map(|client| Slots::Waiting { client })
+                    .ok_or(OrderError::TooManyHolds {
+                        by: "client",
+                        retry_after_secs: secs,
+                    })
             }
-        })?;
-        let email = first_free(&self.email, limits.holds_per_email).map_err(|secs| {
-            OrderError::TooManyHolds {
-                by: "email",
-                retry_after_secs: secs,
-            }
-        })?;
-        Ok(Slots { client, email })
+        }
+    }
+
+    /// A free hold of the buyer's address (also when a waiting order is confirmed).
+    pub fn email_slot(&self, limits: &Limits) -> Result<i32, OrderError> {
+        first_free(&self.email, limits.holds_per_email).map_err(|secs| OrderError::TooManyHolds {
+            by: "email",
+            retry_after_secs: secs,
+        })
     }
 }
 
@@ -195,8 +239,9 @@ pub struct Confirmed {
 }
 
 /// The buyer followed the link in this order's email: the address is theirs. This order gets
-/// the full hold, and its emails held back by the daily cap go out. A wrong token looks
-/// exactly like a missing order.
+/// the full hold (a waiting order takes its painting now, if it is still for sale), and its
+/// emails held back by the daily cap go out. A wrong token looks exactly like a missing
+/// order.
 pub async fn confirm(
     db: &DatabaseConnection,
     config: &Config,
@@ -209,10 +254,41 @@ pub async fn confirm(
         .await?
         .filter(|_| token::digest(token_given) == token::digest(&mail.confirm_token(order_id)))
         .ok_or(OrderError::NotFound("order"))?;
-    let now = Utc::now();
-    let txn = db::begin_write(db).await?;
+    if status_of(&found) == OrderStatus::AwaitingConfirmation {
+        hold_when_confirmed(db, config, mail, &found).await?;
+    } else {
+        let now = Utc::now();
+        let txn = db::begin_write(db).await?;
+        remember_address(&txn, &found.buyer_email, now).await?;
+        if found.payment_method == "manual" && found.hold_confirmed_at.is_none() {
+            let full = found.created_at
+                + chrono::Duration::days(i64::from(config.manual_reservation_days));
+            extend(&txn, &found.id, std::cmp::max(full, found.expires_at), now).await?;
+        }
+        release_held_back_mail(&txn, &found.id).await?;
+        txn.commit().await?;
+    }
+    let current = order::Entity::find_by_id(order_id.to_string())
+        .one(db)
+        .await?
+        .ok_or(OrderError::NotFound("order"))?;
+    Ok(Confirmed {
+        reference: reference(&current.id),
+        status: status_of(&current),
+        order_id: current.id,
+        email_confirmed: true,
+        expires_at: current.expires_at,
+    })
+}
+
+/// The buyer showed the address is theirs: later emails to it are not capped.
+pub(super) async fn remember_address(
+    conn: &impl ConnectionTrait,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     email_confirmation::Entity::insert(email_confirmation::ActiveModel {
-        email: Set(email_key(&found.buyer_email)),
+        email: Set(email_key(email)),
         confirmed_at: Set(now),
     })
     .on_conflict(
@@ -220,26 +296,82 @@ pub async fn confirm(
             .do_nothing()
             .to_owned(),
     )
-    .exec_without_returning(&txn)
+    .exec_without_returning(conn)
     .await?;
-    if found.payment_method == "manual" && found.hold_confirmed_at.is_none() {
-        let full =
-            found.created_at + chrono::Duration::days(i64::from(config.manual_reservation_days));
-        extend(&txn, &found.id, std::cmp::max(full, found.expires_at), now).await?;
-    }
-    release_held_back_mail(&txn, &found.id).await?;
-    txn.commit().await?;
-    let current = order::Entity::find_by_id(order_id.to_string())
+    Ok(())
+}
+
+/// A waiting order's buyer confirmed: the order takes its painting, if it is still for sale,
+/// and one of its address's holds, in one transaction with the emails a new order sends (the
+/// instructions to the buyer, the notice to the coordinator). Two buyers confirming orders
+/// for one painting at once: the conditional update of the painting lets one through. When
+/// the painting was sold meanwhile, the order ends (it never held anything) and the buyer is
+/// told so at once.
+async fn hold_when_confirmed(
+    db: &DatabaseConnection,
+    config: &Config,
+    mail: &MailSettings,
+    found: &order::Model,
+) -> Result<(), OrderError> {
+    let holder = Holder {
+        client_key: found.client_key.clone().unwrap_or_default(),
+        email_key: email_key(&found.buyer_email),
+    };
+    let org = crate::organisation::load(db, &config.shop_name).await?;
+    let artist = entity::artist::Entity::find_by_id(found.artist_id.clone())
         .one(db)
-        .await?
-        .ok_or(OrderError::NotFound("order"))?;
-    Ok(Confirmed {
-        reference: reference(&current.id),
-        status: super::state::status_of(&current),
-        order_id: current.id,
-        email_confirmed: true,
-        expires_at: current.expires_at,
-    })
+        .await?;
+    // Another round only when another order of this address took the same hold slot at the
+    // same moment.
+    for _ in 0..3 {
+        let slot = read(db, &holder).await?.email_slot(&config.limits)?;
+        let now = Utc::now();
+        let until = now + chrono::Duration::days(i64::from(config.manual_reservation_days));
+        let txn = db::begin_write(db).await?;
+        remember_address(&txn, &found.buyer_email, now).await?;
+        let change = Change::new(OrderStatus::PendingPayment, Actor::Buyer)
+            .reason(Reason::EmailConfirmed)
+            .set(order::Column::ExpiresAt, until)
+            .set(order::Column::HoldConfirmedAt, Some(now))
+            .set(order::Column::ClientSlot, Option::<i32>::None)
+            .set(order::Column::EmailSlot, Some(slot));
+        match state::transition(&txn, found, change).await {
+            Ok(changed) => {
+                let o = &changed.order;
+                let instructions = manual_instructions(config, &org, o);
+                for row in
+                    order_emails::on_placed(mail, &org, o, artist.as_ref(), &instructions, None)?
+                {
+                    crate::notifications::outbox::insert(&txn, mail, row).await?;
+                }
+                release_held_back_mail(&txn, &found.id).await?;
+                txn.commit().await?;
+                return Ok(());
+            }
+            Err(OrderError::ArtworkUnavailable(status)) => {
+                txn.rollback().await?;
+                let txn = db::begin_write(db).await?;
+                let change = Change::new(OrderStatus::Expired, Actor::System)
+                    .reason(Reason::SoldBeforeConfirmed)
+                    .quiet();
+                match state::transition(&txn, found, change).await {
+                    Ok(_) => txn.commit().await?,
+                    // Confirmed by a second click, or ended, meanwhile.
+                    Err(OrderError::IllegalTransition { .. }) => txn.rollback().await?,
+                    Err(e) => return Err(e),
+                }
+                return Err(OrderError::ArtworkUnavailable(status));
+            }
+            Err(OrderError::Db(e)) if db::is_unique_violation(&e) => txn.rollback().await?,
+            // A second click, or the order ended meanwhile: the answer says where it stands.
+            Err(OrderError::IllegalTransition { .. }) => {
+                txn.rollback().await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(OrderError::Busy)
 }
 
 /// Gives an open order the full hold until `until` (only while it waits for payment).

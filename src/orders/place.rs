@@ -86,6 +86,10 @@ pub struct OrderRequest {
     pub time_zone: Option<String>,
 }
 
+/// How long an order placed beyond its client's holds waits for its buyer to confirm their
+/// email address before it ends (it holds nothing meanwhile).
+pub const CONFIRM_WAITING_WITHIN_HOURS: i64 = 24;
+
 /// The languages a buyer's emails and order page can be in.
 pub const BUYER_LANGUAGES: [&str; 3] = ["en", "sv", "fa"];
 
@@ -331,16 +335,21 @@ pub async fn place(
             }
             _ => return Err(OrderError::NotFound("artwork")),
         }
-        let slots = open_holds.free_slots(&config.limits)?;
-        let turn = match turns.take(&artwork.id).await {
-            Turn::Mine(turn) => turn,
-            Turn::After(Outcome::Reserved { key }) if key != idempotency_key => {
-                return Err(OrderError::ArtworkUnavailable(
-                    ArtworkStatus::Reserved.as_str().into(),
-                ));
-            }
-            // Our own key took it (a concurrent retry), or nobody did: the next read says.
-            Turn::After(_) => continue,
+        let slots = open_holds.free_slots(&config.limits, new.method == PaymentMethod::Manual)?;
+        // An order that waits for its buyer's confirmation takes nothing, so it waits for no
+        // other buyer's write.
+        let turn = match slots {
+            Slots::Waiting { .. } => None,
+            Slots::Hold { .. } => match turns.take(&artwork.id).await {
+                Turn::Mine(turn) => Some(turn),
+                Turn::After(Outcome::Reserved { key }) if key != idempotency_key => {
+                    return Err(OrderError::ArtworkUnavailable(
+                        ArtworkStatus::Reserved.as_str().into(),
+                    ));
+                }
+                // Our own key took it (a concurrent retry), or nobody did: the next read says.
+                Turn::After(_) => continue,
+            },
         };
         round += 1;
         let snapshot = seen.snapshot.ok_or(OrderError::NotFound("size tier"))?;
@@ -358,7 +367,9 @@ pub async fn place(
         .await?;
         match prepared.reservation.write(db).await? {
             Written::Reserved => {
-                turn.reserved(idempotency_key);
+                if let Some(turn) = turn {
+                    turn.reserved(idempotency_key);
+                }
                 return finish(db, mail, card, idempotency_key, prepared).await;
             }
             Written::Stale => contended = false,
@@ -415,13 +426,22 @@ async fn prepare(
     let price = pricing::price_from(artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
     let now = Utc::now();
     let full_hold = now + chrono::Duration::days(i64::from(config.manual_reservation_days));
+    let waiting = matches!(slots, Slots::Waiting { .. });
     // Until the buyer shows the address is theirs (the link in this order's email), a manual
     // hold is short: a script naming strangers cannot keep paintings off the shop for days.
-    let short_hold = (new.method == PaymentMethod::Manual).then(|| {
+    let short_hold = (new.method == PaymentMethod::Manual && !waiting).then(|| {
         now + chrono::Duration::from_std(config.limits.unconfirmed_hold)
             .unwrap_or(chrono::Duration::hours(6))
     });
+    let (status, client_slot, email_slot) = match slots {
+        Slots::Hold { client, email } => (OrderStatus::PendingPayment, client, Some(email)),
+        Slots::Waiting { client } => (OrderStatus::AwaitingConfirmation, client, None),
+    };
     let expires_at = match new.method {
+        // The confirmation link works this long; the painting stays for sale meanwhile.
+        PaymentMethod::Manual if waiting => {
+            now + chrono::Duration::hours(CONFIRM_WAITING_WITHIN_HOURS)
+        }
         PaymentMethod::Manual => short_hold.unwrap_or(full_hold),
         // The Checkout Session closes at the same moment. The extra minute keeps it inside
         // Stripe's 30-minute minimum however long the request to Stripe takes.
@@ -435,7 +455,7 @@ async fn prepare(
     let model = order::Model {
         id: id.clone(),
         artwork_id: artwork.id.clone(),
-        status: OrderStatus::PendingPayment.as_str().into(),
+        status: status.as_str().into(),
         payment_method: new.method.as_str().into(),
         access_token_hash: token::digest(&access_token),
         buyer_name: new.buyer_name.clone(),
@@ -468,9 +488,9 @@ async fn prepare(
         delivered_at: None,
         closed_at: None,
         client_key: Some(holder.client_key.clone()),
-        client_slot: Some(slots.client),
+        client_slot: Some(client_slot),
         email_key: Some(holder.email_key.clone()),
-        email_slot: Some(slots.email),
+        email_slot,
         hold_confirmed_at: None,
         language: new.language.to_string(),
         time_zone: new.time_zone.clone(),
@@ -494,7 +514,7 @@ async fn prepare(
         Row::new(state::history_row(
             &id,
             None,
-            OrderStatus::PendingPayment,
+            status,
             &Actor::Buyer,
             None,
             now,
@@ -502,6 +522,19 @@ async fn prepare(
     ];
     let (mut body, mut emails, mut attempt, mut image_url) = (None, Vec::new(), None, None);
     match card {
+        // Nothing to pay yet: the painting is not held. Its one email asks the buyer to
+        // confirm; the instructions follow once the painting is theirs.
+        None if waiting => {
+            emails = order_emails::on_waiting(
+                mail,
+                org,
+                &model,
+                Some(&snapshot.artist),
+                full_hold - now,
+            )?;
+            body = Some(to_json(&placed)?);
+            rows.extend(emails.iter().cloned().map(Row::new));
+        }
         None => {
             let instructions = manual_instructions(config, org, &model);
             let full_hold = short_hold.map(|_| full_hold);
@@ -537,6 +570,7 @@ async fn prepare(
     )));
     Ok(Prepared {
         reservation: Reservation {
+            takes_painting: !waiting,
             artwork_id: artwork.id.clone(),
             artwork_seen: artwork.updated_at,
             now,

@@ -49,8 +49,10 @@ pub(super) async fn precheck(
             Expr::col((size_tier::Entity, size_tier::Column::Name)),
             "tier_name",
         )
+        // A zone's own currency, else the tier's.
         .expr_as(
-            Expr::col((size_tier::Entity, size_tier::Column::Currency)),
+            Expr::col((size_tier_price::Entity, size_tier_price::Column::Currency))
+                .if_null(Expr::col((size_tier::Entity, size_tier::Column::Currency))),
             "currency",
         )
         .expr_as(

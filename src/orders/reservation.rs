@@ -75,6 +75,9 @@ impl Row {
 
 /// What to write for one new order.
 pub struct Reservation {
+    /// False for an order that waits for its buyer's confirmation: its rows are written
+    /// and the painting stays for sale.
+    pub takes_painting: bool,
     pub artwork_id: String,
     /// The painting's `updated_at` as read when the price was worked out: if the painting
     /// changed since, nothing is written and the caller starts again from a fresh read.
@@ -107,7 +110,7 @@ impl Reservation {
 
     pub async fn write(&self, db: &DatabaseConnection) -> Result<Written, DbErr> {
         let written = match db.get_database_backend() {
-            DbBackend::Postgres => self.write_one_statement(db).await,
+            DbBackend::Postgres if self.takes_painting => self.write_one_statement(db).await,
             _ => self.write_in_transaction(db).await,
         };
         match written {
@@ -159,7 +162,7 @@ impl Reservation {
 
     async fn write_in_transaction(&self, db: &DatabaseConnection) -> Result<Written, DbErr> {
         let txn = db::begin_write(db).await?;
-        if txn.execute(&self.take_painting()).await?.rows_affected() != 1 {
+        if self.takes_painting && txn.execute(&self.take_painting()).await?.rows_affected() != 1 {
             txn.rollback().await?;
             return Ok(Written::Stale);
         }
@@ -182,6 +185,7 @@ mod tests {
     fn every_insert_in_the_single_statement_is_fed_by_the_update() {
         let now = Utc::now();
         let reservation = Reservation {
+            takes_painting: true,
             artwork_id: "a1".into(),
             artwork_seen: now,
             now,

@@ -132,13 +132,20 @@ pub async fn claim_paid(
 }
 
 /// Confirm the buyer's email address with the token from the link in their first email (not
-/// the access token). Every open manual order of that address is then held for the full
-/// time, and emails held back by the daily cap for unconfirmed addresses go out.
+/// the access token). This order is then held for the full time, and its emails held back by
+/// the daily cap for unconfirmed addresses go out. An order that waited for this
+/// (`awaiting_confirmation`) takes its painting now; when another supporter bought it first,
+/// the order ends (`expired`) and the answer is 409.
 #[utoipa::path(
     operation_id = "confirmOrderEmail",
     tag = "orders",
     params(("id" = String, Path), ("token" = String, Query, description = "the token from the confirmation link")),
-    responses((status = 200, body = Confirmed), (status = 404, description = "no such order, or a wrong token"))
+    responses(
+        (status = 200, body = Confirmed),
+        (status = 404, description = "no such order, or a wrong token"),
+        (status = 409, description = "the painting was sold before the address was confirmed"),
+        (status = 429, description = "this address already holds its share of paintings")
+    )
 )]
 #[post("/orders/{id}/confirm-email")]
 pub async fn confirm_email(
@@ -147,6 +154,13 @@ pub async fn confirm_email(
     query: ValidQuery<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token.unwrap_or_default();
-    let confirmed = holds::confirm(&state.db, &state.config, &state.mail, &id, &token).await?;
-    Ok(HttpResponse::Ok().json(confirmed))
+    let confirmed = holds::confirm(&state.db, &state.config, &state.mail, &id, &token).await;
+    if matches!(
+        confirmed,
+        Ok(_) | Err(crate::orders::OrderError::ArtworkUnavailable(_))
+    ) {
+        // A waiting order may have taken its painting.
+        state.catalog_cache.invalidate();
+    }
+    Ok(HttpResponse::Ok().json(confirmed?))
 }

@@ -55,10 +55,13 @@ pub enum Reason {
     CardFailed,
     CheckoutExpired,
     RefundConfirmed,
+    EmailConfirmed,
+    NotConfirmed,
+    SoldBeforeConfirmed,
 }
 
 impl Reason {
-    const ALL: [Self; 11] = [
+    const ALL: [Self; 14] = [
         Self::ManualPaid,
         Self::ManualPaidLate,
         Self::LatePaymentReturned,
@@ -70,6 +73,9 @@ impl Reason {
         Self::CardFailed,
         Self::CheckoutExpired,
         Self::RefundConfirmed,
+        Self::EmailConfirmed,
+        Self::NotConfirmed,
+        Self::SoldBeforeConfirmed,
     ];
 
     pub fn sentence(self) -> &'static str {
@@ -87,6 +93,13 @@ impl Reason {
             Self::CardFailed => "the card payment failed",
             Self::CheckoutExpired => "the Stripe checkout session expired unpaid",
             Self::RefundConfirmed => "refund confirmed by Stripe",
+            Self::EmailConfirmed => "the buyer confirmed their email address; the painting is held",
+            Self::NotConfirmed => {
+                "the buyer did not confirm their email address in time; the painting was never held"
+            }
+            Self::SoldBeforeConfirmed => {
+                "the painting was no longer for sale when the buyer confirmed their email address"
+            }
         }
     }
 
@@ -104,6 +117,9 @@ impl Reason {
             Self::CardFailed => "card-failed",
             Self::CheckoutExpired => "checkout-expired",
             Self::RefundConfirmed => "refund-confirmed",
+            Self::EmailConfirmed => "email-confirmed",
+            Self::NotConfirmed => "not-confirmed",
+            Self::SoldBeforeConfirmed => "sold-before-confirmed",
         }
     }
 
@@ -280,10 +296,18 @@ pub async fn transition(
         return Err(OrderError::IllegalTransition { from, to });
     }
     use ArtworkStatus as A;
-    if (from, to) == (OrderStatus::Expired, OrderStatus::Paid)
-        && move_artwork(conn, &order.artwork_id, &[A::Available], A::Sold).await? == 0
+    use OrderStatus as O;
+    // An order that does not hold its painting takes it now, if it is still free.
+    let takes = match (from, to) {
+        (O::Expired | O::AwaitingConfirmation, O::Paid) => Some(A::Sold),
+        (O::AwaitingConfirmation, O::PendingPayment) => Some(A::Reserved),
+        _ => None,
+    };
+    if let Some(taken) = takes
+        && move_artwork(conn, &order.artwork_id, &[A::Available], taken).await? == 0
     {
-        // Taken by another buyer (or withdrawn) since the reservation ran out.
+        // Taken by another buyer (or withdrawn) since the reservation ran out, or before
+        // this buyer confirmed.
         let status = artwork::Entity::find_by_id(order.artwork_id.clone())
             .one(conn)
             .await?

@@ -8,6 +8,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
+    /// Placed from a connection that already holds its share of unconfirmed orders: the
+    /// painting is not held (it stays for sale) until the buyer confirms their email address.
+    AwaitingConfirmation,
     PendingPayment,
     Paid,
     Shipped,
@@ -18,7 +21,8 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 7] = [
+    pub const ALL: [OrderStatus; 8] = [
+        Self::AwaitingConfirmation,
         Self::PendingPayment,
         Self::Paid,
         Self::Shipped,
@@ -30,6 +34,7 @@ impl OrderStatus {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AwaitingConfirmation => "awaiting_confirmation",
             Self::PendingPayment => "pending_payment",
             Self::Paid => "paid",
             Self::Shipped => "shipped",
@@ -50,6 +55,9 @@ impl OrderStatus {
         matches!(
             (self, to),
             (PendingPayment, Paid | Expired | Cancelled)
+                // Confirmed (the painting is taken then, if it is still free), paid by hand
+                // before that (likewise), or never confirmed.
+                | (AwaitingConfirmation, PendingPayment | Paid | Expired | Cancelled)
                 // A card payment that lands just after the reservation ran out (the painting
                 // must still be free), or its refund when it was not.
                 | (Expired, Paid | Refunded)
@@ -75,6 +83,10 @@ mod tests {
     #[test]
     fn only_the_documented_moves_are_legal() {
         let legal = [
+            (AwaitingConfirmation, PendingPayment),
+            (AwaitingConfirmation, Paid),
+            (AwaitingConfirmation, Expired),
+            (AwaitingConfirmation, Cancelled),
             (PendingPayment, Paid),
             (PendingPayment, Expired),
             (PendingPayment, Cancelled),

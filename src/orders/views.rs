@@ -147,9 +147,50 @@ pub struct BuyerOrderView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, format = DateTime, required = false)]
     pub hold_after_email_confirmation: Option<DateTime<Utc>>,
+    /// An order that waited for its buyer's confirmation and ended without ever holding
+    /// its painting: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub ended_before_holding: Option<EndedBeforeHolding>,
     pub paid_at: Option<DateTime<Utc>>,
     pub shipped_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndedBeforeHolding {
+    /// The email address was not confirmed in time.
+    NotConfirmed,
+    /// Another supporter bought the painting before the address was confirmed.
+    SoldMeanwhile,
+}
+
+/// Why an ended order never held its painting, from the reason its history gives.
+async fn ended_before_holding(
+    db: &DatabaseConnection,
+    o: &order::Model,
+) -> Result<Option<EndedBeforeHolding>, OrderError> {
+    use super::state::Reason;
+    if status_of(o) != OrderStatus::Expired || o.hold_confirmed_at.is_some() {
+        return Ok(None);
+    }
+    let last = order_history::Entity::find()
+        .filter(order_history::Column::OrderId.eq(o.id.as_str()))
+        .filter(order_history::Column::ToStatus.eq(OrderStatus::Expired.as_str()))
+        .one(db)
+        .await?;
+    Ok(
+        match last
+            .and_then(|row| row.reason)
+            .as_deref()
+            .and_then(Reason::read)
+        {
+            Some((Reason::NotConfirmed, _)) => Some(EndedBeforeHolding::NotConfirmed),
+            Some((Reason::SoldBeforeConfirmed, _)) => Some(EndedBeforeHolding::SoldMeanwhile),
+            _ => None,
+        },
+    )
 }
 
 /// A wrong token looks exactly like a missing order.
@@ -198,6 +239,7 @@ pub async fn for_buyer(
             }),
             _ => None,
         },
+        ended_before_holding: ended_before_holding(db, &o).await?,
         artwork_title: o.artwork_title,
         artist: o.artist_name,
         payment_method: o.payment_method,

@@ -92,6 +92,7 @@ async fn tier(
             tier_id: Set(id.clone()),
             zone_id: Set((*zone_id).into()),
             amount_minor: Set(*amount_minor),
+            currency: Set(None),
         }
         .insert(conn)
         .await?;
@@ -153,12 +154,30 @@ async fn painting(
         status: Set("available".into()),
         price_override_minor: Set(None),
         price_override_currency: Set(None),
+        text_lang: Set("en".into()),
+        translations: Set(demo_translations(title, medium)),
         created_at: Set(now),
         updated_at: Set(now),
     }
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// The demo's description and medium in Swedish and Dari, as a coordinator would add them.
+fn demo_translations(title: &str, medium: &str) -> String {
+    let (sv, fa) = match medium {
+        "Oil on canvas" => ("Olja på duk", "رنگ روغن روی بوم"),
+        "Acrylic on canvas" => ("Akryl på duk", "اکریلیک روی بوم"),
+        "Watercolour" => ("Akvarell", "آبرنگ"),
+        "Ink and watercolour" => ("Tusch och akvarell", "مرکب و آبرنگ"),
+        other => (other, other),
+    };
+    serde_json::json!({
+        "sv": {"description": format!("{title}, målad i Kabul."), "medium": sv},
+        "fa": {"description": format!("«{title}»، کشیده‌شده در کابل."), "medium": fa},
+    })
+    .to_string()
 }
 
 /// Seeds when there are no artists yet; returns the first admin's login when it made one.

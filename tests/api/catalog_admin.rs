@@ -541,3 +541,196 @@ async fn a_painting_goes_on_sale_with_a_photo_and_keeps_one_while_on_sale() {
         .ok(200);
     app.admin_delete(&token, &photo_path).await.ok(204);
 }
+
+/// The audit log says what changed, from what to what: a painting's price, a size's prices,
+/// an artist's share. An artist's email, phone and notes are named as changed, never written
+/// out, in the log's rows or on the console's page.
+#[tokio::test]
+async fn the_audit_log_keeps_old_and_new_values_but_never_personal_ones() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let (af, intl) = app.create_zones(&token).await;
+    let tier = app.create_tier(&token, &(af.clone(), intl.clone())).await;
+    let artist = id_of(
+        app.admin_post(
+            &token,
+            "/api/v1/admin/artists",
+            json!({"display_name": "Parwin S.", "email": "OLD-MARKER@example.org",
+                   "notes": "OLD-NOTE-MARKER"}),
+        )
+        .await
+        .ok(201),
+    );
+    app.admin_patch(
+        &token,
+        &format!("/api/v1/admin/artists/{artist}"),
+        json!({"display_name": "Parwin Sultani", "email": "NEW-MARKER@example.org",
+               "notes": "NEW-NOTE-MARKER"}),
+    )
+    .await
+    .ok(200);
+    app.admin_patch(
+        &token,
+        &format!("/api/v1/admin/size-tiers/{tier}"),
+        json!({"prices": [{"zone_id": af, "amount": "45.00"}, {"zone_id": intl, "amount": "65.00"}]}),
+    )
+    .await
+    .ok(200);
+    app.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/admin/artists/{artist}/payout-terms"),
+        Some(&token),
+        Some(json!({"ngo_share_percent": "12.5", "transparency": true,
+               "consent_how": "CONSENT-MARKER in person"})),
+    )
+    .await
+    .ok(200);
+
+    let changes_of = |action: &'static str| {
+        let app = &app;
+        async move {
+            let row = audit_log::Entity::find()
+                .filter(audit_log::Column::Action.eq(action))
+                .one(&app.db)
+                .await
+                .expect("audit")
+                .expect("an entry");
+            let detail: serde_json::Value =
+                serde_json::from_str(row.detail.as_deref().unwrap_or("{}")).expect("json");
+            detail["changes"].clone()
+        }
+    };
+    let artist_changes = changes_of("artist.update").await;
+    assert!(
+        artist_changes.as_array().expect("changes").contains(
+            &json!({"field": "display_name", "from": "Parwin S.", "to": "Parwin Sultani"})
+        ),
+        "{artist_changes}"
+    );
+    for personal in ["email", "notes"] {
+        assert!(
+            artist_changes
+                .as_array()
+                .expect("changes")
+                .contains(&json!({"field": personal})),
+            "{artist_changes}"
+        );
+    }
+    let tier_changes = changes_of("size_tier.update").await;
+    assert_eq!(
+        tier_changes,
+        json!([{"field": "prices",
+                "from": "Afghanistan 45.00 USD; International 50.00 USD",
+                "to": "Afghanistan 45.00 USD; International 65.00 USD"}])
+    );
+    let terms = changes_of("artist.payout_terms").await;
+    assert_eq!(
+        terms,
+        json!([{"field": "ngo_share_percent", "from": "0", "to": "12.5"},
+               {"field": "transparency", "from": "false", "to": "true"},
+               {"field": "consent_how"}])
+    );
+    let every_row: Vec<String> = audit_log::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter_map(|r| r.detail)
+        .collect();
+    let all = every_row.join("\n");
+    for marker in ["MARKER@", "NOTE-MARKER", "CONSENT-MARKER"] {
+        assert!(!all.contains(marker), "{marker} in the audit log: {all}");
+    }
+}
+
+/// A shop-wide size in EUR whose Swedish price is in SEK: the Swedish buyer is quoted and
+/// charged in SEK, everyone else in EUR; a currency that does not exist is refused by field.
+#[tokio::test]
+async fn one_zone_of_a_size_can_be_priced_in_its_own_currency() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let nordic = id_of(
+        app.admin_post(
+            &token,
+            "/api/v1/admin/shipping-zones",
+            json!({"name": "Sweden", "countries": ["SE"]}),
+        )
+        .await
+        .ok(201),
+    );
+    let world = id_of(
+        app.admin_post(
+            &token,
+            "/api/v1/admin/shipping-zones",
+            json!({"name": "Everywhere else", "countries": [], "is_fallback": true}),
+        )
+        .await
+        .ok(201),
+    );
+    let refused = app
+        .admin_post(
+            &token,
+            "/api/v1/admin/size-tiers",
+            json!({"name": "30×40 cm", "width_cm": 30, "height_cm": 40, "currency": "EUR",
+                   "prices": [{"zone_id": nordic, "amount": "1200", "currency": "XX"},
+                              {"zone_id": world, "amount": "110"}]}),
+        )
+        .await;
+    assert_eq!(
+        refused.problem(422)["errors"][0]["field"],
+        "prices[0].currency"
+    );
+    let tier = app
+        .admin_post(
+            &token,
+            "/api/v1/admin/size-tiers",
+            json!({"name": "30×40 cm", "width_cm": 30, "height_cm": 40, "currency": "EUR",
+                   "prices": [{"zone_id": nordic, "amount": "1200", "currency": "SEK"},
+                              {"zone_id": world, "amount": "110"}]}),
+        )
+        .await;
+    let tier = tier.ok(201).clone();
+    let prices = tier["prices"].as_array().expect("prices");
+    assert!(prices.iter().any(|p| p["zone_id"] == nordic.as_str()
+        && p["amount"] == "1200.00"
+        && p["currency"] == "SEK"));
+    assert!(
+        prices
+            .iter()
+            .any(|p| p["zone_id"] == world.as_str() && p["currency"] == "EUR")
+    );
+    let artist = app
+        .create_artist(&token, json!({"display_name": "Zahra M."}))
+        .await;
+    let artwork = app
+        .create_artwork(
+            &token,
+            &artist,
+            tier["id"].as_str().expect("id"),
+            "available",
+        )
+        .await;
+    let in_sweden = app
+        .get(&format!("/api/v1/artworks/{artwork}?country=SE"))
+        .await;
+    assert_eq!(
+        in_sweden.ok(200)["price"],
+        json!({"amount": "1200.00", "currency": "SEK", "zone": "Sweden"})
+    );
+    let in_norway = app
+        .get(&format!("/api/v1/artworks/{artwork}?country=NO"))
+        .await;
+    assert_eq!(in_norway.ok(200)["price"]["currency"], "EUR");
+    let order = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("Idempotency-Key", crate::helpers::new_key())
+        .json(&crate::helpers::order_body(&artwork))
+        .send()
+        .await
+        .expect("order");
+    let order = crate::helpers::Reply::read(order).await;
+    let placed = order.ok(201);
+    assert_eq!(placed["order"]["amount"], "1200.00");
+    assert_eq!(placed["order"]["currency"], "SEK");
+}

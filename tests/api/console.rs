@@ -1101,16 +1101,49 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text.contains("value=\"forty\""), "what was typed stays");
+    let bad_currency = browser
+        .post(
+            &format!("/admin/prices/tiers/{tier}"),
+            &[
+                (&format!("price.{af}"), "40"),
+                (&format!("price.{intl}"), "55.50"),
+                (&format!("currency.{intl}"), "EURO"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_currency.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad_currency
+            .text
+            .contains(&format!("id=\"currency.{intl}-error\"")),
+        "the currency's own field says what is wrong: {}",
+        bad_currency.text
+    );
     let saved = browser
         .post(
             &format!("/admin/prices/tiers/{tier}"),
             &[
                 (&format!("price.{af}"), "40"),
                 (&format!("price.{intl}"), "55.50"),
+                (&format!("currency.{intl}"), "eur"),
             ],
         )
         .await;
     assert_eq!(location(&saved), "/admin/prices?done=saved");
+    // The zone's own currency in the form, and the change from what to what in the log.
+    let tier_page = browser.get(&format!("/admin/prices/tiers/{tier}")).await;
+    assert!(
+        tier_page.text.contains("value=\"EUR\""),
+        "{}",
+        tier_page.text
+    );
+    let audit = browser.get("/admin/audit").await;
+    assert!(
+        audit.text.contains("International 50.00 USD")
+            && audit.text.contains("International 55.50 EUR"),
+        "{}",
+        audit.text
+    );
 
     // A zone of its own for the Nordic countries, then priced.
     let bad = browser
@@ -1176,7 +1209,7 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
             .contains("<td class=\"num\" data-label=\"Afghanistan\">$40</td>")
             && prices
                 .text
-                .contains("<td class=\"num\" data-label=\"International\">$55.50</td>"),
+                .contains("<td class=\"num\" data-label=\"International\">€55.50</td>"),
         "{}",
         prices.text
     );

@@ -49,18 +49,35 @@ async fn catalog_of(app: &TestApp, token: &str, n: usize) -> Vec<String> {
     artworks
 }
 
-/// Exactly three orders placed (the default cap), every other one a 429.
-fn three_placed_the_rest_limited(replies: &[Reply]) {
-    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+/// Exactly three orders hold their paintings (the default cap); every other one waits for
+/// its buyer's confirmation, holding nothing, or is refused with a 429.
+fn three_hold_the_rest_do_not(replies: &[Reply]) {
+    let outcomes: Vec<String> = replies.iter().map(outcome).collect();
     assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
+        outcomes.iter().filter(|s| *s == "pending_payment").count(),
         3,
-        "{statuses:?}"
+        "{outcomes:?}"
     );
     assert!(
-        statuses.iter().all(|s| *s == 201 || *s == 429),
-        "{statuses:?}"
+        outcomes
+            .iter()
+            .all(|s| ["pending_payment", "awaiting_confirmation", "429"].contains(&s.as_str())),
+        "{outcomes:?}"
     );
+}
+
+/// What an order request came to: the new order's status, or the refusal's status code.
+fn outcome(reply: &Reply) -> String {
+    match reply.body["order"]["status"].as_str() {
+        Some(status) if reply.status == 201 => status.to_string(),
+        _ => reply.status.as_u16().to_string(),
+    }
+}
+
+fn held_then_waiting(held: usize, waiting: usize) -> Vec<String> {
+    let mut outcomes = vec!["pending_payment".to_string(); held];
+    outcomes.extend(vec!["awaiting_confirmation".to_string(); waiting]);
+    outcomes
 }
 
 async fn send(request: reqwest::RequestBuilder) -> Reply {
@@ -105,8 +122,25 @@ async fn a_burst_from_one_client_leaves_the_catalog_buyable() {
             .collect(),
     )
     .await;
-    let created = replies.iter().filter(|r| r.status == 201).count();
-    assert_eq!(created, 3, "three holds per client");
+    // Three hold their paintings; the next ones (ten at most) wait for their buyers'
+    // confirmation and hold nothing; the rest are refused.
+    let created: Vec<&str> = replies
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.body["order"]["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        created.iter().filter(|s| **s == "pending_payment").count(),
+        3,
+        "three holds per client: {created:?}"
+    );
+    assert!(
+        created.len() <= 13
+            && created
+                .iter()
+                .all(|s| ["pending_payment", "awaiting_confirmation"].contains(s)),
+        "{created:?}"
+    );
     for refused in replies.iter().filter(|r| r.status != 201) {
         let problem = refused.problem(429);
         assert!(
@@ -163,7 +197,7 @@ async fn a_buyer_address_holds_only_a_few_paintings_whoever_asks() {
             .collect(),
     )
     .await;
-    three_placed_the_rest_limited(&replies);
+    three_hold_the_rest_do_not(&replies);
     // The address differs only in case and spaces: still the same address.
     let free = artworks
         .iter()
@@ -200,10 +234,11 @@ async fn a_forged_forwarded_for_changes_nothing_without_a_trusted_proxy() {
             &buyer(id, &format!("f{i}@example.org")),
         ))
         .await;
-        statuses.push(reply.status.as_u16());
+        statuses.push(outcome(&reply));
     }
-    // Every request is the one peer 127.0.0.1, whatever the header claims.
-    assert_eq!(statuses, vec![201, 201, 201, 429, 429]);
+    // Every request is the one peer 127.0.0.1, whatever the header claims: three hold, the
+    // next wait for their buyers' confirmation.
+    assert_eq!(statuses, held_then_waiting(3, 2));
 }
 
 #[tokio::test]
@@ -220,9 +255,9 @@ async fn a_forwarded_header_the_proxy_does_not_write_changes_nothing() {
             .header("Idempotency-Key", new_key())
             .header("Forwarded", format!("for=203.0.113.{i}"))
             .json(&buyer(id, &format!("g{i}@example.org")));
-        statuses.push(send(request).await.status.as_u16());
+        statuses.push(outcome(&send(request).await));
     }
-    assert_eq!(statuses, vec![201, 201, 201, 429]);
+    assert_eq!(statuses, held_then_waiting(3, 1));
 }
 
 #[tokio::test]
@@ -252,10 +287,10 @@ async fn order_attempts_are_rate_limited_per_client() {
 }
 
 /// The link the buyer's first email carries, read from the outbox.
-async fn confirm_link(app: &TestApp, order_id: &str) -> String {
+async fn confirm_link(app: &TestApp, order_id: &str, kind: &str) -> String {
     let email = outbox::Entity::find()
         .filter(outbox::Column::OrderId.eq(order_id))
-        .filter(outbox::Column::Kind.eq("order_placed_buyer"))
+        .filter(outbox::Column::Kind.eq(kind))
         .one(&app.db)
         .await
         .expect("q")
@@ -290,7 +325,7 @@ async fn confirming_the_address_gives_the_full_hold_and_a_coordinator_can_too() 
         .expect("ts")
         .parse()
         .expect("ts");
-    let link = confirm_link(&app, &id).await;
+    let link = confirm_link(&app, &id, "order_placed_buyer").await;
     assert!(
         link.starts_with(&format!("/orders/{id}/confirm?token=")),
         "{link}"
@@ -489,7 +524,7 @@ async fn a_strangers_address_named_in_ten_orders_gets_at_most_three_emails() {
         .expect("held back mail")
         .and_then(|email| email.order_id)
         .expect("an order's email held back");
-    let link = confirm_link(&app, &id).await;
+    let link = confirm_link(&app, &id, "order_placed_buyer").await;
     assert_eq!(
         app.request(reqwest::Method::POST, &link, None, None)
             .await
@@ -596,7 +631,7 @@ async fn two_processes_on_one_database_share_the_hold_caps() {
             .collect(),
     )
     .await;
-    three_placed_the_rest_limited(&replies);
+    three_hold_the_rest_do_not(&replies);
     assert_eq!(available(&first, &artworks).await, 5);
 }
 
@@ -644,7 +679,7 @@ async fn every_response_says_nosniff_and_no_referrer_and_private_ones_no_store()
 
 /// Many supporters behind one address (a church's Wi-Fi, a mobile carrier): the address
 /// holds only a few unconfirmed orders, but an order whose buyer confirmed their address no
-/// longer counts against it, so the next neighbour can order.
+/// longer counts against it, so the next neighbour's order holds at once.
 #[tokio::test]
 async fn a_confirmed_order_leaves_room_for_the_next_supporter_on_the_same_connection() {
     let app = behind_proxy().spawn().await;
@@ -665,16 +700,9 @@ async fn a_confirmed_order_leaves_room_for_the_next_supporter_on_the_same_connec
             .to_string();
         first.get_or_insert(id);
     }
-    let full = send(order_from(
-        &app,
-        church,
-        &buyer(&artworks[3], "member3@example.se"),
-    ))
-    .await;
-    assert_eq!(full.problem(429)["code"], "too_many_open_holds");
     // The first buyer confirms their address (the link in their email).
     let first = first.expect("an order");
-    let link = confirm_link(&app, &first).await;
+    let link = confirm_link(&app, &first, "order_placed_buyer").await;
     let confirmed = app
         .client
         .post(app.url(&link))
@@ -683,21 +711,306 @@ async fn a_confirmed_order_leaves_room_for_the_next_supporter_on_the_same_connec
         .await
         .expect("confirm");
     assert_eq!(confirmed.status().as_u16(), 303);
-    send(order_from(
+    let next = send(order_from(
         &app,
         church,
         &buyer(&artworks[3], "member3@example.se"),
     ))
-    .await
-    .ok(201);
-    // Still a few unconfirmed at most: a script gains nothing.
+    .await;
+    assert_eq!(outcome(&next), "pending_payment");
+    assert_eq!(artwork_status(&app, &artworks[3]).await, "reserved");
+    // Still a few unconfirmed holds at most: the one after waits, holding nothing.
     let again = send(order_from(
         &app,
         church,
         &buyer(&artworks[4], "member4@example.se"),
     ))
     .await;
-    assert_eq!(again.status.as_u16(), 429);
+    assert_eq!(outcome(&again), "awaiting_confirmation");
+    assert_eq!(artwork_status(&app, &artworks[4]).await, "available");
+}
+
+/// The supporter after those: their order is taken (not refused) and waits for them; the
+/// painting stays for sale until they confirm, then it is theirs, with the payment details
+/// and the coordinator's notice sent then. One who confirms after another supporter bought
+/// the painting is told so, and the order ends without touching that sale.
+#[tokio::test]
+async fn a_supporter_behind_a_full_connection_gets_an_order_that_holds_once_confirmed() {
+    let app = behind_proxy()
+        .env("COORDINATOR_EMAIL", COORDINATOR)
+        .spawn()
+        .await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 5).await;
+    let office = "198.51.100.90";
+    for (i, artwork) in artworks[..3].iter().enumerate() {
+        let placed = send(order_from(
+            &app,
+            office,
+            &buyer(artwork, &format!("colleague{i}@example.de")),
+        ))
+        .await;
+        assert_eq!(outcome(&placed), "pending_payment");
+    }
+    let waiting = send(order_from(
+        &app,
+        office,
+        &buyer(&artworks[3], "lena@example.de"),
+    ))
+    .await;
+    let body = waiting.ok(201).clone();
+    assert_eq!(body["order"]["status"], "awaiting_confirmation");
+    assert!(body["payment"].get("instructions").is_none(), "{body}");
+    let id = body["order"]["id"].as_str().expect("id").to_string();
+    let access = body["access_token"].as_str().expect("token").to_string();
+    // Nothing is held: the shop still sells it, and the buyer's page says what to do.
+    assert_eq!(artwork_status(&app, &artworks[3]).await, "available");
+    let page = app.get(&format!("/orders/{id}?token={access}")).await;
+    assert!(page.text.contains("open it by"), "{}", page.text);
+    let kinds = |order_id: String| {
+        let app = &app;
+        async move {
+            outbox::Entity::find()
+                .filter(outbox::Column::OrderId.eq(order_id))
+                .all(&app.db)
+                .await
+                .expect("outbox")
+                .into_iter()
+                .map(|e| e.kind)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(kinds(id.clone()).await, ["order_waiting_buyer"]);
+
+    // Confirmed: the painting is held for the full time, and the payment details follow.
+    let link = confirm_link(&app, &id, "order_waiting_buyer").await;
+    let api_link = link.replacen("/confirm?", "/confirm-email?", 1);
+    let confirmed = app
+        .client
+        .post(app.url(&format!("/api/v1{api_link}")))
+        .send()
+        .await
+        .expect("confirm");
+    let confirmed = Reply::read(confirmed).await;
+    assert_eq!(confirmed.ok(200)["status"], "pending_payment");
+    assert_eq!(artwork_status(&app, &artworks[3]).await, "reserved");
+    let until: chrono::DateTime<chrono::Utc> = confirmed.body["expires_at"]
+        .as_str()
+        .expect("ts")
+        .parse()
+        .expect("ts");
+    assert!(
+        until > chrono::Utc::now() + chrono::Duration::days(6),
+        "{until}"
+    );
+    let mut sent = kinds(id.clone()).await;
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            "order_placed_buyer",
+            "order_placed_coordinator",
+            "order_waiting_buyer"
+        ]
+    );
+    // Confirming twice changes nothing more.
+    let again = Reply::read(
+        app.client
+            .post(app.url(&format!("/api/v1{api_link}")))
+            .send()
+            .await
+            .expect("confirm"),
+    )
+    .await;
+    assert_eq!(again.ok(200)["status"], "pending_payment");
+    assert_eq!(kinds(id.clone()).await.len(), 3);
+
+    // Another waiting order; its painting is bought elsewhere before its buyer confirms.
+    let late = send(order_from(
+        &app,
+        office,
+        &buyer(&artworks[4], "jonas@example.de"),
+    ))
+    .await;
+    let late_id = late.ok(201)["order"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let late_access = late.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    send(order_from(
+        &app,
+        "192.0.2.8",
+        &buyer(&artworks[4], "quick@example.se"),
+    ))
+    .await
+    .ok(201);
+    let link = confirm_link(&app, &late_id, "order_waiting_buyer").await;
+    let refused = Reply::read(
+        app.client
+            .post(app.url(&format!(
+                "/api/v1{}",
+                link.replacen("/confirm?", "/confirm-email?", 1)
+            )))
+            .send()
+            .await
+            .expect("confirm"),
+    )
+    .await;
+    refused.problem(409);
+    assert_eq!(
+        artwork_status(&app, &artworks[4]).await,
+        "reserved",
+        "the other sale stands"
+    );
+    let ended = app
+        .get(&format!("/api/v1/orders/{late_id}?token={late_access}"))
+        .await;
+    assert_eq!(ended.ok(200)["status"], "expired");
+    assert_eq!(ended.body["ended_before_holding"], "sold_meanwhile");
+}
+
+/// Six supporters behind one connection ordered the same painting, each order waiting for
+/// its buyer; all six confirm at the same moment. One gets the painting, the others are told
+/// it was sold, and the painting is held exactly once.
+#[tokio::test]
+async fn buyers_confirming_waiting_orders_for_one_painting_at_once_get_it_once() {
+    let app = behind_proxy().env("HOLDS_PER_CLIENT", "1").spawn().await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 2).await;
+    let hall = "198.51.100.61";
+    let held = send(order_from(
+        &app,
+        hall,
+        &buyer(&artworks[1], "first@example.se"),
+    ))
+    .await;
+    assert_eq!(outcome(&held), "pending_payment");
+    let mut links = Vec::new();
+    for i in 0..6 {
+        let reply = send(order_from(
+            &app,
+            hall,
+            &buyer(&artworks[0], &format!("fan{i}@example.se")),
+        ))
+        .await;
+        assert_eq!(outcome(&reply), "awaiting_confirmation");
+        let id = reply.body["order"]["id"].as_str().expect("id").to_string();
+        let link = confirm_link(&app, &id, "order_waiting_buyer").await;
+        links.push(format!(
+            "/api/v1{}",
+            link.replacen("/confirm?", "/confirm-email?", 1)
+        ));
+    }
+    let replies = all_at_once(
+        links
+            .iter()
+            .map(|link| app.client.post(app.url(link)))
+            .collect(),
+    )
+    .await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        5,
+        "{statuses:?}"
+    );
+    let holding = order::Entity::find()
+        .filter(order::Column::ArtworkId.eq(artworks[0].as_str()))
+        .filter(order::Column::Status.eq("pending_payment"))
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(holding, 1);
+    assert_eq!(artwork_status(&app, &artworks[0]).await, "reserved");
+}
+
+/// An order that waited in vain ends on its own, and leaves alone the painting another
+/// buyer holds meanwhile. A script behind one address gets only a few waiting orders (each
+/// sends one email).
+#[tokio::test]
+async fn a_waiting_order_that_ends_leaves_the_painting_to_whoever_holds_it() {
+    let app = behind_proxy()
+        .env("WAITING_ORDERS_PER_CLIENT", "2")
+        .spawn()
+        .await;
+    let token = app.admin_token().await;
+    let artworks = catalog_of(&app, &token, 6).await;
+    let script = "203.0.113.99";
+    let mut outcomes = Vec::new();
+    let mut waiting = Vec::new();
+    for (i, artwork) in artworks.iter().enumerate() {
+        let reply = send(order_from(
+            &app,
+            script,
+            &buyer(artwork, &format!("s{i}@example.org")),
+        ))
+        .await;
+        if outcome(&reply) == "awaiting_confirmation" {
+            waiting.push((
+                reply.body["order"]["id"].as_str().expect("id").to_string(),
+                artwork.clone(),
+            ));
+        }
+        outcomes.push(outcome(&reply));
+    }
+    let mut expected = held_then_waiting(3, 2);
+    expected.push("429".into());
+    assert_eq!(outcomes, expected);
+    // Another supporter holds the first waiting order's painting.
+    let (waiting_id, painting) = waiting[0].clone();
+    send(order_from(
+        &app,
+        "192.0.2.9",
+        &buyer(&painting, "owner@example.se"),
+    ))
+    .await
+    .ok(201);
+    // Its day to confirm has passed.
+    order::Entity::update_many()
+        .col_expr(
+            order::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(order::Column::Id.eq(waiting_id.as_str()))
+        .exec(&app.db)
+        .await
+        .expect("update");
+    let expired = hunar::orders::expiry::expire_due(&app.db, &app.state.mail, chrono::Utc::now())
+        .await
+        .expect("sweep");
+    assert_eq!(expired, 1);
+    let ended = order::Entity::find_by_id(waiting_id.clone())
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("order");
+    assert_eq!(ended.status, "expired");
+    assert_eq!(
+        artwork_status(&app, &painting).await,
+        "reserved",
+        "still held by the other buyer"
+    );
+    let kinds: Vec<String> = outbox::Entity::find()
+        .filter(outbox::Column::OrderId.eq(waiting_id))
+        .all(&app.db)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["order_waiting_buyer"],
+        "no 'not paid in time' for an order that held nothing"
+    );
 }
 
 /// A form sent back for a typo is not an order attempt: a family correcting a postcode ten

@@ -791,3 +791,78 @@ async fn what_reached_the_artists_is_a_page_in_every_language_with_no_private_de
     let home = app.get("/").await;
     assert!(home.text.contains("href=\"/transparency\""));
 }
+
+/// A painting described in Dari with a Swedish translation: a Swedish reader gets the Swedish
+/// words, an English one the Dari words marked as Dari (never under an English label as if
+/// they were English); the API says which is which; a language the shop does not speak is
+/// refused by name.
+#[tokio::test]
+async fn a_paintings_words_are_shown_in_the_readers_language_or_as_written_and_marked() {
+    let app = builder().spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let path = format!("/api/v1/admin/artworks/{}", catalog.artwork);
+    let patched = app
+        .admin_patch(
+            &token,
+            &path,
+            json!({"description": "کوه‌های بامیان در غروب", "medium": "رنگ روغن روی بوم",
+                   "text_lang": "fa",
+                   "translations": {"sv": {"description": "Bamiyans berg i skymningen",
+                                           "medium": "Olja på duk"},
+                                    "fa": {"description": "dropped: the words as written are Dari"}}}),
+        )
+        .await;
+    let patched = patched.ok(200);
+    assert_eq!(patched["text_lang"], "fa");
+    assert_eq!(
+        patched["translations"],
+        json!({"sv": {"description": "Bamiyans berg i skymningen", "medium": "Olja på duk"}})
+    );
+    let public = app
+        .get(&format!("/api/v1/artworks/{}", catalog.artwork))
+        .await;
+    let public = public.ok(200);
+    assert_eq!(public["text_lang"], "fa");
+    assert_eq!(public["translations"]["sv"]["medium"], "Olja på duk");
+
+    let page_path = format!("/artworks/{}", catalog.artwork);
+    let swedish = page(&app, &page_path, "lang=sv", "").await;
+    assert!(
+        swedish.text.contains(r#"<bdi lang="sv">Olja på duk</bdi>"#),
+        "{}",
+        swedish.text
+    );
+    assert!(
+        swedish
+            .text
+            .contains(r#"lang="sv">Bamiyans berg i skymningen</p>"#)
+    );
+    assert!(!swedish.text.contains("رنگ روغن روی بوم"));
+    let english = page(&app, &page_path, "lang=en", "").await;
+    assert!(
+        english
+            .text
+            .contains(r#"<bdi lang="fa">رنگ روغن روی بوم</bdi>"#),
+        "{}",
+        english.text
+    );
+
+    // Only the shop's languages; a patch without translations keeps them.
+    let refused = app
+        .admin_patch(
+            &token,
+            &path,
+            json!({"translations": {"de": {"medium": "Öl"}}}),
+        )
+        .await;
+    refused.problem(422);
+    let refused = app
+        .admin_patch(&token, &path, json!({"text_lang": "de"}))
+        .await;
+    assert_eq!(refused.problem(422)["errors"][0]["field"], "text_lang");
+    let kept = app
+        .admin_patch(&token, &path, json!({"title": "Bamiyan"}))
+        .await;
+    assert_eq!(kept.ok(200)["translations"]["sv"]["medium"], "Olja på duk");
+}

@@ -789,8 +789,10 @@ export interface paths {
         put?: never;
         /**
          * Confirm the buyer's email address with the token from the link in their first email (not
-         *     the access token). Every open manual order of that address is then held for the full
-         *     time, and emails held back by the daily cap for unconfirmed addresses go out.
+         *     the access token). This order is then held for the full time, and its emails held back by
+         *     the daily cap for unconfirmed addresses go out. An order that waited for this
+         *     (`awaiting_confirmation`) takes its painting now; when another supporter bought it first,
+         *     the order ends (`expired`) and the answer is 409.
          */
         post: operations["confirmOrderEmail"];
         delete?: never;
@@ -1096,7 +1098,11 @@ export interface components {
             price_override: null | components["schemas"]["MoneyDto"];
             size_tier_id: string;
             status: components["schemas"]["ArtworkStatus"];
+            /** @description The language `description` and `medium` are written in. */
+            text_lang: string;
             title: string;
+            /** @description Description and medium in other languages, by language. */
+            translations: components["schemas"]["BTreeMap"];
             /** Format: date-time */
             updated_at: string;
             /** Format: int32 */
@@ -1114,7 +1120,10 @@ export interface components {
             size_tier_id: string;
             /** @enum {string|null} */
             status?: "draft" | "available" | "withdrawn" | null;
+            /** @enum {string|null} */
+            text_lang?: "en" | "sv" | "fa" | null;
             title: string;
+            translations?: null | components["schemas"]["TranslationsInput"];
             /** Format: int32 */
             width_cm: number;
             /** Format: int32 */
@@ -1130,7 +1139,10 @@ export interface components {
             size_tier_id?: string | null;
             /** @enum {string|null} */
             status?: "draft" | "available" | "withdrawn" | null;
+            /** @enum {string|null} */
+            text_lang?: "en" | "sv" | "fa" | null;
             title?: string | null;
+            translations?: null | components["schemas"]["TranslationsInput"];
             /** Format: int32 */
             width_cm?: number | null;
             /** Format: int32 */
@@ -1142,6 +1154,11 @@ export interface components {
          * @enum {string}
          */
         ArtworkStatus: "draft" | "available" | "reserved" | "sold" | "withdrawn";
+        /** @description A description and a medium in one language. */
+        ArtworkText: {
+            description?: string | null;
+            medium?: string | null;
+        };
         ArtworkView: {
             artist: components["schemas"]["ArtistRef"];
             /** Format: date-time */
@@ -1157,11 +1174,24 @@ export interface components {
             prices: components["schemas"]["ZonePrice"][];
             size_tier: components["schemas"]["TierRef"];
             status: components["schemas"]["ArtworkStatus"];
+            /** @description The language `description` and `medium` are written in. */
+            text_lang?: string;
             title: string;
+            /**
+             * @description Description and medium in other languages, by language (`sv`, `fa`, `en`); a reader
+             *     of one of them gets these, anyone else the words as written.
+             */
+            translations?: components["schemas"]["BTreeMap"];
             /** Format: int32 */
             width_cm: number;
             /** Format: int32 */
             year: number | null;
+        };
+        BTreeMap: {
+            [key: string]: {
+                description?: string | null;
+                medium?: string | null;
+            };
         };
         BackupStatus: {
             last: null | components["schemas"]["RunView"];
@@ -1200,6 +1230,7 @@ export interface components {
             contact: components["schemas"]["Contact"];
             /** Format: date-time */
             delivered_at: string | null;
+            ended_before_holding: null | components["schemas"]["EndedBeforeHolding"];
             /**
              * Format: date-time
              * @description A manual order's hold is short until the buyer confirms their address with the link in
@@ -1330,6 +1361,8 @@ export interface components {
             /** Format: int64 */
             total_bytes: number;
         };
+        /** @enum {string} */
+        EndedBeforeHolding: "not_confirmed" | "sold_meanwhile";
         EntryView: {
             /** @description Payouts: paid ahead of what was owed. */
             advance: boolean;
@@ -1458,7 +1491,7 @@ export interface components {
             time_zone?: string | null;
         };
         /** @enum {string} */
-        OrderStatus: "pending_payment" | "paid" | "shipped" | "delivered" | "expired" | "cancelled" | "refunded";
+        OrderStatus: "awaiting_confirmation" | "pending_payment" | "paid" | "shipped" | "delivered" | "expired" | "cancelled" | "refunded";
         OrderSummary: {
             /** @example 50.00 */
             amount: string;
@@ -1604,7 +1637,11 @@ export interface components {
                 price_override?: null | components["schemas"]["MoneyDto"];
                 size_tier_id: string;
                 status: components["schemas"]["ArtworkStatus"];
+                /** @description The language `description` and `medium` are written in. */
+                text_lang: string;
                 title: string;
+                /** @description Description and medium in other languages, by language. */
+                translations: components["schemas"]["BTreeMap"];
                 /** Format: date-time */
                 updated_at: string;
                 /** Format: int32 */
@@ -1635,7 +1672,14 @@ export interface components {
                 prices: components["schemas"]["ZonePrice"][];
                 size_tier: components["schemas"]["TierRef"];
                 status: components["schemas"]["ArtworkStatus"];
+                /** @description The language `description` and `medium` are written in. */
+                text_lang?: string;
                 title: string;
+                /**
+                 * @description Description and medium in other languages, by language (`sv`, `fa`, `en`); a reader
+                 *     of one of them gets these, anyone else the words as written.
+                 */
+                translations?: components["schemas"]["BTreeMap"];
                 /** Format: int32 */
                 width_cm: number;
                 /** Format: int32 */
@@ -1825,6 +1869,7 @@ export interface components {
         PriceInput: {
             /** @example 50.00 */
             amount: string;
+            currency?: null | components["schemas"]["CurrencyCode"];
             zone_id: string;
         };
         /** @description RFC 9457 problem details */
@@ -1985,6 +2030,11 @@ export interface components {
         TierPriceView: {
             /** @example 50.00 */
             amount: string;
+            /**
+             * @description The tier's currency, or this zone's own.
+             * @example SEK
+             */
+            currency: string;
             zone: string;
             zone_id: string;
         };
@@ -2013,6 +2063,15 @@ export interface components {
             tracking_number: string;
             /** @description The carrier's page for this parcel, for a carrier Hunar knows; none for another. */
             url: string | null;
+        };
+        /**
+         * @description The words in the other languages, by language; as sent by a coordinator. Only the shop's
+         *     languages are fields, so any other is refused as an unknown field.
+         */
+        TranslationsInput: {
+            en?: null | components["schemas"]["ArtworkText"];
+            fa?: null | components["schemas"]["ArtworkText"];
+            sv?: null | components["schemas"]["ArtworkText"];
         };
         Transparency: {
             /** @description Artists who agreed to be shown, by name. */
@@ -3570,7 +3629,7 @@ export interface operations {
     adminListOrders: {
         parameters: {
             query?: {
-                status?: "pending_payment" | "paid" | "shipped" | "delivered" | "expired" | "cancelled" | "refunded";
+                status?: "awaiting_confirmation" | "pending_payment" | "paid" | "shipped" | "delivered" | "expired" | "cancelled" | "refunded";
                 /** @description Artist id or slug. */
                 artist?: string;
                 payment_method?: "stripe" | "manual";
@@ -5610,8 +5669,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the painting was sold before the address was confirmed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description a query parameter is invalid; `errors` names it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this address already holds its share of paintings */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

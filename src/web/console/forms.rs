@@ -30,8 +30,17 @@ pub fn field_messages(errors: &FieldErrors) -> BTreeMap<String, String> {
     errors
         .0
         .iter()
-        .map(|e| (e.field.clone(), e.message.clone()))
+        .map(|e| (form_field(&e.field), e.message.clone()))
         .collect()
+}
+
+/// The form's name for a field the domain names by its path: `translations.sv.medium` is
+/// the form's `medium_sv`.
+fn form_field(field: &str) -> String {
+    match field.split('.').collect::<Vec<_>>()[..] {
+        ["translations", lang, name] => format!("{name}_{lang}"),
+        _ => field.to_string(),
+    }
 }
 
 /// A catalog change as a form shows it.

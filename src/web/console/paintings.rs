@@ -14,6 +14,7 @@ use super::forms::{CatalogAnswer, catalog_answer, given, number};
 use super::session::{Posted, check_upload};
 use super::uploads;
 use crate::catalog::artworks::{self, AdminArtworkFilter, ArtworkInput, ArtworkPatch};
+use crate::catalog::texts::{ArtworkText, TranslationsInput};
 use crate::catalog::tiers;
 use crate::catalog::{CatalogError, artists};
 use crate::error::FieldErrors;
@@ -123,6 +124,20 @@ pub struct PaintingForm {
     price_amount: String,
     #[serde(default)]
     price_currency: String,
+    #[serde(default)]
+    text_lang: String,
+    #[serde(default)]
+    description_en: String,
+    #[serde(default)]
+    medium_en: String,
+    #[serde(default)]
+    description_sv: String,
+    #[serde(default)]
+    medium_sv: String,
+    #[serde(default)]
+    description_fa: String,
+    #[serde(default)]
+    medium_fa: String,
 }
 
 struct Parsed {
@@ -133,6 +148,26 @@ struct Parsed {
 }
 
 impl PaintingForm {
+    fn text_lang(&self) -> Option<String> {
+        Some(self.text_lang.trim().to_string()).filter(|l| !l.is_empty())
+    }
+
+    /// The words in each other language, as the domain takes them (a language left blank
+    /// has none).
+    fn translations(&self) -> TranslationsInput {
+        let text = |description: &str, medium: &str| {
+            (!description.trim().is_empty() || !medium.trim().is_empty()).then(|| ArtworkText {
+                description: description.to_string(),
+                medium: medium.to_string(),
+            })
+        };
+        TranslationsInput {
+            en: text(&self.description_en, &self.medium_en),
+            sv: text(&self.description_sv, &self.medium_sv),
+            fa: text(&self.description_fa, &self.medium_fa),
+        }
+    }
+
     fn parse(&self) -> Result<Parsed, FieldErrors> {
         let mut errors = FieldErrors::new();
         let width_cm = number(&mut errors, "width_cm", &self.width_cm);
@@ -202,8 +237,11 @@ async fn form_page(
 
 #[get("/admin/paintings/new")]
 pub async fn new(console: Console) -> HttpResponse {
+    // Most paintings are described by the coordinator who adds them, in the console's
+    // language.
     let form = PaintingForm {
         status: Some("draft".into()),
+        text_lang: console.lang().code().into(),
         ..PaintingForm::default()
     };
     form_page(&console, StatusCode::OK, None, &form, BTreeMap::new(), None).await
@@ -225,6 +263,8 @@ pub async fn create(posted: Posted<PaintingForm>) -> HttpResponse {
                 size_tier_id: form.size_tier_id.clone(),
                 status: form.status.clone(),
                 price_override: p.price_override,
+                text_lang: form.text_lang(),
+                translations: Some(form.translations()),
             };
             let state = &console.state;
             let admin = &console.identity.admin_id;
@@ -280,7 +320,26 @@ fn form_of(a: &artworks::ArtworkAdminView) -> PaintingForm {
             .as_ref()
             .map(|p| p.currency.clone())
             .unwrap_or_default(),
+        text_lang: a.text_lang.clone(),
+        description_en: translated(a, "en", |t| &t.description),
+        medium_en: translated(a, "en", |t| &t.medium),
+        description_sv: translated(a, "sv", |t| &t.description),
+        medium_sv: translated(a, "sv", |t| &t.medium),
+        description_fa: translated(a, "fa", |t| &t.description),
+        medium_fa: translated(a, "fa", |t| &t.medium),
     }
+}
+
+fn translated(
+    a: &artworks::ArtworkAdminView,
+    lang: &str,
+    field: fn(&ArtworkText) -> &String,
+) -> String {
+    a.translations
+        .get(lang)
+        .map(field)
+        .cloned()
+        .unwrap_or_default()
 }
 
 #[get("/admin/paintings/{id}")]
@@ -325,6 +384,8 @@ pub async fn update(posted: Posted<PaintingForm>, id: web::Path<String>) -> Http
                     .clone()
                     .filter(|s| ["draft", "available", "withdrawn"].contains(&s.as_str())),
                 price_override: Some(p.price_override),
+                text_lang: form.text_lang(),
+                translations: Some(form.translations()),
             };
             artworks::update(
                 &state.db,

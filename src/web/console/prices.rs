@@ -53,30 +53,29 @@ async fn tier_page(
     };
     match loaded.await {
         Ok((tier, zones)) => {
-            // What the form shows: what was typed, else the stored price.
-            let values: std::collections::BTreeMap<String, String> = zones
-                .items
-                .iter()
-                .map(|z| {
-                    let key = format!("price.{}", z.id);
-                    let value = typed
-                        .and_then(|t| t.fields.get(&key).cloned())
-                        .or_else(|| {
-                            tier.prices
-                                .iter()
-                                .find(|p| p.zone_id == z.id)
-                                .map(|p| p.amount.to_string())
-                        })
-                        .unwrap_or_default();
-                    (z.id.clone(), value)
-                })
-                .collect();
+            // What the form shows for each zone: what was typed, else the stored price's
+            // amount and currency (the tier's when the zone has no price yet).
+            let shown = |field: &str, stored: fn(&tiers::TierPriceView) -> String, none: &str| {
+                zones
+                    .items
+                    .iter()
+                    .map(|z| {
+                        let value = typed
+                            .and_then(|t| t.fields.get(&format!("{field}.{}", z.id)).cloned())
+                            .or_else(|| tier.prices.iter().find(|p| p.zone_id == z.id).map(stored))
+                            .unwrap_or_else(|| none.to_string());
+                        (z.id.clone(), value)
+                    })
+                    .collect::<std::collections::BTreeMap<String, String>>()
+            };
+            let values = shown("price", |p| p.amount.to_string(), "");
+            let currencies = shown("currency", |p| p.currency.clone(), &tier.currency);
             console.render(
                 status,
                 "console/tier.html",
                 context! {
                     section => "prices", tier => tier, zones => zones.items,
-                    values => values, errors => errors,
+                    values => values, currencies => currencies, errors => errors,
                 },
             )
         }
@@ -114,10 +113,17 @@ pub async fn save_tier(
             errors.add(key.clone(), "every zone needs a price");
             continue;
         }
+        // Left blank: the tier's own currency.
+        let currency = form
+            .fields
+            .get(&format!("currency.{zone_id}"))
+            .map(|c| c.trim().to_uppercase())
+            .filter(|c| !c.is_empty());
         match value.replace(',', ".").parse::<rust_decimal::Decimal>() {
             Ok(amount) => prices.push(tiers::PriceInput {
                 zone_id: zone_id.to_string(),
                 amount,
+                currency,
             }),
             Err(_) => errors.add(key.clone(), "expected an amount such as 120.00"),
         }
@@ -157,6 +163,9 @@ pub async fn save_tier(
                         .and_then(|i| i.parse::<usize>().ok())
                         .and_then(|i| zone_of.get(i));
                     match zone {
+                        Some(zone) if field.ends_with(".currency") => {
+                            (format!("currency.{zone}"), message)
+                        }
                         Some(zone) => (format!("price.{zone}"), message),
                         None => (field, message),
                     }

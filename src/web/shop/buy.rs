@@ -215,7 +215,7 @@ pub fn cross_site_refused(state: &AppState, visitor: &Visitor) -> HttpResponse {
     )
 }
 
-fn limited(state: &AppState, visitor: &Visitor, retry_after_secs: u64) -> HttpResponse {
+pub(super) fn limited(state: &AppState, visitor: &Visitor, retry_after_secs: u64) -> HttpResponse {
     let minutes = i64::try_from(retry_after_secs.div_ceil(60).max(1)).unwrap_or(60);
     let mut res = frame(state, visitor).message(
         StatusCode::TOO_MANY_REQUESTS,

@@ -163,10 +163,18 @@ pub async fn confirm(
     }
     let token = query.into_inner().token.unwrap_or_default();
     match holds::confirm(&state.db, &state.config, &state.mail, &id, &token).await {
-        Ok(_) => HttpResponse::SeeOther()
-            .insert_header((LOCATION, state.mail.order_link(&id)))
-            .finish(),
+        // A waiting order that took its painting, or ended because another supporter bought
+        // it first: the order page says which.
+        Ok(_) | Err(OrderError::ArtworkUnavailable(_)) => {
+            state.catalog_cache.invalidate();
+            HttpResponse::SeeOther()
+                .insert_header((LOCATION, state.mail.order_link(&id)))
+                .finish()
+        }
         Err(OrderError::NotFound(_)) => link_invalid(&state, &visitor),
+        Err(OrderError::TooManyHolds {
+            retry_after_secs, ..
+        }) => super::buy::limited(&state, &visitor, retry_after_secs),
         Err(err) => failed(&state, &visitor, &err),
     }
 }

@@ -23,6 +23,9 @@ pub struct Card {
     pub title: String,
     pub description: String,
     pub medium: String,
+    /// The languages `description` and `medium` are in (the visitor's, or as written).
+    pub description_lang: String,
+    pub medium_lang: String,
     pub width_cm: i32,
     pub height_cm: i32,
     pub year: Option<i32>,
@@ -46,17 +49,43 @@ impl From<ArtworkView> for Card {
 impl Card {
     /// `usual_zone`: the fallback zone's name, when the visitor has no destination yet.
     pub fn priced(a: ArtworkView, usual_zone: Option<&str>) -> Self {
+        Self::read_in(a, usual_zone, "en")
+    }
+
+    /// As a reader of `lang` sees it: the description and medium in their language when a
+    /// coordinator gave them, else as written.
+    pub fn read_in(a: ArtworkView, usual_zone: Option<&str>, lang: &str) -> Self {
+        use crate::catalog::texts;
         let usual_price = usual_zone
             .filter(|_| a.price.is_none())
             .and_then(|zone| a.prices.iter().find(|p| p.zone == zone).cloned());
         let price = a.price;
+        let description = texts::shown(
+            lang,
+            &a.text_lang,
+            &a.description,
+            &a.translations,
+            texts::description,
+        );
+        let medium = texts::shown(
+            lang,
+            &a.text_lang,
+            &a.medium,
+            &a.translations,
+            texts::medium,
+        );
+        let (description, description_lang) =
+            (description.text.to_string(), description.lang.to_string());
+        let (medium, medium_lang) = (medium.text.to_string(), medium.lang.to_string());
         Self {
             usual_price,
             picture: a.images.first().map(Picture::from),
             id: a.id,
             title: a.title,
-            description: a.description,
-            medium: a.medium,
+            description,
+            medium,
+            description_lang,
+            medium_lang,
             width_cm: a.width_cm,
             height_cm: a.height_cm,
             year: a.year,
@@ -350,7 +379,7 @@ pub async fn artwork_page(
         Ok((view, usual)) => {
             let pictures: Vec<Picture> = view.images.iter().map(Picture::from).collect();
             let og_image = pictures.first().map(|p| absolute(&state, &p.large));
-            let card = Card::priced(view, usual.as_deref());
+            let card = Card::read_in(view, usual.as_deref(), visitor.lang.code());
             let price_text = card
                 .price
                 .as_ref()
