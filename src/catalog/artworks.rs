@@ -453,7 +453,7 @@ pub async fn update(
         return Err(CatalogError::PhotoNeeded);
     }
     let model = active_model(id, artwork, Utc::now()).update(&txn).await?;
-    let changes = audit::changes(&before, &model, &[]);
+    let changes = audited_changes(&before, &model);
     audit::record_changes(&txn, admin_id, "artwork.update", "artwork", id, &changes).await?;
     cards.refresh(&txn, Scope::Artwork(id)).await?;
     txn.commit().await?;
@@ -549,4 +549,24 @@ fn kept_translations(stored: &str) -> TranslationsInput {
         sv: kept.remove("sv"),
         fa: kept.remove("fa"),
     }
+}
+
+/// A painting's changes as the log keeps them: its price override as a price ("120.00 USD"),
+/// not as the two columns it is stored in.
+fn audited_changes(before: &artwork::Model, after: &artwork::Model) -> Vec<audit::Change> {
+    let mut changes: Vec<audit::Change> = audit::changes(before, after, &[])
+        .into_iter()
+        .filter(|c| !c.field.starts_with("price_override_"))
+        .collect();
+    let price = |a: &artwork::Model| {
+        price_override_of(a).map(|m| format!("{} {}", m.to_decimal(), m.currency().code()))
+    };
+    if price(before) != price(after) {
+        changes.push(audit::Change::values(
+            "price_override",
+            price(before),
+            price(after),
+        ));
+    }
+    changes
 }

@@ -335,6 +335,18 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
             payout.ok(201)["id"].as_str().expect("id").to_string(),
         )
     };
+    // A change for the audit log to show from what to what.
+    {
+        let token = app.admin_token().await;
+        let third = list["items"][2]["id"].as_str().expect("a third painting");
+        app.admin_patch(
+            &token,
+            &format!("/api/v1/admin/artworks/{third}"),
+            serde_json::json!({"price_override": {"amount": "120.00", "currency": "USD"}}),
+        )
+        .await
+        .ok(200);
+    }
     let c = browser(&driver, true).await;
     sign_in(&c, &app).await;
     let mut found = Vec::new();
@@ -375,6 +387,20 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
                 ("fa", "/admin") => screenshot(&c, "console-today-phone-fa", 390, 844).await,
                 ("fa", "/admin/orders") => {
                     screenshot(&c, "console-orders-phone-fa", 390, 844).await;
+                }
+                // The pages this work changed, at both widths and in both languages.
+                (_, "/admin/audit" | "/admin/emails") => {
+                    let name = path.trim_start_matches("/admin/");
+                    page_pictures(&c, &format!("console-{name}"), lang).await;
+                }
+                (_, p) if p == format!("/admin/orders/{order}") => {
+                    page_pictures(&c, "console-order-pending", lang).await;
+                }
+                (_, p) if p == format!("/admin/paintings/{artwork}") => {
+                    page_pictures(&c, "console-painting", lang).await;
+                }
+                (_, p) if p == format!("/admin/prices/tiers/{tier}") => {
+                    page_pictures(&c, "console-tier", lang).await;
                 }
                 ("en", p) if p == ledger => {
                     screenshot(&c, "console-ledger-desktop-en", 1280, 900).await;
@@ -439,6 +465,15 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
     c.close().await.expect("close");
 }
 
+/// The page shown, on a phone in Dari or on a desktop in English (the README's pictures).
+async fn page_pictures(c: &Client, name: &str, lang: &str) {
+    if lang == "fa" {
+        screenshot(c, &format!("{name}-phone-fa"), 390, 844).await;
+    } else {
+        screenshot(c, &format!("{name}-desktop-en"), 1280, 900).await;
+    }
+}
+
 /// What a coordinator reading Dari on a phone would hit on the page shown, at 390 px:
 /// - an element laid out beyond the screen's edge (a table must turn into cards, not scroll);
 /// - a left-to-right run of several parts (a size "30×40 cm", a date and time, an amount and
@@ -446,7 +481,7 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
 ///   from the right-to-left text around it (`<bdi>`, a `dir` of its own, or
 ///   `unicode-bidi: isolate`): the bidi algorithm reorders its parts ("40×30");
 /// - an English word outside such an isolated run: a text not translated.
-async fn rtl_phone_problems(c: &Client) -> Vec<String> {
+pub(crate) async fn rtl_phone_problems(c: &Client) -> Vec<String> {
     c.set_window_size(390, 844).await.expect("window size");
     let found: Value = c
         .execute(
@@ -490,8 +525,13 @@ for (let n = walker.nextNode(); n; n = walker.nextNode()) {
   const e = n.parentElement;
   if (!e || ['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(e.tagName) || hidden(e)) continue;
   // Fluent puts each argument between FSI and PDI (U+2068, U+2069), and a text may isolate
-  // a run itself with LRI or RLI: isolated already.
-  const text = n.textContent.replace(/[\u2066\u2067\u2068][^\u2069]*\u2069/g, ' ');
+  // a run itself with LRI or RLI: each is laid out whole. But the isolates themselves are
+  // neutral to the text around them: FSI 20 PDI × FSI 30 PDI is still reordered to read 30 × 20, so
+  // an isolated number stays a number here. A left-to-right isolate (LRI) around the
+  // whole run keeps it in order.
+  const text = n.textContent
+    .replace(/\u2066[^\u2069]*\u2069/g, ' ')
+    .replace(/[\u2067\u2068]([^\u2069]*)\u2069/g, (_, inner) => /^[+]?[0-9]/.test(inner) ? '0' : ' ');
   if (isolated(e)) continue;
   const m = text.match(run) || text.match(word);
   if (m) problems.push(`not isolated "${m[0]}" in ${say(e)}`);

@@ -48,7 +48,9 @@ browse-empty = نقاشی‌ای پیدا نشد.
 artwork-by = اثر { $artist }
 artwork-medium = تکنیک
 artwork-size = اندازه
-artwork-size-value = { $width } × { $height } سانتی‌متر
+# The two numbers and × in one left-to-right isolate: otherwise right-to-left text shows
+# 30 × 20 for a painting 20 wide and 30 high.
+artwork-size-value = ⁦{ $width } × { $height }⁩ سانتی‌متر
 artwork-year = سال
 artwork-price = قیمت
 buy-button = خرید این نقاشی
@@ -161,7 +163,7 @@ order-said-paid-button = پرداخته‌ام
 order-said-paid-hint = وقتی پول را فرستادید به ما خبر دهید: هماهنگ‌کننده آن را پیدا می‌کند و نقاشی تا رسیدن پول برای شما نگه داشته می‌شود.
 order-said-paid-done = سپاس: به هماهنگ‌کننده خبر داده شد و او پرداخت شما را جستجو می‌کند.
 order-method-bank_transfer = انتقال بانکی
-order-method-swish = سویش (Swish)
+order-method-swish = سویش (⁦Swish⁩)
 order-method-cash = نقد از طریق هماهنگ‌کننده
 order-method-other = راه دیگر
 order-field-account_holder = صاحب حساب
