@@ -175,18 +175,7 @@ async fn submit(c: &Client) {
 /// The manual journey: choose Sweden, see prices, open a painting, buy it, land on the order
 /// page. Returns the order page's url.
 async fn manual_journey(c: &Client, app: &TestApp, email: &str) -> String {
-    c.goto(&app.url("/country?next=/")).await.expect("picker");
-    find(c, Locator::Css("#country option[value='SE']"))
-        .await
-        .click()
-        .await
-        .expect("choose Sweden");
-    find(c, Locator::Css("form.form button[type='submit']"))
-        .await
-        .click()
-        .await
-        .expect("submit");
-    wait_for_url(c, |u| !u.contains("/country")).await;
+    to_sweden(c, app).await;
     find(c, Locator::Css(".grid .card")).await;
     let home = c.source().await.expect("home");
     assert!(home.contains("Sweden"), "the destination is shown");
@@ -501,6 +490,34 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
     c.close().await.expect("close");
 }
 
+/// The demo shop, reachable by a browser, its emails delivered to `sink`.
+pub(crate) fn demo_with_mail(sink: &Sink) -> crate::helpers::TestAppBuilder {
+    builder()
+        .reachable()
+        .seeded()
+        .env("SMTP_URL", &sink.url())
+        .env("COORDINATOR_EMAIL", "coordinator@hunar.example")
+        .env("MAIL_POLL_MS", "20")
+}
+
+/// The shop in Swedish, with Sweden chosen as the destination.
+async fn in_swedish_to_sweden(c: &Client, app: &TestApp) {
+    c.goto(&app.url("/lang/sv?next=/")).await.expect("Swedish");
+    to_sweden(c, app).await;
+}
+
+/// Sweden chosen on the destination picker, as a visitor does.
+async fn to_sweden(c: &Client, app: &TestApp) {
+    c.goto(&app.url("/country?next=/")).await.expect("picker");
+    find(c, Locator::Css("#country option[value='SE']"))
+        .await
+        .click()
+        .await
+        .expect("choose Sweden");
+    submit(c).await;
+    wait_for_url(c, |u| !u.contains("/country")).await;
+}
+
 /// Anna in Sweden, in Swedish on a phone, pays by bank transfer: the order page and her
 /// emails are Swedish, "Jag har betalat" tells the coordinator and keeps the hold, and the
 /// transfer, confirmed only after the hold has ended, still buys the painting (still free).
@@ -509,25 +526,12 @@ async fn a_swedish_supporter_pays_by_bank_transfer_says_so_and_a_late_payment_st
     let _one = ONE_AT_A_TIME.lock().await;
     let Some(driver) = driver().await else { return };
     let sink = Sink::start().await;
-    let app = builder()
-        .reachable()
-        .seeded()
-        .env("SMTP_URL", &sink.url())
-        .env("COORDINATOR_EMAIL", "coordinator@hunar.example")
-        .env("MAIL_POLL_MS", "20")
+    let app = demo_with_mail(&sink)
         .env("RESERVATION_SWEEP_MS", "50")
         .spawn()
         .await;
     let c = browser(&driver, true).await;
-    c.goto(&app.url("/lang/sv?next=/")).await.expect("Swedish");
-    c.goto(&app.url("/country?next=/")).await.expect("picker");
-    find(&c, Locator::Css("#country option[value='SE']"))
-        .await
-        .click()
-        .await
-        .expect("choose Sweden");
-    submit(&c).await;
-    wait_for_url(&c, |u| !u.contains("/country")).await;
+    in_swedish_to_sweden(&c, &app).await;
     find(&c, Locator::Css(".card h3 a"))
         .await
         .click()
@@ -660,15 +664,7 @@ async fn a_supporter_behind_a_busy_connection_gets_an_order_that_holds_once_she_
     let _one = ONE_AT_A_TIME.lock().await;
     let Some(driver) = driver().await else { return };
     let sink = Sink::start().await;
-    let app = builder()
-        .reachable()
-        .seeded()
-        .default_limits()
-        .env("SMTP_URL", &sink.url())
-        .env("COORDINATOR_EMAIL", "coordinator@hunar.example")
-        .env("MAIL_POLL_MS", "20")
-        .spawn()
-        .await;
+    let app = demo_with_mail(&sink).default_limits().spawn().await;
     let list = app.get("/api/v1/artworks?country=SE").await;
     let ids: Vec<String> = list.ok(200)["items"]
         .as_array()
@@ -687,15 +683,7 @@ async fn a_supporter_behind_a_busy_connection_gets_an_order_that_holds_once_she_
     }
     let painting = &ids[3];
     let c = browser(&driver, true).await;
-    c.goto(&app.url("/lang/sv?next=/")).await.expect("Swedish");
-    c.goto(&app.url("/country?next=/")).await.expect("picker");
-    find(&c, Locator::Css("#country option[value='SE']"))
-        .await
-        .click()
-        .await
-        .expect("choose Sweden");
-    submit(&c).await;
-    wait_for_url(&c, |u| !u.contains("/country")).await;
+    in_swedish_to_sweden(&c, &app).await;
     c.goto(&app.url(&format!("/artworks/{painting}/buy")))
         .await
         .expect("the form");

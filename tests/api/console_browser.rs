@@ -10,7 +10,7 @@ use crate::browser::{
     ONE_AT_A_TIME, axe, axe_source, browser, demo_with_an_order, driver, fill, find,
     keyboard_reaches_everything, screenshot, wait_for_url,
 };
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, builder};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 use crate::smtp::Sink;
 
 async fn sign_in(c: &Client, app: &TestApp) {
@@ -107,14 +107,7 @@ async fn a_coordinator_adds_a_painting_sells_it_ships_it_and_cancels_another() {
     let _one = ONE_AT_A_TIME.lock().await;
     let Some(driver) = driver().await else { return };
     let sink = Sink::start().await;
-    let app = builder()
-        .reachable()
-        .seeded()
-        .env("SMTP_URL", &sink.url())
-        .env("COORDINATOR_EMAIL", "coordinator@hunar.example")
-        .env("MAIL_POLL_MS", "20")
-        .spawn()
-        .await;
+    let app = crate::browser::demo_with_mail(&sink).spawn().await;
     let c = browser(&driver, true).await;
     sign_in(&c, &app).await;
 
