@@ -129,6 +129,44 @@ fn countries(nullable: bool) -> utoipa::openapi::Array {
         .build()
 }
 
+/// The languages `country_names.tsv` names countries in, in its column order.
+const NAMED_IN: [&str; 6] = ["en", "sv", "fa", "de", "nb", "ps"];
+
+/// A country's name in a language (`en`, `sv`, `fa` for Dari, `de`, `nb`, `ps`), from the
+/// Unicode CLDR (`country_names.tsv`, written by `scripts/country-names.py`); none for a
+/// code or a language it does not have.
+pub fn name_in(code: &str, lang: &str) -> Option<&'static str> {
+    let column = NAMED_IN.iter().position(|l| *l == lang)? + 1;
+    static NAMES: std::sync::OnceLock<std::collections::HashMap<&str, Vec<&str>>> =
+        std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            include_str!("country_names.tsv")
+                .lines()
+                .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+                .map(|line| {
+                    let cols: Vec<&str> = line.split('\t').collect();
+                    (cols[0], cols)
+                })
+                .collect()
+        })
+        .get(code)
+        .and_then(|cols| cols.get(column).copied())
+}
+
+/// A country's name in `lang`, else in English, else its ISO name, else the code itself.
+pub fn name(code: &str, lang: &str) -> String {
+    name_in(code, lang)
+        .or_else(|| name_in(code, "en"))
+        .map(str::to_string)
+        .or_else(|| {
+            isocountry::CountryCode::for_alpha2(code)
+                .ok()
+                .map(|c| c.name().to_string())
+        })
+        .unwrap_or_else(|| code.to_string())
+}
+
 impl fmt::Display for CountryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -556,8 +556,33 @@ fn kept_translations(stored: &str) -> TranslationsInput {
 fn audited_changes(before: &artwork::Model, after: &artwork::Model) -> Vec<audit::Change> {
     let mut changes: Vec<audit::Change> = audit::changes(before, after, &[])
         .into_iter()
-        .filter(|c| !c.field.starts_with("price_override_"))
+        .filter(|c| !c.field.starts_with("price_override_") && c.field != "translations")
         .collect();
+    // The words in other languages, field by field ("medium_sv"), not as stored JSON.
+    let (old, new) = (
+        texts::read(&before.translations),
+        texts::read(&after.translations),
+    );
+    for lang in texts::LANGUAGES {
+        let (was, is) = (old.get(lang), new.get(lang));
+        for (name, field) in [
+            (
+                "description",
+                texts::description as fn(&texts::ArtworkText) -> &str,
+            ),
+            ("medium", texts::medium),
+        ] {
+            let (from, to) = (was.map(field).unwrap_or(""), is.map(field).unwrap_or(""));
+            if from != to {
+                let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+                changes.push(audit::Change::values(
+                    &format!("{name}_{lang}"),
+                    some(from),
+                    some(to),
+                ));
+            }
+        }
+    }
     let price = |a: &artwork::Model| {
         price_override_of(a).map(|m| format!("{} {}", m.to_decimal(), m.currency().code()))
     };

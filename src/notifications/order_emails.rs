@@ -11,12 +11,6 @@ use crate::orders::reference;
 use crate::orders::state::{OrderStatus, Transitioned};
 use crate::organisation::Organisation;
 
-fn country_name(code: &str) -> String {
-    isocountry::CountryCode::for_alpha2(code)
-        .map(|c| c.name().to_string())
-        .unwrap_or_else(|_| code.to_string())
-}
-
 /// The organisation's name and how to reach it, as the last lines of a buyer's email, in
 /// their language.
 fn contact_line(org: &Organisation, language: &str) -> String {
@@ -61,7 +55,7 @@ fn base_context(
         postal_code => &o.ship_postal_code,
         region => &o.ship_region,
         country => &o.ship_country,
-        country_name => country_name(&o.ship_country),
+        country_name => crate::country::name(&o.ship_country, "en"),
         note => &o.note,
         carrier => &o.carrier,
         tracking_number => &o.tracking_number,
@@ -101,7 +95,12 @@ fn compose(
         let Some(recipient) = recipient else {
             continue;
         };
-        let rendered = render(kind, &language, ctx.clone())
+        // The destination named in the reader's language ("Sverige" in a Swedish email).
+        let ctx = context! {
+            country_name => crate::country::name(&o.ship_country, &language),
+            ..ctx.clone()
+        };
+        let rendered = render(kind, &language, ctx)
             .map_err(|e| DbErr::Custom(format!("rendering {kind}: {e}")))?;
         rows.push(outbox::row(NewEmail {
             dedupe_key: format!("order:{}:{event}:{role}", o.id),

@@ -76,63 +76,9 @@ fn money_of(amount: Decimal, currency: &str, lang: Lang) -> String {
     }
 }
 
-/// Swedish and Dari names of the countries buyers most often live in (and Afghanistan's
-/// neighbours), from `country_names.tsv`; other countries keep their English name.
-fn translated(code: &str, lang: Lang) -> Option<&'static str> {
-    let column = match lang {
-        Lang::En => return None,
-        Lang::Sv => 1,
-        Lang::Fa => 2,
-    };
-    static NAMES: std::sync::OnceLock<std::collections::HashMap<&str, Vec<&str>>> =
-        std::sync::OnceLock::new();
-    NAMES
-        .get_or_init(|| {
-            include_str!("country_names.tsv")
-                .lines()
-                .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
-                .map(|line| {
-                    let cols: Vec<&str> = line.split('\t').collect();
-                    (cols[0], cols)
-                })
-                .collect()
-        })
-        .get(code)
-        .and_then(|cols| cols.get(column).copied())
-}
-
-/// A country's name in the page's language: Swedish and Dari for the common ones, English
-/// (ISO's, shortened where people say something shorter) for the rest.
+/// A country's name in the page's language, from the Unicode CLDR (`crate::country`).
 pub fn country_name(code: &str, lang: Lang) -> String {
-    if let Some(name) = translated(code, lang) {
-        return name.to_string();
-    }
-    let local = match code {
-        // ISO's formal names where people say something shorter.
-        "IR" => Some("Iran"),
-        "US" => Some("United States"),
-        "GB" => Some("United Kingdom"),
-        "RU" => Some("Russia"),
-        "SY" => Some("Syria"),
-        "KR" => Some("South Korea"),
-        "KP" => Some("North Korea"),
-        "TZ" => Some("Tanzania"),
-        "VE" => Some("Venezuela"),
-        "BO" => Some("Bolivia"),
-        "MD" => Some("Moldova"),
-        "LA" => Some("Laos"),
-        "VN" => Some("Vietnam"),
-        "TW" => Some("Taiwan"),
-        "CZ" => Some("Czechia"),
-        "SZ" => Some("Eswatini"),
-        _ => None,
-    };
-    match local {
-        Some(name) => name.to_string(),
-        None => isocountry::CountryCode::for_alpha2(code)
-            .map(|c| c.name().to_string())
-            .unwrap_or_else(|_| code.to_string()),
-    }
+    crate::country::name(code, lang.code())
 }
 
 /// Where nobody lives to receive a painting.
@@ -141,19 +87,39 @@ const UNINHABITED: [&str; 6] = ["AQ", "BV", "HM", "TF", "UM", "GS"];
 /// Where the campaign's paintings mostly go: listed first in the picker.
 pub const COMMON: [&str; 10] = ["SE", "DE", "US", "GB", "NO", "DK", "FI", "AF", "IR", "PK"];
 
-/// A sort key that ignores case and the common Latin accents ("Åland" by A, "Côte" by C).
-fn sort_key(name: &str) -> String {
+/// A sort key in the order a reader of `lang` looks names up in: case and the common Latin
+/// accents ignored ("Åland" by A, "Côte" by C) in English; Å, Ä and Ö after Z in Swedish;
+/// the Persian alphabet in Dari (پ after ب, چ after ج, ژ after ز, گ after ک, which Unicode's
+/// order puts after ی).
+fn sort_key(name: &str, lang: Lang) -> Vec<u32> {
+    const PERSIAN: &str = "آاأإبپتثجچحخدذرزژسشصضطظعغفقکگلمنوؤهةیئ";
     name.to_lowercase()
         .chars()
-        .map(|c| match c {
-            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
-            'ç' => 'c',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'ñ' => 'n',
-            'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            other => other,
+        .map(|c| match (lang, c) {
+            (Lang::Sv, 'å') => u32::from('z') + 1,
+            (Lang::Sv, 'ä' | 'æ') => u32::from('z') + 2,
+            (Lang::Sv, 'ö' | 'ø') => u32::from('z') + 3,
+            (Lang::Fa, c) => {
+                let c = match c {
+                    'ك' => 'ک',
+                    'ي' | 'ى' => 'ی',
+                    other => other,
+                };
+                PERSIAN
+                    .chars()
+                    .position(|p| p == c)
+                    .map_or(u32::from(c) + 0x1_0000, |i| 0x600 + i as u32)
+            }
+            (_, c) => u32::from(match c {
+                'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+                'ç' => 'c',
+                'é' | 'è' | 'ê' | 'ë' => 'e',
+                'í' | 'ì' | 'î' | 'ï' => 'i',
+                'ñ' => 'n',
+                'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
+                'ú' | 'ù' | 'û' | 'ü' => 'u',
+                other => other,
+            }),
         })
         .collect()
 }
@@ -165,7 +131,7 @@ pub fn countries(lang: Lang) -> Vec<(String, String)> {
         .filter(|code| !UNINHABITED.contains(code))
         .map(|code| (code.to_string(), country_name(code, lang)))
         .collect();
-    all.sort_by_key(|c| sort_key(&c.1));
+    all.sort_by_cached_key(|c| sort_key(&c.1, lang));
     all
 }
 
@@ -180,23 +146,30 @@ pub fn common_countries(lang: Lang) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn common_countries_are_named_in_swedish_and_dari() {
+    fn every_country_is_named_in_every_language_from_cldr() {
         assert_eq!(country_name("NL", Lang::Sv), "Nederländerna");
         assert_eq!(country_name("NL", Lang::Fa), "هالند");
         assert_eq!(country_name("NL", Lang::En), "Netherlands");
-        // Not in the table: English, shortened where ISO's name is long.
-        assert_eq!(country_name("KR", Lang::Fa), "South Korea");
-        for line in include_str!("country_names.tsv").lines() {
+        assert_eq!(country_name("KR", Lang::Fa), "کوریای جنوبی");
+        assert_eq!(country_name("BR", Lang::Sv), "Brasilien");
+        let mut rows = 0;
+        for line in include_str!("../country_names.tsv").lines() {
             if line.starts_with('#') {
                 continue;
             }
             let cols: Vec<&str> = line.split('\t').collect();
-            assert_eq!(cols.len(), 3, "{line}");
+            assert_eq!(cols.len(), 7, "{line}");
             assert!(
                 isocountry::CountryCode::for_alpha2(cols[0]).is_ok(),
                 "{line}"
             );
+            rows += 1;
         }
+        // No country a buyer can choose is left in English on a Dari or Swedish page.
+        for code in isocountry::CountryCode::iter().map(|c| c.alpha2()) {
+            assert!(crate::country::name_in(code, "fa").is_some(), "{code}");
+        }
+        assert!(rows >= 249, "{rows}");
     }
 
     use super::*;
@@ -240,5 +213,13 @@ mod tests {
         assert!(position("AX") < position("BS"), "Åland sorts by A");
         assert!(position("CI") < position("HR"), "Côte d'Ivoire sorts by C");
         assert_eq!(common_countries(Lang::Fa)[0].1, "سویدن");
+        // Each language's own alphabetical order.
+        let sv = countries(Lang::Sv);
+        let at = |list: &[(String, String)], code: &str| list.iter().position(|c| c.0 == code);
+        assert!(at(&sv, "AT") > at(&sv, "ZW"), "Österrike after Zimbabwe");
+        let fa = countries(Lang::Fa);
+        assert!(at(&fa, "BE") < at(&fa, "PK"), "بلژیک before پاکستان");
+        assert!(at(&fa, "PK") < at(&fa, "TR"), "پاکستان before ترکیه");
+        assert!(at(&fa, "JP") < at(&fa, "SE"), "ژاپن before سویدن");
     }
 }

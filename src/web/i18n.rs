@@ -180,6 +180,40 @@ mod tests {
 
     use super::*;
 
+    /// Persian's plural rule puts 0 with 1 ("one"): a count of none must have its own words,
+    /// or an empty list reads "one order" above "no order found".
+    #[test]
+    fn no_dari_count_of_zero_reads_one() {
+        for source in [
+            include_str!("locales/fa.ftl"),
+            include_str!("locales/console.fa.ftl"),
+        ] {
+            let lines: Vec<&str> = source.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let Some((id, rest)) = line.split_once(" = ") else {
+                    continue;
+                };
+                let Some(var) = rest
+                    .trim()
+                    .strip_prefix("{ $")
+                    .and_then(|r| r.strip_suffix(" ->"))
+                else {
+                    continue;
+                };
+                // A message that names zero itself says what it means by it.
+                let variants = lines[i + 1..].iter().take_while(|l| l.trim() != "}");
+                if variants.clone().any(|l| l.trim().starts_with("[0]")) {
+                    continue;
+                }
+                let zero = text(Lang::Fa, id.trim(), &[(var, 0u64.into())]);
+                assert!(
+                    !zero.contains("یک") && !zero.contains('۱'),
+                    "{id} with {var} = 0 reads {zero}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_language_has_every_message() {
         let english = keys(Lang::En);

@@ -742,6 +742,12 @@ async fn a_supporter_behind_a_busy_connection_gets_an_order_that_holds_once_she_
     wait_for_url(&c, |u| u.contains("token=") && !u.contains("/confirm")).await;
     let page = c.source().await.expect("page");
     assert!(page.contains("Väntar på betalning"), "{page}");
+    assert!(
+        page.contains(
+            "Tack! Din e-postadress är bekräftad och målningen är reserverad åt dig till"
+        ),
+        "{page}"
+    );
     assert!(page.contains("Så betalar du"), "{page}");
     assert_eq!(
         crate::helpers::artwork_status(&app, painting).await,

@@ -586,6 +586,15 @@ async fn the_audit_log_keeps_old_and_new_values_but_never_personal_ones() {
     .await
     .ok(200);
 
+    let painting = app.create_artwork(&token, &artist, &tier, "draft").await;
+    app.admin_patch(
+        &token,
+        &format!("/api/v1/admin/artworks/{painting}"),
+        json!({"translations": {"sv": {"medium": "Olja på duk"}},
+               "price_override": {"amount": "120", "currency": "EUR"}}),
+    )
+    .await
+    .ok(200);
     let changes_of = |action: &'static str| {
         let app = &app;
         async move {
@@ -616,6 +625,12 @@ async fn the_audit_log_keeps_old_and_new_values_but_never_personal_ones() {
             "{artist_changes}"
         );
     }
+    // A painting's words in another language and its price, as a coordinator reads them.
+    assert_eq!(
+        changes_of("artwork.update").await,
+        json!([{"field": "medium_sv", "to": "Olja på duk"},
+               {"field": "price_override", "to": "120.00 EUR"}])
+    );
     let tier_changes = changes_of("size_tier.update").await;
     assert_eq!(
         tier_changes,

@@ -144,6 +144,11 @@ async fn a_swedish_buyer_gets_one_deadline_in_their_time_and_language_and_can_sa
         to_buyer.body_text
     );
     assert!(to_buyer.body_text.contains("(Europe/Stockholm)"));
+    assert!(
+        to_buyer.body_text.contains("frakt till Sverige."),
+        "the destination in Swedish: {}",
+        to_buyer.body_text
+    );
 
     // The page the buyer follows, in Swedish though this browser said nothing.
     let page = app

@@ -60,6 +60,7 @@ console-filter-show = نمایش
 console-filter-reset = پاک کردن فیلترها
 console-orders-none = هیچ سفارشی پیدا نشد.
 console-orders-count = { $count ->
+    [0] هیچ سفارشی
     [one] یک سفارش
    *[other] { $count } سفارش
 }
@@ -72,7 +73,7 @@ console-col-status = وضعیت
 console-col-method = پرداخت
 console-method-stripe = کارت
 console-method-manual = دستی
-console-status-awaiting_confirmation = در انتظار تأیید ایمیل خریدار (نگه داشته نشده)
+console-status-awaiting_confirmation = در انتظار تأیید ایمیل خریدار؛ نقاشی هنوز برای فروش است
 console-status-pending_payment = در انتظار پرداخت
 console-status-paid = پرداخت‌شده
 console-status-shipped = ارسال‌شده
@@ -186,6 +187,13 @@ console-audit-field-size-tier-id = اندازه
 console-audit-field-artist-id = هنرمند
 console-audit-field-text-lang = زبان نوشته
 console-audit-field-translations = به زبان‌های دیگر
+console-audit-not-kept = تغییر کرد؛ دفتر مقدار خصوصی را نگه نمی‌دارد
+console-audit-field-description-en = توضیحات به انگلیسی
+console-audit-field-description-sv = توضیحات به سویدنی
+console-audit-field-description-fa = توضیحات به دری
+console-audit-field-medium-en = مواد به انگلیسی
+console-audit-field-medium-sv = مواد به سویدنی
+console-audit-field-medium-fa = مواد به دری
 console-audit-from-to = از { $from } به { $to }
 console-audit-title = دفتر ثبت تغییرات
 console-col-when = کی
@@ -259,6 +267,7 @@ console-painting-add = افزودن نقاشی
 console-painting-title = عنوان
 console-painting-tier = اندازه
 console-paintings-count = { $count ->
+    [0] هیچ نقاشی‌ای
     [one] یک نقاشی
    *[other] { $count } نقاشی
 }
@@ -394,6 +403,7 @@ console-ledger-consent-needed = پیش از نشان دادن هنرمند در 
 console-ledger-consent-recorded = رضایت او، چنان‌که ثبت شده:
 console-ledger-preview = آنچه صفحهٔ شفافیت برای او نشان می‌دهد
 console-ledger-preview-sold = { $count ->
+    [0] هیچ نقاشی‌ای فروخته نشد
     [one] ۱ نقاشی فروخته شد
    *[other] { $count } نقاشی فروخته شد
 }

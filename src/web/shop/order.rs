@@ -19,7 +19,7 @@ use crate::web::visitor::Visitor;
 pub struct OrderQuery {
     token: Option<String>,
     checkout: Option<String>,
-    /// `paid`, after the buyer said so.
+    /// `paid`, after the buyer said so; `confirmed`, after they confirmed their address.
     said: Option<String>,
 }
 
@@ -89,6 +89,7 @@ pub async fn show(
                     option_notes => option_notes,
                     token => &token,
                     said_paid_now => query.said.as_deref() == Some("paid"),
+                    confirmed_now => query.said.as_deref() == Some("confirmed"),
                     o => order,
                     checkout => query.checkout.filter(|c| c == "success" || c == "cancelled"),
                 },
@@ -167,8 +168,13 @@ pub async fn confirm(
         // it first: the order page says which.
         Ok(_) | Err(OrderError::ArtworkUnavailable(_)) => {
             state.catalog_cache.invalidate();
+            // The page then says, once, that it worked (and until when the painting is hers).
             HttpResponse::SeeOther()
-                .insert_header((LOCATION, state.mail.order_link(&id)))
+                .insert_header((LOCATION, {
+                    let link = state.mail.order_link(&id);
+                    let join = if link.contains('?') { '&' } else { '?' };
+                    format!("{link}{join}said=confirmed")
+                }))
                 .finish()
         }
         Err(OrderError::NotFound(_)) => link_invalid(&state, &visitor),
