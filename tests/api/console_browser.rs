@@ -178,6 +178,8 @@ async fn a_coordinator_adds_a_painting_sells_it_ships_it_and_cancels_another() {
         .click()
         .await
         .expect("confirm");
+    // A mail server is set: the emails the page names will go out, and it says nothing else.
+    assert!(!source(&c).await.contains("No mail server is set up"));
     fill(&c, "reference", "SWISH-4411").await;
     click(&c, "form.form button[type='submit']").await;
     wait_for_url(&c, |u| u.contains("done=payment-confirmed")).await;

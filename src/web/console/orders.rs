@@ -272,6 +272,8 @@ fn action_page(
             errors => errors,
             refusal => refusal,
             carriers => crate::orders::carriers::names().collect::<Vec<_>>(),
+            // The explanation promises emails only when they will be sent.
+            mail_server => console.state.mail.smtp_configured,
             ..detail_context(detail)
         },
     )

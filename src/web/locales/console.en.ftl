@@ -109,6 +109,7 @@ console-explain-confirm-payment = The order becomes paid. Emails go to the buyer
 console-explain-extend-hold = The painting stays held for this buyer for the full time a manual payment may take.
 console-explain-ship = The order becomes shipped. The buyer gets an email with the carrier and the tracking number.
 console-explain-deliver = The order becomes delivered. The buyer is thanked by email.
+console-explain-no-mail = No mail server is set up: the emails named here are kept in the outbox and not sent. Tell the buyer and the artist yourself.
 console-explain-cancel-pending = The order is cancelled and the painting is for sale again at once. The buyer is told by email.
 console-explain-cancel-waiting = The order is cancelled. It held no painting (the buyer had not confirmed their email address), so nothing changes in the shop. The buyer is told by email.
 console-explain-confirm-payment-waiting = The buyer has not confirmed their email address, so this order does not hold its painting. If the painting is still for sale, the order becomes paid and the painting is sold to this buyer; if it is not, nothing is recorded and you are told.
