@@ -71,7 +71,7 @@ async fn tier(
     (width_cm, height_cm): (i32, i32),
     artist_id: Option<&str>,
     currency: &str,
-    prices_minor: &[(&str, i64)],
+    prices_minor: &[(&str, i64, Option<&str>)],
 ) -> Result<String, DbErr> {
     let id = db::new_id();
     let now = Utc::now();
@@ -87,12 +87,12 @@ async fn tier(
     }
     .insert(conn)
     .await?;
-    for (zone_id, amount_minor) in prices_minor {
+    for (zone_id, amount_minor, own_currency) in prices_minor {
         size_tier_price::ActiveModel {
             tier_id: Set(id.clone()),
             zone_id: Set((*zone_id).into()),
             amount_minor: Set(*amount_minor),
-            currency: Set(None),
+            currency: Set(own_currency.map(Into::into)),
         }
         .insert(conn)
         .await?;
@@ -254,7 +254,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         (20, 30),
         None,
         "USD",
-        &[(&intl, 5000), (&af, 4500)],
+        &[(&intl, 5000, None), (&af, 4500, None)],
     )
     .await?;
     let medium = tier(
@@ -263,7 +263,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         (30, 40),
         None,
         "USD",
-        &[(&intl, 10000), (&af, 4500)],
+        &[(&intl, 10000, None), (&af, 4500, None)],
     )
     .await?;
     let large = tier(
@@ -272,7 +272,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         (60, 80),
         None,
         "USD",
-        &[(&intl, 20000), (&af, 4500)],
+        &[(&intl, 20000, None), (&af, 4500, None)],
     )
     .await?;
 
@@ -345,7 +345,8 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         (30, 40),
         Some(&farid),
         "SEK",
-        &[(&intl, 100_000), (&af, 45_000)],
+        // As the campaign priced him: 1000 SEK abroad, 45 USD in Afghanistan.
+        &[(&intl, 100_000, None), (&af, 4_500, Some("USD"))],
     )
     .await?;
     painting(
