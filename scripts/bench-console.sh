@@ -2,7 +2,8 @@
 # Console figures (issue 14), release build on SQLite with ARTWORKS paintings (2,000 by default)
 # and ORDERS orders (5,000): server time of every console page type at the median and p90
 # (keep-alive, loopback, RUNS requests each, signed in), and Lighthouse's Accessibility and
-# Best Practices on Today, a painting's edit page and an order's page.
+# Best Practices on Today, a painting's edit page, an order's page, the audit log, the emails
+# and the prices.
 #
 #   bash scripts/bench-console.sh
 #   ARTWORKS=500 ORDERS=1000 RUNS=200 bash scripts/bench-console.sh
@@ -150,7 +151,8 @@ for name, path in pages.items():
 print(f"slowest console page at the median: {worst:.2f} ms")
 with open("/dev/fd/3", "w") as out:
     out.write(cookie + "\n")
-    for path in ["/admin", f"/admin/paintings/{painting}", f"/admin/orders/{order}"]:
+    for path in ["/admin", f"/admin/paintings/{painting}", f"/admin/orders/{order}",
+                 "/admin/audit", "/admin/emails", "/admin/prices"]:
         out.write(base + path + "\n")
 PY
 
