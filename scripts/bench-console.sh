@@ -3,7 +3,7 @@
 # and ORDERS orders (5,000): server time of every console page type at the median and p90
 # (keep-alive, loopback, RUNS requests each, signed in), and Lighthouse's Accessibility and
 # Best Practices on Today, a painting's edit page, an order's page, the audit log, the emails
-# and the prices.
+# and a size's prices.
 #
 #   bash scripts/bench-console.sh
 #   ARTWORKS=500 ORDERS=1000 RUNS=200 bash scripts/bench-console.sh
@@ -151,8 +151,10 @@ for name, path in pages.items():
 print(f"slowest console page at the median: {worst:.2f} ms")
 with open("/dev/fd/3", "w") as out:
     out.write(cookie + "\n")
+    _, grid = get("/admin/prices")
+    tier = re.search(r'href="/admin/prices/tiers/([0-9a-f-]{36})"', grid).group(1)
     for path in ["/admin", f"/admin/paintings/{painting}", f"/admin/orders/{order}",
-                 "/admin/audit", "/admin/emails", "/admin/prices"]:
+                 "/admin/audit", "/admin/emails", f"/admin/prices/tiers/{tier}"]:
         out.write(base + path + "\n")
 PY
 
