@@ -82,7 +82,7 @@ url="http://127.0.0.1:$PORT/api/v1/artworks?country=SE"
 curl -sf "$url" >"$work/body.json"
 body_bytes=$(wc -c <"$work/body.json")
 items=$(python3 -c "import json,sys; d=json.load(open('$work/body.json')); print(len(d['items']), d['total'])")
-# The ceiling runs under the scheduling the server is under (THREAD_SCHEDULING, README):
+# The ceiling runs under the scheduling the server is under (THREAD_SCHEDULING, docs/OPERATIONS.md):
 # batch made the bare server faster too, and the ratio is to measure the catalog.
 scheduling=$(chrt -p "$HUNAR_PID" | awk '/policy/ {print $NF}')
 ceiling_run=()

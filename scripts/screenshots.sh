@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's pictures, made by the browser tests themselves (tests/api/browser.rs and
+# The pictures in the README and docs/GUIDE.md, made by the browser tests themselves (tests/api/browser.rs and
 # tests/api/console_browser.rs write them to target/screenshots/): run the tests, copy them.
 #
 #   bash scripts/screenshots.sh

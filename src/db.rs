@@ -137,7 +137,7 @@ fn outside_any_transaction<DB: sea_orm::sqlx::Database>(conn: &DB::Connection) -
 /// with 32 of them on a 2-core machine, 32 orders in flight ran as 32 processes taking turns
 /// on two cores, each preempted while holding its locks, and the slowest order in a hundred
 /// took 72–80 ms. Eight connections gave the same orders per second with p99 38–40 ms
-/// (`scripts/bench-orders.sh`, README). Orders past the pool wait in its queue, in order.
+/// (`scripts/bench-orders.sh`, docs/BENCHMARKS.md). Orders past the pool wait in its queue, in order.
 fn postgres_pool_size(cores: usize) -> u32 {
     u32::try_from(cores.saturating_mul(4)).map_or(64, |n| n.clamp(4, 64))
 }

@@ -7,7 +7,7 @@
 //! On two cores shared with PostgreSQL that was six context switches a page. Under
 //! SCHED_BATCH a woken thread waits for the running one to pause: the backend answers every
 //! query it has, the server then takes every reply at once. The uncached catalog mix served
-//! 36 % more pages a second with a lower p99 (README, "Catalog reads"); orders were no slower.
+//! 36 % more pages a second with a lower p99 (docs/BENCHMARKS.md, "Catalog reads"); orders were no slower.
 use crate::config::ThreadScheduling;
 
 /// Applies `scheduling` to the calling thread. Threads inherit their creator's policy and

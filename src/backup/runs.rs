@@ -163,7 +163,7 @@ pub async fn status(
     });
     let warning = match (schedule, &last_good, recent.first()) {
         (None, _, _) => Some(
-            "The server takes no backups itself: set BACKUP_DIR (see the README's Backups section)."
+            "The server takes no backups itself: set BACKUP_DIR (see docs/OPERATIONS.md, Backups)."
                 .to_string(),
         ),
         (Some(_), None, _) if overdue => Some("No backup has succeeded yet.".to_string()),

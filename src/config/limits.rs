@@ -1,5 +1,5 @@
 //! The limits on what an anonymous client can set off, and on sign-in guessing. Each has a
-//! default that suits one small NGO; the README's table lists them.
+//! default that suits one small NGO; docs/OPERATIONS.md's table lists them.
 use std::time::Duration;
 
 use super::{ConfigError, invalid, parse_number};

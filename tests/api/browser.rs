@@ -115,7 +115,7 @@ pub(crate) fn axe_source() -> Option<String> {
 }
 
 /// Saves what the browser shows as `target/screenshots/{name}.png`, at `width`×`height`: the
-/// README's pictures come from here (`scripts/screenshots.sh` copies them to docs/).
+/// The pictures in the README and docs/GUIDE.md come from here (`scripts/screenshots.sh` copies them to docs/).
 pub(crate) async fn screenshot(c: &Client, name: &str, width: u32, height: u32) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot folder");

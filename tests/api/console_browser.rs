@@ -460,7 +460,7 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
     c.close().await.expect("close");
 }
 
-/// The page shown, on a phone in Dari or on a desktop in English (the README's pictures).
+/// The page shown, on a phone in Dari or on a desktop in English (docs/GUIDE.md's pictures).
 async fn page_pictures(c: &Client, name: &str, lang: &str) {
     if lang == "fa" {
         screenshot(c, &format!("{name}-phone-fa"), 390, 844).await;
