@@ -9,11 +9,120 @@ use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One invalid input field, e.g. `{"field": "prices[1].amount", "message": "must not be negative"}`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+/// One invalid input field, e.g. `{"field": "buyer.name", "message": "must be at most 200
+/// characters", "code": "too_long", "max": 200}`: the message in English for people and logs,
+/// the code (and its parameters) for a client to say it in its reader's language.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    #[schema(inline)]
+    pub code: FieldCode,
+    /// With `too_long`: the most characters the field takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub max: Option<usize>,
+    /// With `postal_code_needed` and `postal_code_invalid`: a postal code of the country.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub example: Option<String>,
+}
+
+/// What is wrong with a field. `invalid` is any rule of one endpoint's own (its `message`
+/// says which); the others are shared by every form and endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldCode {
+    Required,
+    TooLong,
+    NotOneLine,
+    NotAnEmail,
+    NotAPhone,
+    NotACountry,
+    PostalCodeNeeded,
+    PostalCodeInvalid,
+    StreetTooShort,
+    NotShippedThere,
+    Invalid,
+}
+
+/// A rule every form and endpoint shares, with its English message in one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    Required,
+    TooLong { max: usize },
+    NotOneLine,
+    NotAnEmail,
+    NotAPhone,
+    NotACountry(String),
+    PostalCodeNeeded { example: String },
+    PostalCodeInvalid { example: String },
+    StreetTooShort,
+    NotShippedThere { country: String },
+}
+
+impl Rule {
+    fn into_error(self, field: String) -> FieldError {
+        let (code, message, max, example) = match self {
+            Self::Required => (FieldCode::Required, "must not be empty".into(), None, None),
+            Self::TooLong { max } => (
+                FieldCode::TooLong,
+                format!("must be at most {max} characters"),
+                Some(max),
+                None,
+            ),
+            Self::NotOneLine => (
+                FieldCode::NotOneLine,
+                "must be one line, without line breaks or control characters".into(),
+                None,
+                None,
+            ),
+            Self::NotAnEmail => (
+                FieldCode::NotAnEmail,
+                "not a valid email address".into(),
+                None,
+                None,
+            ),
+            Self::NotAPhone => (
+                FieldCode::NotAPhone,
+                "use digits, spaces, +, -, ( and ) only".into(),
+                None,
+                None,
+            ),
+            Self::NotACountry(message) => (FieldCode::NotACountry, message, None, None),
+            Self::PostalCodeNeeded { example } => (
+                FieldCode::PostalCodeNeeded,
+                format!("is needed for this country (for example {example})"),
+                None,
+                Some(example),
+            ),
+            Self::PostalCodeInvalid { example } => (
+                FieldCode::PostalCodeInvalid,
+                format!("is not a postal code of this country (for example {example})"),
+                None,
+                Some(example),
+            ),
+            Self::StreetTooShort => (
+                FieldCode::StreetTooShort,
+                "is too short to find a house: give the street and number".into(),
+                None,
+                None,
+            ),
+            Self::NotShippedThere { country } => (
+                FieldCode::NotShippedThere,
+                format!("this painting cannot be shipped to {country} yet"),
+                None,
+                None,
+            ),
+        };
+        FieldError {
+            field,
+            message,
+            code,
+            max,
+            example,
+        }
+    }
 }
 
 /// Every invalid field of one request, collected before anything is written.
@@ -32,11 +141,26 @@ impl FieldErrors {
         errors
     }
 
+    /// A rule of this endpoint's own, said in `message` (code `invalid`).
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError {
             field: field.into(),
             message: message.into(),
+            code: FieldCode::Invalid,
+            max: None,
+            example: None,
         });
+    }
+
+    /// A shared rule broken, with its code for a client to translate.
+    pub fn refuse(&mut self, field: impl Into<String>, rule: Rule) {
+        self.0.push(rule.into_error(field.into()));
+    }
+
+    pub fn single_rule(field: impl Into<String>, rule: Rule) -> Self {
+        let mut errors = Self::new();
+        errors.refuse(field, rule);
+        errors
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,6 +1,6 @@
 //! The field rules every input shares: the JSON API, and the shop's and console's forms, refuse
 //! exactly the same things with the same messages because they all call these.
-use crate::error::FieldErrors;
+use crate::error::{FieldErrors, Rule};
 
 /// Deserializes a field that may be absent (keep), `null` (clear) or a value (set):
 /// PATCH bodies need all three.
@@ -50,9 +50,9 @@ pub fn text_field(
 ) -> String {
     let trimmed = value.trim();
     if required && trimmed.is_empty() {
-        errors.add(field, "must not be empty");
+        errors.refuse(field, Rule::Required);
     } else if value.chars().count() > max_chars {
-        errors.add(field, format!("must be at most {max_chars} characters"));
+        errors.refuse(field, Rule::TooLong { max: max_chars });
     }
     trimmed.to_string()
 }
@@ -75,10 +75,7 @@ pub fn line_field(
 ) -> String {
     let trimmed = text_field(errors, field, value, required, max_chars);
     if value.chars().any(is_line_breaking) && !errors.has(field) {
-        errors.add(
-            field,
-            "must be one line, without line breaks or control characters",
-        );
+        errors.refuse(field, Rule::NotOneLine);
     }
     trimmed
 }
@@ -110,7 +107,7 @@ pub fn optional_text(
 /// An email address (already trimmed); blank is left to the caller's `required` rule.
 pub fn email(errors: &mut FieldErrors, field: &str, value: &str) {
     if !value.is_empty() && !email_address::EmailAddress::is_valid(value) {
-        errors.add(field, "not a valid email address");
+        errors.refuse(field, Rule::NotAnEmail);
     }
 }
 
@@ -140,7 +137,7 @@ pub fn phone(errors: &mut FieldErrors, field: &str, value: Option<&str>) {
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'))
     {
-        errors.add(field, "use digits, spaces, +, -, ( and ) only");
+        errors.refuse(field, Rule::NotAPhone);
     }
 }
 

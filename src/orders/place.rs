@@ -20,7 +20,7 @@ use crate::client::Client;
 use crate::config::Config;
 use crate::country::CountryCode;
 use crate::db;
-use crate::error::FieldErrors;
+use crate::error::{FieldErrors, Rule};
 use crate::notifications::{MailSettings, order_emails, outbox};
 use crate::payments::checkout;
 use crate::validate::{self, line_field, optional_line, optional_text};
@@ -180,29 +180,26 @@ fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
         a.region.as_deref(),
         100,
     );
-    let country = errors.check("shipping_address.country", CountryCode::parse(&a.country));
+    let country = CountryCode::parse(&a.country)
+        .map_err(|e| errors.refuse("shipping_address.country", Rule::NotACountry(e.to_string())))
+        .ok();
     if line1.chars().filter(|c| !c.is_whitespace()).count() < 3
         && !errors.has("shipping_address.line1")
     {
-        errors.add(
-            "shipping_address.line1",
-            "is too short to find a house: give the street and number",
-        );
+        errors.refuse("shipping_address.line1", Rule::StreetTooShort);
     }
     if let Some(rule) = country.as_ref().and_then(CountryCode::postal_code)
         && !errors.has("shipping_address.postal_code")
     {
+        let example = rule.example.to_string();
         match &postal_code {
-            None => errors.add(
+            None => errors.refuse(
                 "shipping_address.postal_code",
-                format!("is needed for this country (for example {})", rule.example),
+                Rule::PostalCodeNeeded { example },
             ),
-            Some(code) if !rule.fits(code) => errors.add(
+            Some(code) if !rule.fits(code) => errors.refuse(
                 "shipping_address.postal_code",
-                format!(
-                    "is not a postal code of this country (for example {})",
-                    rule.example
-                ),
+                Rule::PostalCodeInvalid { example },
             ),
             Some(_) => {}
         }
@@ -225,7 +222,7 @@ fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
         errors.add("time_zone", "not an IANA time zone (e.g. Europe/Stockholm)");
     }
     if req.artwork_id.trim().is_empty() {
-        errors.add("artwork_id", "must not be empty");
+        errors.refuse("artwork_id", Rule::Required);
     }
     errors.into_result()?;
     let (Some(method), Some(country), Some(language)) = (method, country, language) else {
@@ -417,9 +414,11 @@ async fn prepare(
     (holder, slots): (&Holder, Slots),
 ) -> Result<Prepared, OrderError> {
     let not_shipped = || {
-        FieldErrors::single(
+        FieldErrors::single_rule(
             "shipping_address.country",
-            format!("this painting cannot be shipped to {} yet", new.country),
+            Rule::NotShippedThere {
+                country: new.country.to_string(),
+            },
         )
     };
     let zone = snapshot.zone.clone().ok_or_else(not_shipped)?;

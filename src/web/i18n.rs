@@ -163,6 +163,36 @@ fn keys_of(source: &str) -> Vec<String> {
         .collect()
 }
 
+/// A refused field's message in `lang`, by its code (the English message for a rule of one
+/// endpoint's own, which has none).
+pub fn field_message(lang: Lang, error: &crate::error::FieldError) -> String {
+    use crate::error::FieldCode as C;
+    let key = match error.code {
+        C::Required => "error-required",
+        C::TooLong => {
+            let max = i64::try_from(error.max.unwrap_or(0)).unwrap_or(i64::MAX);
+            return text(lang, "error-too-long", &[("max", max.into())]);
+        }
+        C::NotOneLine => "error-one-line",
+        C::NotAnEmail => "error-email",
+        C::NotAPhone => "error-phone",
+        C::NotACountry => "error-country",
+        C::PostalCodeNeeded | C::PostalCodeInvalid => {
+            let key = if error.code == C::PostalCodeNeeded {
+                "error-postal-needed"
+            } else {
+                "error-postal-invalid"
+            };
+            let example = error.example.clone().unwrap_or_default();
+            return text(lang, key, &[("example", example.into())]);
+        }
+        C::StreetTooShort => "error-street",
+        C::NotShippedThere => "error-not-shipped",
+        C::Invalid => return error.message.clone(),
+    };
+    text(lang, key, &[])
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -612,6 +612,21 @@ async fn the_console_speaks_dari_right_to_left_and_shows_dates_in_ones_time_zone
     let dari = browser.get("/admin").await;
     assert!(dari.text.contains("<html lang=\"fa\" dir=\"rtl\">"));
     assert!(dari.text.contains("سفارش‌های دستی در انتظار پرداخت"));
+    // A refused field is said in Dari, by its code: not "must not be empty".
+    let refused = browser
+        .post(
+            "/admin/artists",
+            &[("display_name", " "), ("email", "not-an-email")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text.contains("لطفاً این را پر کنید."),
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("این نشانی ایمیل نیست."));
+    assert!(!refused.text.contains("must not be empty"));
     // Swedish, the shop's third language, reads English in the console.
     browser.cookie = browser.cookie.replace("lang=fa", "lang=sv");
     let english = browser.get("/admin").await;

@@ -124,3 +124,60 @@ async fn nul_characters_are_refused_before_the_database() {
         0
     );
 }
+
+/// Each refused field carries a code (and its parameters) beside its English message, so a web
+/// client, the shop and the console say it in their reader's language without reading English.
+#[tokio::test]
+async fn refused_fields_carry_codes_a_client_can_translate() {
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let mut body = crate::helpers::order_body(&catalog.artwork);
+    body["buyer"]["name"] = json!("x".repeat(201));
+    body["buyer"]["email"] = json!("not-an-address");
+    body["shipping_address"]["postal_code"] = json!("ABC");
+    body["shipping_address"]["city"] = json!("Göte\nborg");
+    let reply = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("Idempotency-Key", crate::helpers::new_key())
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    let reply = Reply::read(reply).await;
+    let errors = reply.problem(422)["errors"].clone();
+    let of = |field: &str| {
+        errors
+            .as_array()
+            .expect("errors")
+            .iter()
+            .find(|e| e["field"] == field)
+            .cloned()
+            .unwrap_or_else(|| panic!("no error for {field}: {errors}"))
+    };
+    let name = of("buyer.name");
+    assert_eq!(
+        (&name["code"], &name["max"]),
+        (&json!("too_long"), &json!(200))
+    );
+    assert_eq!(name["message"], "must be at most 200 characters");
+    assert_eq!(of("buyer.email")["code"], "not_an_email");
+    assert_eq!(of("shipping_address.city")["code"], "not_one_line");
+    let postal = of("shipping_address.postal_code");
+    assert_eq!(postal["code"], "postal_code_invalid");
+    assert_eq!(postal["example"], "411 01");
+    // A rule of one endpoint's own says so with `invalid`.
+    let tier = app
+        .admin_post(
+            &token,
+            "/api/v1/admin/size-tiers",
+            json!({"name": "T", "width_cm": 1, "height_cm": 1, "currency": "USD", "prices": []}),
+        )
+        .await;
+    let tier = tier.problem(422)["errors"][0].clone();
+    assert_eq!(
+        (&tier["field"], &tier["code"]),
+        (&json!("prices"), &json!("invalid"))
+    );
+}

@@ -1878,7 +1878,17 @@ export interface components {
             code?: string;
             detail?: string;
             errors?: {
+                /**
+                 * @description What is wrong with a field. `invalid` is any rule of one endpoint's own (its `message`
+                 *     says which); the others are shared by every form and endpoint.
+                 * @enum {string}
+                 */
+                code: "required" | "too_long" | "not_one_line" | "not_an_email" | "not_a_phone" | "not_a_country" | "postal_code_needed" | "postal_code_invalid" | "street_too_short" | "not_shipped_there" | "invalid";
+                /** @description With `postal_code_needed` and `postal_code_invalid`: a postal code of the country. */
+                example?: string | null;
                 field: string;
+                /** @description With `too_long`: the most characters the field takes. */
+                max?: number | null;
                 message: string;
             }[];
             status: number;

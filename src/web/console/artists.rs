@@ -186,7 +186,7 @@ pub async fn create(posted: Posted<ArtistForm>) -> HttpResponse {
         notes: optional(&form.notes),
     };
     let created = artists::create(&console.state.db, &console.identity.admin_id, input).await;
-    match catalog_answer(created) {
+    match catalog_answer(created, console.lang()) {
         CatalogAnswer::Done(a) => console.done(&format!("/admin/artists/{}", a.id), "created"),
         CatalogAnswer::Refused(status, errors, refusal) => {
             form_page(&console, status, None, &form, errors, refusal).await
@@ -239,7 +239,7 @@ pub async fn update(posted: Posted<ArtistForm>, id: web::Path<String>) -> HttpRe
         patch,
     )
     .await;
-    match catalog_answer(updated) {
+    match catalog_answer(updated, console.lang()) {
         CatalogAnswer::Done(_) => console.done(&format!("/admin/artists/{id}"), "saved"),
         CatalogAnswer::Refused(status, errors, refusal) => match artists::get(db, &id).await {
             Ok(a) => form_page(&console, status, Some(&a), &form, errors, refusal).await,

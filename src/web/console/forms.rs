@@ -26,11 +26,19 @@ pub fn number(errors: &mut FieldErrors, field: &str, text: &str) -> Option<i32> 
     }
 }
 
-pub fn field_messages(errors: &FieldErrors) -> BTreeMap<String, String> {
+pub fn field_messages(
+    errors: &FieldErrors,
+    lang: crate::web::i18n::Lang,
+) -> BTreeMap<String, String> {
     errors
         .0
         .iter()
-        .map(|e| (form_field(&e.field), e.message.clone()))
+        .map(|e| {
+            (
+                form_field(&e.field),
+                crate::web::i18n::field_message(lang, e),
+            )
+        })
         .collect()
 }
 
@@ -52,12 +60,15 @@ pub enum CatalogAnswer<T> {
     Failed(CatalogError),
 }
 
-pub fn catalog_answer<T>(result: Result<T, CatalogError>) -> CatalogAnswer<T> {
+pub fn catalog_answer<T>(
+    result: Result<T, CatalogError>,
+    lang: crate::web::i18n::Lang,
+) -> CatalogAnswer<T> {
     match result {
         Ok(v) => CatalogAnswer::Done(v),
         Err(CatalogError::Invalid(errors)) => CatalogAnswer::Refused(
             StatusCode::UNPROCESSABLE_ENTITY,
-            field_messages(&errors),
+            field_messages(&errors, lang),
             None,
         ),
         Err(err @ (CatalogError::InUse(_) | CatalogError::IllegalState(_))) => {

@@ -29,12 +29,12 @@ enum Answer<T> {
     Failed(LedgerError),
 }
 
-fn answer<T>(result: Result<T, LedgerError>) -> Answer<T> {
+fn answer<T>(result: Result<T, LedgerError>, lang: crate::web::i18n::Lang) -> Answer<T> {
     match result {
         Ok(v) => Answer::Done(v),
         Err(LedgerError::Invalid(errors)) => Answer::Refused(
             StatusCode::UNPROCESSABLE_ENTITY,
-            field_messages(&errors),
+            field_messages(&errors, lang),
             None,
         ),
         Err(
@@ -277,7 +277,7 @@ pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) ->
     let exchange_rate = given(&Some(form.exchange_rate.clone()))
         .map(|r| decimal(&console, &mut errors, "exchange_rate", &r));
     if !errors.is_empty() {
-        let errors = field_messages(&errors);
+        let errors = field_messages(&errors, console.lang());
         return artist_page(
             &console,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -342,7 +342,7 @@ pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) ->
         )
         .await;
     }
-    match answer(result) {
+    match answer(result, console.lang()) {
         Answer::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "payout-recorded"),
         Answer::Refused(status, errors, refusal) => {
             artist_page(&console, status, &id, &form, None, errors, refusal).await
@@ -374,7 +374,7 @@ pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> Http
         }
     };
     let payout = PayoutForm::default();
-    match answer(result) {
+    match answer(result, console.lang()) {
         Answer::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "saved"),
         Answer::Refused(status, mut errors, refusal) => {
             if errors.contains_key("ngo_share_percent") {
@@ -445,7 +445,7 @@ pub async fn reverse(posted: Posted<ReverseForm>, id: web::Path<String>) -> Http
     };
     let result =
         coordinator::reverse(&console.state.db, &console.identity.admin_id, &id, input).await;
-    match answer(result) {
+    match answer(result, console.lang()) {
         Answer::Done(_) => match accounts::entry(&console.state.db, &id).await {
             Ok(Some((artist_id, _))) => {
                 console.done(&format!("/admin/artists/{artist_id}/ledger"), "reversed")
@@ -517,7 +517,7 @@ pub async fn record_shipping(posted: Posted<ShippingForm>, id: web::Path<String>
                 .await
         }
     };
-    match answer(result) {
+    match answer(result, console.lang()) {
         Answer::Done(_) => console.done(&format!("/admin/orders/{id}"), "shipping-recorded"),
         Answer::Refused(status, errors, refusal) => {
             shipping_page(&console, status, &id, &form, errors, refusal).await

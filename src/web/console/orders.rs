@@ -121,7 +121,7 @@ pub async fn list(console: Console, query: web::Query<ListQuery>) -> HttpRespons
         Err(OrderError::Invalid(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
-            field_messages(&errors),
+            field_messages(&errors, console.lang()),
         ),
         Err(err) => return console.failed(&err),
     };
@@ -385,7 +385,7 @@ pub async fn act(posted: Posted<ActionForm>, path: web::Path<(String, String)>) 
         Err(OrderError::NotFound(_)) => return console.not_found(),
         Err(OrderError::Invalid(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            field_messages(&errors),
+            field_messages(&errors, console.lang()),
             None,
         ),
         Err(err @ (OrderError::IllegalTransition { .. } | OrderError::NotAllowed(_))) => {

@@ -289,7 +289,7 @@ pub async fn create(posted: Posted<PaintingForm>) -> HttpResponse {
         }
         Err(errors) => Err(errors.into()),
     };
-    match catalog_answer(created) {
+    match catalog_answer(created, console.lang()) {
         CatalogAnswer::Done(a) => console.done(&format!("/admin/paintings/{}", a.id), "created"),
         CatalogAnswer::Refused(status, errors, refusal) => {
             form_page(&console, status, None, &form, errors, refusal).await
@@ -406,7 +406,7 @@ pub async fn update(posted: Posted<PaintingForm>, id: web::Path<String>) -> Http
         )),
         other => other,
     });
-    match catalog_answer(updated) {
+    match catalog_answer(updated, console.lang()) {
         CatalogAnswer::Done(_) => console.done(&format!("/admin/paintings/{id}"), "saved"),
         CatalogAnswer::Refused(status, errors, refusal) => {
             match artworks::detail(&state.db, &state.media, &id).await {

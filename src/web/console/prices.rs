@@ -151,7 +151,7 @@ pub async fn save_tier(
         }
         Err(errors) => Err(errors.into()),
     };
-    match super::forms::catalog_answer(saved) {
+    match super::forms::catalog_answer(saved, console.lang()) {
         super::forms::CatalogAnswer::Done(_) => console.done("/admin/prices", "saved"),
         super::forms::CatalogAnswer::Refused(status, errors, refusal) => {
             let mut errors: std::collections::BTreeMap<String, String> = errors

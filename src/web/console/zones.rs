@@ -95,7 +95,7 @@ pub async fn create(posted: Posted<ZoneForm>) -> HttpResponse {
         input,
     )
     .await;
-    match catalog_answer(created) {
+    match catalog_answer(created, console.lang()) {
         CatalogAnswer::Done(_) => console.done("/admin/prices", "created"),
         CatalogAnswer::Refused(status, errors, refusal) => {
             page(&console, status, None, &form, errors, refusal)
@@ -138,7 +138,7 @@ pub async fn update(posted: Posted<ZoneForm>, id: web::Path<String>) -> HttpResp
         patch,
     )
     .await;
-    match catalog_answer(updated) {
+    match catalog_answer(updated, console.lang()) {
         CatalogAnswer::Done(_) => console.done("/admin/prices", "saved"),
         CatalogAnswer::Refused(status, errors, refusal) => match zones::get(db, &id).await {
             Ok(z) => page(&console, status, Some(&z), &form, errors, refusal),

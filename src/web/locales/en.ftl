@@ -78,6 +78,7 @@ pay-card = Card, on Stripe’s secure page
 pay-manual = Bank transfer or cash through the coordinator
 buy-submit = Place the order
 error-summary = Please correct the fields marked below.
+error-one-line = Please keep this on one line.
 error-required = Please fill this in.
 error-too-long = Please keep this under { $max } characters.
 error-email = This is not an email address.

@@ -81,6 +81,7 @@ pay-card = کارت، در صفحهٔ امن Stripe
 pay-manual = انتقال بانکی یا پول نقد از طریق هماهنگ‌کننده
 buy-submit = ثبت سفارش
 error-summary = لطفاً خانه‌های نشان‌داده‌شده را درست کنید.
+error-one-line = لطفاً این را در یک خط بنویسید.
 error-required = لطفاً این را پر کنید.
 error-too-long = حداکثر { $max } حرف.
 error-email = این نشانی ایمیل نیست.

@@ -78,6 +78,7 @@ pay-card = Kort, på Stripes säkra sida
 pay-manual = Banköverföring eller kontant via samordnaren
 buy-submit = Lägg beställningen
 error-summary = Rätta fälten som är markerade nedan.
+error-one-line = Skriv det här på en rad.
 error-required = Fyll i det här.
 error-too-long = Högst { $max } tecken.
 error-email = Det här är ingen e-postadress.

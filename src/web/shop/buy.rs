@@ -14,7 +14,7 @@ use super::pages::{Card, catalog_failure};
 use crate::catalog::ArtworkStatus;
 use crate::catalog::public::{self, ArtworkQuery};
 use crate::client::Client;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::orders::place::{AddressInput, BuyerInput, OrderRequest};
 use crate::orders::submit::submit;
 use crate::state::AppState;
@@ -92,46 +92,6 @@ fn form_field(api_field: &str) -> &str {
         "body" | "artwork_id" => "form",
         other => other.strip_prefix("shipping_address.").unwrap_or(other),
     }
-}
-
-/// The shared rules' messages in the page's language (`validate.rs` writes them in English).
-fn translate(message: &str, lang: Lang) -> String {
-    let example = |m: &str| {
-        m.rsplit("for example ")
-            .next()
-            .map(|e| e.trim_end_matches(')').to_string())
-    };
-    if message.starts_with("is needed for this country") {
-        let example = example(message).unwrap_or_default();
-        return i18n::text(lang, "error-postal-needed", &[("example", example.into())]);
-    }
-    if message.starts_with("is not a postal code") {
-        let example = example(message).unwrap_or_default();
-        return i18n::text(lang, "error-postal-invalid", &[("example", example.into())]);
-    }
-    if message.starts_with("is too short to find a house") {
-        return i18n::text(lang, "error-street", &[]);
-    }
-    let key = if message == "must not be empty" {
-        "error-required"
-    } else if let Some(max) = message
-        .strip_prefix("must be at most ")
-        .and_then(|rest| rest.strip_suffix(" characters"))
-    {
-        let max: i64 = max.parse().unwrap_or(0);
-        return i18n::text(lang, "error-too-long", &[("max", max.into())]);
-    } else if message == "not a valid email address" {
-        "error-email"
-    } else if message.starts_with("use digits") {
-        "error-phone"
-    } else if message.contains("cannot be shipped") {
-        "error-not-shipped"
-    } else if message.contains("country") || message.contains("ISO 3166") {
-        "error-country"
-    } else {
-        return message.to_string();
-    };
-    i18n::text(lang, key, &[])
 }
 
 async fn draw(
@@ -267,14 +227,14 @@ async fn invalid(
     visitor: &Visitor,
     id: &str,
     form: BuyForm,
-    refused: &[(String, String)],
+    refused: &[FieldError],
 ) -> HttpResponse {
     let mut errors = BTreeMap::new();
-    for (field, message) in refused {
-        let field = form_field(field).to_string();
+    for error in refused {
+        let field = form_field(&error.field).to_string();
         errors
             .entry(field)
-            .or_insert_with(|| translate(message, visitor.lang));
+            .or_insert_with(|| i18n::field_message(visitor.lang, error));
     }
     let notice = errors.remove("form");
     // A refused answer is this key's answer from now on: the corrected form gets a new one.
@@ -342,9 +302,7 @@ pub async fn submit_form(
     // A form sent back for a typo is not an order attempt: only one whose fields pass the
     // rules counts against the client (a family correcting a postcode is not a script).
     if let Err(errors) = crate::orders::place::check(&request, state.payments.is_some()) {
-        let errors: Vec<(String, String)> =
-            errors.0.into_iter().map(|e| (e.field, e.message)).collect();
-        return invalid(&state, &visitor, &id, form, &errors).await;
+        return invalid(&state, &visitor, &id, form, &errors.0).await;
     }
     if let Err(retry_after_secs) = state.order_attempts.check(client) {
         return limited(&state, &visitor, retry_after_secs);
@@ -399,17 +357,8 @@ pub async fn submit_form(
         }
         409 if body["code"] == "artwork_unavailable" => just_sold(&state, &visitor, &id).await,
         422 => {
-            let errors: Vec<(String, String)> = body["errors"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap_or("form").to_string(),
-                        e["message"].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect();
+            let errors: Vec<FieldError> =
+                serde_json::from_value(body["errors"].clone()).unwrap_or_default();
             invalid(&state, &visitor, &id, form, &errors).await
         }
         404 => frame(&state, &visitor).message(
@@ -426,17 +375,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_rules_messages_are_said_in_the_pages_language() {
-        assert_eq!(translate("must not be empty", Lang::Sv), "Fyll i det här.");
+    fn the_rules_messages_are_said_in_the_pages_language_by_code() {
+        use crate::error::{FieldErrors, Rule};
+        let say =
+            |rule: Rule, lang| i18n::field_message(lang, &FieldErrors::single_rule("f", rule).0[0]);
+        assert_eq!(say(Rule::Required, Lang::Sv), "Fyll i det här.");
         assert_eq!(
-            translate("must be at most 200 characters", Lang::En),
+            say(Rule::TooLong { max: 200 }, Lang::En),
             "Please keep this under 200 characters."
         );
-        assert_eq!(
-            translate("not a valid email address", Lang::Fa),
-            "این نشانی ایمیل نیست."
-        );
-        assert_eq!(translate("something new", Lang::Sv), "something new");
+        assert_eq!(say(Rule::NotAnEmail, Lang::Fa), "این نشانی ایمیل نیست.");
+        let own = FieldErrors::single("f", "something new");
+        assert_eq!(i18n::field_message(Lang::Sv, &own.0[0]), "something new");
         assert_eq!(form_field("shipping_address.line1"), "line1");
         assert_eq!(form_field("buyer.email"), "email");
     }
