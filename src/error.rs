@@ -16,7 +16,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub struct FieldError {
     pub field: String,
     pub message: String,
-    #[schema(inline)]
+    // An answer stored under an Idempotency-Key before codes existed reads as `invalid`.
+    #[schema(inline, required = true)]
+    #[serde(default)]
     pub code: FieldCode,
     /// With `too_long`: the most characters the field takes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,7 +32,9 @@ pub struct FieldError {
 
 /// What is wrong with a field. `invalid` is any rule of one endpoint's own (its `message`
 /// says which); the others are shared by every form and endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldCode {
     Required,
@@ -43,6 +47,7 @@ pub enum FieldCode {
     PostalCodeInvalid,
     StreetTooShort,
     NotShippedThere,
+    #[default]
     Invalid,
 }
 

@@ -302,9 +302,19 @@ pub async fn create(
     Ok(model.into())
 }
 
-/// An artist's fields the audit log names without their values: how to reach her, and what
-/// the coordinators note about her.
-const PERSONAL: &[&str] = &["email", "phone", "notes"];
+/// An artist's fields the audit log names without their values: how to reach her, what the
+/// coordinators note about her, and who she is and was (a name shortened for her safety must
+/// not live on in the log, nor an old biography or the country she was deported from).
+const PERSONAL: &[&str] = &[
+    "email",
+    "phone",
+    "notes",
+    "display_name",
+    "slug",
+    "bio",
+    "bio_fa",
+    "deported_from",
+];
 
 pub async fn update(
     db: &DatabaseConnection,

@@ -302,17 +302,30 @@ pub(super) async fn remember_address(
 }
 
 /// A waiting order's buyer confirmed: the order takes its painting, if it is still for sale,
-/// and one of its address's holds, in one transaction with the emails a new order sends (the
-/// instructions to the buyer, the notice to the coordinator). Two buyers confirming orders
-/// for one painting at once: the conditional update of the painting lets one through. When
-/// the painting was sold meanwhile, the order ends (it never held anything) and the buyer is
-/// told so at once.
+/// at its price now, and one of its address's holds, in one transaction with the emails a new
+/// order sends (the instructions to the buyer, the notice to the coordinator). Two buyers
+/// confirming orders for one painting at once: the conditional update of the painting lets
+/// one through. Sold or withdrawn meanwhile: the order ends (it never held anything) and the
+/// buyer is told at once. Only held by another order (which may yet lapse): this one keeps
+/// waiting, and the buyer may confirm again later. Past its day: it ends, as the sweep would.
 async fn hold_when_confirmed(
     db: &DatabaseConnection,
     config: &Config,
     mail: &MailSettings,
     found: &order::Model,
 ) -> Result<(), OrderError> {
+    if found.expires_at <= Utc::now() {
+        let txn = db::begin_write(db).await?;
+        let change = Change::new(OrderStatus::Expired, Actor::System)
+            .reason(Reason::NotConfirmed)
+            .quiet();
+        match state::transition(&txn, found, change).await {
+            Ok(_) => txn.commit().await?,
+            Err(OrderError::IllegalTransition { .. }) => txn.rollback().await?,
+            Err(e) => return Err(e),
+        }
+        return Ok(());
+    }
     let holder = Holder {
         client_key: found.client_key.clone().unwrap_or_default(),
         email_key: email_key(&found.buyer_email),
@@ -329,12 +342,21 @@ async fn hold_when_confirmed(
         let until = now + chrono::Duration::days(i64::from(config.manual_reservation_days));
         let txn = db::begin_write(db).await?;
         remember_address(&txn, &found.buyer_email, now).await?;
-        let change = Change::new(OrderStatus::PendingPayment, Actor::Buyer)
+        let mut change = Change::new(OrderStatus::PendingPayment, Actor::Buyer)
             .reason(Reason::EmailConfirmed)
             .set(order::Column::ExpiresAt, until)
             .set(order::Column::HoldConfirmedAt, Some(now))
             .set(order::Column::ClientSlot, Option::<i32>::None)
             .set(order::Column::EmailSlot, Some(slot));
+        // The painting is taken at today's price: a coordinator may have changed it since
+        // the order was placed, and nothing was asked of the buyer until now.
+        if let Some(price) = price_now(&txn, found).await?
+            && (price.minor(), price.currency().code()) != (found.amount_minor, &found.currency)
+        {
+            change = change
+                .set(order::Column::AmountMinor, price.minor())
+                .set(order::Column::Currency, price.currency().code());
+        }
         match state::transition(&txn, found, change).await {
             Ok(changed) => {
                 let o = &changed.order;
@@ -350,13 +372,23 @@ async fn hold_when_confirmed(
             }
             Err(OrderError::ArtworkUnavailable(status)) => {
                 txn.rollback().await?;
+                let current = order::Entity::find_by_id(found.id.clone())
+                    .one(db)
+                    .await?
+                    .ok_or(OrderError::NotFound("order"))?;
+                // A second click that lost to the first: the painting is this order's.
+                if status_of(&current) != OrderStatus::AwaitingConfirmation {
+                    return Ok(());
+                }
+                if status == crate::catalog::ArtworkStatus::Reserved.as_str() {
+                    return Err(OrderError::ArtworkUnavailable(status));
+                }
                 let txn = db::begin_write(db).await?;
                 let change = Change::new(OrderStatus::Expired, Actor::System)
                     .reason(Reason::SoldBeforeConfirmed)
                     .quiet();
                 match state::transition(&txn, found, change).await {
                     Ok(_) => txn.commit().await?,
-                    // Confirmed by a second click, or ended, meanwhile.
                     Err(OrderError::IllegalTransition { .. }) => txn.rollback().await?,
                     Err(e) => return Err(e),
                 }
@@ -372,6 +404,26 @@ async fn hold_when_confirmed(
         }
     }
     Err(OrderError::Busy)
+}
+
+/// What the order's painting costs shipped to the order's zone now; none when it has no
+/// price there any more (the order then keeps the one it was placed at).
+async fn price_now(
+    conn: &impl ConnectionTrait,
+    found: &order::Model,
+) -> Result<Option<crate::money::Money>, OrderError> {
+    let Some(artwork) = entity::artwork::Entity::find_by_id(found.artwork_id.clone())
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let tiers =
+        crate::catalog::tiers::load_priced(conn, vec![artwork.size_tier_id.clone()]).await?;
+    let tier_price = tiers
+        .get(&artwork.size_tier_id)
+        .and_then(|t| t.price_in(&found.zone_id));
+    Ok(crate::catalog::pricing::price_from(&artwork, tier_price))
 }
 
 /// Gives an open order the full hold until `until` (only while it waits for payment).

@@ -610,13 +610,9 @@ async fn the_audit_log_keeps_old_and_new_values_but_never_personal_ones() {
         }
     };
     let artist_changes = changes_of("artist.update").await;
-    assert!(
-        artist_changes.as_array().expect("changes").contains(
-            &json!({"field": "display_name", "from": "Parwin S.", "to": "Parwin Sultani"})
-        ),
-        "{artist_changes}"
-    );
-    for personal in ["email", "notes"] {
+    // Who she is and how to reach her: named as changed, never written out (a name
+    // shortened for her safety must not live on in the log).
+    for personal in ["display_name", "email", "notes"] {
         assert!(
             artist_changes
                 .as_array()
@@ -653,7 +649,7 @@ async fn the_audit_log_keeps_old_and_new_values_but_never_personal_ones() {
         .filter_map(|r| r.detail)
         .collect();
     let all = every_row.join("\n");
-    for marker in ["MARKER@", "NOTE-MARKER", "CONSENT-MARKER"] {
+    for marker in ["MARKER@", "NOTE-MARKER", "CONSENT-MARKER", "Parwin S."] {
         assert!(!all.contains(marker), "{marker} in the audit log: {all}");
     }
 }

@@ -782,6 +782,16 @@ async fn a_supporter_behind_a_full_connection_gets_an_order_that_holds_once_conf
     };
     assert_eq!(kinds(id.clone()).await, ["order_waiting_buyer"]);
 
+    // Meanwhile the coordinator changes the painting's price: it is taken at today's.
+    let token = app.admin_token().await;
+    app.admin_patch(
+        &token,
+        &format!("/api/v1/admin/artworks/{}", artworks[3]),
+        json!({"price_override": {"amount": "77.00", "currency": "EUR"}}),
+    )
+    .await
+    .ok(200);
+
     // Confirmed: the painting is held for the full time, and the payment details follow.
     let link = confirm_link(&app, &id, "order_waiting_buyer").await;
     let api_link = link.replacen("/confirm?", "/confirm-email?", 1);
@@ -802,6 +812,14 @@ async fn a_supporter_behind_a_full_connection_gets_an_order_that_holds_once_conf
     assert!(
         until > chrono::Utc::now() + chrono::Duration::days(6),
         "{until}"
+    );
+    let now_priced = app
+        .get(&format!("/api/v1/orders/{id}?token={access}"))
+        .await;
+    assert_eq!(
+        (&now_priced.ok(200)["amount"], &now_priced.body["currency"]),
+        (&json!("77.00"), &json!("EUR")),
+        "today's price, not the one it was placed at"
     );
     let mut sent = kinds(id.clone()).await;
     sent.sort();
@@ -863,8 +881,41 @@ async fn a_supporter_behind_a_full_connection_gets_an_order_that_holds_once_conf
     assert_eq!(
         artwork_status(&app, &artworks[4]).await,
         "reserved",
-        "the other sale stands"
+        "the other hold stands"
     );
+    // Only held, and that hold may lapse: this order keeps waiting.
+    let still = app
+        .get(&format!("/api/v1/orders/{late_id}?token={late_access}"))
+        .await;
+    assert_eq!(still.ok(200)["status"], "awaiting_confirmation");
+    // Paid for: now it is sold, and confirming ends the waiting order.
+    let quick = order::Entity::find()
+        .filter(order::Column::ArtworkId.eq(artworks[4].as_str()))
+        .filter(order::Column::Status.eq("pending_payment"))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("the other order");
+    app.admin_post(
+        &token,
+        &format!("/api/v1/admin/orders/{}/confirm-payment", quick.id),
+        json!({"reference": "BG 1"}),
+    )
+    .await
+    .ok(200);
+    let refused = Reply::read(
+        app.client
+            .post(app.url(&format!(
+                "/api/v1{}",
+                link.replacen("/confirm?", "/confirm-email?", 1)
+            )))
+            .send()
+            .await
+            .expect("confirm"),
+    )
+    .await;
+    refused.problem(409);
+    assert_eq!(artwork_status(&app, &artworks[4]).await, "sold");
     let ended = app
         .get(&format!("/api/v1/orders/{late_id}?token={late_access}"))
         .await;
@@ -987,6 +1038,31 @@ async fn a_waiting_order_that_ends_leaves_the_painting_to_whoever_holds_it() {
         .await
         .expect("sweep");
     assert_eq!(expired, 1);
+    // A link followed after its day, before the sweep came by, takes nothing either.
+    let (second_id, second_painting) = waiting[1].clone();
+    order::Entity::update_many()
+        .col_expr(
+            order::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(order::Column::Id.eq(second_id.as_str()))
+        .exec(&app.db)
+        .await
+        .expect("update");
+    let link = confirm_link(&app, &second_id, "order_waiting_buyer").await;
+    let late = Reply::read(
+        app.client
+            .post(app.url(&format!(
+                "/api/v1{}",
+                link.replacen("/confirm?", "/confirm-email?", 1)
+            )))
+            .send()
+            .await
+            .expect("confirm"),
+    )
+    .await;
+    assert_eq!(late.ok(200)["status"], "expired");
+    assert_eq!(artwork_status(&app, &second_painting).await, "available");
     let ended = order::Entity::find_by_id(waiting_id.clone())
         .one(&app.db)
         .await

@@ -106,6 +106,7 @@ order-status-cancelled = Cancelled
 order-status-refunded = Refunded
 order-status-awaiting_confirmation = Waiting for you to confirm your email address
 order-waiting-text = Your internet connection already has several orders that are not yet confirmed (a shared Wi-Fi or mobile network often does this), so this order reserves the painting only once you confirm your email address. We sent you a link: open it by { $date }. Until then the painting is still for sale, and someone else may buy it first. No email? Look in your spam folder, or write to us below.
+order-held-elsewhere = Another supporter is paying for this painting right now. If they do not finish, it is for sale again: open the link in your email once more later.
 order-confirmed-now = Thank you: your email address is confirmed, and the painting is reserved for you until { $date }.
 order-ended-not_confirmed = Ended: the email address was not confirmed in time
 order-ended-not_confirmed-text = The painting was never reserved for this order. If it is still for sale, you can order it again.

@@ -106,6 +106,7 @@ order-status-cancelled = Avbruten
 order-status-refunded = Återbetald
 order-status-awaiting_confirmation = Väntar på att du bekräftar din e-postadress
 order-waiting-text = Din internetanslutning har redan flera beställningar som inte är bekräftade (ett delat wifi eller mobilnät gör ofta så), så den här beställningen reserverar målningen först när du har bekräftat din e-postadress. Vi har skickat en länk till dig: öppna den senast { $date }. Till dess är målningen fortfarande till salu, och någon annan kan köpa den först. Inget mejl? Titta i skräpposten, eller skriv till oss nedan.
+order-held-elsewhere = En annan supporter håller på att betala för den här målningen just nu. Om de inte gör klart blir den till salu igen: öppna länken i ditt mejl igen lite senare.
 order-confirmed-now = Tack! Din e-postadress är bekräftad och målningen är reserverad åt dig till { $date }.
 order-ended-not_confirmed = Avslutad: e-postadressen bekräftades inte i tid
 order-ended-not_confirmed-text = Målningen reserverades aldrig för den här beställningen. Om den fortfarande är till salu kan du beställa den igen.

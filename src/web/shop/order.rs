@@ -90,6 +90,7 @@ pub async fn show(
                     token => &token,
                     said_paid_now => query.said.as_deref() == Some("paid"),
                     confirmed_now => query.said.as_deref() == Some("confirmed"),
+                    held_elsewhere => query.said.as_deref() == Some("held-elsewhere"),
                     o => order,
                     checkout => query.checkout.filter(|c| c == "success" || c == "cancelled"),
                 },
@@ -163,19 +164,29 @@ pub async fn confirm(
         return cross_site_refused(&state, &visitor);
     }
     let token = query.into_inner().token.unwrap_or_default();
+    let back = |said: &str| {
+        let link = state.mail.order_link(&id);
+        let join = if link.contains('?') { '&' } else { '?' };
+        HttpResponse::SeeOther()
+            .insert_header((LOCATION, format!("{link}{join}said={said}")))
+            .finish()
+    };
     match holds::confirm(&state.db, &state.config, &state.mail, &id, &token).await {
         // A waiting order that took its painting, or ended because another supporter bought
-        // it first: the order page says which.
-        Ok(_) | Err(OrderError::ArtworkUnavailable(_)) => {
+        // it first: the order page says which (and, once, that it worked).
+        Ok(_) => {
             state.catalog_cache.invalidate();
-            // The page then says, once, that it worked (and until when the painting is hers).
-            HttpResponse::SeeOther()
-                .insert_header((LOCATION, {
-                    let link = state.mail.order_link(&id);
-                    let join = if link.contains('?') { '&' } else { '?' };
-                    format!("{link}{join}said=confirmed")
-                }))
-                .finish()
+            back("confirmed")
+        }
+        // Held by another order that may yet lapse: this one keeps waiting.
+        Err(OrderError::ArtworkUnavailable(status))
+            if status == crate::catalog::ArtworkStatus::Reserved.as_str() =>
+        {
+            back("held-elsewhere")
+        }
+        Err(OrderError::ArtworkUnavailable(_)) => {
+            state.catalog_cache.invalidate();
+            back("confirmed")
         }
         Err(OrderError::NotFound(_)) => link_invalid(&state, &visitor),
         Err(OrderError::TooManyHolds {
