@@ -315,16 +315,7 @@ async fn hold_when_confirmed(
     found: &order::Model,
 ) -> Result<(), OrderError> {
     if found.expires_at <= Utc::now() {
-        let txn = db::begin_write(db).await?;
-        let change = Change::new(OrderStatus::Expired, Actor::System)
-            .reason(Reason::NotConfirmed)
-            .quiet();
-        match state::transition(&txn, found, change).await {
-            Ok(_) => txn.commit().await?,
-            Err(OrderError::IllegalTransition { .. }) => txn.rollback().await?,
-            Err(e) => return Err(e),
-        }
-        return Ok(());
+        return end_unheld(db, found, Reason::NotConfirmed).await;
     }
     let holder = Holder {
         client_key: found.client_key.clone().unwrap_or_default(),
@@ -383,15 +374,7 @@ async fn hold_when_confirmed(
                 if status == crate::catalog::ArtworkStatus::Reserved.as_str() {
                     return Err(OrderError::ArtworkUnavailable(status));
                 }
-                let txn = db::begin_write(db).await?;
-                let change = Change::new(OrderStatus::Expired, Actor::System)
-                    .reason(Reason::SoldBeforeConfirmed)
-                    .quiet();
-                match state::transition(&txn, found, change).await {
-                    Ok(_) => txn.commit().await?,
-                    Err(OrderError::IllegalTransition { .. }) => txn.rollback().await?,
-                    Err(e) => return Err(e),
-                }
+                end_unheld(db, found, Reason::SoldBeforeConfirmed).await?;
                 return Err(OrderError::ArtworkUnavailable(status));
             }
             Err(OrderError::Db(e)) if db::is_unique_violation(&e) => txn.rollback().await?,
@@ -404,6 +387,25 @@ async fn hold_when_confirmed(
         }
     }
     Err(OrderError::Busy)
+}
+
+/// Ends a waiting order that never held its painting, without an email (the buyer is on the
+/// page that says why). Ended or confirmed by someone else meanwhile: nothing to do.
+async fn end_unheld(
+    db: &DatabaseConnection,
+    found: &order::Model,
+    why: Reason,
+) -> Result<(), OrderError> {
+    let txn = db::begin_write(db).await?;
+    let change = Change::new(OrderStatus::Expired, Actor::System)
+        .reason(why)
+        .quiet();
+    match state::transition(&txn, found, change).await {
+        Ok(_) => txn.commit().await?,
+        Err(OrderError::IllegalTransition { .. }) => txn.rollback().await?,
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 /// What the order's painting costs shipped to the order's zone now; none when it has no

@@ -286,6 +286,19 @@ async fn order_attempts_are_rate_limited_per_client() {
     other.problem(422);
 }
 
+/// The API's way to do what the email's confirmation link does.
+fn api_confirm_path(link: &str) -> String {
+    format!(
+        "/api/v1{}",
+        link.replacen("/confirm?", "/confirm-email?", 1)
+    )
+}
+
+/// Confirms the address behind `link` (from the email) through the API.
+async fn confirm_by_api(app: &TestApp, link: &str) -> Reply {
+    send(app.client.post(app.url(&api_confirm_path(link)))).await
+}
+
 /// The link the buyer's first email carries, read from the outbox.
 async fn confirm_link(app: &TestApp, order_id: &str, kind: &str) -> String {
     let email = outbox::Entity::find()
@@ -794,14 +807,7 @@ async fn a_supporter_behind_a_full_connection_gets_an_order_that_holds_once_conf
 
     // Confirmed: the painting is held for the full time, and the payment details follow.
     let link = confirm_link(&app, &id, "order_waiting_buyer").await;
-    let api_link = link.replacen("/confirm?", "/confirm-email?", 1);
-    let confirmed = app
-        .client
-        .post(app.url(&format!("/api/v1{api_link}")))
-        .send()
-        .await
-        .expect("confirm");
-    let confirmed = Reply::read(confirmed).await;
+    let confirmed = confirm_by_api(&app, &link).await;
     assert_eq!(confirmed.ok(200)["status"], "pending_payment");
     assert_eq!(artwork_status(&app, &artworks[3]).await, "reserved");
     let until: chrono::DateTime<chrono::Utc> = confirmed.body["expires_at"]
@@ -832,14 +838,7 @@ async fn a_supporter_behind_a_full_connection_gets_an_order_that_holds_once_conf
         ]
     );
     // Confirming twice changes nothing more.
-    let again = Reply::read(
-        app.client
-            .post(app.url(&format!("/api/v1{api_link}")))
-            .send()
-            .await
-            .expect("confirm"),
-    )
-    .await;
+    let again = confirm_by_api(&app, &link).await;
     assert_eq!(again.ok(200)["status"], "pending_payment");
     assert_eq!(kinds(id.clone()).await.len(), 3);
 
@@ -866,17 +865,7 @@ async fn a_supporter_behind_a_full_connection_gets_an_order_that_holds_once_conf
     .await
     .ok(201);
     let link = confirm_link(&app, &late_id, "order_waiting_buyer").await;
-    let refused = Reply::read(
-        app.client
-            .post(app.url(&format!(
-                "/api/v1{}",
-                link.replacen("/confirm?", "/confirm-email?", 1)
-            )))
-            .send()
-            .await
-            .expect("confirm"),
-    )
-    .await;
+    let refused = confirm_by_api(&app, &link).await;
     refused.problem(409);
     assert_eq!(
         artwork_status(&app, &artworks[4]).await,
@@ -903,17 +892,7 @@ async fn a_supporter_behind_a_full_connection_gets_an_order_that_holds_once_conf
     )
     .await
     .ok(200);
-    let refused = Reply::read(
-        app.client
-            .post(app.url(&format!(
-                "/api/v1{}",
-                link.replacen("/confirm?", "/confirm-email?", 1)
-            )))
-            .send()
-            .await
-            .expect("confirm"),
-    )
-    .await;
+    let refused = confirm_by_api(&app, &link).await;
     refused.problem(409);
     assert_eq!(artwork_status(&app, &artworks[4]).await, "sold");
     let ended = app
@@ -950,10 +929,7 @@ async fn buyers_confirming_waiting_orders_for_one_painting_at_once_get_it_once()
         assert_eq!(outcome(&reply), "awaiting_confirmation");
         let id = reply.body["order"]["id"].as_str().expect("id").to_string();
         let link = confirm_link(&app, &id, "order_waiting_buyer").await;
-        links.push(format!(
-            "/api/v1{}",
-            link.replacen("/confirm?", "/confirm-email?", 1)
-        ));
+        links.push(api_confirm_path(&link));
     }
     let replies = all_at_once(
         links
@@ -1050,17 +1026,7 @@ async fn a_waiting_order_that_ends_leaves_the_painting_to_whoever_holds_it() {
         .await
         .expect("update");
     let link = confirm_link(&app, &second_id, "order_waiting_buyer").await;
-    let late = Reply::read(
-        app.client
-            .post(app.url(&format!(
-                "/api/v1{}",
-                link.replacen("/confirm?", "/confirm-email?", 1)
-            )))
-            .send()
-            .await
-            .expect("confirm"),
-    )
-    .await;
+    let late = confirm_by_api(&app, &link).await;
     assert_eq!(late.ok(200)["status"], "expired");
     assert_eq!(artwork_status(&app, &second_painting).await, "available");
     let ended = order::Entity::find_by_id(waiting_id.clone())
