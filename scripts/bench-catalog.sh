@@ -9,6 +9,7 @@
 #   DURATION=30s CONNECTIONS=64 bash scripts/bench-catalog.sh
 #   CATALOG_CACHE_MS=0 bash scripts/bench-catalog.sh   # every request hits the database
 #   DB=postgres bash scripts/bench-catalog.sh          # a fresh database on PG_URL's server
+#   HUNAR_BIN=/tmp/hunar-before bash scripts/bench-catalog.sh   # another build (see bench-ab.sh)
 #
 # Then the mix (issue 22): the same run cycles through ~100 distinct URLs (pages 1–20 for
 # SE/US/AF, price sorts, each artist, no destination), against the ceiling on the same
@@ -26,6 +27,7 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 CEILING_PORT=${CEILING_PORT:-18081}
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+HUNAR_BIN=${HUNAR_BIN:-$PWD/target/release/hunar}
 cargo build --release --quiet -p hunar -p bench-ceiling
 
 work=$(mktemp -d)
@@ -59,7 +61,7 @@ start_hunar() {
   local start; start=$(now_ms)
   (cd "$work" && exec env DATABASE_URL="$database_url" BIND_ADDR="127.0.0.1:$PORT" \
       MEDIA_DIR="$work/media" SEED_DEMO=true CATALOG_CACHE_MS="${CATALOG_CACHE_MS:-1000}" \
-      "$OLDPWD/target/release/hunar" >"$work/hunar.log" 2>&1) &
+      "$HUNAR_BIN" >"$work/hunar.log" 2>&1) &
   HUNAR_PID=$!
   pids+=("$HUNAR_PID")
   READY_MS=$(wait_ready "$start" "http://127.0.0.1:$PORT/health/ready")

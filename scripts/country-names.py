@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/country_names.tsv: every ISO 3166-1 country's name in the shop's and the
+"""Writes crates/hunar-core/src/country_names.tsv: every ISO 3166-1 country's name in the shop's and the
 console's languages, from the Unicode CLDR (the npm package cldr-localenames-full, fetched
 with npm from its registry). Dari is CLDR's fa-AF (Afghan Persian: "سویدن", not Iran's "سوئد").
 
@@ -47,5 +47,5 @@ for code in codes:
         row.append(table.get(f"{code}-alt-short") if code in SHORT and f"{code}-alt-short" in table
                    else table.get(code, names["en"].get(code, code)))
     lines.append("\t".join(row))
-(root / "src/country_names.tsv").write_text("\n".join(lines) + "\n")
+(root / "crates/hunar-core/src/country_names.tsv").write_text("\n".join(lines) + "\n")
 print(f"{len(codes)} countries, {len(LOCALES)} languages")

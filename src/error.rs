@@ -1,366 +1,105 @@
-//! The one place where errors become HTTP responses: RFC 9457 problem+json documents.
+//! The one place where errors become HTTP responses: RFC 9457 problem+json documents. The
+//! core says what was refused ([`DomainError`] and each domain's own error); this file says
+//! which status and headers that is.
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use http_api_problem::HttpApiProblem;
-use serde::Serialize;
+
+pub use hunar_core::error::{DomainError, FieldCode, FieldError, FieldErrors, Rule};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One invalid input field, e.g. `{"field": "buyer.name", "message": "must be at most 200
-/// characters", "code": "too_long", "max": 200}`: the message in English for people and logs,
-/// the code (and its parameters) for a client to say it in its reader's language.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-    // An answer stored under an Idempotency-Key before codes existed reads as `invalid`.
-    #[schema(inline, required = true)]
-    #[serde(default)]
-    pub code: FieldCode,
-    /// With `too_long`: the most characters the field takes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = false)]
-    pub max: Option<usize>,
-    /// With `postal_code_needed` and `postal_code_invalid`: a postal code of the country.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required = false)]
-    pub example: Option<String>,
-}
-
-/// What is wrong with a field. `invalid` is any rule of one endpoint's own (its `message`
-/// says which); the others are shared by every form and endpoint.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldCode {
-    Required,
-    TooLong,
-    NotOneLine,
-    NotAnEmail,
-    NotAPhone,
-    NotACountry,
-    PostalCodeNeeded,
-    PostalCodeInvalid,
-    StreetTooShort,
-    NotShippedThere,
-    #[default]
-    Invalid,
-}
-
-/// A rule every form and endpoint shares, with its English message in one place.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rule {
-    Required,
-    TooLong { max: usize },
-    NotOneLine,
-    NotAnEmail,
-    NotAPhone,
-    NotACountry(String),
-    PostalCodeNeeded { example: String },
-    PostalCodeInvalid { example: String },
-    StreetTooShort,
-    NotShippedThere { country: String },
-}
-
-impl Rule {
-    fn into_error(self, field: String) -> FieldError {
-        let (code, message, max, example) = match self {
-            Self::Required => (FieldCode::Required, "must not be empty".into(), None, None),
-            Self::TooLong { max } => (
-                FieldCode::TooLong,
-                format!("must be at most {max} characters"),
-                Some(max),
-                None,
-            ),
-            Self::NotOneLine => (
-                FieldCode::NotOneLine,
-                "must be one line, without line breaks or control characters".into(),
-                None,
-                None,
-            ),
-            Self::NotAnEmail => (
-                FieldCode::NotAnEmail,
-                "not a valid email address".into(),
-                None,
-                None,
-            ),
-            Self::NotAPhone => (
-                FieldCode::NotAPhone,
-                "use digits, spaces, +, -, ( and ) only".into(),
-                None,
-                None,
-            ),
-            Self::NotACountry(message) => (FieldCode::NotACountry, message, None, None),
-            Self::PostalCodeNeeded { example } => (
-                FieldCode::PostalCodeNeeded,
-                format!("is needed for this country (for example {example})"),
-                None,
-                Some(example),
-            ),
-            Self::PostalCodeInvalid { example } => (
-                FieldCode::PostalCodeInvalid,
-                format!("is not a postal code of this country (for example {example})"),
-                None,
-                Some(example),
-            ),
-            Self::StreetTooShort => (
-                FieldCode::StreetTooShort,
-                "is too short to find a house: give the street and number".into(),
-                None,
-                None,
-            ),
-            Self::NotShippedThere { country } => (
-                FieldCode::NotShippedThere,
-                format!("this painting cannot be shipped to {country} yet"),
-                None,
-                None,
-            ),
-        };
-        FieldError {
-            field,
-            message,
-            code,
-            max,
-            example,
-        }
-    }
-}
-
-/// Every invalid field of one request, collected before anything is written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
-#[error("{} invalid field(s)", .0.len())]
-pub struct FieldErrors(pub Vec<FieldError>);
-
-impl FieldErrors {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let mut errors = Self::new();
-        errors.add(field, message);
-        errors
-    }
-
-    /// A rule of this endpoint's own, said in `message` (code `invalid`).
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-            code: FieldCode::Invalid,
-            max: None,
-            example: None,
-        });
-    }
-
-    /// A shared rule broken, with its code for a client to translate.
-    pub fn refuse(&mut self, field: impl Into<String>, rule: Rule) {
-        self.0.push(rule.into_error(field.into()));
-    }
-
-    pub fn single_rule(field: impl Into<String>, rule: Rule) -> Self {
-        let mut errors = Self::new();
-        errors.refuse(field, rule);
-        errors
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Whether `field` already has an error (one message a field is enough).
-    pub fn has(&self, field: &str) -> bool {
-        self.0.iter().any(|e| e.field == field)
-    }
-
-    /// `Ok(())` when nothing was collected, so validation can end with `errors.into_result()?`.
-    pub fn into_result(self) -> Result<(), FieldErrors> {
-        if self.is_empty() { Ok(()) } else { Err(self) }
-    }
-
-    /// Merges another validator's errors, keeping its value when it had none.
-    pub fn check_fields<T>(&mut self, result: Result<T, FieldErrors>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(errors) => {
-                self.0.extend(errors.0);
-                None
-            }
-        }
-    }
-
-    /// Keeps the value of a parse step, or records its error under `field`.
-    pub fn check<T, E: std::fmt::Display>(
-        &mut self,
-        field: &str,
-        result: Result<T, E>,
-    ) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(err) => {
-                self.add(field, err.to_string());
-                None
-            }
-        }
-    }
-}
-
-/// What the HTTP layer answers. Domain errors convert into this, and only this becomes JSON.
+/// What the HTTP layer answers: a domain's refusal, or a request no route takes.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("malformed request: {0}")]
-    BadRequest(String),
-    #[error("authentication required")]
-    Unauthenticated,
-    #[error("invalid email or password")]
-    InvalidCredentials,
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    #[error(transparent)]
+    Domain(DomainError),
     #[error("no such route")]
     RouteNotFound,
     /// A known path asked with a method it does not have; `allow` lists the ones it has.
     #[error("{method} is not allowed here; use {}", .allow.join(", "))]
     MethodNotAllowed { method: String, allow: Vec<String> },
-    #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
-    #[error("request body too large (limit {limit} bytes)")]
-    PayloadTooLarge { limit: usize },
-    #[error("unsupported media type: expected {expected}")]
-    UnsupportedMediaType { expected: &'static str },
-    #[error("invalid fields")]
-    Validation(#[from] FieldErrors),
-    #[error("too many requests")]
-    TooManyRequests { retry_after_secs: u64 },
-    /// A limit on what one client (or one address) may set off, with its own code.
-    #[error("{detail}")]
-    Limited {
-        code: &'static str,
-        detail: String,
-        retry_after_secs: u64,
-    },
-    #[error("service unavailable: {0}")]
-    Unavailable(String),
-    /// The database cannot take a write: its disk is full. Nothing was kept.
-    #[error(
-        "the shop cannot save anything right now: its storage is full; nothing was kept, please try again later"
-    )]
-    StorageFull,
-    /// The database cannot answer now (an I/O error, a lock, a restart). Nothing was kept.
-    #[error(
-        "the shop's database cannot answer right now; nothing was kept, please try again in a moment"
-    )]
-    DatabaseUnavailable,
-    /// A provider we depend on (Stripe) failed; nothing was kept, a retry may succeed.
-    #[error("{0}")]
-    BadGateway(String),
-    /// A webhook that is not provably from its sender.
-    #[error("{0}")]
-    InvalidWebhook(String),
-    #[error("internal error")]
-    Internal(#[from] anyhow::Error),
 }
+
+/// Everything the domains return converts into an answer through [`DomainError`].
+macro_rules! answered_as_domain_error {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for ApiError {
+            fn from(err: $error) -> Self {
+                Self::Domain(DomainError::from(err))
+            }
+        }
+    )*};
+}
+
+answered_as_domain_error!(
+    DomainError,
+    sea_orm::DbErr,
+    hunar_core::db::Trouble,
+    FieldErrors,
+    anyhow::Error,
+    hunar_core::catalog::CatalogError,
+    &hunar_core::catalog::CatalogError,
+    hunar_core::orders::OrderError,
+    hunar_core::ledger::LedgerError,
+    hunar_core::media::MediaError,
+    hunar_core::auth::AuthError,
+    hunar_core::organisation::SaveError,
+);
 
 impl ApiError {
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            detail: detail.into(),
-        }
+        DomainError::conflict(code, detail).into()
     }
 
     /// Machine-readable error code, stable across releases (clients switch on it).
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest(_) => "bad_request",
-            Self::Unauthenticated => "unauthenticated",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::NotFound(_) => "not_found",
+            Self::Domain(err) => err.code(),
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::Conflict { code, .. } => code,
-            Self::PayloadTooLarge { .. } => "payload_too_large",
-            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
-            Self::Validation(_) => "validation_failed",
-            Self::TooManyRequests { .. } => "rate_limited",
-            Self::Limited { code, .. } => code,
-            Self::Unavailable(_) => "unavailable",
-            Self::StorageFull => "storage_full",
-            Self::DatabaseUnavailable => "database_unavailable",
-            Self::BadGateway(_) => "payment_provider_failed",
-            Self::InvalidWebhook(_) => "invalid_webhook",
-            Self::Internal(_) => "internal",
         }
     }
 
     fn title(&self) -> &'static str {
         match self {
-            Self::BadRequest(_) => "Malformed request",
-            Self::Unauthenticated => "Authentication required",
-            Self::InvalidCredentials => "Invalid credentials",
-            Self::NotFound(_) | Self::RouteNotFound => "Not found",
+            Self::Domain(err) => err.title(),
+            Self::RouteNotFound => "Not found",
             Self::MethodNotAllowed { .. } => "Method not allowed",
-            Self::Conflict { .. } => "Conflict",
-            Self::PayloadTooLarge { .. } => "Payload too large",
-            Self::UnsupportedMediaType { .. } => "Unsupported media type",
-            Self::Validation(_) => "Invalid fields",
-            Self::TooManyRequests { .. } | Self::Limited { .. } => "Too many requests",
-            Self::Unavailable(_) | Self::DatabaseUnavailable => "Service unavailable",
-            Self::StorageFull => "Insufficient storage",
-            Self::BadGateway(_) => "Payment provider failed",
-            Self::InvalidWebhook(_) => "Invalid webhook",
-            Self::Internal(_) => "Internal server error",
         }
     }
 
     fn detail(&self) -> String {
         match self {
-            // The cause of an internal error is logged, never sent: it may carry data.
-            Self::Internal(_) => "something went wrong on our side; it has been logged".into(),
-            Self::Validation(errors) => format!("{} field(s) are invalid", errors.0.len()),
+            Self::Domain(err) => err.detail(),
             other => other.to_string(),
         }
     }
 }
 
-impl From<sea_orm::DbErr> for ApiError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        match crate::db::trouble(&err) {
-            Some(trouble) => Self::from(trouble_logged(trouble, &err)),
-            None => Self::Internal(err.into()),
+/// The status a domain's refusal is answered with.
+fn status_of(err: &DomainError) -> StatusCode {
+    match err {
+        DomainError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        DomainError::Unauthenticated | DomainError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        DomainError::NotFound(_) => StatusCode::NOT_FOUND,
+        DomainError::Conflict { .. } => StatusCode::CONFLICT,
+        DomainError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        DomainError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        DomainError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        DomainError::TooManyRequests { .. } | DomainError::Limited { .. } => {
+            StatusCode::TOO_MANY_REQUESTS
         }
-    }
-}
-
-/// Logged once here, without the statement or its values (they may hold personal data).
-fn trouble_logged(trouble: crate::db::Trouble, err: &sea_orm::DbErr) -> crate::db::Trouble {
-    tracing::error!(?trouble, error = %err, "the database refused a request");
-    trouble
-}
-
-impl From<crate::db::Trouble> for ApiError {
-    fn from(trouble: crate::db::Trouble) -> Self {
-        match trouble {
-            crate::db::Trouble::Full => Self::StorageFull,
-            crate::db::Trouble::Unavailable => Self::DatabaseUnavailable,
+        DomainError::Unavailable(_) | DomainError::DatabaseUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
         }
-    }
-}
-
-impl ApiError {
-    /// An internal error whose cause is the database's trouble becomes that trouble's
-    /// answer (507 or 503), wherever in the chain of causes the database error sits.
-    fn with_trouble(&self) -> Option<Self> {
-        let Self::Internal(err) = self else {
-            return None;
-        };
-        err.chain()
-            .filter_map(|cause| cause.downcast_ref::<sea_orm::DbErr>())
-            .find_map(crate::db::trouble)
-            .map(Self::from)
+        DomainError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+        DomainError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+        DomainError::InvalidWebhook(_) => StatusCode::BAD_REQUEST,
+        DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -391,35 +130,30 @@ pub fn problem_response(
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::Domain(err) => status_of(err),
+            Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests { .. } | Self::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
-            Self::InvalidWebhook(_) => StatusCode::BAD_REQUEST,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
-        if let Some(trouble) = self.with_trouble() {
-            if let Self::Internal(err) = self {
-                tracing::error!(error = ?err, "the database refused a request");
+        let domain = match self {
+            Self::Domain(err) => Some(err),
+            _ => None,
+        };
+        if let Some(err) = domain {
+            if let Some(trouble) = err.with_trouble() {
+                if let DomainError::Internal(cause) = err {
+                    tracing::error!(error = ?cause, "the database refused a request");
+                }
+                return Self::Domain(trouble).error_response();
             }
-            return trouble.error_response();
+            if let DomainError::Internal(cause) = err {
+                tracing::error!(error = ?cause, "request failed");
+            }
         }
-        if let Self::Internal(err) = self {
-            tracing::error!(error = ?err, "request failed");
-        }
-        let errors = match self {
-            Self::Validation(errors) => Some(errors.0.as_slice()),
+        let errors = match domain {
+            Some(DomainError::Validation(errors)) => Some(errors.0.as_slice()),
             _ => None,
         };
         let mut response = problem_response(
@@ -429,35 +163,37 @@ impl ResponseError for ApiError {
             &self.detail(),
             errors,
         );
-        if let Self::Unauthenticated = self {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-        }
+        let headers = response.headers_mut();
         if let Self::MethodNotAllowed { allow, .. } = self
             && let Ok(value) = header::HeaderValue::from_str(&allow.join(", "))
         {
-            response.headers_mut().insert(header::ALLOW, value);
+            headers.insert(header::ALLOW, value);
         }
-        if let Self::TooManyRequests { retry_after_secs }
-        | Self::Limited {
-            retry_after_secs, ..
-        } = self
-            && let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        // A full disk is freed by a person, not in a moment; a busy database clears soon.
-        let retry = match self {
-            Self::StorageFull => Some("60"),
-            Self::DatabaseUnavailable => Some("5"),
-            _ => None,
-        };
-        if let Some(retry) = retry {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static(retry));
+        match domain {
+            Some(DomainError::Unauthenticated) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            Some(
+                DomainError::TooManyRequests { retry_after_secs }
+                | DomainError::Limited {
+                    retry_after_secs, ..
+                },
+            ) => {
+                if let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    headers.insert(header::RETRY_AFTER, value);
+                }
+            }
+            // A full disk is freed by a person, not in a moment; a busy database clears soon.
+            Some(DomainError::StorageFull) => {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+            }
+            Some(DomainError::DatabaseUnavailable) => {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            }
+            _ => {}
         }
         response
     }

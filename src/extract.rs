@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{ApiError, DomainError, FieldErrors};
 
 /// Largest JSON body accepted; catalog and order bodies are far smaller.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -49,18 +49,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if !json {
-                return Err(ApiError::UnsupportedMediaType {
+                return Err(DomainError::UnsupportedMediaType {
                     expected: "application/json",
-                });
+                }
+                .into());
             }
             if declared_len.is_some_and(|len| len > JSON_LIMIT) {
-                return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
+                return Err(DomainError::PayloadTooLarge { limit: JSON_LIMIT }.into());
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+                let chunk = chunk.map_err(|e| DomainError::BadRequest(e.to_string()))?;
                 if body.len() + chunk.len() > JSON_LIMIT {
-                    return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
+                    return Err(DomainError::PayloadTooLarge { limit: JSON_LIMIT }.into());
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -72,10 +73,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
     if contains_escaped_nul(body) {
-        return Err(ApiError::Validation(FieldErrors::single(
+        return Err(DomainError::Validation(FieldErrors::single(
             "body",
             "NUL characters (\\u0000) are not accepted",
-        )));
+        ))
+        .into());
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
@@ -84,13 +86,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let message = strip_position(&inner);
-                ApiError::Validation(FieldErrors::single(field_of(&path, &message), message))
+                DomainError::Validation(FieldErrors::single(field_of(&path, &message), message))
             }
-            _ => ApiError::BadRequest(format!("body is not valid JSON: {inner}")),
+            _ => DomainError::BadRequest(format!("body is not valid JSON: {inner}")),
         }
     })?;
     de.end()
-        .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
+        .map_err(|e| DomainError::BadRequest(format!("body is not valid JSON: {e}")))?;
     Ok(value)
 }
 
@@ -142,7 +144,7 @@ pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
     serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
         let field = err.path().to_string();
         let field = if field == "." { "query".into() } else { field };
-        ApiError::Validation(FieldErrors::single(field, err.into_inner().to_string()))
+        DomainError::Validation(FieldErrors::single(field, err.into_inner().to_string())).into()
     })
 }
 
@@ -197,7 +199,10 @@ pub async fn refuse_nul(
         .path_and_query()
         .is_some_and(|pq| pq.as_str().as_bytes().windows(3).any(|w| w == b"%00"));
     if escaped_nul {
-        return Err(ApiError::BadRequest("the URL contains a NUL character (%00)".into()).into());
+        return Err(ApiError::from(DomainError::BadRequest(
+            "the URL contains a NUL character (%00)".into(),
+        ))
+        .into());
     }
     next.call(req).await
 }

@@ -3,7 +3,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, DomainError};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -41,7 +41,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         .db
         .ping()
         .await
-        .map_err(|_| ApiError::Unavailable("the database does not answer".into()))?;
+        .map_err(|_| DomainError::Unavailable("the database does not answer".into()))?;
     let storage = state.storage.current().await;
     if !storage.writable {
         let mut body = crate::error::problem_response(

@@ -1,36 +1,29 @@
 //! Hunar: the backend of a marketplace where artists deported to Afghanistan sell their
 //! paintings to supporters abroad.
-pub mod audit;
-pub mod auth;
-pub mod backup;
-pub mod catalog;
+//!
+//! This crate is the edge: the JSON API (`api`), the shop and the console (`web`), one
+//! `router` that lists every route, the state a request can reach, and the mapping of the
+//! core's typed results to HTTP (`error`). The domains live in `hunar-core`, which knows no
+//! HTTP; they are re-exported here under their own names so a path reads the same from
+//! either side.
+pub use hunar_core::{
+    audit, auth, backup, catalog, config, country, db, files, ledger, markup, media, money,
+    notifications, orders, organisation, pagination, payments, seed, storage, validate,
+};
+
+pub mod api;
 pub mod client;
-pub mod config;
-pub mod country;
-pub mod db;
 pub mod error;
 pub mod extract;
-pub mod files;
 pub mod headers;
 pub mod health;
-pub mod ledger;
 pub mod log_writer;
-pub mod markup;
-pub mod media;
-pub mod money;
-pub mod notifications;
 pub mod openapi;
-pub mod orders;
-pub mod organisation;
-pub mod pagination;
-pub mod payments;
+pub mod router;
 pub mod safety;
-pub mod seed;
 pub mod startup;
 pub mod state;
-pub mod storage;
 pub mod telemetry;
 pub mod telemetry_span;
 pub mod threads;
-pub mod validate;
 pub mod web;

@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use futures_util::FutureExt;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, DomainError};
 
 pub async fn catch_panics(
     req: ServiceRequest,
@@ -27,7 +27,10 @@ pub async fn catch_panics(
             // The panic message is about our code, but it may quote a value: keep it short.
             let what: String = what.chars().take(200).collect();
             tracing::error!(panic = %what, "request handler panicked");
-            Err(ApiError::Internal(anyhow::anyhow!("request handler panicked")).into())
+            Err(ApiError::from(DomainError::Internal(anyhow::anyhow!(
+                "request handler panicked"
+            )))
+            .into())
         }
     }
 }

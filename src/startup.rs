@@ -12,8 +12,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
 use crate::auth::rate_limit::LoginLimiter;
-use crate::catalog::cache::{self, CatalogCache};
-use crate::catalog::{admin_routes, public_routes};
+use crate::catalog::cache::CatalogCache;
 use crate::config::Config;
 use crate::error::{ApiError, ensure_problem_json};
 use crate::media::{self, Media};
@@ -22,7 +21,7 @@ use crate::orders::tokens::OrderTokens;
 use crate::payments::StripeGateway;
 use crate::state::AppState;
 use crate::telemetry_span::HunarRootSpan;
-use crate::{auth, catalog, db, health, openapi, orders, seed};
+use crate::{catalog, db, health, openapi, orders, router, seed};
 
 pub struct Application {
     port: u16,
@@ -242,37 +241,10 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(health::live)
             .service(health::ready)
             // Login sits outside the guarded admin scope; registered first so it matches first.
-            .service(auth::routes::login)
-            .service(media::routes::register(orders::admin_routes::register(
-                crate::ledger::routes::register(admin_routes::register(
-                    utoipa_actix_web::scope("/api/v1/admin")
-                        .wrap(from_fn({
-                            let cache = state.catalog_cache.clone();
-                            move |req, next| cache::invalidate_on_write(cache.clone(), req, next)
-                        }))
-                        .wrap(from_fn(auth::routes::require_admin))
-                        .service(auth::routes::logout)
-                        .service(notifications::routes::list_outbox)
-                        .service(crate::backup::routes::status)
-                        .service(notifications::routes::retry_email)
-                        .service(crate::organisation::routes::show)
-                        .service(crate::organisation::routes::replace),
-                )),
-            )))
-            .service(
-                public_routes::scope()
-                    .service(orders::routes::place)
-                    .service(orders::routes::show)
-                    .service(orders::routes::confirm_email)
-                    .service(orders::routes::claim_paid)
-                    .service(crate::organisation::routes::contact)
-                    .service(crate::ledger::routes::public_report)
-                    .service(crate::payments::routes::stripe_webhook),
-            )
-            // Routes are tried in the order they are registered, each pattern with a
-            // parameter by a regular expression, twice a request (routing, then the route's
-            // name for the log): the public API, most of the traffic, goes before the photos.
-            .service(media::routes::serve)
+            .service(crate::api::auth::login)
+            .service(router::admin_api(state.catalog_cache.clone()))
+            .service(router::public_api())
+            .service(crate::api::media::serve)
             .split_for_parts();
         let spec = openapi::finish(api, &state.config.public_base_url);
         app.app_data(web::Data::new(spec.clone()))
@@ -287,8 +259,8 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     openapi::viewer(cfg);
                 }
             })
-            .configure(crate::web::shop::services)
-            .configure(crate::web::console::services)
+            .configure(router::shop)
+            .configure(router::console)
             .default_service(web::to(unknown_route))
             .wrap(ErrorHandlers::new().default_handler(ensure_problem_json))
             .wrap(Condition::new(

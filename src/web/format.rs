@@ -153,7 +153,7 @@ mod tests {
         assert_eq!(country_name("KR", Lang::Fa), "کوریای جنوبی");
         assert_eq!(country_name("BR", Lang::Sv), "Brasilien");
         let mut rows = 0;
-        for line in include_str!("../country_names.tsv").lines() {
+        for line in include_str!("../../crates/hunar-core/src/country_names.tsv").lines() {
             if line.starts_with('#') {
                 continue;
             }

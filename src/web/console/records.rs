@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Console;
 use super::session::Posted;
-use crate::error::ApiError;
+use crate::error::DomainError;
 use crate::notifications::outbox::{self, OutboxFilter};
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -60,7 +60,7 @@ pub async fn emails(console: Console, query: web::Query<EmailQuery>) -> HttpResp
                 },
             )
         }
-        Err(ApiError::Validation(_)) => console.not_found(),
+        Err(DomainError::Validation(_)) => console.not_found(),
         Err(err) => console.failed(&err),
     }
 }
@@ -73,8 +73,8 @@ pub async fn retry_email(posted: Posted<Nothing>, id: web::Path<String>) -> Http
     let console = posted.console;
     match outbox::retry(&console.state.db, &console.identity.admin_id, &id).await {
         Ok(_) => console.done("/admin/emails", "email-queued"),
-        Err(ApiError::NotFound(_)) => console.not_found(),
-        Err(ApiError::Conflict { .. }) => console.message(
+        Err(DomainError::NotFound(_)) => console.not_found(),
+        Err(DomainError::Conflict { .. }) => console.message(
             StatusCode::CONFLICT,
             "console-email-retry-title",
             "console-email-retry-refused",

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::page::see_other;
 use super::session::{self, Posted, console_lang};
 use crate::auth::service::{self, AuthError, SessionKind};
-use crate::client::Client;
+use crate::client::Caller;
 use crate::state::AppState;
 use crate::web::frame::frame;
 use crate::web::i18n::Lang;
@@ -87,7 +87,7 @@ pub struct Credentials {
 pub async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
-    client: Client,
+    Caller(client): Caller,
     form: web::Form<Credentials>,
 ) -> HttpResponse {
     let form = form.into_inner();

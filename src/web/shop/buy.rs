@@ -11,12 +11,12 @@ use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
 use super::pages::{Card, catalog_failure};
+use crate::api::orders::submit::submit;
 use crate::catalog::ArtworkStatus;
 use crate::catalog::public::{self, ArtworkQuery};
-use crate::client::Client;
-use crate::error::{ApiError, FieldError};
+use crate::client::Caller;
+use crate::error::{ApiError, DomainError, FieldError};
 use crate::orders::place::{AddressInput, BuyerInput, OrderRequest};
-use crate::orders::submit::submit;
 use crate::state::AppState;
 use crate::web::frame::frame;
 use crate::web::i18n::{self, Lang};
@@ -256,7 +256,7 @@ pub async fn submit_form(
     state: web::Data<AppState>,
     req: HttpRequest,
     visitor: Visitor,
-    client: Client,
+    Caller(client): Caller,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
@@ -309,15 +309,15 @@ pub async fn submit_form(
     }
     let answer = match submit(&state, client, form.key.trim(), &request).await {
         Ok(answer) => answer,
-        Err(ApiError::Limited {
+        Err(ApiError::Domain(DomainError::Limited {
             retry_after_secs, ..
-        }) => return limited(&state, &visitor, retry_after_secs),
-        Err(ApiError::BadGateway(_)) => {
+        })) => return limited(&state, &visitor, retry_after_secs),
+        Err(ApiError::Domain(DomainError::BadGateway(_))) => {
             let notice = Some(i18n::text(lang, "error-card-failed", &[]));
             let status = StatusCode::BAD_GATEWAY;
             return draw(&state, &visitor, &id, form, BTreeMap::new(), notice, status).await;
         }
-        Err(ApiError::Conflict { .. }) => {
+        Err(ApiError::Domain(DomainError::Conflict { .. })) => {
             // The same key with another body (the form was changed and sent again), or still
             // being placed: a fresh key and the form as it is.
             let form = form.with_fresh_key();

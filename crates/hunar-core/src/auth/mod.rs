@@ -1,0 +1,42 @@
+//! Admin authentication: argon2id passwords, opaque bearer tokens stored hashed,
+//! rate-limited login.
+pub mod accounts;
+pub mod password;
+pub mod rate_limit;
+pub mod service;
+pub mod token;
+
+pub use service::{AdminIdentity, AuthError};
+
+impl From<AuthError> for crate::error::DomainError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::InvalidCredentials => crate::error::DomainError::InvalidCredentials,
+            AuthError::RateLimited { retry_after_secs } => {
+                crate::error::DomainError::TooManyRequests { retry_after_secs }
+            }
+            AuthError::Unauthenticated => crate::error::DomainError::Unauthenticated,
+            AuthError::InvalidEmail(_) | AuthError::EmailTaken => {
+                crate::error::DomainError::Validation(crate::error::FieldErrors::single(
+                    "email",
+                    err.to_string(),
+                ))
+            }
+            AuthError::WeakPassword | AuthError::WrongPassword => {
+                crate::error::DomainError::Validation(crate::error::FieldErrors::single(
+                    "password",
+                    err.to_string(),
+                ))
+            }
+            AuthError::InvalidTimeZone(_) => crate::error::DomainError::Validation(
+                crate::error::FieldErrors::single("time_zone", err.to_string()),
+            ),
+            AuthError::NoSuchSession => crate::error::DomainError::NotFound("session"),
+            AuthError::TooLong { field, .. } => crate::error::DomainError::Validation(
+                crate::error::FieldErrors::single(field, err.to_string()),
+            ),
+            AuthError::Db(e) => e.into(),
+            AuthError::Internal(e) => crate::error::DomainError::Internal(e),
+        }
+    }
+}
