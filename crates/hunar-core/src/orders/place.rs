@@ -3,249 +3,32 @@
 use chrono::{DateTime, Utc};
 use entity::{artwork, order};
 use sea_orm::DatabaseConnection;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::OrderError;
+use super::draft;
 use super::holds::{self, Holder, Slots};
 use super::idempotency::{self, Answer};
 use super::precheck::{self, PriceSnapshot};
 use super::reservation::{Reservation, Row, Written};
-use super::state::{self, Actor, OrderStatus};
+use super::state::{self, Actor};
 use super::turns::{Outcome, Turn, Turns};
 use super::views::{OrderSummary, manual_instructions, summary};
 use crate::auth::token;
 use crate::catalog::{ArtworkStatus, pricing};
 use crate::client::Client;
 use crate::config::Config;
-use crate::country::CountryCode;
 use crate::db;
 use crate::error::{FieldErrors, Rule};
 use crate::notifications::{MailSettings, order_emails, outbox};
 use crate::payments::checkout;
-use crate::validate::{self, line_field, optional_line, optional_text};
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BuyerInput {
-    #[schema(schema_with = crate::validate::schema::required_line::<200>)]
-    pub name: String,
-    #[schema(schema_with = crate::validate::schema::required_email)]
-    pub email: String,
-    #[schema(schema_with = crate::validate::schema::optional_phone)]
-    pub phone: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddressInput {
-    #[schema(schema_with = crate::validate::schema::required_line::<200>)]
-    pub line1: String,
-    #[schema(schema_with = crate::validate::schema::optional_line::<200>)]
-    pub line2: Option<String>,
-    #[schema(schema_with = crate::validate::schema::required_line::<100>)]
-    pub city: String,
-    #[schema(schema_with = crate::validate::schema::optional_line::<20>)]
-    pub postal_code: Option<String>,
-    #[schema(schema_with = crate::validate::schema::optional_line::<100>)]
-    pub region: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    #[schema(schema_with = crate::country::schema)]
-    pub country: String,
-}
-
-fn payment_method_schema() -> utoipa::openapi::Object {
-    crate::validate::schema::one_of(
-        [PaymentMethod::Stripe, PaymentMethod::Manual].map(PaymentMethod::as_str),
-        false,
-    )
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OrderRequest {
-    #[schema(schema_with = crate::validate::schema::id)]
-    pub artwork_id: String,
-    /// stripe or manual.
-    #[schema(schema_with = payment_method_schema)]
-    pub payment_method: String,
-    pub buyer: BuyerInput,
-    pub shipping_address: AddressInput,
-    /// A message to the artist.
-    #[schema(schema_with = crate::validate::schema::optional_text::<1000>)]
-    pub note: Option<String>,
-    /// The language the buyer reads: their emails and order page are in it (`en` when left
-    /// out).
-    #[serde(default)]
-    #[schema(schema_with = buyer_language_schema)]
-    pub language: Option<String>,
-    /// The buyer's IANA time zone (`Europe/Stockholm`), for the times in their emails; the
-    /// shipping country's main one when left out.
-    #[serde(default)]
-    #[schema(schema_with = crate::validate::schema::optional_line::<64>)]
-    pub time_zone: Option<String>,
-}
-
-/// How long an order placed beyond its client's holds waits for its buyer to confirm their
-/// email address before it ends (it holds nothing meanwhile).
-pub const CONFIRM_WAITING_WITHIN_HOURS: i64 = 24;
-
-/// The languages a buyer's emails and order page can be in.
-pub const BUYER_LANGUAGES: [&str; 3] = ["en", "sv", "fa"];
-
-fn buyer_language_schema() -> utoipa::openapi::Object {
-    crate::validate::schema::one_of(BUYER_LANGUAGES, true)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    Stripe,
-    Manual,
-}
-
-impl PaymentMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Stripe => "stripe",
-            Self::Manual => "manual",
-        }
-    }
-}
-
-struct NewOrder {
-    artwork_id: String,
-    method: PaymentMethod,
-    buyer_name: String,
-    buyer_email: String,
-    buyer_phone: Option<String>,
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    postal_code: Option<String>,
-    region: Option<String>,
-    country: CountryCode,
-    note: Option<String>,
-    language: &'static str,
-    time_zone: Option<String>,
-}
-
-/// The request's fields checked by the rules `place` applies, without placing anything: the
-/// shop sends a form back for a typo before it counts as an order attempt.
-pub fn check(req: &OrderRequest, cards: bool) -> Result<(), FieldErrors> {
-    validate(req, cards).map(|_| ())
-}
-
-fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let method = match req.payment_method.as_str() {
-        "manual" => Some(PaymentMethod::Manual),
-        "stripe" if cards => Some(PaymentMethod::Stripe),
-        "stripe" => {
-            // Without a Stripe key, say so plainly rather than take an order nobody can pay.
-            errors.add(
-                "payment_method",
-                "card payments are not configured; use manual",
-            );
-            None
-        }
-        _ => {
-            errors.add("payment_method", "expected stripe or manual");
-            None
-        }
-    };
-    let buyer_name = line_field(&mut errors, "buyer.name", &req.buyer.name, true, 200);
-    let buyer_email = line_field(&mut errors, "buyer.email", &req.buyer.email, true, 254);
-    validate::email(&mut errors, "buyer.email", &buyer_email);
-    let buyer_phone = optional_line(&mut errors, "buyer.phone", req.buyer.phone.as_deref(), 40);
-    validate::phone(&mut errors, "buyer.phone", buyer_phone.as_deref());
-    let a = &req.shipping_address;
-    let line1 = line_field(&mut errors, "shipping_address.line1", &a.line1, true, 200);
-    let line2 = optional_line(
-        &mut errors,
-        "shipping_address.line2",
-        a.line2.as_deref(),
-        200,
-    );
-    let city = line_field(&mut errors, "shipping_address.city", &a.city, true, 100);
-    let postal_code = optional_line(
-        &mut errors,
-        "shipping_address.postal_code",
-        a.postal_code.as_deref(),
-        20,
-    );
-    let region = optional_line(
-        &mut errors,
-        "shipping_address.region",
-        a.region.as_deref(),
-        100,
-    );
-    let country = CountryCode::parse(&a.country)
-        .map_err(|e| errors.refuse("shipping_address.country", Rule::NotACountry(e.to_string())))
-        .ok();
-    if line1.chars().filter(|c| !c.is_whitespace()).count() < 3
-        && !errors.has("shipping_address.line1")
-    {
-        errors.refuse("shipping_address.line1", Rule::StreetTooShort);
-    }
-    if let Some(rule) = country.as_ref().and_then(CountryCode::postal_code)
-        && !errors.has("shipping_address.postal_code")
-    {
-        let example = rule.example.to_string();
-        match &postal_code {
-            None => errors.refuse(
-                "shipping_address.postal_code",
-                Rule::PostalCodeNeeded { example },
-            ),
-            Some(code) if !rule.fits(code) => errors.refuse(
-                "shipping_address.postal_code",
-                Rule::PostalCodeInvalid { example },
-            ),
-            Some(_) => {}
-        }
-    }
-    let note = optional_text(&mut errors, "note", req.note.as_deref(), 1000);
-    let language = match req.language.as_deref() {
-        None => Some("en"),
-        Some(code) => {
-            let known = BUYER_LANGUAGES.into_iter().find(|l| *l == code);
-            if known.is_none() {
-                errors.add("language", "expected en, sv or fa");
-            }
-            known
-        }
-    };
-    let time_zone = optional_line(&mut errors, "time_zone", req.time_zone.as_deref(), 64);
-    if let Some(zone) = &time_zone
-        && zone.parse::<chrono_tz::Tz>().is_err()
-    {
-        errors.add("time_zone", "not an IANA time zone (e.g. Europe/Stockholm)");
-    }
-    if req.artwork_id.trim().is_empty() {
-        errors.refuse("artwork_id", Rule::Required);
-    }
-    errors.into_result()?;
-    let (Some(method), Some(country), Some(language)) = (method, country, language) else {
-        return Err(FieldErrors::single("body", "invalid"));
-    };
-    let time_zone = time_zone.or_else(|| country.main_time_zone().map(str::to_string));
-    Ok(NewOrder {
-        artwork_id: req.artwork_id.trim().to_string(),
-        method,
-        buyer_name,
-        buyer_email,
-        buyer_phone,
-        line1,
-        line2,
-        city,
-        postal_code,
-        region,
-        country,
-        note,
-        language,
-        time_zone,
-    })
-}
+pub use super::request::{
+    AddressInput, BUYER_LANGUAGES, BuyerInput, CONFIRM_WAITING_WITHIN_HOURS, OrderRequest,
+    PaymentMethod, check,
+};
+use super::request::{NewOrder, validate};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentInfo {
@@ -424,80 +207,23 @@ async fn prepare(
     let zone = snapshot.zone.clone().ok_or_else(not_shipped)?;
     let price = pricing::price_from(artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
     let now = Utc::now();
-    let full_hold = now + chrono::Duration::days(i64::from(config.manual_reservation_days));
     let waiting = matches!(slots, Slots::Waiting { .. });
-    // Until the buyer shows the address is theirs (the link in this order's email), a manual
-    // hold is short: a script naming strangers cannot keep paintings off the shop for days.
-    let short_hold = (new.method == PaymentMethod::Manual && !waiting).then(|| {
-        now + chrono::Duration::from_std(config.limits.unconfirmed_hold)
-            .unwrap_or(chrono::Duration::hours(6))
-    });
-    let (status, client_slot, email_slot) = match slots {
-        Slots::Hold { client, email } => (OrderStatus::PendingPayment, client, Some(email)),
-        Slots::Waiting { client } => (OrderStatus::AwaitingConfirmation, client, None),
-    };
-    let expires_at = match new.method {
-        // The confirmation link works this long; the painting stays for sale meanwhile.
-        PaymentMethod::Manual if waiting => {
-            now + chrono::Duration::hours(CONFIRM_WAITING_WITHIN_HOURS)
-        }
-        PaymentMethod::Manual => short_hold.unwrap_or(full_hold),
-        // The Checkout Session closes at the same moment. The extra minute keeps it inside
-        // Stripe's 30-minute minimum however long the request to Stripe takes.
-        PaymentMethod::Stripe => {
-            now + chrono::Duration::minutes(i64::from(config.card_reservation_minutes))
-                + chrono::Duration::minutes(1)
-        }
-    };
+    let hold = draft::HoldPlan::new(config, new.method, slots, now);
+    let short_hold = hold.short_hold;
+    let full_hold = hold.full_hold;
+    let status = hold.status;
     let id = db::new_id();
     let access_token = mail.tokens.token(&id);
-    let model = order::Model {
-        id: id.clone(),
-        artwork_id: artwork.id.clone(),
-        status: status.as_str().into(),
-        payment_method: new.method.as_str().into(),
-        access_token_hash: token::digest(&access_token),
-        buyer_name: new.buyer_name.clone(),
-        buyer_email: new.buyer_email.clone(),
-        buyer_phone: new.buyer_phone.clone(),
-        ship_line1: new.line1.clone(),
-        ship_line2: new.line2.clone(),
-        ship_city: new.city.clone(),
-        ship_postal_code: new.postal_code.clone(),
-        ship_region: new.region.clone(),
-        ship_country: new.country.to_string(),
-        note: new.note.clone(),
-        amount_minor: price.minor(),
-        currency: price.currency().code().into(),
-        zone_id: zone.id.clone(),
-        zone_name: zone.name.clone(),
-        tier_id: artwork.size_tier_id.clone(),
-        tier_name: snapshot.tier_name.clone(),
-        artwork_title: artwork.title.clone(),
-        artist_id: artwork.artist_id.clone(),
-        artist_name: snapshot.artist.display_name.clone(),
-        payment_reference: None,
-        carrier: None,
-        tracking_number: None,
-        created_at: now,
-        updated_at: now,
-        expires_at,
-        paid_at: None,
-        shipped_at: None,
-        delivered_at: None,
-        closed_at: None,
-        client_key: Some(holder.client_key.clone()),
-        client_slot: Some(client_slot),
-        email_key: Some(holder.email_key.clone()),
-        email_slot,
-        hold_confirmed_at: None,
-        language: new.language.to_string(),
-        time_zone: new.time_zone.clone(),
-        paid_claimed_at: None,
-        reminded_at: None,
-        late_payment_reference: None,
-        late_payment_at: None,
-    };
+    let model = draft::order_row(
+        &id,
+        token::digest(&access_token),
+        new,
+        (artwork, &snapshot),
+        (&zone, price),
+        &hold,
+        holder,
+        now,
+    );
     let mut placed = PlacedOrder {
         order: summary(&model),
         access_token,
