@@ -27,7 +27,8 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 CEILING_PORT=${CEILING_PORT:-18081}
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-HUNAR_BIN=${HUNAR_BIN:-$PWD/target/release/hunar}
+release=${CARGO_TARGET_DIR:-$PWD/target}/release
+HUNAR_BIN=${HUNAR_BIN:-$release/hunar}
 cargo build --release --quiet -p hunar -p bench-ceiling
 
 work=$(mktemp -d)
@@ -89,7 +90,7 @@ items=$(python3 -c "import json,sys; d=json.load(open('$work/body.json')); print
 scheduling=$(chrt -p "$HUNAR_PID" | awk '/policy/ {print $NF}')
 ceiling_run=()
 [ "$scheduling" = SCHED_BATCH ] && ceiling_run=(chrt --batch 0)
-"${ceiling_run[@]}" ./target/release/bench-ceiling "127.0.0.1:$CEILING_PORT" "$work/body.json" &
+"${ceiling_run[@]}" "$release/bench-ceiling" "127.0.0.1:$CEILING_PORT" "$work/body.json" &
 pids+=("$!")
 wait_ready "$(now_ms)" "http://127.0.0.1:$CEILING_PORT/" >/dev/null
 sleep 1
