@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 a=${1:?binary A (before)}; b=${2:?binary B (after)}
 ROUNDS=${ROUNDS:-3}
-export CATALOG_CACHE_MS=0 ARTWORKS=${ARTWORKS:-600}
+export CATALOG_CACHE_MS=0 ARTWORKS=${ARTWORKS:-600} SKIP_BUILD=1
+cargo build --release --quiet -p bench-ceiling
 results=$(mktemp)
 for round in $(seq 1 "$ROUNDS"); do
   for side in A B; do

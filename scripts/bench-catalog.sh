@@ -29,7 +29,8 @@ CEILING_PORT=${CEILING_PORT:-18081}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 release=${CARGO_TARGET_DIR:-$PWD/target}/release
 HUNAR_BIN=${HUNAR_BIN:-$release/hunar}
-cargo build --release --quiet -p hunar -p bench-ceiling
+# SKIP_BUILD=1: the binaries are built already (bench-ab.sh builds once, then runs others).
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet -p hunar -p bench-ceiling
 
 work=$(mktemp -d)
 pids=()

@@ -123,68 +123,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 started.elapsed().as_millis()
             );
         }
-        Command::Backup { dir, keep } => {
-            let target = BackupTarget::parse(&dir).map_err(|m| anyhow::anyhow!("DIR: {m}"))?;
-            let repo = backup::Repo::open(&target, &config.media.backend)?;
-            // No migration: a backup must not change the schema under a running server.
-            let db = db::connect(&config.database_url).await?;
-            let media = media_of(&config)?;
-            let started = std::time::Instant::now();
-            let report = backup::backup(
-                &db,
-                &config.database_url,
-                &media,
-                &repo,
-                backup::Trigger::Manual,
-            )
-            .await?;
-            let manifest = &report.manifest;
-            println!(
-                "backup {} in {}: {} files, {} bytes ({} new photo files) in {} ms",
-                manifest.snapshot,
-                repo.location(),
-                manifest.files.len(),
-                manifest.bytes(),
-                report.copied,
-                started.elapsed().as_millis()
-            );
-            if let Some(keep) = keep {
-                let removed = backup::prune(&repo, keep).await?;
-                println!("{removed} older snapshots removed");
-            }
-        }
+        Command::Backup { dir, keep } => backup(&config, &dir, keep).await?,
         Command::Restore {
             dir,
             snapshot,
             force,
-        } => {
-            // A server on this database would keep writing to the file being replaced.
-            if std::net::TcpListener::bind(config.bind_addr).is_err() {
-                anyhow::bail!(
-                    "something is listening on {} (BIND_ADDR): stop the server before restoring",
-                    config.bind_addr
-                );
-            }
-            let target = BackupTarget::parse(&dir).map_err(|m| anyhow::anyhow!("DIR: {m}"))?;
-            if let BackupTarget::Dir(path) = &target
-                && !path.is_dir()
-            {
-                anyhow::bail!("{} is not a folder with backups", path.display());
-            }
-            let repo = backup::Repo::open(&target, &config.media.backend)?;
-            let started = std::time::Instant::now();
-            let manifest =
-                backup::restore(&config, &repo, &backup::RestoreOptions { force, snapshot })
-                    .await?;
-            println!(
-                "restored {} ({} files, {} bytes, schema {}) in {} ms",
-                manifest.snapshot,
-                manifest.files.len(),
-                manifest.bytes(),
-                manifest.database.last_migration,
-                started.elapsed().as_millis()
-            );
-        }
+        } => restore(&config, &dir, snapshot, force).await?,
         Command::CreateAdmin { email } => {
             let db = db::connect(&config.database_url).await?;
             db::migrate(&db).await?;
@@ -206,5 +150,73 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// `hunar backup DIR`: a snapshot of the database and the photos, now.
+async fn backup(config: &Config, dir: &str, keep: Option<usize>) -> anyhow::Result<()> {
+    let target = BackupTarget::parse(dir).map_err(|m| anyhow::anyhow!("DIR: {m}"))?;
+    let repo = backup::Repo::open(&target, &config.media.backend)?;
+    // No migration: a backup must not change the schema under a running server.
+    let db = db::connect(&config.database_url).await?;
+    let media = media_of(config)?;
+    let started = std::time::Instant::now();
+    let report = backup::backup(
+        &db,
+        &config.database_url,
+        &media,
+        &repo,
+        backup::Trigger::Manual,
+    )
+    .await?;
+    let manifest = &report.manifest;
+    println!(
+        "backup {} in {}: {} files, {} bytes ({} new photo files) in {} ms",
+        manifest.snapshot,
+        repo.location(),
+        manifest.files.len(),
+        manifest.bytes(),
+        report.copied,
+        started.elapsed().as_millis()
+    );
+    if let Some(keep) = keep {
+        let removed = backup::prune(&repo, keep).await?;
+        println!("{removed} older snapshots removed");
+    }
+    Ok(())
+}
+
+/// `hunar restore DIR`: the database and photos as a snapshot holds them, the server stopped.
+async fn restore(
+    config: &Config,
+    dir: &str,
+    snapshot: Option<String>,
+    force: bool,
+) -> anyhow::Result<()> {
+    // A server on this database would keep writing to the file being replaced.
+    if std::net::TcpListener::bind(config.bind_addr).is_err() {
+        anyhow::bail!(
+            "something is listening on {} (BIND_ADDR): stop the server before restoring",
+            config.bind_addr
+        );
+    }
+    let target = BackupTarget::parse(dir).map_err(|m| anyhow::anyhow!("DIR: {m}"))?;
+    if let BackupTarget::Dir(path) = &target
+        && !path.is_dir()
+    {
+        anyhow::bail!("{} is not a folder with backups", path.display());
+    }
+    let repo = backup::Repo::open(&target, &config.media.backend)?;
+    let started = std::time::Instant::now();
+    let manifest =
+        backup::restore(config, &repo, &backup::RestoreOptions { force, snapshot }).await?;
+    println!(
+        "restored {} ({} files, {} bytes, schema {}) in {} ms",
+        manifest.snapshot,
+        manifest.files.len(),
+        manifest.bytes(),
+        manifest.database.last_migration,
+        started.elapsed().as_millis()
+    );
     Ok(())
 }

@@ -34,16 +34,6 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = db::connect_with(&config.database_url, config.database_max_connections).await?;
         db::migrate(&db).await?;
-        let seeded = match config.seed_demo {
-            true => seed::seed_if_empty(&db).await?,
-            false => seed::Seeded {
-                catalog: false,
-                login: None,
-            },
-        };
-        if let Some(login) = &seeded.login {
-            login.print();
-        }
         let tokens = OrderTokens::load(&db, config.token_secret.as_deref()).await?;
         let listener = TcpListener::bind(config.bind_addr)?;
         let port = listener.local_addr()?.port();
@@ -56,15 +46,7 @@ impl Application {
             media::store::from_config(&config.media.backend)?,
         );
         let cards = catalog::cards::CardKeeper::new(media.clone());
-        if seeded.catalog && config.seed_pictures {
-            seed::pictures::add(&db, &media, &cards).await;
-        }
-        // The seed writes its rows directly: its paintings' cards are built here.
-        if seeded.catalog {
-            catalog::cards::rebuild(&db, &media).await?;
-        } else if catalog::cards::ensure(&db, &media).await? {
-            tracing::info!("the catalog's cards were built for this format");
-        }
+        prepare_catalog(&db, &config, &media, &cards).await?;
         let mailer = match &config.smtp_url {
             Some(smtp_url) => Some(Mailer::new(
                 smtp_url,
@@ -73,25 +55,7 @@ impl Application {
             )?),
             None => None,
         };
-        let alert = match (&mailer, &config.coordinator_email) {
-            (Some(mailer), Some(coordinator)) => Some(crate::storage::Alert {
-                mailer: mailer.clone(),
-                coordinator: coordinator.clone(),
-                console_url: format!("{}/admin", config.public_base_url.trim_end_matches('/')),
-            }),
-            _ => None,
-        };
-        let media_dir = match &config.media.backend {
-            crate::config::MediaBackend::Local { dir } => Some(dir.clone()),
-            crate::config::MediaBackend::S3 { .. } => None,
-        };
-        let storage = crate::storage::StorageWatch::new(
-            db.clone(),
-            &config.database_url,
-            media_dir.as_deref(),
-            config.disk_warn_percent,
-            alert,
-        );
+        let storage = storage_watch(&db, &config, mailer.as_ref());
         storage.spawn();
         let organisation = crate::organisation::Kept::load(&db, &config.shop_name).await?;
         organisation.spawn_refresh(db.clone());
@@ -111,37 +75,7 @@ impl Application {
             login_limiter: Arc::new(LoginLimiter::new(&config.limits)),
             config: Arc::new(config),
         };
-        orders::expiry::spawn(
-            state.db.clone(),
-            (*state.mail).clone(),
-            state.catalog_cache.clone(),
-            state.config.reservation_sweep,
-        );
-        if let Some(gateway) = &state.payments {
-            crate::ledger::fees::spawn(
-                state.db.clone(),
-                (**gateway).clone(),
-                state.config.fee_retry_base,
-            );
-        }
-        if let Some(mailer) = mailer {
-            notifications::worker::spawn(
-                state.db.clone(),
-                mailer,
-                (*state.mail).clone(),
-                state.config.mail_poll,
-            );
-        }
-        if let Some(schedule) = &state.config.backup {
-            crate::backup::schedule::spawn(
-                state.db.clone(),
-                state.config.database_url.clone(),
-                state.media.clone(),
-                state.config.media.backend.clone(),
-                schedule.clone(),
-                (*state.mail).clone(),
-            );
-        }
+        spawn_workers(&state, mailer);
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,
@@ -230,6 +164,99 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// Migrated, and on an empty database with demo data when configured: the catalog's cards
+/// built for this release, and the first login printed.
+async fn prepare_catalog(
+    db: &sea_orm::DatabaseConnection,
+    config: &Config,
+    media: &Media,
+    cards: &catalog::cards::CardKeeper,
+) -> anyhow::Result<()> {
+    let seeded = match config.seed_demo {
+        true => seed::seed_if_empty(db).await?,
+        false => seed::Seeded {
+            catalog: false,
+            login: None,
+        },
+    };
+    if let Some(login) = &seeded.login {
+        login.print();
+    }
+    if seeded.catalog && config.seed_pictures {
+        seed::pictures::add(db, media, cards).await;
+    }
+    // The seed writes its rows directly: its paintings' cards are built here.
+    if seeded.catalog {
+        catalog::cards::rebuild(db, media).await?;
+    } else if catalog::cards::ensure(db, media).await? {
+        tracing::info!("the catalog's cards were built for this format");
+    }
+    Ok(())
+}
+
+/// Watches the disks and whether the database takes writes; tells the coordinator when one
+/// runs low, if a mail server is configured.
+fn storage_watch(
+    db: &sea_orm::DatabaseConnection,
+    config: &Config,
+    mailer: Option<&Mailer>,
+) -> crate::storage::StorageWatch {
+    let alert = match (mailer, &config.coordinator_email) {
+        (Some(mailer), Some(coordinator)) => Some(crate::storage::Alert {
+            mailer: mailer.clone(),
+            coordinator: coordinator.clone(),
+            console_url: format!("{}/admin", config.public_base_url.trim_end_matches('/')),
+        }),
+        _ => None,
+    };
+    let media_dir = match &config.media.backend {
+        crate::config::MediaBackend::Local { dir } => Some(dir.clone()),
+        crate::config::MediaBackend::S3 { .. } => None,
+    };
+    crate::storage::StorageWatch::new(
+        db.clone(),
+        &config.database_url,
+        media_dir.as_deref(),
+        config.disk_warn_percent,
+        alert,
+    )
+}
+
+/// The work that runs beside requests: holds running out, card fees, the outbox, backups.
+fn spawn_workers(state: &AppState, mailer: Option<Mailer>) {
+    orders::expiry::spawn(
+        state.db.clone(),
+        (*state.mail).clone(),
+        state.catalog_cache.clone(),
+        state.config.reservation_sweep,
+    );
+    if let Some(gateway) = &state.payments {
+        crate::ledger::fees::spawn(
+            state.db.clone(),
+            (**gateway).clone(),
+            state.config.fee_retry_base,
+        );
+    }
+    if let Some(mailer) = mailer {
+        notifications::worker::spawn(
+            state.db.clone(),
+            mailer,
+            (*state.mail).clone(),
+            state.config.mail_poll,
+        );
+    }
+    if let Some(schedule) = &state.config.backup {
+        crate::backup::schedule::spawn(
+            state.db.clone(),
+            state.config.database_url.clone(),
+            state.media.clone(),
+            state.config.media.backend.clone(),
+            schedule.clone(),
+            (*state.mail).clone(),
+        );
+    }
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

@@ -521,3 +521,97 @@ fn pages_and_handlers_reach_the_database_only_through_the_core() {
         );
     }
 }
+
+/// Functions in `text` (already through `code_of`) longer than `max` lines: (name, line, length).
+fn long_functions(text: &str, max: usize) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(fn_at) = words.iter().position(|w| *w == "fn") else {
+            continue;
+        };
+        // `fn` as an item (after `pub`, `async`, `const`, `unsafe` or nothing), not `Fn(`.
+        let item = words[..fn_at]
+            .iter()
+            .all(|w| w.starts_with("pub") || matches!(*w, "async" | "const" | "unsafe" | "extern"));
+        if !item {
+            continue;
+        }
+        let name = words
+            .get(fn_at + 1)
+            .map(|w| w.split(['(', '<']).next().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        let mut depth = 0i32;
+        let mut opened = false;
+        for (offset, body) in lines[at..].iter().enumerate() {
+            for c in body.chars() {
+                match c {
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            if !opened && body.trim_end().ends_with(';') {
+                break;
+            }
+            if opened && depth == 0 {
+                if offset + 1 > max {
+                    found.push((name.clone(), at + 1, offset + 1));
+                }
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The code's own rooms stay small enough to read whole: no source file over 600 lines and
+/// no function over 100, in the edge and the core (tests and migrations are scenarios and
+/// declarations, and are not held to it).
+#[test]
+fn no_file_over_600_lines_and_no_function_over_100() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    rust_files(&root.join("crates/hunar-core/src"), &mut files);
+    assert!(
+        files.len() > 100,
+        "expected the sources, found {}",
+        files.len()
+    );
+    let mut too_long = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let name = file
+            .strip_prefix(root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        let lines = text.lines().count();
+        if lines > 600 {
+            too_long.push(format!("{name}: {lines} lines"));
+        }
+        for (function, at, length) in long_functions(&code_of(&text), 100) {
+            too_long.push(format!("{name}:{at}: fn {function} is {length} lines"));
+        }
+    }
+    assert!(too_long.is_empty(), "too long:\n{}", too_long.join("\n"));
+}
+
+#[test]
+fn the_length_check_sees_a_long_function() {
+    let body = "    let x = 1;\n".repeat(100);
+    let long = format!("pub async fn long(a: u8) -> u8 {{\n{body}}}\nfn short() {{}}\n");
+    assert_eq!(
+        long_functions(&long, 100),
+        vec![("long".to_string(), 1, 102)]
+    );
+    let fine = format!("fn fine() {{\n{}}}\n", "    let x = 1;\n".repeat(98));
+    assert!(long_functions(&fine, 100).is_empty());
+    // A closure's type is not a function.
+    assert!(long_functions("type F = Box<dyn Fn(u8) -> u8>;\n", 0).is_empty());
+}

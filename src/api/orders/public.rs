@@ -10,10 +10,10 @@ use crate::api::orders::submit::submit;
 use crate::client::{Caller, Client};
 use crate::error::{ApiError, DomainError};
 use crate::extract::{ValidJson, ValidQuery};
+use crate::orders::buyer_view::{self, BuyerOrderView};
 use crate::orders::holds::{self, Confirmed};
 use crate::orders::idempotency;
 use crate::orders::place::{OrderRequest, PlacedOrder};
-use crate::orders::views::{self, BuyerOrderView};
 use crate::state::AppState;
 
 /// An order attempt this client may make: counted before the body is even read, so a script
@@ -108,7 +108,7 @@ pub async fn show(
     query: ValidQuery<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token.unwrap_or_default();
-    let view = views::for_buyer(&state.db, &state.config, &id, &token).await?;
+    let view = buyer_view::for_buyer(&state.db, &state.config, &id, &token).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -129,7 +129,7 @@ pub async fn claim_paid(
 ) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token.unwrap_or_default();
     crate::orders::claims::claim_paid(&state.db, &state.config, &state.mail, &id, &token).await?;
-    let view = views::for_buyer(&state.db, &state.config, &id, &token).await?;
+    let view = buyer_view::for_buyer(&state.db, &state.config, &id, &token).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

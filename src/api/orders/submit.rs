@@ -41,19 +41,20 @@ pub async fn submit(
         gateway,
         media: &state.media,
     });
-    match place::place(
-        &state.db,
-        &state.turns,
-        &state.config,
-        &state.mail,
+    let shop = place::Shop {
+        db: &state.db,
+        turns: &state.turns,
+        config: &state.config,
+        mail: &state.mail,
         cards,
+    };
+    let order = place::PlaceOrder {
         client,
-        key,
-        &request_hash,
-        req,
-    )
-    .await
-    {
+        idempotency_key: key,
+        request_hash: &request_hash,
+        request: req,
+    };
+    match place::place(shop, order).await {
         Ok(Placement::Created { body }) => {
             state.catalog_cache.invalidate();
             Ok(Answer { status: 201, body })

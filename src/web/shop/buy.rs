@@ -307,40 +307,21 @@ pub async fn submit_form(
     if let Err(retry_after_secs) = state.order_attempts.check(client) {
         return limited(&state, &visitor, retry_after_secs);
     }
-    let answer = match submit(&state, client, form.key.trim(), &request).await {
-        Ok(answer) => answer,
-        Err(ApiError::Domain(DomainError::Limited {
-            retry_after_secs, ..
-        })) => return limited(&state, &visitor, retry_after_secs),
-        Err(ApiError::Domain(DomainError::BadGateway(_))) => {
-            let notice = Some(i18n::text(lang, "error-card-failed", &[]));
-            let status = StatusCode::BAD_GATEWAY;
-            return draw(&state, &visitor, &id, form, BTreeMap::new(), notice, status).await;
-        }
-        Err(ApiError::Domain(DomainError::Conflict { .. })) => {
-            // The same key with another body (the form was changed and sent again), or still
-            // being placed: a fresh key and the form as it is.
-            let form = form.with_fresh_key();
-            return draw(
-                &state,
-                &visitor,
-                &id,
-                form,
-                BTreeMap::new(),
-                retry(),
-                StatusCode::CONFLICT,
-            )
-            .await;
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "an order from the shop failed");
-            return frame(&state, &visitor).message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error-title",
-                i18n::text(lang, "error-text", &[]),
-            );
-        }
-    };
+    match submit(&state, client, form.key.trim(), &request).await {
+        Ok(answer) => answered(&state, &visitor, &id, form, answer).await,
+        Err(err) => refused(&state, &visitor, &id, form, err).await,
+    }
+}
+
+/// The order's answer as a page: to the order (or Stripe's checkout), or why not.
+async fn answered(
+    state: &AppState,
+    visitor: &Visitor,
+    id: &str,
+    form: BuyForm,
+    answer: crate::api::orders::submit::Answer,
+) -> HttpResponse {
+    let lang = visitor.lang;
     let body: Json = serde_json::from_str(&answer.body).unwrap_or(Json::Null);
     match answer.status {
         201 => {
@@ -355,18 +336,64 @@ pub async fn submit_form(
                 .insert_header((LOCATION, location))
                 .finish()
         }
-        409 if body["code"] == "artwork_unavailable" => just_sold(&state, &visitor, &id).await,
+        409 if body["code"] == "artwork_unavailable" => just_sold(state, visitor, id).await,
         422 => {
             let errors: Vec<FieldError> =
                 serde_json::from_value(body["errors"].clone()).unwrap_or_default();
-            invalid(&state, &visitor, &id, form, &errors).await
+            invalid(state, visitor, id, form, &errors).await
         }
-        404 => frame(&state, &visitor).message(
+        404 => frame(state, visitor).message(
             StatusCode::NOT_FOUND,
             "notfound-title",
             i18n::text(lang, "notfound-text", &[]),
         ),
-        _ => just_sold(&state, &visitor, &id).await,
+        _ => just_sold(state, visitor, id).await,
+    }
+}
+
+/// An order that could not be placed now (limits, the card provider, the same form sent
+/// twice, our own failure), as a page.
+async fn refused(
+    state: &AppState,
+    visitor: &Visitor,
+    id: &str,
+    form: BuyForm,
+    err: ApiError,
+) -> HttpResponse {
+    let lang = visitor.lang;
+    let retry = || Some(i18n::text(lang, "error-retry", &[]));
+    match err {
+        ApiError::Domain(DomainError::Limited {
+            retry_after_secs, ..
+        }) => limited(state, visitor, retry_after_secs),
+        ApiError::Domain(DomainError::BadGateway(_)) => {
+            let notice = Some(i18n::text(lang, "error-card-failed", &[]));
+            let status = StatusCode::BAD_GATEWAY;
+            draw(state, visitor, id, form, BTreeMap::new(), notice, status).await
+        }
+        ApiError::Domain(DomainError::Conflict { .. }) => {
+            // The same key with another body (the form was changed and sent again), or still
+            // being placed: a fresh key and the form as it is.
+            let form = form.with_fresh_key();
+            draw(
+                state,
+                visitor,
+                id,
+                form,
+                BTreeMap::new(),
+                retry(),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        err => {
+            tracing::error!(error = %err, "an order from the shop failed");
+            frame(state, visitor).message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error-title",
+                i18n::text(lang, "error-text", &[]),
+            )
+        }
     }
 }
 

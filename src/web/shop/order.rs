@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::buy::cross_site_refused;
 use crate::notifications::render::local_time;
-use crate::orders::{OrderError, OrderStatus, holds, reference, views};
+use crate::orders::{OrderError, OrderStatus, buyer_view, holds, reference};
 use crate::state::AppState;
 use crate::web::frame::frame;
 use crate::web::i18n;
@@ -49,7 +49,7 @@ pub async fn show(
 ) -> HttpResponse {
     let query = query.into_inner();
     let token = query.token.unwrap_or_default();
-    match views::for_buyer(&state.db, &state.config, &id, &token).await {
+    match buyer_view::for_buyer(&state.db, &state.config, &id, &token).await {
         Ok(order) => {
             // In the language the buyer ordered in, unless this browser chose another.
             let mut visitor = visitor;

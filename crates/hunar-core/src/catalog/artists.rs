@@ -9,7 +9,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::freshness::{Cards, Scope};
+use super::freshness::{RefreshCards, Scope};
 use super::{CatalogError, Language};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
@@ -318,7 +318,7 @@ const PERSONAL: &[&str] = &[
 
 pub async fn update(
     db: &DatabaseConnection,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     id: &str,
     patch: ArtistPatch,

@@ -8,7 +8,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::freshness::{Cards, Scope};
+use super::freshness::{RefreshCards, Scope};
 use super::texts::{self, Translations, TranslationsInput};
 use super::tiers::check_dimension;
 use super::{ArtworkStatus, CatalogError};
@@ -374,7 +374,7 @@ fn active_model(id: &str, artwork: ValidArtwork, now: DateTime<Utc>) -> artwork:
 
 pub async fn create(
     db: &DatabaseConnection,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     input: ArtworkInput,
 ) -> Result<ArtworkAdminView, CatalogError> {
@@ -397,7 +397,7 @@ pub async fn create(
 
 pub async fn update(
     db: &DatabaseConnection,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     id: &str,
     patch: ArtworkPatch,

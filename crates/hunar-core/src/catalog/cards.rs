@@ -15,7 +15,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::freshness::{Cards, Scope};
+use super::freshness::{RefreshCards, Scope};
 use super::page_statements::EVERY_ZONE;
 use super::pricing::{ZonePrice, price_for};
 use super::public::{ArtistRef, ArtworkView, TierRef};
@@ -47,7 +47,7 @@ impl CardKeeper {
 }
 
 #[async_trait::async_trait]
-impl Cards for CardKeeper {
+impl RefreshCards for CardKeeper {
     async fn refresh(&self, txn: &WriteTxn, scope: Scope<'_>) -> Result<(), DbErr> {
         refresh(txn, &self.media, scope).await
     }

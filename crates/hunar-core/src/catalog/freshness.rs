@@ -16,7 +16,7 @@ pub enum Scope<'a> {
 }
 
 #[async_trait::async_trait]
-pub trait Cards: Send + Sync {
+pub trait RefreshCards: Send + Sync {
     /// Rebuilds the cards in `scope` inside `txn`.
     async fn refresh(&self, txn: &WriteTxn, scope: Scope<'_>) -> Result<(), DbErr>;
 }

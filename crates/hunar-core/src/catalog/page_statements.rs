@@ -14,7 +14,7 @@ use sea_orm::sea_query::{Expr, Func, Order, Query, QueryStatementBuilder, Select
 use sea_orm::{ExprTrait, Statement};
 
 use super::ArtworkStatus;
-use super::reader::{CardReader, Keyset, PageStatements, ReaderKind};
+use super::reader::{CardReader, Keyset, PageStatements, ReadCards, ReaderKind};
 use super::zones;
 use crate::country::CountryCode;
 use crate::pagination::Pagination;

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::page_statements::{self, Filter, Sort, zone_condition};
 use super::pricing::{ZonePrice, price_for};
-use super::reader::{CardReader, Cards};
+use super::reader::{CardList, CardReader, ReadCards};
 use super::tiers::load_priced;
 use super::zones::{self, ZoneRef};
 use super::{ArtworkStatus, CatalogError};
@@ -472,7 +472,7 @@ const ITEMS: &[u8] = b"{\"items\":[";
 
 /// A page of cards, ready to be written out as `{"items", "page", "per_page", "total"}`.
 pub struct CardPage {
-    pub cards: Cards,
+    pub cards: CardList,
     pub page: Pagination,
     pub total: u64,
 }
@@ -519,7 +519,7 @@ async fn page_of_cards(
     page: Pagination,
 ) -> Result<CardPage, CatalogError> {
     let statements = page_statements::page(reader, filter, page);
-    let (cards, total) = reader.page(statements, Cards::after(ITEMS)).await?;
+    let (cards, total) = reader.page(statements, CardList::after(ITEMS)).await?;
     Ok(CardPage {
         cards,
         page,
@@ -557,7 +557,7 @@ mod tests {
     #[test]
     fn a_page_is_the_cards_as_stored_inside_the_page_fields() {
         let page = CardPage {
-            cards: Cards::from_test(ITEMS, &[r#"{"id":"a"}"#, r#"{"id":"b"}"#]),
+            cards: CardList::from_test(ITEMS, &[r#"{"id":"a"}"#, r#"{"id":"b"}"#]),
             page: Pagination::new(Some(2), Some(2)).expect("valid"),
             total: 5,
         };
@@ -572,7 +572,7 @@ mod tests {
     #[test]
     fn an_empty_page_is_valid_json() {
         let page = CardPage {
-            cards: Cards::after(ITEMS),
+            cards: CardList::after(ITEMS),
             page: Pagination::new(None, None).expect("valid"),
             total: 0,
         };

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CatalogError;
-use super::freshness::{Cards, Scope};
+use super::freshness::{RefreshCards, Scope};
 use crate::error::FieldErrors;
 use crate::money::{Currency, Money};
 use crate::pagination::{self, Page, Pagination};
@@ -420,7 +420,7 @@ pub async fn create(
 
 pub async fn update(
     db: &DatabaseConnection,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     id: &str,
     patch: TierPatch,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CatalogError;
-use super::freshness::{Cards, Scope};
+use super::freshness::{RefreshCards, Scope};
 use crate::country::CountryCode;
 use crate::error::FieldErrors;
 use crate::pagination::{self, Page, Pagination};
@@ -247,7 +247,7 @@ pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<ZoneView, Cata
 
 pub async fn create(
     db: &DatabaseConnection,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     input: ZoneInput,
 ) -> Result<ZoneView, CatalogError> {
@@ -277,7 +277,7 @@ pub async fn create(
 
 pub async fn update(
     db: &DatabaseConnection,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     id: &str,
     patch: ZonePatch,
@@ -323,7 +323,7 @@ fn audited(zone: &ZoneView) -> audit::Fields {
 /// destination that no longer exists); the fallback zone cannot be deleted.
 pub async fn delete(
     db: &DatabaseConnection,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     id: &str,
 ) -> Result<(), CatalogError> {

@@ -196,7 +196,20 @@ pub async fn set(
     let after = payout_terms::Entity::find_by_id(artist_id.to_string())
         .one(&txn)
         .await?;
-    // Whose terms and what they became; how she agreed is hers, and named only.
+    record_change(&txn, admin_id, artist_id, (before.as_ref(), after.as_ref())).await?;
+    let view = view(&txn, artist_id).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The audit log's line for a change of terms: whose terms and what they became; how the
+/// artist agreed is hers, and named only.
+async fn record_change(
+    txn: &db::WriteTxn,
+    admin_id: &str,
+    artist_id: &str,
+    (before, after): (Option<&payout_terms::Model>, Option<&payout_terms::Model>),
+) -> Result<(), LedgerError> {
     let fields = |t: Option<&payout_terms::Model>| -> audit::Fields {
         vec![
             (
@@ -209,9 +222,9 @@ pub async fn set(
             ),
         ]
     };
-    let mut changes = audit::between(fields(before.as_ref()), fields(after.as_ref()));
+    let mut changes = audit::between(fields(before), fields(after));
     let how = |t: Option<&payout_terms::Model>| t.and_then(|t| t.consent_how.clone());
-    if how(before.as_ref()) != how(after.as_ref()) {
+    if how(before) != how(after) {
         changes.push(audit::Change {
             field: "consent_how".into(),
             from: None,
@@ -219,7 +232,7 @@ pub async fn set(
         });
     }
     audit::record_changes(
-        &txn,
+        txn,
         admin_id,
         "artist.payout_terms",
         "artist",
@@ -227,9 +240,7 @@ pub async fn set(
         &changes,
     )
     .await?;
-    let view = view(&txn, artist_id).await?;
-    txn.commit().await?;
-    Ok(view)
+    Ok(())
 }
 
 #[cfg(test)]

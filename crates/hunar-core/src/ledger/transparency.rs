@@ -188,13 +188,11 @@ enum Whose<'a> {
     One(&'a str),
 }
 
-/// The artists named, each with her ended quarters' sales and payouts.
-async fn artist_reports(
+/// The artists a report names, by name.
+async fn named_artists(
     db: &DatabaseConnection,
     whose: Whose<'_>,
-    window: impl Fn() -> [Value; 2],
-) -> Result<Vec<ArtistReport>, DbErr> {
-    let backend = db.get_database_backend();
+) -> Result<Vec<artist::Model>, DbErr> {
     let named: HashSet<String> = match whose {
         // Named only with her consent recorded (terms from before it was recorded are not).
         Whose::Consenting => payout_terms::Entity::find()
@@ -212,6 +210,17 @@ async fn artist_reports(
         .all(db)
         .await?;
     artists.sort_by_key(|a| (a.display_name.to_lowercase(), a.id.clone()));
+    Ok(artists)
+}
+
+/// The artists named, each with her ended quarters' sales and payouts.
+async fn artist_reports(
+    db: &DatabaseConnection,
+    whose: Whose<'_>,
+    window: impl Fn() -> [Value; 2],
+) -> Result<Vec<ArtistReport>, DbErr> {
+    let backend = db.get_database_backend();
+    let artists = named_artists(db, whose).await?;
 
     // Sales and payouts by day; an entry undone (a refunded sale, a reversed payout) leaves
     // the report together with what undid it.

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::process::{Encoding, Processed};
 use super::{Media, MediaError};
-use crate::catalog::freshness::{Cards, Scope};
+use crate::catalog::freshness::{RefreshCards, Scope};
 use crate::error::FieldErrors;
 use crate::validate::line_field;
 use crate::{audit, db};
@@ -179,7 +179,7 @@ fn new_row(processed: &Processed, alt: String, position: i32) -> image::Model {
 pub async fn add_to_artwork(
     db: &DatabaseConnection,
     media: &Media,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     artwork_id: &str,
     bytes: Bytes,
@@ -261,7 +261,7 @@ pub async fn count_for_artwork(
 pub async fn delete_from_artwork(
     db: &DatabaseConnection,
     media: &Media,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     artwork_id: &str,
     image_id: &str,
@@ -317,7 +317,7 @@ pub async fn delete_portrait(
 /// the first photo is the one the shop's cards and link previews show).
 pub async fn edit_artwork_image(
     db: &DatabaseConnection,
-    cards: &dyn Cards,
+    cards: &dyn RefreshCards,
     admin_id: &str,
     artwork_id: &str,
     image_id: &str,
@@ -373,7 +373,7 @@ pub async fn edit_artwork_image(
 async fn delete_where(
     db: &DatabaseConnection,
     media: &Media,
-    cards: Option<&dyn Cards>,
+    cards: Option<&dyn RefreshCards>,
     admin_id: &str,
     (owner, owner_id): (&str, &str),
     image_id: &str,

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod attempts;
 pub mod attention;
+pub mod buyer_view;
 pub mod carriers;
 pub mod claims;
 mod draft;

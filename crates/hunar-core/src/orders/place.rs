@@ -60,18 +60,20 @@ pub struct PlacedOrder {
 /// the answer under the Idempotency-Key, all or nothing. Two buyers racing for one painting:
 /// one conditional UPDATE wins, the other is refused; within this process the second waits
 /// for the first one's write (`turns`) instead of repeating it.
-#[allow(clippy::too_many_arguments)]
-pub async fn place(
-    db: &DatabaseConnection,
-    turns: &Turns,
-    config: &Config,
-    mail: &MailSettings,
-    cards: Option<checkout::Checkout<'_>>,
-    client: Client,
-    idempotency_key: &str,
-    request_hash: &str,
-    req: &OrderRequest,
-) -> Result<Placement, OrderError> {
+pub async fn place(shop: Shop<'_>, order: PlaceOrder<'_>) -> Result<Placement, OrderError> {
+    let Shop {
+        db,
+        turns,
+        config,
+        mail,
+        cards,
+    } = shop;
+    let PlaceOrder {
+        client,
+        idempotency_key,
+        request_hash,
+        request: req,
+    } = order;
     let new = validate(req, cards.is_some())?;
     let holder = Holder::new(mail, client, &new.buyer_email);
     let org = crate::organisation::load(db, &config.shop_name).await?;
@@ -92,29 +94,10 @@ pub async fn place(
             precheck::precheck(db, &new.artwork_id, new.country, idempotency_key),
             async { Ok(holds::read(db, &holder).await?) },
         )?;
-        // This very request, answered before (perhaps it took the painting itself).
-        if let Some(Answer { status, body }) =
-            idempotency::answer_in(seen.key.clone(), request_hash)?
-        {
-            return Ok(Placement::Replay { status, body });
-        }
-        if seen
-            .key
-            .as_ref()
-            .is_some_and(|key| key.expires_at <= Utc::now())
-        {
-            idempotency::forget_expired(db, idempotency_key).await?;
-        }
-        let Some(artwork) = seen.artwork else {
-            return Err(OrderError::NotFound("artwork"));
+        let artwork = match orderable(db, &seen, (idempotency_key, request_hash)).await? {
+            Ok(artwork) => artwork,
+            Err(replay) => return Ok(replay),
         };
-        match ArtworkStatus::parse(&artwork.status) {
-            Some(ArtworkStatus::Available) => {}
-            Some(status) if status.is_public() => {
-                return Err(OrderError::ArtworkUnavailable(artwork.status));
-            }
-            _ => return Err(OrderError::NotFound("artwork")),
-        }
         let slots = open_holds.free_slots(&config.limits, new.method == PaymentMethod::Manual)?;
         // An order that waits for its buyer's confirmation takes nothing, so it waits for no
         // other buyer's write.
@@ -172,6 +155,53 @@ pub async fn place(
     })
 }
 
+/// What the read says of this request: its answer from before (perhaps it took the painting
+/// itself), or the painting if it can be ordered.
+async fn orderable(
+    db: &DatabaseConnection,
+    seen: &precheck::Seen,
+    (idempotency_key, request_hash): (&str, &str),
+) -> Result<Result<artwork::Model, Placement>, OrderError> {
+    if let Some(Answer { status, body }) = idempotency::answer_in(seen.key.clone(), request_hash)? {
+        return Ok(Err(Placement::Replay { status, body }));
+    }
+    if seen
+        .key
+        .as_ref()
+        .is_some_and(|key| key.expires_at <= Utc::now())
+    {
+        idempotency::forget_expired(db, idempotency_key).await?;
+    }
+    let Some(artwork) = seen.artwork.clone() else {
+        return Err(OrderError::NotFound("artwork"));
+    };
+    match ArtworkStatus::parse(&artwork.status) {
+        Some(ArtworkStatus::Available) => Ok(Ok(artwork)),
+        Some(status) if status.is_public() => Err(OrderError::ArtworkUnavailable(artwork.status)),
+        _ => Err(OrderError::NotFound("artwork")),
+    }
+}
+
+/// What placing an order runs against.
+pub struct Shop<'a> {
+    pub db: &'a DatabaseConnection,
+    /// One order write per painting at a time in this process.
+    pub turns: &'a Turns,
+    pub config: &'a Config,
+    pub mail: &'a MailSettings,
+    /// Card payments, when they are configured.
+    pub cards: Option<checkout::Checkout<'a>>,
+}
+
+/// One order to place: who asks, under which Idempotency-Key, and what they sent.
+pub struct PlaceOrder<'a> {
+    pub client: Client,
+    pub idempotency_key: &'a str,
+    /// The request as parsed, hashed: the same key with another request is refused.
+    pub request_hash: &'a str,
+    pub request: &'a OrderRequest,
+}
+
 /// A new order, ready to be written, and what to do once it is.
 struct Prepared {
     model: order::Model,
@@ -196,22 +226,11 @@ async fn prepare(
     snapshot: PriceSnapshot,
     (holder, slots): (&Holder, Slots),
 ) -> Result<Prepared, OrderError> {
-    let not_shipped = || {
-        FieldErrors::single_rule(
-            "shipping_address.country",
-            Rule::NotShippedThere {
-                country: new.country.to_string(),
-            },
-        )
-    };
-    let zone = snapshot.zone.clone().ok_or_else(not_shipped)?;
-    let price = pricing::price_from(artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
+    let (zone, price) = quoted(new, artwork, &snapshot)?;
     let now = Utc::now();
     let waiting = matches!(slots, Slots::Waiting { .. });
     let hold = draft::HoldPlan::new(config, new.method, slots, now);
-    let short_hold = hold.short_hold;
-    let full_hold = hold.full_hold;
-    let status = hold.status;
+    let (short_hold, full_hold, status) = (hold.short_hold, hold.full_hold, hold.status);
     let id = db::new_id();
     let access_token = mail.tokens.token(&id);
     let model = draft::order_row(
@@ -234,46 +253,24 @@ async fn prepare(
             hold_after_email_confirmation: short_hold.map(|_| full_hold),
         },
     };
+    let history = state::history_row(&id, None, status, &Actor::Buyer, None, now);
     let mut rows = vec![
         Row::new(order::ActiveModel::from(model.clone())),
-        Row::new(state::history_row(
-            &id,
-            None,
-            status,
-            &Actor::Buyer,
-            None,
-            now,
-        )),
+        Row::new(history),
     ];
     let (mut body, mut emails, mut attempt, mut image_url) = (None, Vec::new(), None, None);
     match card {
-        // Nothing to pay yet: the painting is not held. Its one email asks the buyer to
-        // confirm; the instructions follow once the painting is theirs.
-        None if waiting => {
-            emails = order_emails::on_waiting(
-                mail,
-                org,
-                &model,
-                Some(&snapshot.artist),
-                full_hold - now,
-            )?;
-            body = Some(to_json(&placed)?);
-            rows.extend(emails.iter().cloned().map(Row::new));
-        }
         None => {
-            let instructions = manual_instructions(config, org, &model);
-            let full_hold = short_hold.map(|_| full_hold);
-            emails = order_emails::on_placed(
-                mail,
-                org,
+            let (letters, answer) = manual_answer(
+                (config, org, mail),
                 &model,
-                Some(&snapshot.artist),
-                &instructions,
-                full_hold,
+                &snapshot.artist,
+                &mut placed,
+                (&hold, waiting, now),
             )?;
-            placed.payment.instructions = Some(instructions);
-            body = Some(to_json(&placed)?);
-            rows.extend(emails.iter().cloned().map(Row::new));
+            rows.extend(letters.iter().cloned().map(Row::new));
+            emails = letters;
+            body = Some(answer);
         }
         Some(card) => {
             // A price Stripe cannot charge is refused before anything is kept.
@@ -308,6 +305,49 @@ async fn prepare(
         attempt,
         image_url,
     })
+}
+
+/// The zone serving the buyer's country and the painting's price there; refused when no
+/// zone serves it or the size has no price there.
+fn quoted(
+    new: &NewOrder,
+    artwork: &artwork::Model,
+    snapshot: &PriceSnapshot,
+) -> Result<(crate::catalog::zones::ZoneRef, crate::money::Money), FieldErrors> {
+    let not_shipped = || {
+        FieldErrors::single_rule(
+            "shipping_address.country",
+            Rule::NotShippedThere {
+                country: new.country.to_string(),
+            },
+        )
+    };
+    let zone = snapshot.zone.clone().ok_or_else(not_shipped)?;
+    let price = pricing::price_from(artwork, snapshot.tier_price).ok_or_else(not_shipped)?;
+    Ok((zone, price))
+}
+
+/// A manual order's letters and its answer, both known before anything is written. An order
+/// that waits holds nothing yet: its one email asks the buyer to confirm, and the payment
+/// instructions follow once the painting is theirs.
+fn manual_answer(
+    (config, org, mail): (&Config, &crate::organisation::Organisation, &MailSettings),
+    model: &order::Model,
+    artist: &entity::artist::Model,
+    placed: &mut PlacedOrder,
+    (hold, waiting, now): (&draft::HoldPlan, bool, DateTime<Utc>),
+) -> Result<(Vec<entity::outbox::ActiveModel>, String), OrderError> {
+    let emails = if waiting {
+        order_emails::on_waiting(mail, org, model, Some(artist), hold.full_hold - now)?
+    } else {
+        let instructions = manual_instructions(config, org, model);
+        let full_hold = hold.short_hold.map(|_| hold.full_hold);
+        let emails =
+            order_emails::on_placed(mail, org, model, Some(artist), &instructions, full_hold)?;
+        placed.payment.instructions = Some(instructions);
+        emails
+    };
+    Ok((emails, to_json(placed)?))
 }
 
 /// After the write: a manual order is done; a card order asks Stripe for its Checkout

@@ -34,8 +34,58 @@ pub(super) async fn precheck(
     key: &str,
 ) -> Result<Seen, OrderError> {
     use entity::idempotency_key as k;
-    use sea_orm::sea_query::{Alias, Condition, JoinType, SimpleExpr};
     use sea_orm::{ConnectionTrait, FromQueryResult};
+    let query = statement(artwork_id, country, key);
+    let Some(row) = db.query_one(&query).await? else {
+        // No such painting; a stored refusal for this key says the same.
+        let key_row = k::Entity::find_by_id(key.to_string()).one(db).await?;
+        return Ok(Seen {
+            artwork: None,
+            key: key_row,
+            snapshot: None,
+        });
+    };
+    let has_key: Option<String> = row.try_get("", "key_key")?;
+    let tier_name: Option<String> = row.try_get("", "tier_name")?;
+    let artist_id: Option<String> = row.try_get("", "artist_id")?;
+    let snapshot = match (tier_name, artist_id) {
+        (Some(tier_name), Some(_)) => {
+            let currency: String = row.try_get("", "currency")?;
+            let amount: Option<i64> = row.try_get("", "amount_minor")?;
+            let zone_id: Option<String> = row.try_get("", "zone_id")?;
+            let zone_name: Option<String> = row.try_get("", "zone_name")?;
+            Some(PriceSnapshot {
+                zone: zone_id
+                    .zip(zone_name)
+                    .map(|(id, name)| zones::ZoneRef { id, name }),
+                tier_name,
+                tier_price: amount
+                    .zip(Currency::parse(&currency).ok())
+                    .map(|(m, c)| Money::from_minor(m, c)),
+                artist: artist::Model::from_query_result(&row, "artist_")?,
+            })
+        }
+        _ => None,
+    };
+    Ok(Seen {
+        artwork: Some(artwork::Model::from_query_result(&row, "artwork_")?),
+        key: match has_key {
+            Some(_) => Some(k::Model::from_query_result(&row, "key_")?),
+            None => None,
+        },
+        snapshot,
+    })
+}
+
+/// The one query: the painting, joined with the key's row, its tier, its artist, the zone
+/// serving `country` and the tier's price there.
+fn statement(
+    artwork_id: &str,
+    country: CountryCode,
+    key: &str,
+) -> sea_orm::sea_query::SelectStatement {
+    use entity::idempotency_key as k;
+    use sea_orm::sea_query::{Alias, Condition, JoinType, SimpleExpr};
     let zone = Alias::new("zone");
     let mut zone_id = zones::zone_for_country_query(country);
     zone_id.clear_selects();
@@ -109,43 +159,5 @@ pub(super) async fn precheck(
                 ),
         )
         .and_where(Expr::col((artwork::Entity, artwork::Column::Id)).eq(artwork_id));
-    let Some(row) = db.query_one(&query).await? else {
-        // No such painting; a stored refusal for this key says the same.
-        let key_row = k::Entity::find_by_id(key.to_string()).one(db).await?;
-        return Ok(Seen {
-            artwork: None,
-            key: key_row,
-            snapshot: None,
-        });
-    };
-    let has_key: Option<String> = row.try_get("", "key_key")?;
-    let tier_name: Option<String> = row.try_get("", "tier_name")?;
-    let artist_id: Option<String> = row.try_get("", "artist_id")?;
-    let snapshot = match (tier_name, artist_id) {
-        (Some(tier_name), Some(_)) => {
-            let currency: String = row.try_get("", "currency")?;
-            let amount: Option<i64> = row.try_get("", "amount_minor")?;
-            let zone_id: Option<String> = row.try_get("", "zone_id")?;
-            let zone_name: Option<String> = row.try_get("", "zone_name")?;
-            Some(PriceSnapshot {
-                zone: zone_id
-                    .zip(zone_name)
-                    .map(|(id, name)| zones::ZoneRef { id, name }),
-                tier_name,
-                tier_price: amount
-                    .zip(Currency::parse(&currency).ok())
-                    .map(|(m, c)| Money::from_minor(m, c)),
-                artist: artist::Model::from_query_result(&row, "artist_")?,
-            })
-        }
-        _ => None,
-    };
-    Ok(Seen {
-        artwork: Some(artwork::Model::from_query_result(&row, "artwork_")?),
-        key: match has_key {
-            Some(_) => Some(k::Model::from_query_result(&row, "key_")?),
-            None => None,
-        },
-        snapshot,
-    })
+    query
 }

@@ -120,22 +120,7 @@ pub fn check(req: &OrderRequest, cards: bool) -> Result<(), FieldErrors> {
 
 pub(super) fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let method = match req.payment_method.as_str() {
-        "manual" => Some(PaymentMethod::Manual),
-        "stripe" if cards => Some(PaymentMethod::Stripe),
-        "stripe" => {
-            // Without a Stripe key, say so plainly rather than take an order nobody can pay.
-            errors.add(
-                "payment_method",
-                "card payments are not configured; use manual",
-            );
-            None
-        }
-        _ => {
-            errors.add("payment_method", "expected stripe or manual");
-            None
-        }
-    };
+    let method = payment_method(&mut errors, &req.payment_method, cards);
     let buyer_name = line_field(&mut errors, "buyer.name", &req.buyer.name, true, 200);
     let buyer_email = line_field(&mut errors, "buyer.email", &req.buyer.email, true, 254);
     validate::email(&mut errors, "buyer.email", &buyer_email);
@@ -170,33 +155,9 @@ pub(super) fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, Fiel
     {
         errors.refuse("shipping_address.line1", Rule::StreetTooShort);
     }
-    if let Some(rule) = country.as_ref().and_then(CountryCode::postal_code)
-        && !errors.has("shipping_address.postal_code")
-    {
-        let example = rule.example.to_string();
-        match &postal_code {
-            None => errors.refuse(
-                "shipping_address.postal_code",
-                Rule::PostalCodeNeeded { example },
-            ),
-            Some(code) if !rule.fits(code) => errors.refuse(
-                "shipping_address.postal_code",
-                Rule::PostalCodeInvalid { example },
-            ),
-            Some(_) => {}
-        }
-    }
+    check_postal_code(&mut errors, country.as_ref(), postal_code.as_deref());
     let note = optional_text(&mut errors, "note", req.note.as_deref(), 1000);
-    let language = match req.language.as_deref() {
-        None => Some("en"),
-        Some(code) => {
-            let known = BUYER_LANGUAGES.into_iter().find(|l| *l == code);
-            if known.is_none() {
-                errors.add("language", "expected en, sv or fa");
-            }
-            known
-        }
-    };
+    let language = language(&mut errors, req.language.as_deref());
     let time_zone = optional_line(&mut errors, "time_zone", req.time_zone.as_deref(), 64);
     if let Some(zone) = &time_zone
         && zone.parse::<chrono_tz::Tz>().is_err()
@@ -227,4 +188,62 @@ pub(super) fn validate(req: &OrderRequest, cards: bool) -> Result<NewOrder, Fiel
         language,
         time_zone,
     })
+}
+
+/// `stripe` or `manual`; card payments only where they are configured.
+fn payment_method(errors: &mut FieldErrors, method: &str, cards: bool) -> Option<PaymentMethod> {
+    match method {
+        "manual" => Some(PaymentMethod::Manual),
+        "stripe" if cards => Some(PaymentMethod::Stripe),
+        "stripe" => {
+            // Without a Stripe key, say so plainly rather than take an order nobody can pay.
+            errors.add(
+                "payment_method",
+                "card payments are not configured; use manual",
+            );
+            None
+        }
+        _ => {
+            errors.add("payment_method", "expected stripe or manual");
+            None
+        }
+    }
+}
+
+/// The destination's postal code, where its country has them: there, and in its shape.
+fn check_postal_code(
+    errors: &mut FieldErrors,
+    country: Option<&CountryCode>,
+    postal_code: Option<&str>,
+) {
+    if let Some(rule) = country.and_then(CountryCode::postal_code)
+        && !errors.has("shipping_address.postal_code")
+    {
+        let example = rule.example.to_string();
+        match postal_code {
+            None => errors.refuse(
+                "shipping_address.postal_code",
+                Rule::PostalCodeNeeded { example },
+            ),
+            Some(code) if !rule.fits(code) => errors.refuse(
+                "shipping_address.postal_code",
+                Rule::PostalCodeInvalid { example },
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// The buyer's language for emails and the order page; English unless one is chosen.
+fn language(errors: &mut FieldErrors, code: Option<&str>) -> Option<&'static str> {
+    match code {
+        None => Some("en"),
+        Some(code) => {
+            let known = BUYER_LANGUAGES.into_iter().find(|l| *l == code);
+            if known.is_none() {
+                errors.add("language", "expected en, sv or fa");
+            }
+            known
+        }
+    }
 }

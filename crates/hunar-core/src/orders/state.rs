@@ -295,30 +295,12 @@ pub async fn transition(
     if !from.can_become(to) {
         return Err(OrderError::IllegalTransition { from, to });
     }
-    use ArtworkStatus as A;
-    use OrderStatus as O;
-    // An order that does not hold its painting takes it now, if it is still free.
-    let takes = match (from, to) {
-        (O::Expired | O::AwaitingConfirmation, O::Paid) => Some(A::Sold),
-        (O::AwaitingConfirmation, O::PendingPayment) => Some(A::Reserved),
-        _ => None,
-    };
-    if let Some(taken) = takes
-        && move_artwork(conn, &order.artwork_id, &[A::Available], taken).await? == 0
-    {
-        // Taken by another buyer (or withdrawn) since the reservation ran out, or before
-        // this buyer confirmed.
-        let status = artwork::Entity::find_by_id(order.artwork_id.clone())
-            .one(conn)
-            .await?
-            .map_or_else(|| "gone".to_string(), |a| a.status);
-        return Err(OrderError::ArtworkUnavailable(status));
-    }
+    take_if_free(conn, order, from, to).await?;
     let now = Utc::now();
     let mut update = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(to.as_str()))
         .col_expr(order::Column::UpdatedAt, Expr::value(now));
-    for (column, value) in change.set {
+    for (column, value) in change.set.iter().cloned() {
         update = update.col_expr(column, Expr::value(value));
     }
     if matches!(
@@ -352,6 +334,68 @@ pub async fn transition(
         });
     }
 
+    follow(conn, order, (from, to), &change).await?;
+    record(
+        conn,
+        &order.id,
+        Some(from),
+        to,
+        &change.actor,
+        change.reason.as_deref(),
+    )
+    .await?;
+    let updated = order::Entity::find_by_id(order.id.clone())
+        .one(conn)
+        .await?
+        .ok_or(OrderError::NotFound("order"))?;
+    Ok(Transitioned {
+        order: updated,
+        from,
+        to,
+        reason: change.reason,
+        notify: change.notify,
+    })
+}
+
+/// An order that does not hold its painting (it ran out, or it waited for its buyer) takes
+/// it as it moves on, if the painting is still free.
+async fn take_if_free(
+    conn: &impl ConnectionTrait,
+    order: &order::Model,
+    from: OrderStatus,
+    to: OrderStatus,
+) -> Result<(), OrderError> {
+    use ArtworkStatus as A;
+    use OrderStatus as O;
+    // An order that does not hold its painting takes it now, if it is still free.
+    let takes = match (from, to) {
+        (O::Expired | O::AwaitingConfirmation, O::Paid) => Some(A::Sold),
+        (O::AwaitingConfirmation, O::PendingPayment) => Some(A::Reserved),
+        _ => None,
+    };
+    if let Some(taken) = takes
+        && move_artwork(conn, &order.artwork_id, &[A::Available], taken).await? == 0
+    {
+        // Taken by another buyer (or withdrawn) since the reservation ran out, or before
+        // this buyer confirmed.
+        let status = artwork::Entity::find_by_id(order.artwork_id.clone())
+            .one(conn)
+            .await?
+            .map_or_else(|| "gone".to_string(), |a| a.status);
+        return Err(OrderError::ArtworkUnavailable(status));
+    }
+    Ok(())
+}
+
+/// What follows a change, in the same transaction: the painting's status, and the artist's
+/// account.
+async fn follow(
+    conn: &impl ConnectionTrait,
+    order: &order::Model,
+    (from, to): (OrderStatus, OrderStatus),
+    change: &Change,
+) -> Result<(), OrderError> {
+    use ArtworkStatus as A;
     match (from, to) {
         (OrderStatus::PendingPayment, OrderStatus::Paid) => {
             move_artwork(conn, &order.artwork_id, &[A::Reserved], A::Sold).await?;
@@ -374,26 +418,7 @@ pub async fn transition(
         }
         _ => {}
     }
-    record(
-        conn,
-        &order.id,
-        Some(from),
-        to,
-        &change.actor,
-        change.reason.as_deref(),
-    )
-    .await?;
-    let updated = order::Entity::find_by_id(order.id.clone())
-        .one(conn)
-        .await?
-        .ok_or(OrderError::NotFound("order"))?;
-    Ok(Transitioned {
-        order: updated,
-        from,
-        to,
-        reason: change.reason,
-        notify: change.notify,
-    })
+    Ok(())
 }
 
 #[cfg(test)]

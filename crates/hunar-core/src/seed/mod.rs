@@ -8,6 +8,7 @@ use sea_orm::{
     PaginatorTrait,
 };
 
+use crate::db::WriteTxn;
 use crate::{auth, db};
 
 pub mod pictures;
@@ -246,127 +247,9 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
         });
     }
     let txn = db::begin_write(db).await?;
-    let af = zone(&txn, "Afghanistan", &["AF"], false).await?;
-    let intl = zone(&txn, "International", &[], true).await?;
-    let small = tier(
-        &txn,
-        "20×30 cm",
-        (20, 30),
-        None,
-        "USD",
-        &[(&intl, 5000, None), (&af, 4500, None)],
-    )
-    .await?;
-    let medium = tier(
-        &txn,
-        "30×40 cm",
-        (30, 40),
-        None,
-        "USD",
-        &[(&intl, 10000, None), (&af, 4500, None)],
-    )
-    .await?;
-    let large = tier(
-        &txn,
-        "60×80 cm",
-        (60, 80),
-        None,
-        "USD",
-        &[(&intl, 20000, None), (&af, 4500, None)],
-    )
-    .await?;
-
-    let shabnam = demo_artist(
-        &txn,
-        DemoArtist {
-            slug: "shabnam-r",
-            display_name: "Shabnam R.",
-            bio: "Paints the mountains and markets she remembers from childhood.",
-            bio_fa: "کوه‌ها و بازارهایی را که از کودکی به یاد دارد نقاشی می‌کند.",
-            deported_from: "IR",
-            email: "shabnam.demo@example.org",
-            language: "fa",
-        },
-    )
-    .await?;
-    painting(
-        &txn,
-        &shabnam,
-        &small,
-        "Bamiyan at dusk",
-        "Oil on canvas",
-        (20, 30),
-    )
-    .await?;
-    painting(
-        &txn,
-        &shabnam,
-        &small,
-        "Kites over Kabul",
-        "Acrylic on canvas",
-        (20, 30),
-    )
-    .await?;
-    painting(
-        &txn,
-        &shabnam,
-        &medium,
-        "Market in Herat",
-        "Oil on canvas",
-        (30, 40),
-    )
-    .await?;
-    painting(
-        &txn,
-        &shabnam,
-        &large,
-        "Mother's garden",
-        "Oil on canvas",
-        (60, 80),
-    )
-    .await?;
-
-    let farid = demo_artist(
-        &txn,
-        DemoArtist {
-            slug: "farid-n",
-            display_name: "Farid N.",
-            bio: "Lived eleven years in Sweden; paints the two winters he knows.",
-            bio_fa: "یازده سال در سویدن زندگی کرد؛ دو زمستانی را که می‌شناسد نقاشی می‌کند.",
-            deported_from: "SE",
-            email: "farid.demo@example.org",
-            language: "en",
-        },
-    )
-    .await?;
-    let farid_tier = tier(
-        &txn,
-        "30×40 cm",
-        (30, 40),
-        Some(&farid),
-        "SEK",
-        // As the campaign priced him: 1000 SEK abroad, 45 USD in Afghanistan.
-        &[(&intl, 100_000, None), (&af, 4_500, Some("USD"))],
-    )
-    .await?;
-    painting(
-        &txn,
-        &farid,
-        &farid_tier,
-        "Snow in Gothenburg",
-        "Watercolour",
-        (30, 40),
-    )
-    .await?;
-    painting(
-        &txn,
-        &farid,
-        &farid_tier,
-        "Letters home",
-        "Ink and watercolour",
-        (30, 40),
-    )
-    .await?;
+    let (af, intl, sizes) = demo_zones_and_tiers(&txn).await?;
+    demo_shabnam(&txn, &sizes).await?;
+    demo_farid(&txn, (&intl, &af)).await?;
     crate::organisation::seed(&txn, demo_organisation())
         .await
         .map_err(|e| anyhow::anyhow!("the demo organisation: {e}"))?;
@@ -390,4 +273,139 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
             password,
         }),
     })
+}
+
+/// The demo's two zones (Afghanistan, and everywhere else) and its three shared sizes.
+async fn demo_zones_and_tiers(txn: &WriteTxn) -> anyhow::Result<(String, String, [String; 3])> {
+    let af = zone(txn, "Afghanistan", &["AF"], false).await?;
+    let intl = zone(txn, "International", &[], true).await?;
+    let small = tier(
+        txn,
+        "20×30 cm",
+        (20, 30),
+        None,
+        "USD",
+        &[(&intl, 5000, None), (&af, 4500, None)],
+    )
+    .await?;
+    let medium = tier(
+        txn,
+        "30×40 cm",
+        (30, 40),
+        None,
+        "USD",
+        &[(&intl, 10000, None), (&af, 4500, None)],
+    )
+    .await?;
+    let large = tier(
+        txn,
+        "60×80 cm",
+        (60, 80),
+        None,
+        "USD",
+        &[(&intl, 20000, None), (&af, 4500, None)],
+    )
+    .await?;
+
+    Ok((af, intl, [small, medium, large]))
+}
+
+async fn demo_shabnam(txn: &WriteTxn, [small, medium, large]: &[String; 3]) -> anyhow::Result<()> {
+    let shabnam = demo_artist(
+        txn,
+        DemoArtist {
+            slug: "shabnam-r",
+            display_name: "Shabnam R.",
+            bio: "Paints the mountains and markets she remembers from childhood.",
+            bio_fa: "کوه‌ها و بازارهایی را که از کودکی به یاد دارد نقاشی می‌کند.",
+            deported_from: "IR",
+            email: "shabnam.demo@example.org",
+            language: "fa",
+        },
+    )
+    .await?;
+    painting(
+        txn,
+        &shabnam,
+        small,
+        "Bamiyan at dusk",
+        "Oil on canvas",
+        (20, 30),
+    )
+    .await?;
+    painting(
+        txn,
+        &shabnam,
+        small,
+        "Kites over Kabul",
+        "Acrylic on canvas",
+        (20, 30),
+    )
+    .await?;
+    painting(
+        txn,
+        &shabnam,
+        medium,
+        "Market in Herat",
+        "Oil on canvas",
+        (30, 40),
+    )
+    .await?;
+    painting(
+        txn,
+        &shabnam,
+        large,
+        "Mother's garden",
+        "Oil on canvas",
+        (60, 80),
+    )
+    .await?;
+
+    Ok(())
+}
+
+/// Farid has a size of his own, priced in kronor abroad as the campaign priced him.
+async fn demo_farid(txn: &WriteTxn, (intl, af): (&str, &str)) -> anyhow::Result<()> {
+    let farid = demo_artist(
+        txn,
+        DemoArtist {
+            slug: "farid-n",
+            display_name: "Farid N.",
+            bio: "Lived eleven years in Sweden; paints the two winters he knows.",
+            bio_fa: "یازده سال در سویدن زندگی کرد؛ دو زمستانی را که می‌شناسد نقاشی می‌کند.",
+            deported_from: "SE",
+            email: "farid.demo@example.org",
+            language: "en",
+        },
+    )
+    .await?;
+    let farid_tier = tier(
+        txn,
+        "30×40 cm",
+        (30, 40),
+        Some(&farid),
+        "SEK",
+        // As the campaign priced him: 1000 SEK abroad, 45 USD in Afghanistan.
+        &[(intl, 100_000, None), (af, 4_500, Some("USD"))],
+    )
+    .await?;
+    painting(
+        txn,
+        &farid,
+        &farid_tier,
+        "Snow in Gothenburg",
+        "Watercolour",
+        (30, 40),
+    )
+    .await?;
+    painting(
+        txn,
+        &farid,
+        &farid_tier,
+        "Letters home",
+        "Ink and watercolour",
+        (30, 40),
+    )
+    .await?;
+    Ok(())
 }

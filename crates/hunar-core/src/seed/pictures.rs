@@ -7,7 +7,7 @@ use image::{ImageFormat, Rgb, RgbImage};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use sha2::{Digest, Sha256};
 
-use crate::catalog::freshness::Cards;
+use crate::catalog::freshness::RefreshCards;
 use crate::media::{Media, images};
 
 const WIDTH: u32 = 1200;
@@ -86,7 +86,7 @@ fn jpeg(picture: &RgbImage) -> Option<bytes::Bytes> {
 
 /// Draws and uploads a picture for every demo painting and a portrait for every artist. A
 /// failure is logged and skipped: the demo works without pictures.
-pub async fn add(db: &DatabaseConnection, media: &Media, cards: &dyn Cards) {
+pub async fn add(db: &DatabaseConnection, media: &Media, cards: &dyn RefreshCards) {
     let artworks = entity::artwork::Entity::find()
         .all(db)
         .await
