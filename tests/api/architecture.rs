@@ -615,3 +615,91 @@ fn the_length_check_sees_a_long_function() {
     // A closure's type is not a function.
     assert!(long_functions("type F = Box<dyn Fn(u8) -> u8>;\n", 0).is_empty());
 }
+
+/// The core's layers, lowest first (docs/ARCHITECTURE.md draws them): a module belongs to the
+/// layer of the longest prefix listed. The orders' state machine and what it stands on sit
+/// below payments, notifications and the ledger, which react to what it changed; the orders'
+/// use cases (placing, a coordinator's actions, expiry, the views) sit above them.
+const LAYERS: &[&[&str]] = &[
+    &[
+        "db",
+        "error",
+        "money",
+        "validate",
+        "country",
+        "pagination",
+        "config",
+        "files",
+        "markup",
+        "client",
+        "audit",
+        "orders::reference",
+    ],
+    &["media"],
+    // An artwork's photos (media::images) are the catalog's, stored through media.
+    &["catalog", "auth", "organisation", "media::images"],
+    // What a change of an order writes: its state, and the artist's account with it.
+    &[
+        "orders::state",
+        "orders::status",
+        "orders::tokens",
+        "orders::error",
+        "orders::idempotency",
+        "orders::turns",
+        "orders::reservation",
+        "orders::carriers",
+        "ledger",
+    ],
+    &[
+        "payments",
+        "notifications",
+        "ledger::coordinator",
+        "ledger::fees",
+        "ledger::accounts",
+        "ledger::export",
+        "ledger::transparency",
+    ],
+    // The use cases: placing and running orders, signing in (which may alert by email).
+    &["orders", "auth::service"],
+    &["seed", "backup", "storage"],
+];
+
+fn layer_of(module: &ModPath) -> Option<usize> {
+    let name = module.join("::");
+    LAYERS
+        .iter()
+        .enumerate()
+        .flat_map(|(layer, prefixes)| prefixes.iter().map(move |p| (layer, *p)))
+        .filter(|(_, p)| name == *p || name.starts_with(&format!("{p}::")))
+        .max_by_key(|(_, p)| p.len())
+        .map(|(layer, _)| layer)
+}
+
+/// Imports from a lower layer up to a higher one: each is a place where the lower room knows
+/// of the higher. A few are allowed while they are named here; more fail.
+#[test]
+fn at_most_six_imports_run_up_the_layers() {
+    let (files, edges) = import_graph();
+    let mut up = Vec::new();
+    for (from, targets) in &edges {
+        let Some(low) = layer_of(from) else {
+            assert!(
+                from.is_empty(),
+                "{} is in no layer: add it to LAYERS",
+                files[from]
+            );
+            continue;
+        };
+        for to in targets {
+            if layer_of(to).is_some_and(|high| high > low) {
+                up.push(format!("{} → {}", files[from], files[to]));
+            }
+        }
+    }
+    assert!(
+        up.len() <= 6,
+        "{} imports run up the layers (at most 6):\n{}",
+        up.len(),
+        up.join("\n")
+    );
+}

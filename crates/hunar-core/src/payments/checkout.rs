@@ -12,8 +12,9 @@ use crate::db;
 use crate::media::Media;
 use crate::money::Currency;
 use crate::notifications::{MailSettings, order_emails};
+use crate::orders::reference::reference;
 use crate::orders::state::{self, Actor, Change, OrderStatus};
-use crate::orders::{OrderError, idempotency, reference};
+use crate::orders::{OrderError, idempotency};
 
 /// What starting a card payment needs.
 #[derive(Clone, Copy)]
