@@ -8,7 +8,7 @@
 //! either side.
 pub use hunar_core::{
     audit, auth, backup, catalog, config, country, db, files, ledger, markup, media, money,
-    notifications, orders, organisation, pagination, payments, seed, storage, validate,
+    notifications, orders, organisation, pagination, payments, seed, services, storage, validate,
 };
 
 pub mod api;

@@ -11,7 +11,6 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
-use crate::auth::rate_limit::LoginLimiter;
 use crate::catalog::cache::CatalogCache;
 use crate::config::Config;
 use crate::error::{ApiError, ensure_problem_json};
@@ -45,8 +44,8 @@ impl Application {
             &config.media,
             media::store::from_config(&config.media.backend)?,
         );
-        let cards = catalog::cards::CardKeeper::new(media.clone());
-        prepare_catalog(&db, &config, &media, &cards).await?;
+        let core = crate::services::Services::start(&db, &config, &media);
+        prepare_catalog(&db, &config, &media, &core.cards).await?;
         let mailer = match &config.smtp_url {
             Some(smtp_url) => Some(Mailer::new(
                 smtp_url,
@@ -62,17 +61,12 @@ impl Application {
         let state = AppState {
             storage,
             organisation,
-            refusals: orders::idempotency::Refusals::spawn(db.clone()),
-            turns: orders::turns::Turns::default(),
-            order_attempts: Arc::new(orders::attempts::OrderAttempts::new(&config.limits)),
-            reader: catalog::reader::CardReader::new(&db, &config.database_url),
+            core,
             db,
             payments,
-            cards,
             media,
             catalog_cache: CatalogCache::new(config.catalog_cache_ttl),
             mail: Arc::new(MailSettings::from_config(&config, tokens)),
-            login_limiter: Arc::new(LoginLimiter::new(&config.limits)),
             config: Arc::new(config),
         };
         spawn_workers(&state, mailer);

@@ -49,7 +49,7 @@ pub async fn login(
     let body = body.into_inner();
     let token = service::login(
         &state.db,
-        &state.login_limiter,
+        &state.core.login_limiter,
         &state.mail,
         state.config.admin_session_ttl,
         service::SignIn {

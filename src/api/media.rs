@@ -109,7 +109,7 @@ async fn accept(
     let (db, admin, alt) = (&state.db, &identity.admin_id, alt.as_deref());
     let image = match owner {
         Owner::Artwork(id) => {
-            images::add_to_artwork(db, media, &state.cards, admin, &id, file, alt).await?
+            images::add_to_artwork(db, media, &state.core.cards, admin, &id, file, alt).await?
         }
         Owner::Artist(id) => images::set_portrait(db, media, admin, &id, file, alt).await?,
     };
@@ -160,7 +160,7 @@ pub async fn delete_artwork_image(
     images::delete_from_artwork(
         &state.db,
         media(&state),
-        &state.cards,
+        &state.core.cards,
         &identity.admin_id,
         &id,
         &image_id,

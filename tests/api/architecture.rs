@@ -661,7 +661,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     // The use cases: placing and running orders, signing in (which may alert by email).
     &["orders", "auth::service"],
-    &["seed", "backup", "storage"],
+    &["seed", "backup", "storage", "services"],
 ];
 
 fn layer_of(module: &ModPath) -> Option<usize> {

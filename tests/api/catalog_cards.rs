@@ -492,7 +492,7 @@ async fn every_page_reads_an_index_in_its_own_order() {
             };
             let page = Pagination::new(Some(3), Some(24)).expect("a page");
             let statements =
-                hunar::catalog::page_statements::page(&app.state.reader, &filter, page);
+                hunar::catalog::page_statements::page(&app.state.core.reader, &filter, page);
             // Newest first, the page from where the page before ended as well, at a place as
             // the reader fills it in.
             let keyset = statements.keyset.map(|k| {
@@ -505,7 +505,7 @@ async fn every_page_reads_an_index_in_its_own_order() {
             });
             // Pages read through SeaORM (a PostgreSQL server that wants TLS) have no place.
             let past_the_pool = matches!(
-                app.state.reader.kind(),
+                app.state.core.reader.kind(),
                 hunar::catalog::reader::ReaderKind::Sqlite
                     | hunar::catalog::reader::ReaderKind::Postgres
             );
@@ -639,7 +639,8 @@ async fn a_page_from_the_place_the_page_before_ended_is_the_offset_page() {
     let mut start: Option<[Value; 2]> = None;
     for page in 1..=5 {
         let page = Pagination::new(Some(page), Some(2)).expect("a page");
-        let statements = hunar::catalog::page_statements::page(&app.state.reader, &filter, page);
+        let statements =
+            hunar::catalog::page_statements::page(&app.state.core.reader, &filter, page);
         let by_offset = app
             .db
             .query_all_raw(statements.rows)
@@ -684,7 +685,7 @@ async fn every_reader_answers_each_page_with_the_bytes_seaorm_gives() {
     use hunar::catalog::public::{ArtworkQuery, get_artwork, list_artworks};
     use hunar::catalog::reader::{CardReader, ReaderKind};
     let app = builder().env("CATALOG_CACHE_MS", "0").spawn().await;
-    let fast = app.state.reader.clone();
+    let fast = app.state.core.reader.clone();
     assert!(
         matches!(fast.kind(), ReaderKind::Sqlite | ReaderKind::Postgres),
         "the test database should be read past the pool, or there is nothing to compare"

@@ -23,5 +23,6 @@ pub mod organisation;
 pub mod pagination;
 pub mod payments;
 pub mod seed;
+pub mod services;
 pub mod storage;
 pub mod validate;

@@ -61,7 +61,7 @@ pub async fn update_artists(
 ) -> Result<HttpResponse, ApiError> {
     let updated = artists::update(
         &state.db,
-        &state.cards,
+        &state.core.cards,
         &identity.admin_id,
         &id,
         body.into_inner(),
@@ -105,7 +105,7 @@ pub async fn create_zones(
 ) -> Result<HttpResponse, ApiError> {
     let created = zones::create(
         &state.db,
-        &state.cards,
+        &state.core.cards,
         &identity.admin_id,
         body.into_inner(),
     )
@@ -134,7 +134,7 @@ pub async fn update_zones(
 ) -> Result<HttpResponse, ApiError> {
     let updated = zones::update(
         &state.db,
-        &state.cards,
+        &state.core.cards,
         &identity.admin_id,
         &id,
         body.into_inner(),
@@ -151,7 +151,7 @@ pub async fn delete_zones(
     identity: web::ReqData<AdminIdentity>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    zones::delete(&state.db, &state.cards, &identity.admin_id, &id).await?;
+    zones::delete(&state.db, &state.core.cards, &identity.admin_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -200,7 +200,7 @@ pub async fn update_tiers(
 ) -> Result<HttpResponse, ApiError> {
     let updated = tiers::update(
         &state.db,
-        &state.cards,
+        &state.core.cards,
         &identity.admin_id,
         &id,
         body.into_inner(),
@@ -244,7 +244,7 @@ pub async fn create_artworks(
 ) -> Result<HttpResponse, ApiError> {
     let created = artworks::create(
         &state.db,
-        &state.cards,
+        &state.core.cards,
         &identity.admin_id,
         body.into_inner(),
     )
@@ -273,7 +273,7 @@ pub async fn update_artworks(
 ) -> Result<HttpResponse, ApiError> {
     let updated = artworks::update(
         &state.db,
-        &state.cards,
+        &state.core.cards,
         &identity.admin_id,
         &id,
         body.into_inner(),

@@ -67,7 +67,7 @@ pub async fn list_artworks(
     let state = state.get_ref();
     cached(state, &req, |query: ArtworkQuery| {
         Ok(async move {
-            Ok(public::list_artworks(&state.reader, query)
+            Ok(public::list_artworks(&state.core.reader, query)
                 .await?
                 .into_json())
         })
@@ -91,7 +91,7 @@ pub async fn get_artwork(
     let state = state.get_ref();
     cached(state, &req, |query: CountryQuery| {
         Ok(async move {
-            let artwork = public::get_artwork(&state.reader, &id, query.country.as_deref());
+            let artwork = public::get_artwork(&state.core.reader, &id, query.country.as_deref());
             Ok(artwork.await?.into_bytes())
         })
     })

@@ -30,7 +30,7 @@ impl FromRequest for Attempt {
             Err(e) => return ready(Err(DomainError::BadRequest(e.to_string()).into())),
         };
         let allowed = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => state.order_attempts.check(client),
+            Some(state) => state.core.order_attempts.check(client),
             None => Ok(()),
         };
         ready(

@@ -43,7 +43,7 @@ pub async fn submit(
     });
     let shop = place::Shop {
         db: &state.db,
-        turns: &state.turns,
+        turns: &state.core.turns,
         config: &state.config,
         mail: &state.mail,
         cards,
@@ -77,6 +77,7 @@ pub async fn submit(
                 Err(_) => String::new(),
             };
             state
+                .core
                 .refusals
                 .remember(key, &request_hash, status, &problem)
                 .await?;

@@ -233,7 +233,7 @@ pub async fn update(posted: Posted<ArtistForm>, id: web::Path<String>) -> HttpRe
     let db = &console.state.db;
     let updated = artists::update(
         db,
-        &console.state.cards,
+        &console.state.core.cards,
         &console.identity.admin_id,
         &id,
         patch,

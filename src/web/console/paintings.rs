@@ -268,7 +268,7 @@ pub async fn create(posted: Posted<PaintingForm>) -> HttpResponse {
             };
             let state = &console.state;
             let admin = &console.identity.admin_id;
-            match artworks::create(&state.db, &state.cards, admin, input.clone()).await {
+            match artworks::create(&state.db, &state.core.cards, admin, input.clone()).await {
                 // A new painting has no photo to go on sale with: it is kept as a draft, and
                 // its page says to add a photo and then make it available.
                 Err(CatalogError::PhotoNeeded) => {
@@ -276,7 +276,7 @@ pub async fn create(posted: Posted<PaintingForm>) -> HttpResponse {
                         status: Some("draft".into()),
                         ..input
                     };
-                    match artworks::create(&state.db, &state.cards, admin, draft).await {
+                    match artworks::create(&state.db, &state.core.cards, admin, draft).await {
                         Ok(a) => {
                             return console
                                 .done(&format!("/admin/paintings/{}", a.id), "created-as-draft");
@@ -389,7 +389,7 @@ pub async fn update(posted: Posted<PaintingForm>, id: web::Path<String>) -> Http
             };
             artworks::update(
                 &state.db,
-                &state.cards,
+                &state.core.cards,
                 &console.identity.admin_id,
                 &id,
                 patch,
@@ -444,7 +444,7 @@ pub async fn add_photos(
         let added = images::add_to_artwork(
             &state.db,
             &state.media,
-            &state.cards,
+            &state.core.cards,
             &console.identity.admin_id,
             &id,
             bytes,
@@ -500,7 +500,7 @@ pub async fn delete_photo(
     match images::delete_from_artwork(
         &state.db,
         &state.media,
-        &state.cards,
+        &state.core.cards,
         &console.identity.admin_id,
         &id,
         &image_id,
@@ -533,7 +533,7 @@ pub async fn edit_photo(
     let (id, image_id) = path.into_inner();
     let edited = images::edit_artwork_image(
         &console.state.db,
-        &console.state.cards,
+        &console.state.core.cards,
         &console.identity.admin_id,
         &id,
         &image_id,

@@ -142,7 +142,7 @@ pub async fn save_tier(
             };
             tiers::update(
                 &console.state.db,
-                &console.state.cards,
+                &console.state.core.cards,
                 &console.identity.admin_id,
                 &id,
                 patch,

@@ -100,7 +100,7 @@ pub async fn sign_in(
     }
     let attempt = service::login(
         &state.db,
-        &state.login_limiter,
+        &state.core.login_limiter,
         &state.mail,
         state.config.admin_session_ttl,
         service::SignIn {

@@ -90,7 +90,7 @@ pub async fn create(posted: Posted<ZoneForm>) -> HttpResponse {
     };
     let created = zones::create(
         &console.state.db,
-        &console.state.cards,
+        &console.state.core.cards,
         &console.identity.admin_id,
         input,
     )
@@ -132,7 +132,7 @@ pub async fn update(posted: Posted<ZoneForm>, id: web::Path<String>) -> HttpResp
     let db = &console.state.db;
     let updated = zones::update(
         db,
-        &console.state.cards,
+        &console.state.core.cards,
         &console.identity.admin_id,
         &id,
         patch,

@@ -108,7 +108,7 @@ async fn draw(
     let Some(country) = visitor.country.map(|c| c.to_string()) else {
         return choose_destination_first(id);
     };
-    let artwork = match public::get_artwork_view(&state.reader, id, Some(&country)).await {
+    let artwork = match public::get_artwork_view(&state.core.reader, id, Some(&country)).await {
         Ok(a) => a,
         Err(err) => return catalog_failure(state, visitor, err),
     };
@@ -192,14 +192,14 @@ pub(super) fn limited(state: &AppState, visitor: &Visitor, retry_after_secs: u64
 
 async fn just_sold(state: &AppState, visitor: &Visitor, id: &str) -> HttpResponse {
     let country = visitor.country.map(|c| c.to_string());
-    let painting = public::get_artwork_view(&state.reader, id, None).await;
+    let painting = public::get_artwork_view(&state.core.reader, id, None).await;
     let Ok(painting) = painting else {
         return HttpResponse::SeeOther()
             .insert_header((LOCATION, "/artworks"))
             .finish();
     };
     let others = public::list_artwork_views(
-        &state.reader,
+        &state.core.reader,
         ArtworkQuery {
             artist: Some(painting.artist.slug.clone()),
             country,
@@ -304,7 +304,7 @@ pub async fn submit_form(
     if let Err(errors) = crate::orders::place::check(&request, state.payments.is_some()) {
         return invalid(&state, &visitor, &id, form, &errors.0).await;
     }
-    if let Err(retry_after_secs) = state.order_attempts.check(client) {
+    if let Err(retry_after_secs) = state.core.order_attempts.check(client) {
         return limited(&state, &visitor, retry_after_secs);
     }
     match submit(&state, client, form.key.trim(), &request).await {

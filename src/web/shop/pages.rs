@@ -198,7 +198,7 @@ async fn home_html(state: &AppState, visitor: &Visitor) -> Result<Bytes, HomeErr
     let (artists, artworks, usual) = futures_util::try_join!(
         artist_cards(state),
         public::list_artwork_views(
-            &state.reader,
+            &state.core.reader,
             ArtworkQuery {
                 per_page: Some(12),
                 ..artwork_query(visitor)
@@ -313,7 +313,7 @@ pub async fn artworks_page(
     let page = filter.page();
     let loaded = async {
         let list = public::list_artwork_views(
-            &state.reader,
+            &state.core.reader,
             ArtworkQuery {
                 artist: filter.artist.clone(),
                 size_tier: filter.size_tier.clone(),
@@ -372,7 +372,7 @@ pub async fn artwork_page(
 ) -> HttpResponse {
     let country = visitor.country.map(|c| c.to_string());
     let found = futures_util::try_join!(
-        public::get_artwork_view(&state.reader, &id, country.as_deref()),
+        public::get_artwork_view(&state.core.reader, &id, country.as_deref()),
         usual_zone(&state, &visitor),
     );
     match found {
@@ -415,7 +415,7 @@ pub async fn artist_page(
         let mut artworks = Vec::new();
         for status in ["available", "reserved", "sold"] {
             let page = public::list_artwork_views(
-                &state.reader,
+                &state.core.reader,
                 ArtworkQuery {
                     artist: Some(slug.to_string()),
                     status: Some(status.into()),
