@@ -6,16 +6,45 @@ use actix_web::ResponseError;
 use actix_web::body::MessageBody;
 
 use crate::client::Client;
-use crate::error::{ApiError, DomainError, PROBLEM_JSON};
-use crate::orders::place::{self, OrderRequest, Placement};
+use crate::error::{ApiError, DomainError, FieldError, PROBLEM_JSON};
+use crate::orders::place::{self, OrderRequest, PlacedOrder, Placement};
 use crate::orders::{OrderError, idempotency};
 use crate::payments::{PaymentError, checkout::Checkout};
 use crate::state::AppState;
 
-/// What the API answers to an order: its status and JSON (or problem+json) body.
+/// What the API answers to an order: its status and JSON (or problem+json) body, and for a
+/// page what happened, typed.
 pub struct Answer {
     pub status: u16,
     pub body: String,
+    pub outcome: Outcome,
+}
+
+pub enum Outcome {
+    Placed(Box<PlacedOrder>),
+    Refused(Refusal),
+    /// The answer kept for an earlier request with this key (only its status and body).
+    Replayed,
+}
+
+/// Why a definite refusal was given.
+pub enum Refusal {
+    /// The painting is sold or held by someone else.
+    Taken,
+    Invalid(Vec<FieldError>),
+    NotFound,
+    Other,
+}
+
+impl Refusal {
+    fn of(err: &DomainError) -> Self {
+        match err {
+            DomainError::Conflict { code, .. } if *code == "artwork_unavailable" => Self::Taken,
+            DomainError::Validation(errors) => Self::Invalid(errors.0.clone()),
+            DomainError::NotFound(_) => Self::NotFound,
+            _ => Self::Other,
+        }
+    }
 }
 
 impl Answer {
@@ -55,11 +84,19 @@ pub async fn submit(
         request: req,
     };
     match place::place(shop, order).await {
-        Ok(Placement::Created { body }) => {
+        Ok(Placement::Created { placed, body }) => {
             state.catalog_cache.invalidate();
-            Ok(Answer { status: 201, body })
+            Ok(Answer {
+                status: 201,
+                body,
+                outcome: Outcome::Placed(placed),
+            })
         }
-        Ok(Placement::Replay { status, body }) => Ok(Answer { status, body }),
+        Ok(Placement::Replay { status, body }) => Ok(Answer {
+            status,
+            body,
+            outcome: Outcome::Replayed,
+        }),
         Err(
             err @ (OrderError::Db(_)
             | OrderError::KeyReused
@@ -70,6 +107,8 @@ pub async fn submit(
         ) => Err(ApiError::from(err)),
         Err(err) => {
             // A definite refusal (409, 404, 422) is the answer for this key from now on.
+            let err = DomainError::from(err);
+            let refusal = Refusal::of(&err);
             let response = ApiError::from(err).error_response();
             let status = response.status().as_u16();
             let problem = match response.into_body().try_into_bytes() {
@@ -84,6 +123,7 @@ pub async fn submit(
             Ok(Answer {
                 status,
                 body: problem,
+                outcome: Outcome::Refused(refusal),
             })
         }
     }

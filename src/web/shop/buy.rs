@@ -321,22 +321,58 @@ async fn answered(
     form: BuyForm,
     answer: crate::api::orders::submit::Answer,
 ) -> HttpResponse {
+    use crate::api::orders::submit::{Outcome, Refusal};
     let lang = visitor.lang;
+    let refusal = match answer.outcome {
+        Outcome::Placed(placed) => {
+            let location = match &placed.payment.checkout_url {
+                Some(url) => url.clone(),
+                None => format!("/orders/{}?token={}", placed.order.id, placed.access_token),
+            };
+            return see_other(location);
+        }
+        Outcome::Refused(refusal) => refusal,
+        // The same form sent again after it was answered: what was kept for its key.
+        Outcome::Replayed => return replayed(state, visitor, id, form, answer).await,
+    };
+    match refusal {
+        Refusal::Invalid(errors) => invalid(state, visitor, id, form, &errors).await,
+        Refusal::NotFound => frame(state, visitor).message(
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            i18n::text(lang, "notfound-text", &[]),
+        ),
+        Refusal::Taken | Refusal::Other => just_sold(state, visitor, id).await,
+    }
+}
+
+fn see_other(location: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, location))
+        .finish()
+}
+
+/// An answer kept under the form's key, known only as the API's status and JSON.
+async fn replayed(
+    state: &AppState,
+    visitor: &Visitor,
+    id: &str,
+    form: BuyForm,
+    answer: crate::api::orders::submit::Answer,
+) -> HttpResponse {
     let body: Json = serde_json::from_str(&answer.body).unwrap_or(Json::Null);
     match answer.status {
         201 => {
-            let checkout = body["payment"]["checkout_url"].as_str();
-            let order_id = body["order"]["id"].as_str().unwrap_or_default();
-            let token = body["access_token"].as_str().unwrap_or_default();
-            let location = match checkout {
+            let location = match body["payment"]["checkout_url"].as_str() {
                 Some(url) => url.to_string(),
-                None => format!("/orders/{order_id}?token={token}"),
+                None => format!(
+                    "/orders/{}?token={}",
+                    body["order"]["id"].as_str().unwrap_or_default(),
+                    body["access_token"].as_str().unwrap_or_default()
+                ),
             };
-            HttpResponse::SeeOther()
-                .insert_header((LOCATION, location))
-                .finish()
+            see_other(location)
         }
-        409 if body["code"] == "artwork_unavailable" => just_sold(state, visitor, id).await,
         422 => {
             let errors: Vec<FieldError> =
                 serde_json::from_value(body["errors"].clone()).unwrap_or_default();
@@ -345,7 +381,7 @@ async fn answered(
         404 => frame(state, visitor).message(
             StatusCode::NOT_FOUND,
             "notfound-title",
-            i18n::text(lang, "notfound-text", &[]),
+            i18n::text(visitor.lang, "notfound-text", &[]),
         ),
         _ => just_sold(state, visitor, id).await,
     }

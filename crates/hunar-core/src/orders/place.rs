@@ -374,7 +374,10 @@ async fn finish(
     let (Some(card), Some(attempt)) = (card, attempt) else {
         tracing::info!(order_id = %model.id, artwork_id = %model.artwork_id, "order placed");
         let body = body.ok_or(OrderError::NotAllowed("order answer missing".into()))?;
-        return Ok(Placement::Created { body });
+        return Ok(Placement::Created {
+            placed: Box::new(placed),
+            body,
+        });
     };
     let session =
         match checkout::create_session(card.gateway, &model, &placed.access_token, image_url).await
@@ -392,16 +395,25 @@ async fn finish(
     idempotency::store(&txn, idempotency_key, 201, &body).await?;
     txn.commit().await?;
     tracing::info!(order_id = %model.id, artwork_id = %model.artwork_id, "card order placed");
-    Ok(Placement::Created { body })
+    Ok(Placement::Created {
+        placed: Box::new(placed),
+        body,
+    })
 }
 
 fn to_json(placed: &PlacedOrder) -> Result<String, OrderError> {
     serde_json::to_string(placed).map_err(|e| OrderError::NotAllowed(e.to_string()))
 }
 
-/// What `place` answers: a new order's JSON, or the stored answer to an earlier request
-/// with the same Idempotency-Key.
+/// What `place` answers: a new order (and its JSON, as kept under the Idempotency-Key), or
+/// the answer kept for an earlier request with the same key.
 pub enum Placement {
-    Created { body: String },
-    Replay { status: u16, body: String },
+    Created {
+        placed: Box<PlacedOrder>,
+        body: String,
+    },
+    Replay {
+        status: u16,
+        body: String,
+    },
 }
