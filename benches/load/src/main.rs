@@ -186,6 +186,46 @@ fn report(name: &str, o: &Outcome) {
     );
 }
 
+/// Concurrent reads, so the server's database pool and our HTTP pool are open, then a few
+/// real orders, so every pooled connection has its statements prepared: the figures are
+/// for a running shop, not for its first second.
+async fn warm_up(
+    client: &reqwest::Client,
+    base: &str,
+    warm_ids: Vec<String>,
+    clients: usize,
+) -> Result<(), Error> {
+    let warmup = warm_ids.len();
+    for _ in 0..5 {
+        let mut warm = Vec::new();
+        for _ in 0..clients {
+            let (client, url) = (client.clone(), format!("{base}/health/ready"));
+            warm.push(tokio::spawn(async move {
+                client.get(url).send().await.map(|_| ())
+            }));
+        }
+        for task in warm {
+            let _ = task.await;
+        }
+    }
+    let warm = fire(client, base, warm_ids, clients).await;
+    if warm.statuses.get(&201) != Some(&warmup) {
+        return Err(format!("warm-up orders failed: {:?}", warm.statuses).into());
+    }
+    // What the database does on its own a minute into a busy shop (the script passes
+    // PostgreSQL's ANALYZE): plan with statistics of a table that has orders in it, not of
+    // the empty one the run started with.
+    if let Some(command) = std::env::var("AFTER_WARMUP").ok().filter(|c| !c.is_empty()) {
+        let status = std::process::Command::new("sh")
+            .args(["-c", &command])
+            .status()?;
+        if !status.success() {
+            return Err(format!("AFTER_WARMUP failed: {status}").into());
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().collect();
@@ -217,36 +257,7 @@ async fn main() -> Result<(), Error> {
     let contended = ids.split_off(paintings);
     let distinct = ids;
 
-    // Warm up with concurrent reads, so the server's database pool and our HTTP pool are
-    // open: the figures are for a running shop, not for its first second.
-    for _ in 0..5 {
-        let mut warm = Vec::new();
-        for _ in 0..clients {
-            let (client, url) = (client.clone(), format!("{base}/health/ready"));
-            warm.push(tokio::spawn(async move {
-                client.get(url).send().await.map(|_| ())
-            }));
-        }
-        for task in warm {
-            let _ = task.await;
-        }
-    }
-    // Then a few real orders, so every pooled connection has its statements prepared.
-    let warm = fire(&client, base, warm_ids, clients).await;
-    if warm.statuses.get(&201) != Some(&warmup) {
-        return Err(format!("warm-up orders failed: {:?}", warm.statuses).into());
-    }
-    // What the database does on its own a minute into a busy shop (the script passes
-    // PostgreSQL's ANALYZE): plan with statistics of a table that has orders in it, not of
-    // the empty one the run started with.
-    if let Some(command) = std::env::var("AFTER_WARMUP").ok().filter(|c| !c.is_empty()) {
-        let status = std::process::Command::new("sh")
-            .args(["-c", &command])
-            .status()?;
-        if !status.success() {
-            return Err(format!("AFTER_WARMUP failed: {status}").into());
-        }
-    }
+    warm_up(&client, base, warm_ids, clients).await?;
     let distinct_run = fire(&client, base, distinct, clients).await;
     report(
         &format!("distinct ({paintings} paintings, {clients} clients)"),
