@@ -638,7 +638,8 @@ const LAYERS: &[&[&str]] = &[
     &["media"],
     // An artwork's photos (media::images) are the catalog's, stored through media.
     &["catalog", "auth", "organisation", "media::images"],
-    // What a change of an order writes: its state, and the artist's account with it.
+    // The orders' state machine and what it stands on; the artist's account follows a change
+    // through `orders::state::Accounts`, which the ledger implements.
     &[
         "orders::state",
         "orders::status",
@@ -648,19 +649,10 @@ const LAYERS: &[&[&str]] = &[
         "orders::turns",
         "orders::reservation",
         "orders::carriers",
-        "ledger",
     ],
-    &[
-        "payments",
-        "notifications",
-        "ledger::coordinator",
-        "ledger::fees",
-        "ledger::accounts",
-        "ledger::export",
-        "ledger::transparency",
-    ],
+    &["payments", "notifications", "ledger"],
     // The use cases: placing and running orders, signing in (which may alert by email).
-    &["orders", "auth::service"],
+    &["orders", "auth::service", "auth::accounts"],
     &["seed", "backup", "storage", "services"],
 ];
 

@@ -140,6 +140,30 @@ fn share_key(order_id: &str) -> String {
     format!("share:{order_id}")
 }
 
+/// The artists' accounts as the state machine moves orders (see `orders::state::Accounts`).
+pub struct Ledger;
+
+impl crate::orders::state::Accounts for Ledger {
+    async fn sold(
+        &self,
+        conn: &impl ConnectionTrait,
+        order: &order::Model,
+        by: &str,
+    ) -> Result<(), DbErr> {
+        on_paid(conn, order, by).await
+    }
+
+    async fn unsold(
+        &self,
+        conn: &impl ConnectionTrait,
+        order_id: &str,
+        by: &str,
+        why: &str,
+    ) -> Result<(), DbErr> {
+        on_unsold(conn, order_id, by, why).await
+    }
+}
+
 /// An order became paid: its artist is credited the amount, less the NGO's agreed share.
 pub async fn on_paid(conn: &impl ConnectionTrait, o: &order::Model, by: &str) -> Result<(), DbErr> {
     let by = by.to_string();

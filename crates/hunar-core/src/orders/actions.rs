@@ -12,6 +12,7 @@ use super::state::{self, Actor, Change, OrderStatus, Reason, status_of};
 use super::views::{AdminOrderDetail, detail, find};
 use crate::config::Config;
 use crate::error::FieldErrors;
+use crate::ledger::entries::Ledger;
 use crate::notifications::{MailSettings, order_emails};
 use crate::payments::{StripeGateway, records, refunds};
 use crate::validate::{line_field, text_field};
@@ -30,7 +31,7 @@ async fn admin_change(
     let txn = db::begin_write(db).await?;
     let current = find(&txn, id).await?;
     check(&current)?;
-    let changed = state::transition(&txn, &current, change).await?;
+    let changed = state::transition(&txn, &Ledger, &current, change).await?;
     order_emails::on_transition(&txn, mail, &changed).await?;
     audit::record(&txn, admin_id, action, "order", id, &[]).await?;
     txn.commit().await?;
@@ -232,7 +233,7 @@ pub async fn give_another_painting(
         )))
         .set(order::Column::PaymentReference, reference)
         .set(order::Column::PaidAt, Utc::now());
-    let changed = state::transition(&txn, &swapped, change).await?;
+    let changed = state::transition(&txn, &Ledger, &swapped, change).await?;
     order_emails::on_transition(&txn, mail, &changed).await?;
     audit::record(
         &txn,

@@ -12,6 +12,7 @@ use super::state::{self, Actor, Change, OrderStatus};
 use super::{OrderError, idempotency};
 use crate::catalog::cache::CatalogCache;
 use crate::db;
+use crate::ledger::entries::Ledger;
 use crate::notifications::{MailSettings, order_emails};
 
 const BATCH: u64 = 100;
@@ -45,7 +46,7 @@ pub async fn expire_due(
             } else {
                 change.reason(super::state::Reason::ExpiredUnpaid)
             };
-            match state::transition(&txn, &candidate, change).await {
+            match state::transition(&txn, &Ledger, &candidate, change).await {
                 Ok(changed) => {
                     order_emails::on_transition(&txn, mail, &changed).await?;
                     txn.commit().await?;

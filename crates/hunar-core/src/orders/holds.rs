@@ -29,6 +29,7 @@ use crate::auth::token;
 use crate::client::Client;
 use crate::config::{Config, Limits};
 use crate::db;
+use crate::ledger::entries::Ledger;
 use crate::notifications::{MailSettings, order_emails};
 use crate::validate::email_key;
 
@@ -348,7 +349,7 @@ async fn hold_when_confirmed(
                 .set(order::Column::AmountMinor, price.minor())
                 .set(order::Column::Currency, price.currency().code());
         }
-        match state::transition(&txn, found, change).await {
+        match state::transition(&txn, &Ledger, found, change).await {
             Ok(changed) => {
                 let o = &changed.order;
                 let instructions = manual_instructions(config, &org, o);
@@ -400,7 +401,7 @@ async fn end_unheld(
     let change = Change::new(OrderStatus::Expired, Actor::System)
         .reason(why)
         .quiet();
-    match state::transition(&txn, found, change).await {
+    match state::transition(&txn, &Ledger, found, change).await {
         Ok(_) => txn.commit().await?,
         Err(OrderError::IllegalTransition { .. }) => txn.rollback().await?,
         Err(e) => return Err(e),

@@ -284,9 +284,31 @@ pub struct Transitioned {
     pub notify: bool,
 }
 
-/// Applies `change` to `order` inside the caller's transaction.
+/// What follows a change of an order in the artist's account, in the same transaction. The
+/// ledger keeps it (`ledger::entries::Ledger`); the state machine knows only this.
+pub trait Accounts {
+    /// The order is paid: the sale and the artist's share are credited.
+    fn sold(
+        &self,
+        conn: &impl ConnectionTrait,
+        order: &order::Model,
+        by: &str,
+    ) -> impl Future<Output = Result<(), sea_orm::DbErr>>;
+
+    /// The order was cancelled or refunded: what its sale credited is undone.
+    fn unsold(
+        &self,
+        conn: &impl ConnectionTrait,
+        order_id: &str,
+        by: &str,
+        why: &str,
+    ) -> impl Future<Output = Result<(), sea_orm::DbErr>>;
+}
+
+/// Applies `change` to `order` inside the caller's transaction; `accounts` follow it there.
 pub async fn transition(
     conn: &impl ConnectionTrait,
+    accounts: &impl Accounts,
     order: &order::Model,
     change: Change,
 ) -> Result<Transitioned, OrderError> {
@@ -334,7 +356,7 @@ pub async fn transition(
         });
     }
 
-    follow(conn, order, (from, to), &change).await?;
+    follow(conn, accounts, order, (from, to), &change).await?;
     record(
         conn,
         &order.id,
@@ -391,6 +413,7 @@ async fn take_if_free(
 /// account.
 async fn follow(
     conn: &impl ConnectionTrait,
+    accounts: &impl Accounts,
     order: &order::Model,
     (from, to): (OrderStatus, OrderStatus),
     change: &Change,
@@ -411,10 +434,10 @@ async fn follow(
     // The artist's account moves with the order, in the same transaction.
     let by = change.actor.to_string();
     match to {
-        OrderStatus::Paid => crate::ledger::entries::on_paid(conn, order, &by).await?,
+        OrderStatus::Paid => accounts.sold(conn, order, &by).await?,
         OrderStatus::Cancelled | OrderStatus::Refunded => {
             let why = format!("order {to}");
-            crate::ledger::entries::on_unsold(conn, &order.id, &by, &why).await?;
+            accounts.unsold(conn, &order.id, &by, &why).await?;
         }
         _ => {}
     }

@@ -9,6 +9,7 @@ use super::records::{self, PaymentStatus, Update};
 use super::stripe::{CheckoutRequest, Session};
 use super::{PaymentError, StripeGateway, amount};
 use crate::db;
+use crate::ledger::entries::Ledger;
 use crate::media::Media;
 use crate::money::Currency;
 use crate::notifications::{MailSettings, order_emails};
@@ -96,7 +97,7 @@ pub async fn abandon(
     let change = Change::new(OrderStatus::Cancelled, Actor::System)
         .reason(crate::orders::state::Reason::CardNotStarted)
         .quiet();
-    let changed = state::transition(&txn, o, change).await?;
+    let changed = state::transition(&txn, &Ledger, o, change).await?;
     order_emails::on_transition(&txn, mail, &changed).await?;
     Update::new()
         .status(PaymentStatus::Failed)

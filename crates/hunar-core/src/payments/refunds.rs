@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use super::StripeGateway;
 use super::records::{PaymentStatus, Update};
+use crate::ledger::entries::Ledger;
 use crate::notifications::{MailSettings, order_emails};
 use crate::orders::OrderError;
 use crate::orders::state::{self, Change};
@@ -30,7 +31,7 @@ pub async fn refund(
     let refund_id = gateway.refund(&p.id, &o.id, intent).await?;
     let txn = db::begin_write(db).await?;
     if let Some(change) = change {
-        let changed = state::transition(&txn, o, change).await?;
+        let changed = state::transition(&txn, &Ledger, o, change).await?;
         order_emails::on_transition(&txn, mail, &changed).await?;
     }
     Update::new()

@@ -15,6 +15,7 @@ use super::amount;
 use super::records::{self, PaymentStatus, Update};
 use crate::db;
 use crate::error::DomainError;
+use crate::ledger::entries::Ledger;
 use crate::money::Currency;
 use crate::notifications::{MailSettings, order_emails};
 use crate::orders::OrderError;
@@ -289,7 +290,7 @@ async fn mark_paid(
     };
     match current {
         OrderStatus::PendingPayment => {
-            let changed = state::transition(conn, o, paid(Reason::CardPaid)).await?;
+            let changed = state::transition(conn, &Ledger, o, paid(Reason::CardPaid)).await?;
             order_emails::on_transition(conn, mail, &changed).await?;
             payment_paid.apply(conn, p).await?;
             crate::ledger::fees::expect(conn, &p.id, &o.id).await?;
@@ -297,7 +298,7 @@ async fn mark_paid(
         }
         OrderStatus::Expired => {
             let change = paid(Reason::CardPaidLate);
-            match state::transition(conn, o, change).await {
+            match state::transition(conn, &Ledger, o, change).await {
                 Ok(changed) => {
                     order_emails::on_transition(conn, mail, &changed).await?;
                     payment_paid.apply(conn, p).await?;
@@ -350,7 +351,7 @@ async fn session_closed(
         _ => Reason::CheckoutExpired,
     };
     let change = Change::new(OrderStatus::Expired, Actor::Stripe(event_id.into())).reason(reason);
-    let changed = state::transition(conn, &o, change).await?;
+    let changed = state::transition(conn, &Ledger, &o, change).await?;
     order_emails::on_transition(conn, mail, &changed).await?;
     Update::new()
         .event(event_id)
@@ -411,7 +412,7 @@ async fn charge_refunded(
     }
     let change = Change::new(OrderStatus::Refunded, Actor::Stripe(event_id.into()))
         .reason(Reason::RefundConfirmed);
-    let changed = state::transition(conn, &o, change).await?;
+    let changed = state::transition(conn, &Ledger, &o, change).await?;
     order_emails::on_transition(conn, mail, &changed).await?;
     Ok(Outcome::on(&o, "refunded", false))
 }
