@@ -33,6 +33,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = db::connect_with(&config.database_url, config.database_max_connections).await?;
         db::migrate(&db).await?;
+        let seeded = seed_demo(&db, &config).await?;
         let tokens = OrderTokens::load(&db, config.token_secret.as_deref()).await?;
         let listener = TcpListener::bind(config.bind_addr)?;
         let port = listener.local_addr()?.port();
@@ -45,7 +46,7 @@ impl Application {
             media::store::from_config(&config.media.backend)?,
         );
         let core = crate::services::Services::start(&db, &config, &media);
-        prepare_catalog(&db, &config, &media, &core.cards).await?;
+        prepare_cards(&db, (&config, &seeded), &media, &core.cards).await?;
         let mailer = match &config.smtp_url {
             Some(smtp_url) => Some(Mailer::new(
                 smtp_url,
@@ -160,14 +161,11 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-/// Migrated, and on an empty database with demo data when configured: the catalog's cards
-/// built for this release, and the first login printed.
-async fn prepare_catalog(
+/// On an empty database, demo data when configured, and the first login printed.
+async fn seed_demo(
     db: &sea_orm::DatabaseConnection,
     config: &Config,
-    media: &Media,
-    cards: &catalog::cards::CardKeeper,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<seed::Seeded> {
     let seeded = match config.seed_demo {
         true => seed::seed_if_empty(db).await?,
         false => seed::Seeded {
@@ -178,6 +176,17 @@ async fn prepare_catalog(
     if let Some(login) = &seeded.login {
         login.print();
     }
+    Ok(seeded)
+}
+
+/// The catalog's cards built for this release: the demo's (with its pictures) when it was
+/// just seeded, else any the current format lacks.
+async fn prepare_cards(
+    db: &sea_orm::DatabaseConnection,
+    (config, seeded): (&Config, &seed::Seeded),
+    media: &Media,
+    cards: &catalog::cards::CardKeeper,
+) -> anyhow::Result<()> {
     if seeded.catalog && config.seed_pictures {
         seed::pictures::add(db, media, cards).await;
     }

@@ -12,6 +12,7 @@ use super::session::Posted;
 use crate::audit;
 use crate::auth::accounts;
 use crate::auth::service::{self, AuthError};
+use crate::web::console::forms::NoFields;
 
 /// Time zones a coordinator of this campaign is likely in, offered first.
 const COMMON_ZONES: [&str; 8] = [
@@ -123,11 +124,8 @@ pub async fn set_time_zone(posted: Posted<ZoneForm>) -> HttpResponse {
     }
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 #[post("/admin/account/sessions/{id}/revoke")]
-pub async fn revoke_session(posted: Posted<Nothing>, id: web::Path<String>) -> HttpResponse {
+pub async fn revoke_session(posted: Posted<NoFields>, id: web::Path<String>) -> HttpResponse {
     let console = posted.console;
     match accounts::revoke(&console.state.db, &console.identity, &id).await {
         // Ending the session in use is signing out.

@@ -17,6 +17,7 @@ use crate::catalog::artworks::{self, AdminArtworkFilter};
 use crate::catalog::{CatalogError, Language};
 use crate::media::images;
 use crate::pagination::Pagination;
+use crate::web::console::forms::NoFields;
 use crate::web::format;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -318,11 +319,8 @@ pub async fn delete_page(console: Console, id: web::Path<String>) -> HttpRespons
     }
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 #[post("/admin/artists/{id}/delete")]
-pub async fn delete(posted: Posted<Nothing>, id: web::Path<String>) -> HttpResponse {
+pub async fn delete(posted: Posted<NoFields>, id: web::Path<String>) -> HttpResponse {
     let console = posted.console;
     let state = &console.state;
     match artists::delete(&state.db, &console.identity.admin_id, &id).await {

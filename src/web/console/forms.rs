@@ -96,3 +96,7 @@ pub fn page_of(text: &Option<String>, per_page: u64) -> Option<crate::pagination
     };
     crate::pagination::Pagination::new(page, Some(per_page)).ok()
 }
+
+/// A form that carries nothing but its session token (sign out, delete, send again).
+#[derive(Debug, serde::Deserialize)]
+pub struct NoFields {}

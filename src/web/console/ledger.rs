@@ -22,17 +22,17 @@ use crate::money::stored_amount;
 use crate::web::{format, i18n};
 
 /// How a ledger change reads on a form.
-enum Answer<T> {
+enum Handled<T> {
     Done(T),
     Refused(StatusCode, BTreeMap<String, String>, Option<String>),
     NotFound,
     Failed(LedgerError),
 }
 
-fn answer<T>(result: Result<T, LedgerError>, lang: crate::web::i18n::Lang) -> Answer<T> {
+fn handled<T>(result: Result<T, LedgerError>, lang: crate::web::i18n::Lang) -> Handled<T> {
     match result {
-        Ok(v) => Answer::Done(v),
-        Err(LedgerError::Invalid(errors)) => Answer::Refused(
+        Ok(v) => Handled::Done(v),
+        Err(LedgerError::Invalid(errors)) => Handled::Refused(
             StatusCode::UNPROCESSABLE_ENTITY,
             field_messages(&errors, lang),
             None,
@@ -42,9 +42,9 @@ fn answer<T>(result: Result<T, LedgerError>, lang: crate::web::i18n::Lang) -> An
             | LedgerError::ShippingMissing { .. }
             | LedgerError::AlreadyReversed(_)
             | LedgerError::NotAllowed(_)),
-        ) => Answer::Refused(StatusCode::CONFLICT, BTreeMap::new(), Some(err.to_string())),
-        Err(LedgerError::NotFound(_)) => Answer::NotFound,
-        Err(err) => Answer::Failed(err),
+        ) => Handled::Refused(StatusCode::CONFLICT, BTreeMap::new(), Some(err.to_string())),
+        Err(LedgerError::NotFound(_)) => Handled::NotFound,
+        Err(err) => Handled::Failed(err),
     }
 }
 
@@ -342,13 +342,13 @@ pub async fn record_payout(posted: Posted<PayoutForm>, id: web::Path<String>) ->
         )
         .await;
     }
-    match answer(result, console.lang()) {
-        Answer::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "payout-recorded"),
-        Answer::Refused(status, errors, refusal) => {
+    match handled(result, console.lang()) {
+        Handled::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "payout-recorded"),
+        Handled::Refused(status, errors, refusal) => {
             artist_page(&console, status, &id, &form, None, errors, refusal).await
         }
-        Answer::NotFound => console.not_found(),
-        Answer::Failed(err) => console.failed(&err),
+        Handled::NotFound => console.not_found(),
+        Handled::Failed(err) => console.failed(&err),
     }
 }
 
@@ -374,9 +374,9 @@ pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> Http
         }
     };
     let payout = PayoutForm::default();
-    match answer(result, console.lang()) {
-        Answer::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "saved"),
-        Answer::Refused(status, mut errors, refusal) => {
+    match handled(result, console.lang()) {
+        Handled::Done(_) => console.done(&format!("/admin/artists/{id}/ledger"), "saved"),
+        Handled::Refused(status, mut errors, refusal) => {
             if errors.contains_key("ngo_share_percent") {
                 errors.insert(
                     "ngo_share_percent".into(),
@@ -391,8 +391,8 @@ pub async fn set_terms(posted: Posted<TermsForm>, id: web::Path<String>) -> Http
             }
             artist_page(&console, status, &id, &payout, Some(&form), errors, refusal).await
         }
-        Answer::NotFound => console.not_found(),
-        Answer::Failed(err) => console.failed(&err),
+        Handled::NotFound => console.not_found(),
+        Handled::Failed(err) => console.failed(&err),
     }
 }
 
@@ -445,19 +445,19 @@ pub async fn reverse(posted: Posted<ReverseForm>, id: web::Path<String>) -> Http
     };
     let result =
         coordinator::reverse(&console.state.db, &console.identity.admin_id, &id, input).await;
-    match answer(result, console.lang()) {
-        Answer::Done(_) => match accounts::entry(&console.state.db, &id).await {
+    match handled(result, console.lang()) {
+        Handled::Done(_) => match accounts::entry(&console.state.db, &id).await {
             Ok(Some((artist_id, _))) => {
                 console.done(&format!("/admin/artists/{artist_id}/ledger"), "reversed")
             }
             Ok(None) => console.not_found(),
             Err(err) => console.failed(&err),
         },
-        Answer::Refused(status, errors, refusal) => {
+        Handled::Refused(status, errors, refusal) => {
             reverse_page(&console, status, &id, &form, errors, refusal).await
         }
-        Answer::NotFound => console.not_found(),
-        Answer::Failed(err) => console.failed(&err),
+        Handled::NotFound => console.not_found(),
+        Handled::Failed(err) => console.failed(&err),
     }
 }
 
@@ -517,13 +517,13 @@ pub async fn record_shipping(posted: Posted<ShippingForm>, id: web::Path<String>
                 .await
         }
     };
-    match answer(result, console.lang()) {
-        Answer::Done(_) => console.done(&format!("/admin/orders/{id}"), "shipping-recorded"),
-        Answer::Refused(status, errors, refusal) => {
+    match handled(result, console.lang()) {
+        Handled::Done(_) => console.done(&format!("/admin/orders/{id}"), "shipping-recorded"),
+        Handled::Refused(status, errors, refusal) => {
             shipping_page(&console, status, &id, &form, errors, refusal).await
         }
-        Answer::NotFound => console.not_found(),
-        Answer::Failed(err) => console.failed(&err),
+        Handled::NotFound => console.not_found(),
+        Handled::Failed(err) => console.failed(&err),
     }
 }
 

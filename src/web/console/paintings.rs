@@ -21,6 +21,7 @@ use crate::error::FieldErrors;
 use crate::media::images;
 use crate::money::MoneyDto;
 use crate::pagination::Pagination;
+use crate::web::console::forms::NoFields;
 
 /// What the form choices come from: every artist and every size tier (a campaign has dozens).
 async fn choices(console: &Console) -> Result<Value, crate::catalog::CatalogError> {
@@ -486,12 +487,9 @@ async fn photo_problem(console: &Console, id: &str, problem: String) -> HttpResp
     }
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 #[post("/admin/paintings/{id}/photos/{image_id}/delete")]
 pub async fn delete_photo(
-    posted: Posted<Nothing>,
+    posted: Posted<NoFields>,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let console = posted.console;

@@ -9,6 +9,7 @@ use super::Console;
 use super::session::Posted;
 use crate::error::DomainError;
 use crate::notifications::outbox::{self, OutboxFilter};
+use crate::web::console::forms::NoFields;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct EmailQuery {
@@ -65,11 +66,8 @@ pub async fn emails(console: Console, query: web::Query<EmailQuery>) -> HttpResp
     }
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 #[post("/admin/emails/{id}/retry")]
-pub async fn retry_email(posted: Posted<Nothing>, id: web::Path<String>) -> HttpResponse {
+pub async fn retry_email(posted: Posted<NoFields>, id: web::Path<String>) -> HttpResponse {
     let console = posted.console;
     match outbox::retry(&console.state.db, &console.identity.admin_id, &id).await {
         Ok(_) => console.done("/admin/emails", "email-queued"),

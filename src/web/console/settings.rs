@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::Console;
 use super::session::Posted;
 use crate::organisation::{self, Contact, Method, Organisation, PaymentOption, SaveError};
+use crate::web::console::forms::NoFields;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -261,11 +262,8 @@ pub async fn save_option(posted: Posted<OptionForm>, id: web::Path<String>) -> H
     saved_or_page(&console, org, "saved", refused).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Nothing {}
-
 #[post("/admin/settings/payment-options/{id}/delete")]
-pub async fn delete_option(posted: Posted<Nothing>, id: web::Path<String>) -> HttpResponse {
+pub async fn delete_option(posted: Posted<NoFields>, id: web::Path<String>) -> HttpResponse {
     let console = posted.console;
     let mut org = match kept(&console).await {
         Ok(org) => org,

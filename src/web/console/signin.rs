@@ -11,6 +11,7 @@ use super::session::{self, Posted, console_lang};
 use crate::auth::service::{self, AuthError, SessionKind};
 use crate::client::Caller;
 use crate::state::AppState;
+use crate::web::console::forms::NoFields;
 use crate::web::frame::frame;
 use crate::web::i18n::Lang;
 use crate::web::origin::same_origin;
@@ -161,11 +162,8 @@ pub async fn sign_in(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 #[post("/admin/sign-out")]
-pub async fn sign_out(posted: Posted<Nothing>) -> HttpResponse {
+pub async fn sign_out(posted: Posted<NoFields>) -> HttpResponse {
     let console = posted.console;
     if let Err(err) = service::logout(&console.state.db, &console.identity).await {
         return console.failed(&err);

@@ -41,7 +41,7 @@ pub fn hash_request(canonical_body: &[u8]) -> String {
 }
 
 /// The stored answer to a request made before with this key: send exactly this again.
-pub struct Answer {
+pub struct KeptAnswer {
     pub status: u16,
     pub body: String,
 }
@@ -86,7 +86,7 @@ pub async fn after_conflict(
     db: &DatabaseConnection,
     key: &str,
     request_hash: &str,
-) -> Result<Option<Answer>, OrderError> {
+) -> Result<Option<KeptAnswer>, OrderError> {
     let row = idempotency_key::Entity::find_by_id(key.to_string())
         .one(db)
         .await?;
@@ -114,7 +114,7 @@ pub async fn forget_expired(db: &DatabaseConnection, key: &str) -> Result<(), Or
 pub fn answer_in(
     row: Option<idempotency_key::Model>,
     request_hash: &str,
-) -> Result<Option<Answer>, OrderError> {
+) -> Result<Option<KeptAnswer>, OrderError> {
     let Some(row) = row else {
         return Ok(None);
     };
@@ -125,7 +125,7 @@ pub fn answer_in(
         return Err(OrderError::KeyReused);
     }
     Ok(match (row.response_status, row.response_body) {
-        (Some(status), Some(body)) => Some(Answer {
+        (Some(status), Some(body)) => Some(KeptAnswer {
             status: u16::try_from(status).unwrap_or(500),
             body,
         }),

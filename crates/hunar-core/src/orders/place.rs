@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::OrderError;
 use super::draft;
 use super::holds::{self, Holder, Slots};
-use super::idempotency::{self, Answer};
+use super::idempotency::{self, KeptAnswer};
 use super::precheck::{self, PriceSnapshot};
 use super::reservation::{Reservation, Row, Written};
 use super::state::{self, Actor};
@@ -139,7 +139,7 @@ pub async fn place(shop: Shop<'_>, order: PlaceOrder<'_>) -> Result<Placement, O
             Written::Conflict => {
                 contended = true;
                 drop(turn);
-                if let Some(Answer { status, body }) =
+                if let Some(KeptAnswer { status, body }) =
                     idempotency::after_conflict(db, idempotency_key, request_hash).await?
                 {
                     return Ok(Placement::Replay { status, body });
@@ -162,7 +162,9 @@ async fn orderable(
     seen: &precheck::Seen,
     (idempotency_key, request_hash): (&str, &str),
 ) -> Result<Result<artwork::Model, Placement>, OrderError> {
-    if let Some(Answer { status, body }) = idempotency::answer_in(seen.key.clone(), request_hash)? {
+    if let Some(KeptAnswer { status, body }) =
+        idempotency::answer_in(seen.key.clone(), request_hash)?
+    {
         return Ok(Err(Placement::Replay { status, body }));
     }
     if seen
