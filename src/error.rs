@@ -51,10 +51,6 @@ answered_as_domain_error!(
 );
 
 impl ApiError {
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        DomainError::conflict(code, detail).into()
-    }
-
     /// Machine-readable error code, stable across releases (clients switch on it).
     pub fn code(&self) -> &'static str {
         match self {

@@ -325,11 +325,8 @@ async fn answered(
     let lang = visitor.lang;
     let refusal = match answer.outcome {
         Outcome::Placed(placed) => {
-            let location = match &placed.payment.checkout_url {
-                Some(url) => url.clone(),
-                None => format!("/orders/{}?token={}", placed.order.id, placed.access_token),
-            };
-            return see_other(location);
+            let checkout = placed.payment.checkout_url.as_deref();
+            return see_other(checkout, &placed.order.id, &placed.access_token);
         }
         Outcome::Refused(refusal) => refusal,
         // The same form sent again after it was answered: what was kept for its key.
@@ -346,7 +343,12 @@ async fn answered(
     }
 }
 
-fn see_other(location: String) -> HttpResponse {
+/// To Stripe's checkout for a card order, else to the buyer's order page.
+fn see_other(checkout: Option<&str>, order_id: &str, token: &str) -> HttpResponse {
+    let location = match checkout {
+        Some(url) => url.to_string(),
+        None => format!("/orders/{order_id}?token={token}"),
+    };
     HttpResponse::SeeOther()
         .insert_header((LOCATION, location))
         .finish()
@@ -363,15 +365,10 @@ async fn replayed(
     let body: Json = serde_json::from_str(&answer.body).unwrap_or(Json::Null);
     match answer.status {
         201 => {
-            let location = match body["payment"]["checkout_url"].as_str() {
-                Some(url) => url.to_string(),
-                None => format!(
-                    "/orders/{}?token={}",
-                    body["order"]["id"].as_str().unwrap_or_default(),
-                    body["access_token"].as_str().unwrap_or_default()
-                ),
-            };
-            see_other(location)
+            let checkout = body["payment"]["checkout_url"].as_str();
+            let order_id = body["order"]["id"].as_str().unwrap_or_default();
+            let token = body["access_token"].as_str().unwrap_or_default();
+            see_other(checkout, order_id, token)
         }
         422 => {
             let errors: Vec<FieldError> =

@@ -2,7 +2,7 @@
 //! default that suits one small NGO; docs/OPERATIONS.md's table lists them.
 use std::time::Duration;
 
-use super::{ConfigError, invalid, parse_number};
+use super::{ConfigError, Vars, invalid};
 use crate::client::{ForwardedHeader, TrustedProxies};
 
 #[derive(Debug, Clone)]
@@ -32,15 +32,13 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn from_lookup(or: impl Fn(&'static str, &str) -> String) -> Result<Self, ConfigError> {
-        let header = ForwardedHeader::parse(&or("FORWARDED_HEADER", "x-forwarded-for"))
+    pub fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        let header = ForwardedHeader::parse(&vars.or("FORWARDED_HEADER", "x-forwarded-for"))
             .map_err(|e| invalid("FORWARDED_HEADER", e))?;
-        let trusted_proxies = TrustedProxies::parse(&or("TRUSTED_PROXIES", ""))
+        let trusted_proxies = TrustedProxies::parse(&vars.or("TRUSTED_PROXIES", ""))
             .map_err(|e| invalid("TRUSTED_PROXIES", e))?
             .reading(header);
-        let number = |var: &'static str, default: &str, min: u32, max: u32| {
-            parse_number(var, &or(var, default), min, max)
-        };
+        let number = |var, default, min, max| vars.number(var, default, min, max);
         Ok(Self {
             trusted_proxies,
             order_attempts_per_client: number("ORDER_ATTEMPTS_PER_CLIENT", "10", 1, 1_000_000)?,

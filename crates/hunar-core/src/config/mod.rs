@@ -154,7 +154,7 @@ impl Config {
         let media = media::read(&vars, &server.public_base_url)?;
         let mail = mail::read(&vars)?;
         let orders = orders::read(&vars, &server.public_base_url)?;
-        let limits = Limits::from_lookup(|var, default| vars.or(var, default))?;
+        let limits = Limits::read(&vars)?;
         let stripe = stripe::read(&vars, &orders.order_url)?;
         let fee_retry_base = vars.millis("STRIPE_FEE_RETRY_MS", "60000", 10, 3_600_000)?;
         let backup = backup::read(&vars, &media.backend)?;
