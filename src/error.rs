@@ -81,6 +81,7 @@ fn status_of(err: &DomainError) -> StatusCode {
     match err {
         DomainError::BadRequest(_) => StatusCode::BAD_REQUEST,
         DomainError::Unauthenticated | DomainError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        DomainError::Forbidden { .. } => StatusCode::FORBIDDEN,
         DomainError::NotFound(_) => StatusCode::NOT_FOUND,
         DomainError::Conflict { .. } => StatusCode::CONFLICT,
         DomainError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -63,6 +63,10 @@ pub fn admin_api(
         }))
         .wrap(from_fn(api::auth::require_admin))
         .service(api::auth::logout)
+        .service(api::coordinators::list)
+        .service(api::coordinators::add)
+        .service(api::coordinators::disable)
+        .service(api::coordinators::enable)
         .service(notifications::list_outbox)
         .service(api::backup::status)
         .service(notifications::retry_email)
@@ -188,5 +192,7 @@ pub fn console(cfg: &mut web::ServiceConfig) {
         .service(account::change_password)
         .service(account::set_time_zone)
         .service(account::revoke_session)
-        .service(account::add_admin);
+        .service(account::add_admin)
+        .service(account::access_form)
+        .service(account::change_access);
 }

@@ -13,6 +13,8 @@ pub struct Model {
     pub last_login_at: Option<DateTimeUtc>,
     /// IANA name; the console shows dates in it.
     pub time_zone: String,
+    /// Set when the account was disabled: no sign-in, no session, kept for the audit log.
+    pub disabled_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

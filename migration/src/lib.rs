@@ -22,6 +22,7 @@ mod m20261207_000018_consent;
 mod m20261207_000019_waiting_orders;
 mod m20261207_000020_artwork_texts;
 mod m20261207_000021_price_currency;
+mod m20261207_000022_admin_lifecycle;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_waiting_orders::Migration),
             Box::new(m20261207_000020_artwork_texts::Migration),
             Box::new(m20261207_000021_price_currency::Migration),
+            Box::new(m20261207_000022_admin_lifecycle::Migration),
         ]
     }
 }

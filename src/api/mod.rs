@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod backup;
 pub mod catalog;
+pub mod coordinators;
 pub mod ledger;
 pub mod media;
 pub mod notifications;

@@ -42,6 +42,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "console/emails.html",
     "console/audit.html",
     "console/account.html",
+    "console/admin-access.html",
     "console/paintings.html",
     "console/painting.html",
     "console/artists.html",
@@ -171,4 +172,19 @@ pub fn env() -> &'static Environment<'static> {
         env.add_filter("reference", crate::orders::reference::reference);
         env
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// `env()` skips a template that does not parse (one broken page must not take the others
+    /// down), so a syntax error would surface only as that page's 500: caught here instead.
+    #[test]
+    fn every_template_parses() {
+        let mut env = minijinja::Environment::new();
+        for (name, source) in super::TEMPLATES {
+            if let Err(err) = env.add_template(name, source) {
+                panic!("{name}: {err:#}");
+            }
+        }
+    }
 }

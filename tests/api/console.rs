@@ -634,19 +634,156 @@ async fn the_console_speaks_dari_right_to_left_and_shows_dates_in_ones_time_zone
 }
 
 #[tokio::test]
+async fn a_coordinator_disables_another_from_the_console_with_their_password_again() {
+    let app = spawn_app().await;
+    let mut browser = Browser::sign_in(&app).await;
+    let added = browser
+        .post(
+            "/admin/admins",
+            &[
+                ("email", "leaving@example.org"),
+                ("password", "a password soon taken"),
+            ],
+        )
+        .await;
+    // Without the caller's own password nobody is added.
+    assert_eq!(added.status, StatusCode::FORBIDDEN);
+    assert!(
+        added
+            .text
+            .contains("Your own password was missing or not right.")
+    );
+    assert!(added.text.contains("value=\"leaving@example.org\""));
+    let added = browser
+        .post(
+            "/admin/admins",
+            &[
+                ("email", "leaving@example.org"),
+                ("password", "a password soon taken"),
+                ("current_password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&added), "/admin/account?done=admin-added");
+    let theirs = sign_in_form(
+        &app,
+        "leaving@example.org",
+        "a password soon taken",
+        Some(&app.address),
+    )
+    .await;
+    let their_cookie = session_cookie(&theirs).expect("a cookie");
+    let their_cookie = their_cookie
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_string();
+    let them = Browser {
+        app: &app,
+        cookie: their_cookie,
+        csrf: String::new(),
+    };
+    assert_eq!(them.get("/admin").await.status, StatusCode::OK);
+
+    let id = hunar::auth::coordinators::list(
+        &app.db,
+        hunar::pagination::Pagination::new(None, None).expect("page"),
+    )
+    .await
+    .expect("list")
+    .items
+    .into_iter()
+    .find(|c| c.email == "leaving@example.org")
+    .expect("added")
+    .id;
+    let account = browser.get("/admin/account").await;
+    assert!(
+        account
+            .text
+            .contains(&format!("href=\"/admin/admins/{id}/disable\""))
+    );
+    let form = browser.get(&format!("/admin/admins/{id}/disable")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains("signed out everywhere at once"));
+    let wrong = browser
+        .post(
+            &format!("/admin/admins/{id}/disable"),
+            &[("current_password", "a wrong guess")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(
+        wrong
+            .text
+            .contains("Your own password was missing or not right.")
+    );
+    assert_eq!(them.get("/admin").await.status, StatusCode::OK);
+    let done = browser
+        .post(
+            &format!("/admin/admins/{id}/disable"),
+            &[("current_password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&done), "/admin/account?done=admin-disabled");
+    assert_eq!(them.get("/admin").await.status, StatusCode::SEE_OTHER);
+    let account = browser.get("/admin/account?done=admin-disabled").await;
+    assert!(account.text.contains("signed out everywhere"));
+    assert!(
+        account
+            .text
+            .contains(&format!("href=\"/admin/admins/{id}/enable\""))
+    );
+
+    // The last one who can sign in cannot lock the NGO out, in Dari too.
+    let me = hunar::auth::coordinators::list(
+        &app.db,
+        hunar::pagination::Pagination::new(None, None).expect("page"),
+    )
+    .await
+    .expect("list")
+    .items
+    .into_iter()
+    .find(|c| c.email == ADMIN_EMAIL)
+    .expect("me")
+    .id;
+    browser.cookie = format!("{}; lang=fa", browser.cookie);
+    let last = browser
+        .post(
+            &format!("/admin/admins/{me}/disable"),
+            &[("current_password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(last.status, StatusCode::CONFLICT);
+    assert!(
+        last.text.contains("این آخرین هماهنگ‌کننده‌ای است"),
+        "{}",
+        last.text
+    );
+    assert_eq!(browser.get("/admin").await.status, StatusCode::OK);
+    let unknown = browser.get("/admin/admins/nobody/disable").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let odd = browser.get(&format!("/admin/admins/{id}/delete")).await;
+    assert_eq!(odd.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn a_coordinator_keeps_their_account_and_adds_another() {
     let app = spawn_app().await;
     let browser = Browser::sign_in(&app).await;
     let api_token = app.admin_token().await;
 
     let account = browser.get("/admin/account").await;
-    assert!(account.text.contains("This browser"));
+    assert!(account.text.contains("This browser"), "{}", account.text);
     assert!(account.text.contains("API token"));
 
     let weak = browser
         .post(
             "/admin/admins",
-            &[("email", "second@example.org"), ("password", "short")],
+            &[
+                ("email", "second@example.org"),
+                ("password", "short"),
+                ("current_password", ADMIN_PASSWORD),
+            ],
         )
         .await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -656,6 +793,7 @@ async fn a_coordinator_keeps_their_account_and_adds_another() {
             &[
                 ("email", "second@example.org"),
                 ("password", "another long password"),
+                ("current_password", ADMIN_PASSWORD),
             ],
         )
         .await;
@@ -672,6 +810,7 @@ async fn a_coordinator_keeps_their_account_and_adds_another() {
             &[
                 ("email", "Second@example.org"),
                 ("password", "another long password"),
+                ("current_password", ADMIN_PASSWORD),
             ],
         )
         .await;
@@ -1333,6 +1472,7 @@ async fn odd_query_strings_get_console_pages_and_typed_fields_stay() {
             &[
                 ("email", "new.coordinator@example.org"),
                 ("password", "short"),
+                ("current_password", ADMIN_PASSWORD),
             ],
         )
         .await;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::browser::{
@@ -346,6 +347,13 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
     sign_in(&c, &app).await;
     let mut found = Vec::new();
     let mut rtl = Vec::new();
+    let me = entity::admin::Entity::find()
+        .filter(entity::admin::Column::Email.eq(ADMIN_EMAIL))
+        .one(&app.db)
+        .await
+        .expect("admins")
+        .expect("the coordinator")
+        .id;
     for lang in ["en", "fa"] {
         c.goto(&app.url(&format!("/lang/{lang}?next=/admin")))
             .await
@@ -369,6 +377,7 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
             "/admin/emails".into(),
             "/admin/audit".into(),
             "/admin/account".into(),
+            format!("/admin/admins/{me}/disable"),
             "/admin/ledger".into(),
             format!("/admin/artists/{sold_artist}/ledger"),
             format!("/admin/ledger/entries/{payout}/reverse"),
@@ -390,6 +399,10 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
                 }
                 (_, p) if p == format!("/admin/orders/{order}") => {
                     page_pictures(&c, "console-order-pending", lang).await;
+                }
+                (_, "/admin/account") => page_pictures(&c, "console-account", lang).await,
+                (_, p) if p == format!("/admin/admins/{me}/disable") => {
+                    page_pictures(&c, "console-admin-disable", lang).await;
                 }
                 (_, p) if p == format!("/admin/paintings/{artwork}") => {
                     page_pictures(&c, "console-painting", lang).await;

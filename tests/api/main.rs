@@ -9,6 +9,7 @@ mod catalog_public;
 mod cli;
 mod console;
 mod console_browser;
+mod coordinators;
 mod errors;
 mod faults;
 mod helpers;

@@ -213,6 +213,9 @@ pub enum DomainError {
     Unauthenticated,
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// Signed in, but this needs more: the caller's password again, a second factor.
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{detail}")]
@@ -268,6 +271,7 @@ impl DomainError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden { code, .. } => code,
             Self::NotFound(_) => "not_found",
             Self::Conflict { code, .. } => code,
             Self::PayloadTooLarge { .. } => "payload_too_large",
@@ -289,6 +293,7 @@ impl DomainError {
             Self::BadRequest(_) => "Malformed request",
             Self::Unauthenticated => "Authentication required",
             Self::InvalidCredentials => "Invalid credentials",
+            Self::Forbidden { .. } => "Forbidden",
             Self::NotFound(_) => "Not found",
             Self::Conflict { .. } => "Conflict",
             Self::PayloadTooLarge { .. } => "Payload too large",

@@ -9,9 +9,11 @@ use serde::Deserialize;
 
 use super::Console;
 use super::session::Posted;
-use crate::audit;
 use crate::auth::accounts;
-use crate::auth::service::{self, AuthError};
+use crate::auth::coordinators::{self, Access, Reauthentication};
+use crate::auth::service::AuthError;
+use crate::client::Caller;
+use crate::pagination::{MAX_PER_PAGE, Pagination};
 use crate::web::console::forms::NoFields;
 
 /// Time zones a coordinator of this campaign is likely in, offered first.
@@ -35,9 +37,9 @@ async fn account_page(
     let db = &console.state.db;
     let (sessions, admins) = match (
         accounts::sessions(db, &console.identity).await,
-        accounts::all(db).await,
+        coordinators::list(db, every_coordinator()).await,
     ) {
-        (Ok(s), Ok(a)) => (s, a),
+        (Ok(s), Ok(a)) => (s, a.items),
         (Err(err), _) | (_, Err(err)) => return console.failed(&err),
     };
     let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
@@ -48,12 +50,21 @@ async fn account_page(
             section => "account",
             sessions => sessions,
             admins => admins,
+            my_id => &console.identity.admin_id,
             common_zones => COMMON_ZONES,
             zones => zones,
             errors => errors,
             typed_email => typed_email,
         },
     )
+}
+
+/// A campaign has a handful of coordinators; a hundred is far past any.
+fn every_coordinator() -> Pagination {
+    Pagination {
+        page: 1,
+        per_page: MAX_PER_PAGE,
+    }
 }
 
 #[get("/admin/account")]
@@ -142,28 +153,151 @@ pub struct NewAdmin {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    current_password: String,
 }
 
 #[post("/admin/admins")]
-pub async fn add_admin(posted: Posted<NewAdmin>) -> HttpResponse {
+pub async fn add_admin(posted: Posted<NewAdmin>, Caller(client): Caller) -> HttpResponse {
     let Posted { console, form } = posted;
-    let db = &console.state.db;
-    match service::create_admin(db, &form.email, form.password).await {
-        Ok(admin) => {
-            if let Err(err) = audit::record(
-                db,
-                &console.identity.admin_id,
-                "admin.create",
-                "admin",
-                &admin.id,
-                &[],
-            )
-            .await
-            {
-                return console.failed(&err);
-            }
-            console.done("/admin/account", "admin-added")
+    let state = &console.state;
+    let proof = Reauthentication {
+        identity: &console.identity,
+        client,
+        current_password: Some(form.current_password),
+    };
+    match coordinators::add(
+        &state.db,
+        &state.core.login_limiter,
+        proof,
+        &form.email,
+        form.password,
+    )
+    .await
+    {
+        Ok(_) => console.done("/admin/account", "admin-added"),
+        Err(err @ (AuthError::Db(_) | AuthError::Internal(_) | AuthError::Unauthenticated)) => {
+            console.failed(&err)
         }
-        Err(err) => refused(&console, "new_admin", err, Some(&form.email)).await,
+        Err(err) => {
+            let (field, status) = match err {
+                AuthError::ReauthenticationRequired(_) => {
+                    ("admin_current_password", StatusCode::FORBIDDEN)
+                }
+                AuthError::RateLimited { .. } => {
+                    ("admin_current_password", StatusCode::TOO_MANY_REQUESTS)
+                }
+                _ => ("new_admin", StatusCode::UNPROCESSABLE_ENTITY),
+            };
+            let errors = BTreeMap::from([(field, said(&console, &err))]);
+            account_page(&console, status, errors, Some(&form.email)).await
+        }
+    }
+}
+
+/// A refusal in the coordinator's language where the console has words for it.
+fn said(console: &Console, err: &AuthError) -> String {
+    let key = match err {
+        AuthError::ReauthenticationRequired(_) => "console-admin-refused-password",
+        AuthError::RateLimited { .. } => "console-admin-refused-limited",
+        AuthError::LastEnabledAdmin => "console-admin-refused-last",
+        AuthError::EmailTaken => "console-admin-refused-taken",
+        AuthError::InvalidEmail(_) => "console-admin-refused-email",
+        AuthError::WeakPassword => "console-admin-refused-weak",
+        other => return other.to_string(),
+    };
+    console.text(key)
+}
+
+async fn access_page(
+    console: &Console,
+    status: StatusCode,
+    id: &str,
+    access: Access,
+    refusal: Option<String>,
+) -> HttpResponse {
+    let all = match coordinators::list(&console.state.db, every_coordinator()).await {
+        Ok(page) => page.items,
+        Err(err) => return console.failed(&err),
+    };
+    let Some(target) = all.into_iter().find(|c| c.id == id) else {
+        return console.not_found();
+    };
+    console.render(
+        status,
+        "console/admin-access.html",
+        context! {
+            section => "account",
+            target => target,
+            action => access.name(),
+            myself => target_is_me(console, id),
+            refusal => refusal,
+        },
+    )
+}
+
+fn target_is_me(console: &Console, id: &str) -> bool {
+    console.identity.admin_id == id
+}
+
+/// Asks for the coordinator's own password before disabling or enabling another.
+#[get("/admin/admins/{id}/{action}")]
+pub async fn access_form(console: Console, path: web::Path<(String, String)>) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    match Access::parse(&action) {
+        Some(access) => access_page(&console, StatusCode::OK, &id, access, None).await,
+        None => console.not_found(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Proof {
+    #[serde(default)]
+    current_password: String,
+}
+
+#[post("/admin/admins/{id}/{action}")]
+pub async fn change_access(
+    posted: Posted<Proof>,
+    Caller(client): Caller,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let Posted { console, form } = posted;
+    let (id, action) = path.into_inner();
+    let Some(access) = Access::parse(&action) else {
+        return console.not_found();
+    };
+    let state = &console.state;
+    let proof = Reauthentication {
+        identity: &console.identity,
+        client,
+        current_password: Some(form.current_password),
+    };
+    let limiter = &state.core.login_limiter;
+    match coordinators::change_access(&state.db, limiter, proof, &id, access).await {
+        // Disabling oneself ends this session too.
+        Ok(_) if access == Access::Disable && target_is_me(&console, &id) => {
+            super::page::see_other("/admin/sign-in")
+        }
+        Ok(_) => console.done(
+            "/admin/account",
+            match access {
+                Access::Disable => "admin-disabled",
+                Access::Enable => "admin-enabled",
+            },
+        ),
+        Err(AuthError::NoSuchAdmin) => console.not_found(),
+        Err(err @ (AuthError::Db(_) | AuthError::Internal(_) | AuthError::Unauthenticated)) => {
+            console.failed(&err)
+        }
+        Err(err) => {
+            let status = match err {
+                AuthError::LastEnabledAdmin => StatusCode::CONFLICT,
+                AuthError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::FORBIDDEN,
+            };
+            let refusal = said(&console, &err);
+            access_page(&console, status, &id, access, Some(refusal)).await
+        }
     }
 }

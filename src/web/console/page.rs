@@ -35,6 +35,8 @@ const DONE: &[&str] = &[
     "time-zone-saved",
     "session-revoked",
     "admin-added",
+    "admin-disabled",
+    "admin-enabled",
     "saved",
     "created",
     "created-as-draft",
@@ -158,6 +160,7 @@ fn page_of(posted_to: &str) -> String {
             format!("/admin/{}/{id}", parts[1])
         }
         ["admin", "orders", id, action] => format!("/admin/orders/{id}/{action}"),
+        ["admin", "admins", id, action] => format!("/admin/admins/{id}/{action}"),
         ["admin", "prices", "tiers", id] => format!("/admin/prices/tiers/{id}"),
         ["admin", "account", ..] | ["admin", "admins"] => "/admin/account".into(),
         ["admin", "emails", ..] => "/admin/emails".into(),

@@ -522,3 +522,23 @@ console-ledger-shipping-missing = { $count ->
        *[other] The shipping costs of { $orders } are not entered yet, so what is owed still counts them as the artist's.
     } Enter it on the order first, or pay anyway: the artist may then owe it.
 console-ledger-before-shipping = Pay before the shipping cost is entered (the artist may then owe it)
+console-admins-explain = Everyone here can sign in to this console. Disable anyone who has left the campaign or may have lost their password: they are signed out everywhere at once.
+console-admins-you = you
+console-admins-disabled = Disabled
+console-admins-second-factor = Second factor
+console-admins-on = on
+console-admins-off = off
+console-admin-your-password = Your own password, to confirm it is you
+console-admin-disable = Disable this coordinator
+console-admin-enable = Let this coordinator sign in again
+console-admin-disable-explain = They will be signed out everywhere at once and cannot sign in again until a coordinator lets them. Their name stays in the records.
+console-admin-disable-self = This is your own account: you will be signed out at once and cannot sign in again until another coordinator lets you.
+console-admin-enable-explain = They can sign in again with the password they had. If it may be known to someone else, ask them to change it at once.
+console-admin-refused-password = Your own password was missing or not right.
+console-admin-refused-limited = Too many wrong passwords from here. Wait a few minutes and try again.
+console-admin-refused-last = This is the last coordinator who can sign in. Add another before disabling it.
+console-admin-refused-taken = An admin with this email already exists.
+console-admin-refused-email = This is not a valid email address.
+console-admin-refused-weak = The password must be at least 12 characters.
+console-done-admin-disabled = The coordinator is disabled and signed out everywhere.
+console-done-admin-enabled = The coordinator can sign in again.

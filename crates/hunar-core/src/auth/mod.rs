@@ -1,6 +1,7 @@
 //! Admin authentication: argon2id passwords, opaque bearer tokens stored hashed,
 //! rate-limited login.
 pub mod accounts;
+pub mod coordinators;
 pub mod password;
 pub mod rate_limit;
 pub mod service;
@@ -32,6 +33,14 @@ impl From<AuthError> for crate::error::DomainError {
                 crate::error::FieldErrors::single("time_zone", err.to_string()),
             ),
             AuthError::NoSuchSession => crate::error::DomainError::NotFound("session"),
+            AuthError::NoSuchAdmin => crate::error::DomainError::NotFound("admin"),
+            AuthError::ReauthenticationRequired(detail) => crate::error::DomainError::Forbidden {
+                code: "reauthentication_required",
+                detail: detail.into(),
+            },
+            AuthError::LastEnabledAdmin => {
+                crate::error::DomainError::conflict("last_enabled_admin", err.to_string())
+            }
             AuthError::TooLong { field, .. } => crate::error::DomainError::Validation(
                 crate::error::FieldErrors::single(field, err.to_string()),
             ),

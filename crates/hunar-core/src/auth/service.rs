@@ -38,6 +38,14 @@ pub enum AuthError {
     InvalidTimeZone(String),
     #[error("no such open session of yours")]
     NoSuchSession,
+    /// A change to who may sign in asks for the caller's own password again: a session left
+    /// open on a shared computer, or a stolen token, must not be enough.
+    #[error("{0}")]
+    ReauthenticationRequired(&'static str),
+    #[error("no such coordinator")]
+    NoSuchAdmin,
+    #[error("this is the last coordinator who can sign in; add another before disabling it")]
+    LastEnabledAdmin,
     #[error("{field} must be at most {max} {unit}")]
     TooLong {
         field: &'static str,
@@ -149,7 +157,9 @@ pub async fn login(
         .unwrap_or_else(|| password::dummy_hash().to_string());
     let valid = blocking(move || password::verify(&password_attempt, &stored)).await?;
     let admin = match admin {
-        Some(admin) if valid => admin,
+        // A disabled account answers as a wrong password would: whoever holds its old
+        // password learns nothing about it.
+        Some(admin) if valid && admin.disabled_at.is_none() => admin,
         _ => {
             // Alerts are for real accounts: a stream of invented names must not become a
             // stream of emails to the coordinator.
@@ -175,14 +185,24 @@ pub async fn login(
         }
     };
     limiter.succeeded(client, &email).await;
+    open_session(db, admin.id, kind, client, session_ttl).await
+}
 
+/// A new session for an account that has proven who it is; its token is handed out once.
+async fn open_session(
+    db: &DatabaseConnection,
+    admin_id: String,
+    kind: SessionKind,
+    client: Client,
+    session_ttl: std::time::Duration,
+) -> Result<LoginToken, AuthError> {
     let token = token::generate();
     let now = Utc::now();
     let expires_at =
         now + chrono::Duration::from_std(session_ttl).map_err(|e| AuthError::Internal(e.into()))?;
     admin_session::ActiveModel {
         id: Set(db::new_id()),
-        admin_id: Set(admin.id.clone()),
+        admin_id: Set(admin_id.clone()),
         token_hash: Set(token::digest(&token)),
         created_at: Set(now),
         expires_at: Set(expires_at),
@@ -193,7 +213,7 @@ pub async fn login(
     .insert(db)
     .await?;
     admin::ActiveModel {
-        id: Set(admin.id),
+        id: Set(admin_id),
         last_login_at: Set(Some(now)),
         ..Default::default()
     }
@@ -212,6 +232,17 @@ pub async fn authenticate(
         .filter(admin_session::Column::Kind.eq(kind.as_str()))
         .filter(admin_session::Column::RevokedAt.is_null())
         .filter(admin_session::Column::ExpiresAt.gt(Utc::now()))
+        // Disabling revokes the account's sessions, but a sign-in racing with it could open
+        // one more: the account itself is asked too, in the same query.
+        .filter(
+            admin_session::Column::AdminId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(admin::Column::Id)
+                    .from(admin::Entity)
+                    .and_where(admin::Column::DisabledAt.is_null())
+                    .to_owned(),
+            ),
+        )
         .one(db)
         .await?
         .ok_or(AuthError::Unauthenticated)?;
@@ -248,6 +279,13 @@ pub async fn create_admin(
     if new_password.chars().count() < password::MIN_LENGTH {
         return Err(AuthError::WeakPassword);
     }
+    if new_password.len() > MAX_PASSWORD_BYTES {
+        return Err(AuthError::TooLong {
+            field: "password",
+            max: MAX_PASSWORD_BYTES,
+            unit: "bytes",
+        });
+    }
     let password_hash = blocking(move || password::hash(&new_password)).await??;
     admin::ActiveModel {
         id: Set(db::new_id()),
@@ -256,6 +294,7 @@ pub async fn create_admin(
         created_at: Set(Utc::now()),
         last_login_at: Set(None),
         time_zone: Set("UTC".into()),
+        disabled_at: Set(None),
     }
     .insert(db)
     .await
