@@ -82,6 +82,7 @@ fn status_of(err: &DomainError) -> StatusCode {
         DomainError::BadRequest(_) => StatusCode::BAD_REQUEST,
         DomainError::Unauthenticated | DomainError::InvalidCredentials => StatusCode::UNAUTHORIZED,
         DomainError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        DomainError::Refused { .. } => StatusCode::UNAUTHORIZED,
         DomainError::NotFound(_) => StatusCode::NOT_FOUND,
         DomainError::Conflict { .. } => StatusCode::CONFLICT,
         DomainError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -13,7 +13,7 @@ use crate::catalog::cache::CatalogCache;
 use crate::web::assets;
 use crate::web::console::{
     account, artists, ledger as accounts, orders as console_orders, paintings, prices, records,
-    settings, signin, today, zones,
+    second_factor, settings, signin, today, zones,
 };
 use crate::web::shop::{buy, order, pages, prefs};
 
@@ -63,6 +63,9 @@ pub fn admin_api(
         }))
         .wrap(from_fn(api::auth::require_admin))
         .service(api::auth::logout)
+        .service(api::account::start)
+        .service(api::account::confirm)
+        .service(api::account::disable)
         .service(api::coordinators::list)
         .service(api::coordinators::add)
         .service(api::coordinators::disable)
@@ -140,6 +143,7 @@ pub fn shop(cfg: &mut web::ServiceConfig) {
 pub fn console(cfg: &mut web::ServiceConfig) {
     cfg.service(signin::sign_in_page)
         .service(signin::sign_in)
+        .service(signin::sign_in_code)
         .service(signin::sign_out)
         .service(today::today)
         .service(settings::show)
@@ -193,6 +197,10 @@ pub fn console(cfg: &mut web::ServiceConfig) {
         .service(account::set_time_zone)
         .service(account::revoke_session)
         .service(account::add_admin)
+        .service(second_factor::show)
+        .service(second_factor::start)
+        .service(second_factor::confirm)
+        .service(second_factor::turn_off)
         .service(account::access_form)
         .service(account::change_access);
 }

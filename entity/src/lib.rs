@@ -1,5 +1,6 @@
 //! SeaORM entities for Hunar's tables. Only row shapes live here; rules live in the server.
 pub mod admin;
+pub mod admin_recovery_code;
 pub mod admin_session;
 pub mod app_secret;
 pub mod artist;

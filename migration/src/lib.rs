@@ -23,6 +23,7 @@ mod m20261207_000019_waiting_orders;
 mod m20261207_000020_artwork_texts;
 mod m20261207_000021_price_currency;
 mod m20261207_000022_admin_lifecycle;
+mod m20261207_000023_second_factor;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_artwork_texts::Migration),
             Box::new(m20261207_000021_price_currency::Migration),
             Box::new(m20261207_000022_admin_lifecycle::Migration),
+            Box::new(m20261207_000023_second_factor::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{AdminIdentity, service};
+use crate::auth::{AdminIdentity, AuthError, service};
 use crate::client::Caller;
 use crate::error::{ApiError, DomainError};
 use crate::extract::ValidJson;
@@ -21,6 +21,10 @@ pub struct LoginRequest {
     /// At most 1,024 bytes (UTF-8).
     #[schema(max_length = 1024)]
     pub password: String,
+    /// With a second factor on: the six digits from the authenticator app, or a recovery
+    /// code (each works once).
+    #[schema(max_length = 64)]
+    pub code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -36,7 +40,7 @@ pub struct LoginResponse {
     request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse),
-        (status = 401, description = "bad credentials"),
+        (status = 401, description = "invalid_credentials; second_factor_required: send `code`; second_factor_invalid"),
         (status = 429, description = "too many attempts; see Retry-After"),
     )
 )]
@@ -57,9 +61,14 @@ pub async fn login(
             kind: service::SessionKind::Api,
             email: &body.email,
             password: body.password,
+            code: body.code,
         },
     )
     .await?;
+    let service::SignedIn::Session(token) = token else {
+        // Only the console's sign-in takes the code on a second page.
+        return Err(DomainError::from(AuthError::SecondFactorRequired).into());
+    };
     Ok(HttpResponse::Ok().json(LoginResponse {
         token: token.token,
         expires_at: token.expires_at,
@@ -93,6 +102,13 @@ fn bearer_token(req: &ServiceRequest) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
 }
 
+/// With `REQUIRE_SECOND_FACTOR=true`, all an account without one may do: set one up, or leave.
+const OPEN_WITHOUT_SECOND_FACTOR: [&str; 3] = [
+    "/api/v1/admin/account/second-factor",
+    "/api/v1/admin/account/second-factor/confirm",
+    "/api/v1/admin/logout",
+];
+
 /// Guards the whole admin scope: no valid token, no admin route (fails closed: a route
 /// added to the scope is protected without anyone remembering to protect it).
 pub async fn require_admin(
@@ -109,6 +125,12 @@ pub async fn require_admin(
     let identity = service::authenticate(&state.db, service::SessionKind::Api, &token)
         .await
         .map_err(ApiError::from)?;
+    if state.config.require_second_factor
+        && !identity.second_factor
+        && !OPEN_WITHOUT_SECOND_FACTOR.contains(&req.path())
+    {
+        return Err(ApiError::from(DomainError::from(AuthError::EnrolmentRequired)).into());
+    }
     req.extensions_mut().insert(identity);
     next.call(req).await
 }

@@ -1,5 +1,6 @@
 //! The JSON API's handlers, one file per domain: each parses the request, calls the core and
 //! answers its result. `startup` mounts them.
+pub mod account;
 pub mod auth;
 pub mod backup;
 pub mod catalog;

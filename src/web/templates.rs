@@ -43,6 +43,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "console/audit.html",
     "console/account.html",
     "console/admin-access.html",
+    "console/sign-in-code.html",
+    "console/second-factor.html",
     "console/paintings.html",
     "console/painting.html",
     "console/artists.html",

@@ -378,6 +378,7 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
             "/admin/audit".into(),
             "/admin/account".into(),
             format!("/admin/admins/{me}/disable"),
+            "/admin/account/second-factor".into(),
             "/admin/ledger".into(),
             format!("/admin/artists/{sold_artist}/ledger"),
             format!("/admin/ledger/entries/{payout}/reverse"),
@@ -401,6 +402,9 @@ async fn every_console_page_type_passes_axe_and_works_by_keyboard() {
                     page_pictures(&c, "console-order-pending", lang).await;
                 }
                 (_, "/admin/account") => page_pictures(&c, "console-account", lang).await,
+                (_, "/admin/account/second-factor") => {
+                    page_pictures(&c, "console-second-factor", lang).await;
+                }
                 (_, p) if p == format!("/admin/admins/{me}/disable") => {
                     page_pictures(&c, "console-admin-disable", lang).await;
                 }
@@ -556,4 +560,91 @@ return problems;
         .iter()
         .map(|p| p.as_str().unwrap_or_default().to_string())
         .collect()
+}
+
+/// The two-step sign-in as a coordinator with a second factor meets it, in English and in
+/// Dari on a phone: password, then the code page (axe-clean, right to left in Dari), then in.
+#[tokio::test]
+async fn a_coordinator_with_a_second_factor_signs_in_in_two_steps() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(driver) = driver().await else { return };
+    let Some(axe_source) = axe_source() else {
+        return;
+    };
+    let app = crate::helpers::spawn_app().await;
+    let token = app.admin_token().await;
+    let started = app
+        .admin_post(
+            &token,
+            "/api/v1/admin/account/second-factor",
+            serde_json::json!({}),
+        )
+        .await;
+    let secret = started.ok(200)["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let confirmed = app
+        .admin_post(
+            &token,
+            "/api/v1/admin/account/second-factor/confirm",
+            serde_json::json!({"code": hunar::auth::second_factor::code_now(&secret).expect("code")}),
+        )
+        .await;
+    let recovery = confirmed.ok(200)["recovery_codes"][0]
+        .as_str()
+        .expect("a recovery code")
+        .to_string();
+
+    let c = browser(&driver, true).await;
+    let mut found = Vec::new();
+    for lang in ["en", "fa"] {
+        c.goto(&app.url(&format!("/lang/{lang}?next=/admin/orders")))
+            .await
+            .expect("language");
+        wait_for_url(&c, |u| u.contains("/admin/sign-in")).await;
+        fill(&c, "email", ADMIN_EMAIL).await;
+        fill(&c, "password", ADMIN_PASSWORD).await;
+        click(&c, "form.form button[type='submit']").await;
+        find(&c, Locator::Css("input[name='code']")).await;
+        for v in axe(&c, &axe_source).await {
+            found.push(format!("code page ({lang}): {} – {}", v["id"], v["help"]));
+        }
+        if lang == "fa" {
+            for problem in crate::console_browser::rtl_phone_problems(&c).await {
+                found.push(format!("code page (fa): {problem}"));
+            }
+        }
+        screenshot(&c, &format!("console-sign-in-code-{lang}"), 390, 844).await;
+        // A wrong code first: said on the same page, the code field ready again.
+        fill(&c, "code", "000000").await;
+        click(&c, "form.form button[type='submit']").await;
+        find(&c, Locator::Css("#code-error")).await;
+        for v in axe(&c, &axe_source).await {
+            found.push(format!("wrong code ({lang}): {} – {}", v["id"], v["help"]));
+        }
+        // Each code works once (the one that confirmed is spent): the app's next code, then a
+        // recovery code as someone without their phone would type it.
+        let code = if lang == "en" {
+            hunar::auth::second_factor::code_next_step(&secret).expect("code")
+        } else {
+            recovery.to_lowercase()
+        };
+        fill(&c, "code", &code).await;
+        click(&c, "form.form button[type='submit']").await;
+        let url = wait_for_url(&c, |u| u.ends_with("/admin/orders")).await;
+        assert!(
+            url.ends_with("/admin/orders") && !url.contains("sign-in"),
+            "{url}"
+        );
+        let dir: Value = c
+            .execute("return document.documentElement.dir", vec![])
+            .await
+            .expect("dir");
+        assert_eq!(dir, if lang == "fa" { "rtl" } else { "ltr" });
+        click(&c, "header form button[type='submit']").await;
+        wait_for_url(&c, |u| u.contains("/admin/sign-in")).await;
+    }
+    c.close().await.expect("close");
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

@@ -22,6 +22,7 @@ mod operations;
 mod orders;
 mod payments;
 mod review;
+mod second_factor;
 mod shop;
 mod smtp;
 mod stripe_mock;

@@ -213,6 +213,9 @@ pub enum DomainError {
     Unauthenticated,
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// Not signed in, for a reason a client acts on (a second factor is needed, or was wrong).
+    #[error("{detail}")]
+    Refused { code: &'static str, detail: String },
     /// Signed in, but this needs more: the caller's password again, a second factor.
     #[error("{detail}")]
     Forbidden { code: &'static str, detail: String },
@@ -271,7 +274,7 @@ impl DomainError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
-            Self::Forbidden { code, .. } => code,
+            Self::Forbidden { code, .. } | Self::Refused { code, .. } => code,
             Self::NotFound(_) => "not_found",
             Self::Conflict { code, .. } => code,
             Self::PayloadTooLarge { .. } => "payload_too_large",
@@ -294,6 +297,7 @@ impl DomainError {
             Self::Unauthenticated => "Authentication required",
             Self::InvalidCredentials => "Invalid credentials",
             Self::Forbidden { .. } => "Forbidden",
+            Self::Refused { .. } => "Sign-in not complete",
             Self::NotFound(_) => "Not found",
             Self::Conflict { .. } => "Conflict",
             Self::PayloadTooLarge { .. } => "Payload too large",

@@ -51,6 +51,7 @@ async fn account_page(
             sessions => sessions,
             admins => admins,
             my_id => &console.identity.admin_id,
+            second_factor => console.identity.second_factor,
             common_zones => COMMON_ZONES,
             zones => zones,
             errors => errors,

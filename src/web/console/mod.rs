@@ -11,6 +11,7 @@ pub mod page;
 pub mod paintings;
 pub mod prices;
 pub mod records;
+pub mod second_factor;
 pub mod session;
 pub mod settings;
 pub mod signin;

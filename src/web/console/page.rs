@@ -37,6 +37,7 @@ const DONE: &[&str] = &[
     "admin-added",
     "admin-disabled",
     "admin-enabled",
+    "second-factor-off",
     "saved",
     "created",
     "created-as-draft",

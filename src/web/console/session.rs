@@ -101,6 +101,8 @@ pub enum Refusal {
     BadForm { lang: Lang },
     /// The database could not be asked.
     Unavailable { lang: Lang },
+    /// `REQUIRE_SECOND_FACTOR`: to the page that sets one up, and nowhere else until then.
+    SecondFactorFirst,
 }
 
 impl std::fmt::Display for Refusal {
@@ -111,6 +113,7 @@ impl std::fmt::Display for Refusal {
             Self::Forged { .. } => "refused: not from this site's own form",
             Self::BadForm { .. } => "not a form this page sends",
             Self::Unavailable { .. } => "the database could not be reached",
+            Self::SecondFactorFirst => "set up a second factor first",
         })
     }
 }
@@ -118,7 +121,7 @@ impl std::fmt::Display for Refusal {
 impl ResponseError for Refusal {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::SignIn { .. } => StatusCode::SEE_OTHER,
+            Self::SignIn { .. } | Self::SecondFactorFirst => StatusCode::SEE_OTHER,
             Self::FromElsewhere { .. } => StatusCode::OK,
             Self::Forged { .. } => StatusCode::FORBIDDEN,
             Self::BadForm { .. } => StatusCode::BAD_REQUEST,
@@ -128,6 +131,11 @@ impl ResponseError for Refusal {
 
     fn error_response(&self) -> HttpResponse {
         let (lang, title, text) = match self {
+            Self::SecondFactorFirst => {
+                return HttpResponse::SeeOther()
+                    .insert_header((LOCATION, SECOND_FACTOR_PAGE))
+                    .finish();
+            }
             Self::SignIn { next } => {
                 let to = format!(
                     "/admin/sign-in?next={}",
@@ -197,6 +205,15 @@ fn session_token(req: &HttpRequest, state: &AppState) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+pub const SECOND_FACTOR_PAGE: &str = "/admin/account/second-factor";
+
+/// With `REQUIRE_SECOND_FACTOR=true`, the console pages an account without one may open.
+const OPEN_WITHOUT_SECOND_FACTOR: [&str; 3] = [
+    SECOND_FACTOR_PAGE,
+    "/admin/account/second-factor/confirm",
+    "/admin/sign-out",
+];
+
 /// The signed-in coordinator behind this request, or the way to the sign-in page.
 pub async fn load(req: &HttpRequest) -> Result<Console, Refusal> {
     let lang = console_lang(req);
@@ -226,6 +243,12 @@ pub async fn load(req: &HttpRequest) -> Result<Console, Refusal> {
             return Err(Refusal::Unavailable { lang });
         }
     };
+    if state.config.require_second_factor
+        && !identity.second_factor
+        && !OPEN_WITHOUT_SECOND_FACTOR.contains(&req.path())
+    {
+        return Err(Refusal::SecondFactorFirst);
+    }
     let account = match accounts::account(&state.db, &identity.admin_id).await {
         Ok(account) => account,
         Err(AuthError::Unauthenticated) => return Err(Refusal::SignIn { next }),

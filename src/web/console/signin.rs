@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::page::see_other;
 use super::session::{self, Posted, console_lang};
-use crate::auth::service::{self, AuthError, SessionKind};
+use crate::auth::service::{self, AuthError, SessionKind, SignedIn};
 use crate::client::Caller;
 use crate::state::AppState;
 use crate::web::console::forms::NoFields;
@@ -48,19 +48,30 @@ fn page(
     error: Option<&str>,
     minutes: Option<u64>,
 ) -> HttpResponse {
+    let ctx = context! { next => next, email => email, error => error, minutes => minutes };
+    signed_out_page(state, req, status, "console/sign-in.html", ctx)
+}
+
+/// A page before the session exists, in the console's languages with their switch.
+fn signed_out_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    template: &str,
+    ctx: minijinja::Value,
+) -> HttpResponse {
     let lang = console_lang(req);
     let v = visitor(req, lang);
     frame(state, &v).render(
         status,
-        "console/sign-in.html",
+        template,
         context! {
-            next => next,
-            email => email,
-            error => error,
-            minutes => minutes,
-            console_langs => [Lang::En, Lang::Fa].map(|l| context! {
-                code => l.code(), name => l.native_name(), current => l == lang,
-            }),
+            ..ctx,
+            ..context! {
+                console_langs => [Lang::En, Lang::Fa].map(|l| context! {
+                    code => l.code(), name => l.native_name(), current => l == lang,
+                }),
+            }
         },
     )
 }
@@ -109,6 +120,7 @@ pub async fn sign_in(
             kind: SessionKind::Console,
             email: &form.email,
             password: form.password,
+            code: None,
         },
     )
     .await;
@@ -124,13 +136,16 @@ pub async fn sign_in(
         )
     };
     match attempt {
-        Ok(token) => {
-            let mut res = see_other(&next);
-            if let Err(err) = res.add_cookie(&session::session_cookie(&state, &token.token)) {
-                tracing::error!(error = %err, "the session cookie could not be set");
-            }
-            res
-        }
+        Ok(SignedIn::Session(token)) => signed_in(&state, &next, &token.token),
+        Ok(SignedIn::CodeNeeded(pending)) => code_page(
+            &state,
+            &req,
+            StatusCode::OK,
+            &next,
+            &pending.token,
+            None,
+            None,
+        ),
         Err(AuthError::InvalidCredentials) => {
             refused(StatusCode::UNAUTHORIZED, "console-signin-wrong", None)
         }
@@ -144,20 +159,120 @@ pub async fn sign_in(
             Some("console-signin-wrong"),
             None,
         ),
-        Err(AuthError::RateLimited { retry_after_secs }) => {
-            let mut res = refused(
+        Err(AuthError::RateLimited { retry_after_secs }) => with_retry_after(
+            refused(
                 StatusCode::TOO_MANY_REQUESTS,
                 "console-signin-limited",
                 Some(retry_after_secs.div_ceil(60).max(1)),
-            );
-            if let Ok(v) = retry_after_secs.to_string().parse() {
-                res.headers_mut().insert(RETRY_AFTER, v);
-            }
-            res
-        }
+            ),
+            retry_after_secs,
+        ),
         Err(err) => {
             tracing::error!(error = %err, "a console sign-in failed");
             refused(StatusCode::INTERNAL_SERVER_ERROR, "error-text", None)
+        }
+    }
+}
+
+fn with_retry_after(mut res: HttpResponse, retry_after_secs: u64) -> HttpResponse {
+    if let Ok(v) = retry_after_secs.to_string().parse() {
+        res.headers_mut().insert(RETRY_AFTER, v);
+    }
+    res
+}
+
+fn signed_in(state: &AppState, next: &str, token: &str) -> HttpResponse {
+    let mut res = see_other(next);
+    if let Err(err) = res.add_cookie(&session::session_cookie(state, token)) {
+        tracing::error!(error = %err, "the session cookie could not be set");
+    }
+    res
+}
+
+/// The second step: a code from the authenticator app (or a recovery code). The first step's
+/// token rides in the form, not in a cookie: it opens nothing else, and only for minutes.
+fn code_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    next: &str,
+    pending: &str,
+    error: Option<&str>,
+    minutes: Option<u64>,
+) -> HttpResponse {
+    let ctx = context! { next => next, pending => pending, error => error, minutes => minutes };
+    signed_out_page(state, req, status, "console/sign-in-code.html", ctx)
+}
+
+#[derive(Deserialize)]
+pub struct SecondStep {
+    #[serde(default)]
+    pending: String,
+    #[serde(default)]
+    code: String,
+    next: Option<String>,
+}
+
+#[post("/admin/sign-in/code")]
+pub async fn sign_in_code(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Caller(client): Caller,
+    form: web::Form<SecondStep>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let next = console_path(form.next.as_deref());
+    if !same_origin(&req) {
+        return actix_web::ResponseError::error_response(&session::Refusal::Forged {
+            lang: console_lang(&req),
+        });
+    }
+    let finished = service::finish_sign_in(
+        &state.db,
+        &state.core.login_limiter,
+        client,
+        state.config.admin_session_ttl,
+        &form.pending,
+        &form.code,
+    )
+    .await;
+    let again = |status, error, minutes| {
+        code_page(
+            &state,
+            &req,
+            status,
+            &next,
+            &form.pending,
+            Some(error),
+            minutes,
+        )
+    };
+    match finished {
+        Ok(token) => signed_in(&state, &next, &token.token),
+        Err(AuthError::SecondFactorInvalid) => {
+            again(StatusCode::UNAUTHORIZED, "console-signin-code-wrong", None)
+        }
+        // Too slow, or the page was sent twice after success: the password again.
+        Err(AuthError::Unauthenticated) => page(
+            &state,
+            &req,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            "",
+            Some("console-signin-code-expired"),
+            None,
+        ),
+        Err(AuthError::RateLimited { retry_after_secs }) => with_retry_after(
+            again(
+                StatusCode::TOO_MANY_REQUESTS,
+                "console-signin-limited",
+                Some(retry_after_secs.div_ceil(60).max(1)),
+            ),
+            retry_after_secs,
+        ),
+        Err(err) => {
+            tracing::error!(error = %err, "a console sign-in's second step failed");
+            again(StatusCode::INTERNAL_SERVER_ERROR, "error-text", None)
         }
     }
 }

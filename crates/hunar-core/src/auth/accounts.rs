@@ -8,8 +8,9 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::error::{AdminIdentity, AuthError};
 use super::password;
-use super::service::{AdminIdentity, AuthError, blocking};
+use super::password::blocking;
 use crate::audit;
 
 #[derive(Debug, Clone, Serialize)]

@@ -12,9 +12,11 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::error::{AdminIdentity, AuthError};
 use super::password;
+use super::password::{MAX_PASSWORD_BYTES, blocking};
 use super::rate_limit::LoginLimiter;
-use super::service::{AdminIdentity, AuthError, MAX_PASSWORD_BYTES, blocking, create_admin};
+use super::service::create_admin;
 use crate::audit;
 use crate::client::Client;
 use crate::db;
@@ -35,9 +37,9 @@ pub struct Coordinator {
 impl From<admin::Model> for Coordinator {
     fn from(a: admin::Model) -> Self {
         Self {
+            second_factor: super::second_factor::is_on(&a),
             id: a.id,
             email: a.email,
-            second_factor: false,
             disabled: a.disabled_at.is_some(),
             created_at: a.created_at,
             last_sign_in_at: a.last_login_at,

@@ -2,12 +2,14 @@
 //! rate-limited login.
 pub mod accounts;
 pub mod coordinators;
+pub mod error;
 pub mod password;
 pub mod rate_limit;
+pub mod second_factor;
 pub mod service;
 pub mod token;
 
-pub use service::{AdminIdentity, AuthError};
+pub use error::{AdminIdentity, AuthError};
 
 impl From<AuthError> for crate::error::DomainError {
     fn from(err: AuthError) -> Self {
@@ -38,6 +40,32 @@ impl From<AuthError> for crate::error::DomainError {
                 code: "reauthentication_required",
                 detail: detail.into(),
             },
+            AuthError::SecondFactorRequired | AuthError::SecondFactorInvalid => {
+                crate::error::DomainError::Refused {
+                    code: if matches!(err, AuthError::SecondFactorRequired) {
+                        "second_factor_required"
+                    } else {
+                        "second_factor_invalid"
+                    },
+                    detail: err.to_string(),
+                }
+            }
+            AuthError::EnrolmentRequired => crate::error::DomainError::Forbidden {
+                code: "second_factor_enrolment_required",
+                detail: err.to_string(),
+            },
+            AuthError::CodeNotRight => crate::error::DomainError::Validation(
+                crate::error::FieldErrors::single("code", err.to_string()),
+            ),
+            AuthError::SecondFactorAlreadyOn => {
+                crate::error::DomainError::conflict("second_factor_on", err.to_string())
+            }
+            AuthError::SecondFactorOff => {
+                crate::error::DomainError::conflict("second_factor_off", err.to_string())
+            }
+            AuthError::SecondFactorNotStarted => {
+                crate::error::DomainError::conflict("second_factor_not_started", err.to_string())
+            }
             AuthError::LastEnabledAdmin => {
                 crate::error::DomainError::conflict("last_enabled_admin", err.to_string())
             }

@@ -5,6 +5,15 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 
 pub const MIN_LENGTH: usize = 12;
+/// A pass phrase of 1,024 bytes is far past any real one; Argon2 would hash anything.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Argon2 takes tens of milliseconds of CPU: keep it off the async executor.
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(Into::into)
+}
 
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);

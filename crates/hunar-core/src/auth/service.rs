@@ -6,57 +6,14 @@ use sea_orm::{
     PaginatorTrait, QueryFilter,
 };
 
-use super::{password, rate_limit::LoginLimiter, token};
+use super::{password, rate_limit::LoginLimiter, second_factor, token};
 use crate::client::Client;
 use crate::db;
 use crate::notifications::{MailSettings, alerts};
 
-/// Who is calling an admin route; put in request extensions by the auth middleware.
-#[derive(Debug, Clone)]
-pub struct AdminIdentity {
-    pub admin_id: String,
-    pub session_id: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("invalid email or password")]
-    InvalidCredentials,
-    #[error("too many login attempts")]
-    RateLimited { retry_after_secs: u64 },
-    #[error("missing, expired or revoked token")]
-    Unauthenticated,
-    #[error("`{0}` is not a valid email address")]
-    InvalidEmail(String),
-    #[error("password must be at least {} characters", password::MIN_LENGTH)]
-    WeakPassword,
-    #[error("an admin with this email already exists")]
-    EmailTaken,
-    #[error("the current password is not right")]
-    WrongPassword,
-    #[error("`{0}` is not a time zone (expected a name such as Asia/Kabul)")]
-    InvalidTimeZone(String),
-    #[error("no such open session of yours")]
-    NoSuchSession,
-    /// A change to who may sign in asks for the caller's own password again: a session left
-    /// open on a shared computer, or a stolen token, must not be enough.
-    #[error("{0}")]
-    ReauthenticationRequired(&'static str),
-    #[error("no such coordinator")]
-    NoSuchAdmin,
-    #[error("this is the last coordinator who can sign in; add another before disabling it")]
-    LastEnabledAdmin,
-    #[error("{field} must be at most {max} {unit}")]
-    TooLong {
-        field: &'static str,
-        max: usize,
-        unit: &'static str,
-    },
-    #[error(transparent)]
-    Db(#[from] DbErr),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
+pub use super::error::{AdminIdentity, AuthError};
+pub use super::password::MAX_PASSWORD_BYTES;
+pub(super) use super::password::blocking;
 
 pub struct LoginToken {
     pub token: String,
@@ -70,6 +27,9 @@ pub struct LoginToken {
 pub enum SessionKind {
     Api,
     Console,
+    /// A console sign-in whose password was right, waiting for its code: it opens nothing but
+    /// the second step, for a few minutes.
+    SecondStep,
 }
 
 impl SessionKind {
@@ -77,8 +37,19 @@ impl SessionKind {
         match self {
             Self::Api => "api",
             Self::Console => "console",
+            Self::SecondStep => "second_step",
         }
     }
+}
+
+/// How long the console's second step waits for a code.
+const SECOND_STEP_TTL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// What a right password leads to.
+pub enum SignedIn {
+    Session(LoginToken),
+    /// The console's second step: this token (not yet a session) and a code finish it.
+    CodeNeeded(LoginToken),
 }
 
 pub(super) fn normalize_email(email: &str) -> String {
@@ -91,19 +62,12 @@ pub struct SignIn<'a> {
     pub kind: SessionKind,
     pub email: &'a str,
     pub password: String,
-}
-
-/// Argon2 takes tens of milliseconds of CPU: keep it off the async executor.
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> anyhow::Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(Into::into)
+    /// From the authenticator app, or a recovery code; needed when the account has one on.
+    pub code: Option<String>,
 }
 
 /// The longest address SMTP can carry (RFC 5321's 256-octet path, less its brackets).
 pub const MAX_EMAIL_CHARS: usize = 254;
-/// A pass phrase of 1,024 bytes is far past any real one; Argon2 would hash anything.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// How long each attempt on an account under attack from many clients waits: enough to make
 /// guessing slow, not so much that the real admin notices more than a pause.
@@ -115,12 +79,13 @@ pub async fn login(
     mail: &MailSettings,
     session_ttl: std::time::Duration,
     attempt: SignIn<'_>,
-) -> Result<LoginToken, AuthError> {
+) -> Result<SignedIn, AuthError> {
     let SignIn {
         client,
         kind,
         email,
         password: password_attempt,
+        code,
     } = attempt;
     // Before any counter or hash sees them: what an attacker sends must not become memory
     // held for an hour, or seconds of Argon2.
@@ -184,8 +149,90 @@ pub async fn login(
             return Err(AuthError::InvalidCredentials);
         }
     };
+    if second_factor::is_on(&admin) {
+        let attempt = CodeAttempt {
+            client,
+            kind,
+            email: &email,
+            code,
+        };
+        let pending = second_step(db, limiter, &admin, attempt).await?;
+        if let Some(pending) = pending {
+            return Ok(SignedIn::CodeNeeded(pending));
+        }
+    }
     limiter.succeeded(client, &email).await;
-    open_session(db, admin.id, kind, client, session_ttl).await
+    open_session(db, admin.id, kind, client, session_ttl)
+        .await
+        .map(SignedIn::Session)
+}
+
+/// The parts of a sign-in the second factor looks at.
+struct CodeAttempt<'a> {
+    client: Client,
+    kind: SessionKind,
+    email: &'a str,
+    code: Option<String>,
+}
+
+/// After a right password, for an account with a second factor: the code checked (and used
+/// up), or for the console without one, the token of its second step.
+async fn second_step(
+    db: &DatabaseConnection,
+    limiter: &LoginLimiter,
+    admin: &admin::Model,
+    attempt: CodeAttempt<'_>,
+) -> Result<Option<LoginToken>, AuthError> {
+    match attempt.code.filter(|c| !c.trim().is_empty()) {
+        // The console asks for the code on a page of its own.
+        None if attempt.kind == SessionKind::Console => {
+            let pending = open_session(
+                db,
+                admin.id.clone(),
+                SessionKind::SecondStep,
+                attempt.client,
+                SECOND_STEP_TTL,
+            )
+            .await?;
+            Ok(Some(pending))
+        }
+        None => Err(AuthError::SecondFactorRequired),
+        Some(code) => {
+            if code.chars().count() > 64 || !second_factor::use_code(db, admin, &code).await? {
+                let _ = limiter.failed(attempt.client, attempt.email).await;
+                return Err(AuthError::SecondFactorInvalid);
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The console's second step: the token the first step gave, and a code. Codes count against
+/// the same limits as passwords, per client and account.
+pub async fn finish_sign_in(
+    db: &DatabaseConnection,
+    limiter: &LoginLimiter,
+    client: Client,
+    session_ttl: std::time::Duration,
+    pending: &str,
+    code: &str,
+) -> Result<LoginToken, AuthError> {
+    let step = authenticate(db, SessionKind::SecondStep, pending).await?;
+    let admin = admin::Entity::find_by_id(step.admin_id.clone())
+        .one(db)
+        .await?
+        .ok_or(AuthError::Unauthenticated)?;
+    limiter
+        .attempt(client, &admin.email)
+        .await
+        .map_err(|retry_after_secs| AuthError::RateLimited { retry_after_secs })?;
+    if code.chars().count() > 64 || !second_factor::use_code(db, &admin, code).await? {
+        let _ = limiter.failed(client, &admin.email).await;
+        return Err(AuthError::SecondFactorInvalid);
+    }
+    limiter.succeeded(client, &admin.email).await;
+    logout(db, &step).await?;
+    open_session(db, admin.id, SessionKind::Console, client, session_ttl).await
 }
 
 /// A new session for an account that has proven who it is; its token is handed out once.
@@ -212,13 +259,16 @@ async fn open_session(
     }
     .insert(db)
     .await?;
-    admin::ActiveModel {
-        id: Set(admin_id),
-        last_login_at: Set(Some(now)),
-        ..Default::default()
+    // A password without its code yet is not a sign-in.
+    if kind != SessionKind::SecondStep {
+        admin::ActiveModel {
+            id: Set(admin_id),
+            last_login_at: Set(Some(now)),
+            ..Default::default()
+        }
+        .update(db)
+        .await?;
     }
-    .update(db)
-    .await?;
     Ok(LoginToken { token, expires_at })
 }
 
@@ -232,23 +282,20 @@ pub async fn authenticate(
         .filter(admin_session::Column::Kind.eq(kind.as_str()))
         .filter(admin_session::Column::RevokedAt.is_null())
         .filter(admin_session::Column::ExpiresAt.gt(Utc::now()))
-        // Disabling revokes the account's sessions, but a sign-in racing with it could open
-        // one more: the account itself is asked too, in the same query.
-        .filter(
-            admin_session::Column::AdminId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(admin::Column::Id)
-                    .from(admin::Entity)
-                    .and_where(admin::Column::DisabledAt.is_null())
-                    .to_owned(),
-            ),
-        )
+        .one(db)
+        .await?
+        .ok_or(AuthError::Unauthenticated)?;
+    // Disabling revokes the account's sessions, but a sign-in racing with it could open one
+    // more: the account itself is asked too.
+    let admin = admin::Entity::find_by_id(session.admin_id.clone())
+        .filter(admin::Column::DisabledAt.is_null())
         .one(db)
         .await?
         .ok_or(AuthError::Unauthenticated)?;
     Ok(AdminIdentity {
         admin_id: session.admin_id,
         session_id: session.id,
+        second_factor: second_factor::is_on(&admin),
     })
 }
 
@@ -295,6 +342,9 @@ pub async fn create_admin(
         last_login_at: Set(None),
         time_zone: Set("UTC".into()),
         disabled_at: Set(None),
+        second_factor_secret: Set(None),
+        second_factor_on_at: Set(None),
+        second_factor_last_step: Set(None),
     }
     .insert(db)
     .await

@@ -55,6 +55,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub thread_scheduling: ThreadScheduling,
     pub admin_session_ttl: Duration,
+    /// `REQUIRE_SECOND_FACTOR`: a coordinator without a second factor reaches only enrolment.
+    pub require_second_factor: bool,
     /// How long a public catalog response may be served from memory; zero disables.
     pub catalog_cache_ttl: Duration,
     /// What anonymous clients may set off, and sign-in throttling.
@@ -182,6 +184,7 @@ impl Config {
             log_format: server.log_format,
             thread_scheduling: database.thread_scheduling,
             admin_session_ttl: server.admin_session_ttl,
+            require_second_factor: server.require_second_factor,
             catalog_cache_ttl: server.catalog_cache_ttl,
             limits,
             card_reservation_minutes: orders.card_reservation_minutes,

@@ -19,6 +19,7 @@ pub struct Server {
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     pub admin_session_ttl: Duration,
+    pub require_second_factor: bool,
     pub catalog_cache_ttl: Duration,
     pub disk_warn_percent: u8,
     pub warnings: Vec<String>,
@@ -66,6 +67,7 @@ pub fn read(vars: &Vars) -> Result<Server, ConfigError> {
         cors_origins: cors_origins(vars)?,
         log_format,
         admin_session_ttl: Duration::from_secs(u64::from(admin_session_hours) * 3600),
+        require_second_factor: vars.flag("REQUIRE_SECOND_FACTOR", "false")?,
         catalog_cache_ttl: vars.millis("CATALOG_CACHE_MS", "1000", 0, 60_000)?,
         disk_warn_percent: u8::try_from(vars.number("DISK_WARN_PERCENT", "10", 1, 99)?)
             .unwrap_or(10),
