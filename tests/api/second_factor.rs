@@ -190,6 +190,8 @@ async fn one_code_sent_twice_at_once_signs_in_once() {
 async fn required_second_factor_lets_an_account_without_one_only_set_it_up() {
     let app = builder().env("REQUIRE_SECOND_FACTOR", "true").spawn().await;
     let token = app.admin_token().await;
+    // Another token opened with the password alone, as a phisher would hold it.
+    let phished = app.admin_token().await;
     let refused = app.admin_get(&token, "/api/v1/admin/orders").await;
     assert_eq!(
         refused.problem(403)["code"],
@@ -204,8 +206,11 @@ async fn required_second_factor_lets_an_account_without_one_only_set_it_up() {
         .await;
     assert_eq!(add.problem(403)["code"], "second_factor_enrolment_required");
     enrol(&app, &token).await;
-    // The same token goes on, now that its account has one.
+    // The token that set it up goes on; the one opened by the password alone ends.
     app.admin_get(&token, "/api/v1/admin/orders").await.ok(200);
+    app.admin_get(&phished, "/api/v1/admin/orders")
+        .await
+        .problem(401);
 
     // The console sends an account without one to the page that sets it up.
     let other = app.admin_post(
@@ -438,4 +443,31 @@ async fn guessing_codes_is_limited_like_passwords() {
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
     let body: &Value = &login_with(&app, Some("123456")).await.body;
     assert_eq!(body["code"], "rate_limited");
+}
+
+#[tokio::test]
+async fn wrong_codes_from_everywhere_are_capped_for_the_account() {
+    // Per-client limits lifted, as for a guesser with many addresses.
+    let app = builder()
+        .env("LOGIN_PER_IP_PER_MINUTE", "10000")
+        .env("LOGIN_PER_ACCOUNT_PER_MINUTE", "10000")
+        .spawn()
+        .await;
+    let token = app.admin_token().await;
+    let (secret, _) = enrol(&app, &token).await;
+    let mut statuses = Vec::new();
+    for n in 0..12u32 {
+        let guess = format!("{:06}", (n * 7919 + 13) % 1_000_000);
+        if guess == code_next_step(&secret).expect("code")
+            || guess == code_now(&secret).expect("code")
+        {
+            continue;
+        }
+        statuses.push(login_with(&app, Some(&guess)).await.status.as_u16());
+    }
+    assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    // Even the right code waits: whoever guesses codes has the password already.
+    let right = login_with(&app, Some(&code_next_step(&secret).expect("code"))).await;
+    assert_eq!(right.problem(429)["code"], "rate_limited");
 }

@@ -230,6 +230,7 @@ pub async fn sign_in_code(
     let finished = service::finish_sign_in(
         &state.db,
         &state.core.login_limiter,
+        &state.mail,
         client,
         state.config.admin_session_ttl,
         &form.pending,

@@ -22,6 +22,12 @@ use crate::config::Limits;
 const MAX_KEYS: u64 = 100_000;
 const WINDOW: Duration = Duration::from_secs(60);
 const ACCOUNT_WINDOW: Duration = Duration::from_secs(3600);
+/// Wrong second-factor codes one account takes from all clients together before codes are
+/// refused for the rest of the window. Per-client limits alone let a guesser with the
+/// password and many addresses try a million codes in minutes; ten in fifteen minutes make
+/// a guess succeed about once in thirty thousand windows (near a year).
+const CODE_FAILURES: u32 = 10;
+const CODE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// How many client addresses an alert names at most.
 const ALERT_CLIENTS: usize = 20;
 
@@ -75,6 +81,7 @@ pub struct LoginLimiter {
     per_client: Cache<IpAddr, Arc<Window>>,
     per_pair: Cache<(IpAddr, AccountKey), Arc<Window>>,
     per_account: Cache<AccountKey, Arc<AccountFailures>>,
+    code_failures: Cache<AccountKey, Arc<Window>>,
     client_limit: u32,
     pair_limit: u32,
     alert_at: u32,
@@ -96,6 +103,7 @@ impl LoginLimiter {
             per_client: cache(WINDOW),
             per_pair: cache(WINDOW),
             per_account: cache(ACCOUNT_WINDOW),
+            code_failures: cache(CODE_WINDOW),
             client_limit: limits.login_per_ip_per_minute,
             pair_limit: limits.login_per_account_per_minute,
             alert_at: limits.login_alert_failures,
@@ -131,6 +139,26 @@ impl LoginLimiter {
             .await
             .is_some_and(|a| a.window.count.load(Ordering::SeqCst) >= self.alert_at);
         Ok(under_attack)
+    }
+
+    /// Before a second-factor code is checked: `Err(seconds to wait)` once the account took
+    /// too many wrong codes from all clients together in this window.
+    pub async fn code_attempt(&self, account: &str) -> Result<(), u64> {
+        match self.code_failures.get(&account_key(account)).await {
+            Some(window) if window.count.load(Ordering::SeqCst) >= CODE_FAILURES => {
+                Err(window.retry_after(CODE_WINDOW))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A wrong second-factor code, counted for the account whatever the client.
+    pub async fn code_failed(&self, account: &str) {
+        self.code_failures
+            .get_with(account_key(account), async { Window::new() })
+            .await
+            .count
+            .fetch_add(1, Ordering::SeqCst);
     }
 
     /// A right password: this client starts afresh (the account's count across clients

@@ -7,7 +7,7 @@
 //! are kept only as Argon2 hashes and are marked used by a conditional update.
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::Utc;
-use entity::{admin, admin_recovery_code};
+use entity::{admin, admin_recovery_code, admin_session};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -117,7 +117,8 @@ pub(super) async fn use_code(
     account: &admin::Model,
     code: &str,
 ) -> Result<bool, AuthError> {
-    let Some(secret) = account.second_factor_secret.as_deref() else {
+    // A secret still waiting for its first code signs nobody in.
+    let (true, Some(secret)) = (is_on(account), account.second_factor_secret.as_deref()) else {
         return Ok(false);
     };
     let code = normalise(code);
@@ -193,15 +194,23 @@ pub async fn start(
     let mut bytes = [0u8; SECRET_BYTES];
     OsRng.fill_bytes(&mut bytes);
     let secret = Secret::Raw(bytes.to_vec()).to_encoded().to_string();
-    admin::ActiveModel {
-        id: Set(account.id.clone()),
-        second_factor_secret: Set(Some(secret.clone())),
-        second_factor_on_at: Set(None),
-        second_factor_last_step: Set(None),
-        ..Default::default()
+    // Only while it is off: a confirmation landing meanwhile is not undone.
+    let started = admin::Entity::update_many()
+        .col_expr(
+            admin::Column::SecondFactorSecret,
+            Expr::value(secret.as_str()),
+        )
+        .col_expr(
+            admin::Column::SecondFactorLastStep,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(admin::Column::Id.eq(account.id.as_str()))
+        .filter(admin::Column::SecondFactorOnAt.is_null())
+        .exec(db)
+        .await?;
+    if started.rows_affected != 1 {
+        return Err(AuthError::SecondFactorAlreadyOn);
     }
-    .update(db)
-    .await?;
     pending(&account.email, &secret, issuer)
 }
 
@@ -305,6 +314,15 @@ pub async fn confirm(
         .insert(&txn)
         .await?;
     }
+    // A session opened with the password alone (phished, and under REQUIRE_SECOND_FACTOR held
+    // to this setup) must not go on with what the second factor now guards.
+    admin_session::Entity::update_many()
+        .col_expr(admin_session::Column::RevokedAt, Expr::value(now))
+        .filter(admin_session::Column::AdminId.eq(account.id.as_str()))
+        .filter(admin_session::Column::Id.ne(identity.session_id.as_str()))
+        .filter(admin_session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
     audit::record(
         &txn,
         &account.id,

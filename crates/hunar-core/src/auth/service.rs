@@ -125,38 +125,14 @@ pub async fn login(
         // A disabled account answers as a wrong password would: whoever holds its old
         // password learns nothing about it.
         Some(admin) if valid && admin.disabled_at.is_none() => admin,
-        _ => {
-            // Alerts are for real accounts: a stream of invented names must not become a
-            // stream of emails to the coordinator.
-            if let Some(alert) = limiter.failed(client, &email).await
-                && admin.is_some()
-            {
-                tracing::warn!(
-                    failures = alert.failures,
-                    clients = alert.clients.len(),
-                    "many failed sign-ins on one admin account; the coordinator is told"
-                );
-                alerts::sign_in_failures(
-                    db,
-                    mail,
-                    &alert.account,
-                    alert.failures,
-                    &alert.clients,
-                    alert.window_id,
-                )
-                .await?;
-            }
+        found => {
+            count_failure(db, limiter, mail, client, &email, found.is_some()).await?;
             return Err(AuthError::InvalidCredentials);
         }
     };
     if second_factor::is_on(&admin) {
-        let attempt = CodeAttempt {
-            client,
-            kind,
-            email: &email,
-            code,
-        };
-        let pending = second_step(db, limiter, &admin, attempt).await?;
+        let attempt = CodeAttempt { client, kind, code };
+        let pending = second_step(db, limiter, mail, &admin, attempt).await?;
         if let Some(pending) = pending {
             return Ok(SignedIn::CodeNeeded(pending));
         }
@@ -167,11 +143,64 @@ pub async fn login(
         .map(SignedIn::Session)
 }
 
+/// A wrong password or code, counted; past the threshold the coordinator is told once.
+/// Alerts are for real accounts: a stream of invented names must not become a stream of
+/// emails to the coordinator.
+async fn count_failure(
+    db: &DatabaseConnection,
+    limiter: &LoginLimiter,
+    mail: &MailSettings,
+    client: Client,
+    email: &str,
+    real_account: bool,
+) -> Result<(), AuthError> {
+    if let Some(alert) = limiter.failed(client, email).await
+        && real_account
+    {
+        tracing::warn!(
+            failures = alert.failures,
+            clients = alert.clients.len(),
+            "many failed sign-ins on one admin account; the coordinator is told"
+        );
+        alerts::sign_in_failures(
+            db,
+            mail,
+            &alert.account,
+            alert.failures,
+            &alert.clients,
+            alert.window_id,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Checks and uses up a code. Besides the per-client limits, wrong codes are capped for the
+/// account across all clients (whoever guesses codes holds the password already).
+async fn check_code(
+    db: &DatabaseConnection,
+    limiter: &LoginLimiter,
+    mail: &MailSettings,
+    client: Client,
+    admin: &admin::Model,
+    code: &str,
+) -> Result<(), AuthError> {
+    limiter
+        .code_attempt(&admin.email)
+        .await
+        .map_err(|retry_after_secs| AuthError::RateLimited { retry_after_secs })?;
+    if code.chars().count() <= 64 && second_factor::use_code(db, admin, code).await? {
+        return Ok(());
+    }
+    limiter.code_failed(&admin.email).await;
+    count_failure(db, limiter, mail, client, &admin.email, true).await?;
+    Err(AuthError::SecondFactorInvalid)
+}
+
 /// The parts of a sign-in the second factor looks at.
-struct CodeAttempt<'a> {
+struct CodeAttempt {
     client: Client,
     kind: SessionKind,
-    email: &'a str,
     code: Option<String>,
 }
 
@@ -180,8 +209,9 @@ struct CodeAttempt<'a> {
 async fn second_step(
     db: &DatabaseConnection,
     limiter: &LoginLimiter,
+    mail: &MailSettings,
     admin: &admin::Model,
-    attempt: CodeAttempt<'_>,
+    attempt: CodeAttempt,
 ) -> Result<Option<LoginToken>, AuthError> {
     match attempt.code.filter(|c| !c.trim().is_empty()) {
         // The console asks for the code on a page of its own.
@@ -198,10 +228,7 @@ async fn second_step(
         }
         None => Err(AuthError::SecondFactorRequired),
         Some(code) => {
-            if code.chars().count() > 64 || !second_factor::use_code(db, admin, &code).await? {
-                let _ = limiter.failed(attempt.client, attempt.email).await;
-                return Err(AuthError::SecondFactorInvalid);
-            }
+            check_code(db, limiter, mail, attempt.client, admin, &code).await?;
             Ok(None)
         }
     }
@@ -212,6 +239,7 @@ async fn second_step(
 pub async fn finish_sign_in(
     db: &DatabaseConnection,
     limiter: &LoginLimiter,
+    mail: &MailSettings,
     client: Client,
     session_ttl: std::time::Duration,
     pending: &str,
@@ -226,10 +254,7 @@ pub async fn finish_sign_in(
         .attempt(client, &admin.email)
         .await
         .map_err(|retry_after_secs| AuthError::RateLimited { retry_after_secs })?;
-    if code.chars().count() > 64 || !second_factor::use_code(db, &admin, code).await? {
-        let _ = limiter.failed(client, &admin.email).await;
-        return Err(AuthError::SecondFactorInvalid);
-    }
+    check_code(db, limiter, mail, client, &admin, code).await?;
     limiter.succeeded(client, &admin.email).await;
     logout(db, &step).await?;
     open_session(db, admin.id, SessionKind::Console, client, session_ttl).await
