@@ -31,6 +31,9 @@ enum Command {
     /// Build the public catalog's cards from scratch (they are kept current by every write;
     /// this is for data changed behind the server's back, e.g. by hand in SQL).
     RebuildCatalog,
+    /// Erase now the personal data of buyers whose orders ended more than BUYER_DATA_DAYS ago
+    /// (the server does it every hour).
+    EraseExpired,
     /// Back up the database and every photo into DIR (a folder, or s3:PREFIX in the media
     /// bucket) while the server runs; only photos DIR lacks are copied.
     Backup {
@@ -121,6 +124,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!(
                 "catalog cards rebuilt in {} ms",
                 started.elapsed().as_millis()
+            );
+        }
+        Command::EraseExpired => {
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            let keep = chrono::Duration::days(i64::from(config.buyer_data_days));
+            let erased = hunar::orders::erasure::erase_expired(&db, keep).await?;
+            println!(
+                "erased the buyers of {erased} orders that ended more than {} days ago",
+                config.buyer_data_days
             );
         }
         Command::Backup { dir, keep } => backup(&config, &dir, keep).await?,

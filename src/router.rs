@@ -112,6 +112,7 @@ pub fn admin_api(
         .service(orders::admin::extend_hold)
         .service(orders::admin::refund_late_payment)
         .service(orders::admin::another_painting)
+        .service(orders::admin::erase_buyer)
         .service(media::upload_artwork_image)
         .service(media::delete_artwork_image)
         .service(media::upload_portrait)
@@ -165,6 +166,8 @@ pub fn console(cfg: &mut web::ServiceConfig) {
         .service(console_orders::list)
         .service(console_orders::show)
         .service(console_orders::action_form)
+        // Before the generic `{id}/{action}` form, which would take it for an action.
+        .service(console_orders::erase_buyer)
         .service(console_orders::act)
         .service(paintings::list)
         .service(paintings::new)

@@ -235,6 +235,10 @@ fn spawn_workers(state: &AppState, mailer: Option<Mailer>) {
         state.catalog_cache.clone(),
         state.config.reservation_sweep,
     );
+    orders::erasure::spawn(
+        state.db.clone(),
+        chrono::Duration::days(i64::from(state.config.buyer_data_days)),
+    );
     if let Some(gateway) = &state.payments {
         crate::ledger::fees::spawn(
             state.db.clone(),

@@ -63,6 +63,9 @@ pub struct Model {
     /// kept until a coordinator refunds it or gives the buyer another painting.
     pub late_payment_reference: Option<String>,
     pub late_payment_at: Option<DateTimeUtc>,
+    /// When the buyer's name, contact, address and note were erased (the order stays, for
+    /// the accounts: reference, painting, amounts, country, dates).
+    pub buyer_erased_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

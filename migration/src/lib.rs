@@ -24,6 +24,7 @@ mod m20261207_000020_artwork_texts;
 mod m20261207_000021_price_currency;
 mod m20261207_000022_admin_lifecycle;
 mod m20261207_000023_second_factor;
+mod m20261207_000024_buyer_erasure;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_price_currency::Migration),
             Box::new(m20261207_000022_admin_lifecycle::Migration),
             Box::new(m20261207_000023_second_factor::Migration),
+            Box::new(m20261207_000024_buyer_erasure::Migration),
         ]
     }
 }

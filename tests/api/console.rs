@@ -1882,3 +1882,44 @@ async fn today_says_when_emails_wait_because_no_mail_server_is_set() {
     );
     assert!(!today.text.contains("Every email went out"));
 }
+
+#[tokio::test]
+async fn a_coordinator_erases_an_ended_orders_buyer_from_the_order_page() {
+    let app = spawn_app().await;
+    let browser = Browser::sign_in(&app).await;
+    let (_, id) = manual_order(&app).await;
+    let page = format!("/admin/orders/{id}");
+    let open = browser.get(&page).await;
+    assert!(open.text.contains("Anna Lind"));
+    assert!(
+        !open.text.contains("/erase-buyer"),
+        "no erasing while it is open"
+    );
+    let refused = browser.post(&format!("{page}/erase-buyer"), &[]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.text.contains("still open"));
+
+    let token = app.admin_token().await;
+    app.admin_post(
+        &token,
+        &format!("/api/v1/admin/orders/{id}/cancel"),
+        serde_json::json!({"reason": "asked by the buyer"}),
+    )
+    .await
+    .ok(200);
+    let ended = browser.get(&page).await;
+    assert!(
+        ended
+            .text
+            .contains(&format!("action=\"{page}/erase-buyer\""))
+    );
+    let done = browser.post(&format!("{page}/erase-buyer"), &[]).await;
+    assert_eq!(location(&done), format!("{page}?done=buyer-erased"));
+    let after = browser.get(&format!("{page}?done=buyer-erased")).await;
+    assert!(after.text.contains("were erased on"));
+    assert!(!after.text.contains("Anna Lind"));
+    assert!(!after.text.contains("Storgatan"));
+    let list = browser.get("/admin/orders").await;
+    assert!(!list.text.contains("Anna Lind"));
+    assert!(list.text.contains("erased"));
+}

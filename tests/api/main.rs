@@ -10,6 +10,7 @@ mod cli;
 mod console;
 mod console_browser;
 mod coordinators;
+mod erasure;
 mod errors;
 mod faults;
 mod helpers;

@@ -539,6 +539,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/orders/{id}/erase-buyer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase the buyer's name, contact, address and note now (a person's request under the
+         *     GDPR); the order keeps its reference, painting, amounts, country and dates. 409
+         *     `order_open` until the order is delivered, cancelled or expired.
+         */
+        post: operations["adminEraseOrderBuyer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/orders/{id}/extend-hold": {
         parameters: {
             query?: never;
@@ -1061,10 +1082,17 @@ export interface components {
             artist_id: string;
             artist_name: string;
             artwork_title: string;
-            buyer: components["schemas"]["BuyerView"];
+            buyer: null | components["schemas"]["BuyerView"];
+            /**
+             * Format: date-time
+             * @description When the buyer's name, contact, address and note were erased.
+             */
+            buyer_erased_at: string | null;
             carrier: string | null;
             /** Format: date-time */
             closed_at: string | null;
+            /** @description ISO 3166-1 alpha-2: where the painting went (kept after erasure, for the accounts). */
+            country: string;
             /** Format: date-time */
             delivered_at: string | null;
             /** @description The language the buyer ordered in. */
@@ -1090,7 +1118,7 @@ export interface components {
             reference: string;
             /** Format: date-time */
             shipped_at: string | null;
-            shipping_address: components["schemas"]["AddressView"];
+            shipping_address: null | components["schemas"]["AddressView"];
             size_tier: string;
             /** @description The buyer's time zone, when known. */
             time_zone: string | null;
@@ -1677,10 +1705,17 @@ export interface components {
                 artist_id: string;
                 artist_name: string;
                 artwork_title: string;
-                buyer: components["schemas"]["BuyerView"];
+                buyer?: null | components["schemas"]["BuyerView"];
+                /**
+                 * Format: date-time
+                 * @description When the buyer's name, contact, address and note were erased.
+                 */
+                buyer_erased_at?: string | null;
                 carrier?: string | null;
                 /** Format: date-time */
                 closed_at?: string | null;
+                /** @description ISO 3166-1 alpha-2: where the painting went (kept after erasure, for the accounts). */
+                country: string;
                 /** Format: date-time */
                 delivered_at?: string | null;
                 /** @description The language the buyer ordered in. */
@@ -1706,7 +1741,7 @@ export interface components {
                 reference: string;
                 /** Format: date-time */
                 shipped_at?: string | null;
-                shipping_address: components["schemas"]["AddressView"];
+                shipping_address?: null | components["schemas"]["AddressView"];
                 size_tier: string;
                 /** @description The buyer's time zone, when known. */
                 time_zone?: string | null;
@@ -4800,6 +4835,63 @@ export interface operations {
                 };
             };
             /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminEraseOrderBuyer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOrderDetail"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description order_open */
             409: {
                 headers: {
                     [name: string]: unknown;

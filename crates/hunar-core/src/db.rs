@@ -38,6 +38,9 @@ pub async fn connect_with(
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Erased and changed values are overwritten in the file, not left in free
+                // pages for whoever copies the disk to read.
+                .pragma("secure_delete", "ON")
         })
         .map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_release(|conn, _| {

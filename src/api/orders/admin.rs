@@ -137,6 +137,20 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(detail))
 }
 
+/// Erase the buyer's name, contact, address and note now (a person's request under the
+/// GDPR); the order keeps its reference, painting, amounts, country and dates. 409
+/// `order_open` until the order is delivered, cancelled or expired.
+#[utoipa::path(operation_id = "adminEraseOrderBuyer", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409, description = "order_open")))]
+#[post("/orders/{id}/erase-buyer")]
+pub async fn erase_buyer(
+    state: web::Data<AppState>,
+    identity: web::ReqData<AdminIdentity>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let detail = crate::orders::erasure::erase_buyer(&state.db, &identity.admin_id, &id).await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
 /// Give a manual order waiting for payment the full hold (`MANUAL_RESERVATION_DAYS` from
 /// now), as when the buyer confirms their address: for a buyer the coordinator knows.
 #[utoipa::path(operation_id = "adminExtendHold", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = AdminOrderDetail), (status = 401), (status = 404), (status = 409, description = "not a manual order waiting for payment")))]

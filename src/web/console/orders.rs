@@ -8,6 +8,7 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
 use super::Console;
+use super::forms::NoFields;
 use super::forms::{field_messages, given};
 use super::session::Posted;
 use crate::catalog::artists;
@@ -153,7 +154,26 @@ fn detail_context(detail: &AdminOrderDetail) -> Value {
         &o.payment_method,
         o.late_payment_at.is_some(),
     );
-    context! { o => o, detail => detail, actions => actions }
+    let erasable = o.buyer_erased_at.is_none()
+        && crate::orders::erasure::ended(o.order.status, o.late_payment_at.is_some());
+    context! { o => o, detail => detail, actions => actions, erasable => erasable }
+}
+
+/// Erases the buyer's personal data now (a person's request), once the order has ended.
+#[post("/admin/orders/{id}/erase-buyer")]
+pub async fn erase_buyer(posted: Posted<NoFields>, id: web::Path<String>) -> HttpResponse {
+    let console = posted.console;
+    let by = &console.identity.admin_id;
+    match crate::orders::erasure::erase_buyer(&console.state.db, by, &id).await {
+        Ok(_) => console.done(&format!("/admin/orders/{id}"), "buyer-erased"),
+        Err(OrderError::NotFound(_)) => console.not_found(),
+        Err(OrderError::StillOpen) => console.message(
+            StatusCode::CONFLICT,
+            "console-order-erase-title",
+            "console-order-erase-open",
+        ),
+        Err(err) => console.failed(&err),
+    }
 }
 
 #[get("/admin/orders/{id}")]

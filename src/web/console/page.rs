@@ -38,6 +38,7 @@ const DONE: &[&str] = &[
     "admin-disabled",
     "admin-enabled",
     "second-factor-off",
+    "buyer-erased",
     "saved",
     "created",
     "created-as-draft",
@@ -160,6 +161,7 @@ fn page_of(posted_to: &str) -> String {
         ["admin", "paintings" | "artists", id, ..] if *id != "new" => {
             format!("/admin/{}/{id}", parts[1])
         }
+        ["admin", "orders", id, "erase-buyer"] => format!("/admin/orders/{id}"),
         ["admin", "orders", id, action] => format!("/admin/orders/{id}/{action}"),
         ["admin", "admins", id, action] => format!("/admin/admins/{id}/{action}"),
         ["admin", "prices", "tiers", id] => format!("/admin/prices/tiers/{id}"),

@@ -67,6 +67,8 @@ pub struct Config {
     pub manual_payment_instructions: String,
     /// How often unpaid reservations are looked for.
     pub reservation_sweep: Duration,
+    /// `BUYER_DATA_DAYS`: how long a buyer's personal data is kept after their order ended.
+    pub buyer_data_days: u32,
     /// The first wait before a card fee is asked of Stripe again (doubling, up to 6 h), and
     /// how often due lookups are tried.
     pub fee_retry_base: Duration,
@@ -191,6 +193,7 @@ impl Config {
             manual_reservation_days: orders.manual_reservation_days,
             manual_payment_instructions: orders.manual_payment_instructions,
             reservation_sweep: orders.reservation_sweep,
+            buyer_data_days: orders.buyer_data_days,
             fee_retry_base,
             backup,
             disk_warn_percent: server.disk_warn_percent,

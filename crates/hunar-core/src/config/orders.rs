@@ -16,6 +16,7 @@ pub struct Orders {
     pub manual_reservation_days: u32,
     pub manual_payment_instructions: String,
     pub reservation_sweep: Duration,
+    pub buyer_data_days: u32,
 }
 
 pub fn read(vars: &Vars, public_base_url: &str) -> Result<Orders, ConfigError> {
@@ -48,5 +49,7 @@ pub fn read(vars: &Vars, public_base_url: &str) -> Result<Orders, ConfigError> {
         manual_payment_instructions: vars
             .or("MANUAL_PAYMENT_INSTRUCTIONS", DEFAULT_MANUAL_INSTRUCTIONS),
         reservation_sweep: vars.millis("RESERVATION_SWEEP_MS", "15000", 10, 3_600_000)?,
+        // Ten years is past any bookkeeping rule that would need the buyer's name.
+        buyer_data_days: vars.number("BUYER_DATA_DAYS", "180", 0, 3650)?,
     })
 }

@@ -88,6 +88,8 @@ fn compose(
     let mut rows = Vec::with_capacity(letters.len());
     for (kind, to) in letters {
         let (recipient, role, language) = match &to {
+            // An erased buyer is not written to again, and no email names them.
+            To::Buyer if o.buyer_erased_at.is_some() => continue,
             To::Buyer => (Some(o.buyer_email.clone()), "buyer", o.language.clone()),
             To::Artist(a) => (a.email.clone(), "artist", a.preferred_language.clone()),
             To::Coordinator => (mail.coordinator.clone(), "coordinator", "en".to_string()),

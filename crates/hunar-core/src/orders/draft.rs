@@ -125,5 +125,6 @@ pub(super) fn order_row(
         reminded_at: None,
         late_payment_reference: None,
         late_payment_at: None,
+        buyer_erased_at: None,
     }
 }

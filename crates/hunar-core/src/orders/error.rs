@@ -24,6 +24,11 @@ pub enum OrderError {
     PaintingSoldMeanwhile,
     #[error("{0}")]
     NotAllowed(String),
+    /// Its buyer is still needed: the painting is on its way, or money is to be paid back.
+    #[error(
+        "this order is still open (its buyer may still need to be reached): erase the buyer once it is delivered, cancelled or expired"
+    )]
+    StillOpen,
     #[error("this Idempotency-Key was already used with a different request body")]
     KeyReused,
     #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
@@ -66,6 +71,7 @@ impl From<OrderError> for DomainError {
                 DomainError::conflict("illegal_transition", err.to_string())
             }
             OrderError::NotAllowed(detail) => DomainError::conflict("not_allowed", detail),
+            OrderError::StillOpen => DomainError::conflict("order_open", err.to_string()),
             OrderError::PaintingSoldMeanwhile => {
                 DomainError::conflict("painting_sold_meanwhile", err.to_string())
             }

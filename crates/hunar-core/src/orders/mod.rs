@@ -8,6 +8,7 @@ pub mod buyer_view;
 pub mod carriers;
 pub mod claims;
 mod draft;
+pub mod erasure;
 mod error;
 pub mod expiry;
 pub mod holds;

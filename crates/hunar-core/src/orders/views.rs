@@ -125,9 +125,15 @@ pub struct AdminOrderView {
     #[schema(schema_with = payment_method_schema)]
     pub payment_method: String,
     pub payment_reference: Option<String>,
-    pub buyer: BuyerView,
-    pub shipping_address: AddressView,
+    /// Null once the buyer's data was erased (`buyer_erased_at`).
+    pub buyer: Option<BuyerView>,
+    /// Null once the buyer's data was erased; `country` stays.
+    pub shipping_address: Option<AddressView>,
+    /// ISO 3166-1 alpha-2: where the painting went (kept after erasure, for the accounts).
+    pub country: String,
     pub note: Option<String>,
+    /// When the buyer's name, contact, address and note were erased.
+    pub buyer_erased_at: Option<DateTime<Utc>>,
     pub artwork_title: String,
     pub artist_id: String,
     pub artist_name: String,
@@ -160,20 +166,22 @@ impl From<order::Model> for AdminOrderView {
             reference: reference(&o.id),
             payment_method: o.payment_method,
             payment_reference: o.payment_reference,
-            buyer: BuyerView {
+            buyer: o.buyer_erased_at.is_none().then_some(BuyerView {
                 name: o.buyer_name,
                 email: o.buyer_email,
                 phone: o.buyer_phone,
-            },
-            shipping_address: AddressView {
+            }),
+            shipping_address: o.buyer_erased_at.is_none().then_some(AddressView {
                 line1: o.ship_line1,
                 line2: o.ship_line2,
                 city: o.ship_city,
                 postal_code: o.ship_postal_code,
                 region: o.ship_region,
-                country: o.ship_country,
-            },
+                country: o.ship_country.clone(),
+            }),
+            country: o.ship_country,
             note: o.note,
+            buyer_erased_at: o.buyer_erased_at,
             artwork_title: o.artwork_title,
             artist_id: o.artist_id,
             artist_name: o.artist_name,

@@ -1,0 +1,210 @@
+//! A buyer's personal data is kept only while it is needed: `BUYER_DATA_DAYS` after an order
+//! ended (delivered, cancelled, expired, refunded) an hourly sweep erases the buyer's name,
+//! email, phone, address and note from the order, from the emails kept in the outbox for it,
+//! from the answer kept under its Idempotency-Key, and the address's confirmation unless
+//! another order still needs it. A coordinator can do the same at once (a person's request
+//! under the GDPR). The order keeps its reference, painting, amounts, country and dates, so
+//! the ledger and the accounts stay whole.
+use chrono::{DateTime, Duration, Utc};
+use entity::{email_confirmation, idempotency_key, order, outbox};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, Statement,
+};
+
+use super::{OrderError, OrderStatus};
+use crate::validate::email_key;
+use crate::{audit, db};
+
+/// What an erased email says instead of what it said.
+const ERASED: &str = "[erased]";
+/// Orders erased per transaction by the sweep: short write turns beside the shop.
+const BATCH: u64 = 100;
+
+/// Whether an order's buyer is no longer needed: it ended, and no late payment waits to be
+/// paid back.
+pub fn ended(status: OrderStatus, late_payment: bool) -> bool {
+    matches!(
+        status,
+        OrderStatus::Delivered
+            | OrderStatus::Cancelled
+            | OrderStatus::Expired
+            | OrderStatus::Refunded
+    ) && !late_payment
+}
+
+/// Erases one order's buyer now. 409 `order_open` while the order is open; an order erased
+/// before is answered as it is.
+pub async fn erase_buyer(
+    db: &DatabaseConnection,
+    by: &str,
+    order_id: &str,
+) -> Result<super::views::AdminOrderDetail, OrderError> {
+    let txn = db::begin_write(db).await?;
+    let found = order::Entity::find_by_id(order_id.to_string())
+        .one(&txn)
+        .await?
+        .ok_or(OrderError::NotFound("order"))?;
+    if found.buyer_erased_at.is_none() {
+        let status = OrderStatus::parse(&found.status);
+        let late = found.late_payment_reference.is_some();
+        if !status.is_some_and(|s| ended(s, late)) {
+            return Err(OrderError::StillOpen);
+        }
+        erase(&txn, &found, Utc::now()).await?;
+        audit::record(&txn, by, "order.erase_buyer", "order", order_id, &[]).await?;
+        txn.commit().await?;
+    } else {
+        txn.rollback().await?;
+    }
+    super::views::detail(db, order_id).await
+}
+
+/// Erases the buyers of orders that ended more than `keep` ago; how many.
+pub async fn erase_expired(db: &DatabaseConnection, keep: Duration) -> Result<u64, OrderError> {
+    let cutoff = Utc::now() - keep;
+    let mut erased = 0;
+    loop {
+        let txn = db::begin_write(db).await?;
+        let due: Vec<order::Model> = order::Entity::find()
+            .filter(order::Column::BuyerErasedAt.is_null())
+            .filter(order::Column::Status.is_in([
+                OrderStatus::Delivered.as_str(),
+                OrderStatus::Cancelled.as_str(),
+                OrderStatus::Expired.as_str(),
+                OrderStatus::Refunded.as_str(),
+            ]))
+            .filter(order::Column::LatePaymentReference.is_null())
+            .filter(
+                Condition::any()
+                    .add(order::Column::ClosedAt.lte(cutoff))
+                    .add(
+                        Condition::all()
+                            .add(order::Column::ClosedAt.is_null())
+                            .add(order::Column::DeliveredAt.lte(cutoff)),
+                    ),
+            )
+            .limit(BATCH)
+            .all(&txn)
+            .await?;
+        let now = Utc::now();
+        for o in &due {
+            erase(&txn, o, now).await?;
+        }
+        txn.commit().await?;
+        erased += due.len() as u64;
+        if (due.len() as u64) < BATCH {
+            break;
+        }
+    }
+    if erased > 0 {
+        checkpoint(db).await;
+    }
+    Ok(erased)
+}
+
+async fn erase(
+    conn: &impl ConnectionTrait,
+    o: &order::Model,
+    now: DateTime<Utc>,
+) -> Result<(), OrderError> {
+    order::Entity::update_many()
+        .col_expr(order::Column::BuyerName, Expr::value(""))
+        .col_expr(order::Column::BuyerEmail, Expr::value(""))
+        .col_expr(
+            order::Column::BuyerPhone,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(order::Column::ShipLine1, Expr::value(""))
+        .col_expr(
+            order::Column::ShipLine2,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(order::Column::ShipCity, Expr::value(""))
+        .col_expr(
+            order::Column::ShipPostalCode,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            order::Column::ShipRegion,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(order::Column::Note, Expr::value(Option::<String>::None))
+        .col_expr(order::Column::EmailKey, Expr::value(Option::<String>::None))
+        .col_expr(order::Column::TimeZone, Expr::value(Option::<String>::None))
+        .col_expr(order::Column::BuyerErasedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(o.id.as_str()))
+        .exec(conn)
+        .await?;
+    // Every email kept for the order: the buyer's carry their name and address, the
+    // coordinators' and the artist's name the buyer too.
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::BodyText, Expr::value(ERASED))
+        .col_expr(outbox::Column::BodyHtml, Expr::value(ERASED))
+        .filter(outbox::Column::OrderId.eq(o.id.as_str()))
+        .exec(conn)
+        .await?;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Recipient, Expr::value(ERASED))
+        .filter(outbox::Column::OrderId.eq(o.id.as_str()))
+        .filter(outbox::Column::RecipientRole.eq("buyer"))
+        .exec(conn)
+        .await?;
+    // The answer kept under the order's Idempotency-Key repeats what the buyer sent.
+    idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::ResponseBody.like(format!("%{}%", o.id)))
+        .exec(conn)
+        .await?;
+    forget_confirmation(conn, &o.buyer_email).await
+}
+
+/// The address's confirmation (kept as a hash) goes too, unless an order not yet erased
+/// still has that address.
+async fn forget_confirmation(conn: &impl ConnectionTrait, email: &str) -> Result<(), OrderError> {
+    let key = email_key(email);
+    let still_used = order::Entity::find()
+        .filter(order::Column::BuyerErasedAt.is_null())
+        .filter(order::Column::EmailKey.eq(key.as_str()))
+        .one(conn)
+        .await?
+        .is_some();
+    if !still_used {
+        email_confirmation::Entity::delete_many()
+            .filter(email_confirmation::Column::Email.eq(key.as_str()))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// On SQLite, the pages that held the erased values are copied back into the file and the
+/// write-ahead log is emptied, so its old frames do not keep them.
+async fn checkpoint(db: &DatabaseConnection) {
+    if db.get_database_backend() == DbBackend::Sqlite
+        && let Err(err) = db
+            .execute_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ))
+            .await
+    {
+        tracing::warn!(error = %err, "the log was not emptied after erasing buyers; it will be at the next checkpoint");
+    }
+}
+
+/// Runs `erase_expired` every hour.
+pub fn spawn(db: DatabaseConnection, keep: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match erase_expired(&db, keep).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(orders = n, "erased buyers' data past its keeping time"),
+                Err(err) => tracing::warn!(error = %err, "erasing buyers' data failed; will retry"),
+            }
+        }
+    })
+}
