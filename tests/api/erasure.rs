@@ -203,3 +203,57 @@ async fn a_coordinator_erases_a_cancelled_orders_buyer_at_once_and_the_sweep_wai
         assert!(!holds(outbox_text(&app, &id).await.as_bytes(), marker));
     }
 }
+
+#[tokio::test]
+async fn money_arriving_after_the_buyer_was_erased_is_not_taken_as_a_sale() {
+    let app = builder().spawn().await;
+    let token = app.admin_token().await;
+    let catalog = app.small_catalog(&token).await;
+    let id = order_with_markers(&app, &catalog.artwork).await;
+    // The hold ran out unpaid, and the buyer asked to be forgotten.
+    entity::order::Entity::update_many()
+        .col_expr(
+            entity::order::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(entity::order::Column::Id.eq(id.as_str()))
+        .exec(&app.db)
+        .await
+        .expect("update");
+    hunar::orders::expiry::expire_due(&app.db, &app.state.mail, chrono::Utc::now())
+        .await
+        .expect("sweep");
+    app.admin_post(
+        &token,
+        &format!("/api/v1/admin/orders/{id}/erase-buyer"),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    // Then the bank transfer arrives: nobody to send the painting to, so no sale.
+    let late = app
+        .admin_post(
+            &token,
+            &format!("/api/v1/admin/orders/{id}/confirm-payment"),
+            json!({"reference": "BANK-LATE"}),
+        )
+        .await;
+    assert!(
+        late.problem(409)["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("pay the money back")
+    );
+    let view = app
+        .admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
+        .await;
+    assert_eq!(view.ok(200)["status"], "expired");
+    // Nothing waits to be sent to the erased buyer.
+    let waiting = outbox::Entity::find()
+        .filter(outbox::Column::OrderId.eq(id.as_str()))
+        .filter(outbox::Column::Status.ne("sent"))
+        .all(&app.db)
+        .await
+        .expect("outbox");
+    assert!(waiting.is_empty(), "{waiting:?}");
+}

@@ -737,3 +737,45 @@ async fn without_a_stripe_key_cards_are_refused_plainly_and_webhooks_rejected() 
     let other = fixture("event").to_string();
     assert_eq!(app.deliver(&other).await.ok(200)["duplicate"], false);
 }
+
+#[tokio::test]
+async fn a_bank_debit_succeeding_after_the_buyer_was_erased_is_flagged_for_a_refund() {
+    let shop = shop().await;
+    let (id, _, _) = place_card(&shop).await;
+    let (_, processing) = event(
+        "checkout.session.completed",
+        session(&id, 5000, "usd", "unpaid"),
+    );
+    shop.app.deliver(&processing).await.ok(200);
+    let (_, failed) = event(
+        "checkout.session.async_payment_failed",
+        session(&id, 5000, "usd", "unpaid"),
+    );
+    shop.app.deliver(&failed).await.ok(200);
+    assert_eq!(order_status(&shop.app, &id).await, "expired");
+    shop.app
+        .admin_post(
+            &shop.token,
+            &format!("/api/v1/admin/orders/{id}/erase-buyer"),
+            serde_json::json!({}),
+        )
+        .await
+        .ok(200);
+    // Stripe says the money came after all: there is nobody to send the painting to.
+    let (_, succeeded) = event(
+        "checkout.session.async_payment_succeeded",
+        session(&id, 5000, "usd", "paid"),
+    );
+    shop.app.deliver(&succeeded).await.ok(200);
+    assert_eq!(order_status(&shop.app, &id).await, "expired");
+    assert_eq!(
+        artwork_status(&shop.app, &shop.catalog.artwork).await,
+        "available"
+    );
+    let payment = &detail(&shop, &id).await["payments"][0];
+    assert_eq!(payment["status"], "paid");
+    assert!(
+        payment.to_string().contains("refund the buyer"),
+        "{payment}"
+    );
+}

@@ -73,6 +73,11 @@ pub async fn confirm_payment(
                     "card orders are marked paid by Stripe, not by hand".into(),
                 ));
             }
+            if o.buyer_erased_at.is_some() {
+                return Err(OrderError::NotAllowed(
+                    "this order's buyer was erased, so the painting cannot be sent to them: pay the money back".into(),
+                ));
+            }
             let from = status_of(o);
             if !matches!(
                 from,

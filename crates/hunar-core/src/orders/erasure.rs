@@ -6,7 +6,7 @@
 //! under the GDPR). The order keeps its reference, painting, amounts, country and dates, so
 //! the ledger and the accounts stay whole.
 use chrono::{DateTime, Duration, Utc};
-use entity::{email_confirmation, idempotency_key, order, outbox};
+use entity::{email_confirmation, idempotency_key, order, order_history, outbox};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
@@ -14,6 +14,7 @@ use sea_orm::{
 };
 
 use super::{OrderError, OrderStatus};
+use crate::notifications::outbox::{FAILED, PENDING, SUPPRESSED};
 use crate::validate::email_key;
 use crate::{audit, db};
 
@@ -22,16 +23,35 @@ const ERASED: &str = "[erased]";
 /// Orders erased per transaction by the sweep: short write turns beside the shop.
 const BATCH: u64 = 100;
 
+/// The statuses in which an order has ended.
+const ENDED: [OrderStatus; 4] = [
+    OrderStatus::Delivered,
+    OrderStatus::Cancelled,
+    OrderStatus::Expired,
+    OrderStatus::Refunded,
+];
+
 /// Whether an order's buyer is no longer needed: it ended, and no late payment waits to be
-/// paid back.
+/// paid back (an expired order with one; once refunded or given another painting, the
+/// reference stays on the order but nothing waits).
 pub fn ended(status: OrderStatus, late_payment: bool) -> bool {
-    matches!(
-        status,
-        OrderStatus::Delivered
-            | OrderStatus::Cancelled
-            | OrderStatus::Expired
-            | OrderStatus::Refunded
-    ) && !late_payment
+    ENDED.contains(&status) && !(late_payment && status == OrderStatus::Expired)
+}
+
+fn ended_statuses() -> [&'static str; 4] {
+    ENDED.map(OrderStatus::as_str)
+}
+
+/// The orders whose buyer may be erased now, whatever else is asked.
+fn erasable() -> Condition {
+    Condition::all()
+        .add(order::Column::BuyerErasedAt.is_null())
+        .add(order::Column::Status.is_in(ended_statuses()))
+        .add(
+            Condition::any()
+                .add(order::Column::LatePaymentReference.is_null())
+                .add(order::Column::Status.ne(OrderStatus::Expired.as_str())),
+        )
 }
 
 /// Erases one order's buyer now. 409 `order_open` while the order is open; an order erased
@@ -49,12 +69,12 @@ pub async fn erase_buyer(
     if found.buyer_erased_at.is_none() {
         let status = OrderStatus::parse(&found.status);
         let late = found.late_payment_reference.is_some();
-        if !status.is_some_and(|s| ended(s, late)) {
+        if !status.is_some_and(|s| ended(s, late)) || !erase(&txn, &found, Utc::now()).await? {
             return Err(OrderError::StillOpen);
         }
-        erase(&txn, &found, Utc::now()).await?;
         audit::record(&txn, by, "order.erase_buyer", "order", order_id, &[]).await?;
         txn.commit().await?;
+        checkpoint(db).await;
     } else {
         txn.rollback().await?;
     }
@@ -68,14 +88,7 @@ pub async fn erase_expired(db: &DatabaseConnection, keep: Duration) -> Result<u6
     loop {
         let txn = db::begin_write(db).await?;
         let due: Vec<order::Model> = order::Entity::find()
-            .filter(order::Column::BuyerErasedAt.is_null())
-            .filter(order::Column::Status.is_in([
-                OrderStatus::Delivered.as_str(),
-                OrderStatus::Cancelled.as_str(),
-                OrderStatus::Expired.as_str(),
-                OrderStatus::Refunded.as_str(),
-            ]))
-            .filter(order::Column::LatePaymentReference.is_null())
+            .filter(erasable())
             .filter(
                 Condition::any()
                     .add(order::Column::ClosedAt.lte(cutoff))
@@ -90,10 +103,11 @@ pub async fn erase_expired(db: &DatabaseConnection, keep: Duration) -> Result<u6
             .await?;
         let now = Utc::now();
         for o in &due {
-            erase(&txn, o, now).await?;
+            if erase(&txn, o, now).await? {
+                erased += 1;
+            }
         }
         txn.commit().await?;
-        erased += due.len() as u64;
         if (due.len() as u64) < BATCH {
             break;
         }
@@ -104,12 +118,14 @@ pub async fn erase_expired(db: &DatabaseConnection, keep: Duration) -> Result<u6
     Ok(erased)
 }
 
+/// Erases one order's buyer, if it is still erasable when the write lands (on PostgreSQL a
+/// payment may have moved it meanwhile); whether it did.
 async fn erase(
     conn: &impl ConnectionTrait,
     o: &order::Model,
     now: DateTime<Utc>,
-) -> Result<(), OrderError> {
-    order::Entity::update_many()
+) -> Result<bool, OrderError> {
+    let erased = order::Entity::update_many()
         .col_expr(order::Column::BuyerName, Expr::value(""))
         .col_expr(order::Column::BuyerEmail, Expr::value(""))
         .col_expr(
@@ -133,15 +149,42 @@ async fn erase(
         .col_expr(order::Column::Note, Expr::value(Option::<String>::None))
         .col_expr(order::Column::EmailKey, Expr::value(Option::<String>::None))
         .col_expr(order::Column::TimeZone, Expr::value(Option::<String>::None))
+        .col_expr(
+            order::Column::ClientKey,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(order::Column::BuyerErasedAt, Expr::value(now))
         .filter(order::Column::Id.eq(o.id.as_str()))
+        .filter(erasable())
         .exec(conn)
         .await?;
-    // Every email kept for the order: the buyer's carry their name and address, the
-    // coordinators' and the artist's name the buyer too.
+    if erased.rows_affected != 1 {
+        return Ok(false);
+    }
+    // A reason typed by a coordinator may name the buyer ("refunded to Anna's account").
+    order_history::Entity::update_many()
+        .col_expr(
+            order_history::Column::Reason,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(order_history::Column::OrderId.eq(o.id.as_str()))
+        .exec(conn)
+        .await?;
+    // Emails not yet sent are not sent at all; those sent are kept as a record, without
+    // their text (the buyer's carry their name and address, the others name the buyer), or
+    // the server's reply that may quote the address.
+    outbox::Entity::delete_many()
+        .filter(outbox::Column::OrderId.eq(o.id.as_str()))
+        .filter(outbox::Column::Status.is_in([PENDING, FAILED, SUPPRESSED]))
+        .exec(conn)
+        .await?;
     outbox::Entity::update_many()
         .col_expr(outbox::Column::BodyText, Expr::value(ERASED))
         .col_expr(outbox::Column::BodyHtml, Expr::value(ERASED))
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
         .filter(outbox::Column::OrderId.eq(o.id.as_str()))
         .exec(conn)
         .await?;
@@ -156,7 +199,8 @@ async fn erase(
         .filter(idempotency_key::Column::ResponseBody.like(format!("%{}%", o.id)))
         .exec(conn)
         .await?;
-    forget_confirmation(conn, &o.buyer_email).await
+    forget_confirmation(conn, &o.buyer_email).await?;
+    Ok(true)
 }
 
 /// The address's confirmation (kept as a hash) goes too, unless an order not yet erased
@@ -181,15 +225,24 @@ async fn forget_confirmation(conn: &impl ConnectionTrait, email: &str) -> Result
 /// On SQLite, the pages that held the erased values are copied back into the file and the
 /// write-ahead log is emptied, so its old frames do not keep them.
 async fn checkpoint(db: &DatabaseConnection) {
-    if db.get_database_backend() == DbBackend::Sqlite
-        && let Err(err) = db
-            .execute_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-            ))
-            .await
-    {
-        tracing::warn!(error = %err, "the log was not emptied after erasing buyers; it will be at the next checkpoint");
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    // SQLite answers a checkpoint readers kept from finishing with a row (busy = 1), not an
+    // error.
+    let result = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        ))
+        .await;
+    let busy = match &result {
+        Ok(Some(row)) => row.try_get_by_index::<i64>(0).unwrap_or(1) != 0,
+        Ok(None) => false,
+        Err(_) => true,
+    };
+    if busy {
+        tracing::warn!("the log was not emptied after erasing buyers; the next checkpoint will");
     }
 }
 
@@ -207,4 +260,36 @@ pub fn spawn(db: DatabaseConnection, keep: Duration) -> tokio::task::JoinHandle<
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_buyer_is_needed_until_the_order_ended_and_nothing_waits_to_be_paid_back() {
+        assert!(ended(OrderStatus::Delivered, false));
+        assert!(ended(OrderStatus::Cancelled, false));
+        assert!(ended(OrderStatus::Expired, false));
+        assert!(
+            !ended(OrderStatus::Expired, true),
+            "a late payment to pay back"
+        );
+        assert!(
+            ended(OrderStatus::Refunded, true),
+            "the late payment was paid back"
+        );
+        assert!(
+            ended(OrderStatus::Delivered, true),
+            "given another painting, delivered"
+        );
+        for open in [
+            OrderStatus::AwaitingConfirmation,
+            OrderStatus::PendingPayment,
+            OrderStatus::Paid,
+            OrderStatus::Shipped,
+        ] {
+            assert!(!ended(open, false), "{open:?}");
+        }
+    }
 }

@@ -296,6 +296,14 @@ async fn mark_paid(
             crate::ledger::fees::expect(conn, &p.id, &o.id).await?;
             Ok(Outcome::on(o, "paid", true))
         }
+        // Nobody to send the painting to: the money goes back.
+        OrderStatus::Expired if o.buyer_erased_at.is_some() => {
+            flagged(
+                "paid after the reservation expired and the buyer's details were erased: refund the buyer"
+                    .into(),
+            )
+            .await
+        }
         OrderStatus::Expired => {
             let change = paid(Reason::CardPaidLate);
             match state::transition(conn, &Ledger, o, change).await {
