@@ -1923,3 +1923,31 @@ async fn a_coordinator_erases_an_ended_orders_buyer_from_the_order_page() {
     assert!(!list.text.contains("Anna Lind"));
     assert!(list.text.contains("erased"));
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_on_the_account_page_is_limited() {
+    let app = builder().default_limits().spawn().await;
+    let browser = Browser::sign_in(&app).await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let reply = browser
+            .post(
+                "/admin/account/password",
+                &[
+                    ("current", "a guess at it"),
+                    ("new", "a brand new password"),
+                ],
+            )
+            .await;
+        statuses.push(reply.status.as_u16());
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(
+                reply.text.contains("Too many wrong passwords"),
+                "{}",
+                reply.text
+            );
+        }
+    }
+    assert_eq!(statuses[0], 422);
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}

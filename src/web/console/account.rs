@@ -82,7 +82,11 @@ async fn refused(
 ) -> HttpResponse {
     match err {
         AuthError::Db(_) | AuthError::Internal(_) => console.failed(&err),
-        AuthError::Unauthenticated | AuthError::RateLimited { .. } => console.failed(&err),
+        AuthError::Unauthenticated => console.failed(&err),
+        AuthError::RateLimited { .. } => {
+            let errors = BTreeMap::from([(field, said(console, &err))]);
+            account_page(console, StatusCode::TOO_MANY_REQUESTS, errors, typed_email).await
+        }
         other => {
             let errors = BTreeMap::from([(field, other.to_string())]);
             account_page(
@@ -105,9 +109,12 @@ pub struct PasswordForm {
 }
 
 #[post("/admin/account/password")]
-pub async fn change_password(posted: Posted<PasswordForm>) -> HttpResponse {
+pub async fn change_password(posted: Posted<PasswordForm>, Caller(client): Caller) -> HttpResponse {
     let Posted { console, form } = posted;
-    match accounts::change_password(&console.state.db, &console.identity, form.current, form.new)
+    let state = &console.state;
+    let limiter = &state.core.login_limiter;
+    let (current, new) = (form.current, form.new);
+    match accounts::change_password(&state.db, limiter, client, &console.identity, current, new)
         .await
     {
         Ok(()) => console.done("/admin/account", "password-changed"),

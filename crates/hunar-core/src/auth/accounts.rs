@@ -11,7 +11,9 @@ use serde::Serialize;
 use super::error::{AdminIdentity, AuthError};
 use super::password;
 use super::password::blocking;
+use super::rate_limit::LoginLimiter;
 use crate::audit;
+use crate::client::Client;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
@@ -53,9 +55,13 @@ pub async fn all(db: &DatabaseConnection) -> Result<Vec<Account>, AuthError> {
 }
 
 /// A new password for oneself, proven by the current one. Every other session of the account
-/// ends with it: whoever might have known the old password is out.
+/// ends with it: whoever might have known the old password is out. Tries of the current
+/// password count against the sign-in limits, so a session left open cannot be used to guess
+/// it.
 pub async fn change_password(
     db: &DatabaseConnection,
+    limiter: &LoginLimiter,
+    client: Client,
     identity: &AdminIdentity,
     current: String,
     new: String,
@@ -63,14 +69,27 @@ pub async fn change_password(
     if new.chars().count() < password::MIN_LENGTH {
         return Err(AuthError::WeakPassword);
     }
+    if current.len() > password::MAX_PASSWORD_BYTES || new.len() > password::MAX_PASSWORD_BYTES {
+        return Err(AuthError::TooLong {
+            field: "password",
+            max: password::MAX_PASSWORD_BYTES,
+            unit: "bytes",
+        });
+    }
     let admin = admin::Entity::find_by_id(identity.admin_id.clone())
         .one(db)
         .await?
         .ok_or(AuthError::Unauthenticated)?;
+    limiter
+        .attempt(client, &admin.email)
+        .await
+        .map_err(|retry_after_secs| AuthError::RateLimited { retry_after_secs })?;
     let stored = admin.password_hash.clone();
     if !blocking(move || password::verify(&current, &stored)).await? {
+        let _ = limiter.failed(client, &admin.email).await;
         return Err(AuthError::WrongPassword);
     }
+    limiter.succeeded(client, &admin.email).await;
     let hash = blocking(move || password::hash(&new)).await??;
     let txn = db.begin().await?;
     admin::ActiveModel {
