@@ -427,6 +427,13 @@ async fn the_console_sets_up_a_second_factor_with_a_qr_code_drawn_here() {
         login_with(&app, None).await.problem(401)["code"],
         "second_factor_required"
     );
+    // Typed on a Dari keyboard: ۰–۹ are the app's 0–9.
+    let dari: String = code_next_step(&secret)
+        .expect("code")
+        .chars()
+        .map(|c| char::from_u32(0x06F0 + c.to_digit(10).expect("digit")).expect("digit"))
+        .collect();
+    login_with(&app, Some(&dari)).await.ok(200);
 }
 
 #[tokio::test]

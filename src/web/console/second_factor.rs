@@ -50,6 +50,7 @@ async fn page(console: &Console, status: StatusCode, error: Option<String>) -> H
             on => on,
             required => console.state.config.require_second_factor,
             secret => pending.as_ref().map(|p| grouped(&p.secret)),
+            otpauth_url => pending.as_ref().map(|p| p.otpauth_url.clone()),
             qr => qr,
             error => error,
         },

@@ -90,10 +90,16 @@ fn totp(secret: &str, issuer: &str, account: &str) -> Result<TOTP, AuthError> {
     .map_err(|e| AuthError::Internal(anyhow::anyhow!("a TOTP: {e}")))
 }
 
-/// Spaces and dashes as people type them; letters in either case.
+/// Spaces and dashes as people type them; letters in either case; digits from a Dari or
+/// Pashto keyboard (۰–۹) or an Arabic one (٠–٩) as the app shows them (0–9).
 fn normalise(code: &str) -> String {
     code.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c {
+            '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+            '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+            other => other,
+        })
         .flat_map(char::to_uppercase)
         .collect()
 }
@@ -435,6 +441,13 @@ mod tests {
             totp.get_url()
                 .starts_with("otpauth://totp/Hunar:a%40example.org?secret=")
         );
+    }
+
+    #[test]
+    fn codes_typed_on_a_dari_or_arabic_keyboard_read_as_the_app_shows_them() {
+        assert_eq!(normalise("۰۸۷ ۹۵۱"), "087951");
+        assert_eq!(normalise("٠٨٧-٩٥١"), "087951");
+        assert_eq!(normalise("ab2c3-d4e5f"), "AB2C3D4E5F");
     }
 
     #[test]
