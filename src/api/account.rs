@@ -48,7 +48,7 @@ pub async fn start(
 }
 
 /// Confirm with a first code: from then on sign-in needs a code too.
-#[utoipa::path(operation_id = "adminConfirmSecondFactor", tag = "admin", security(("bearer" = [])), request_body = Code, responses((status = 200, body = RecoveryCodes), (status = 401), (status = 409, description = "second_factor_on or second_factor_not_started"), (status = 422), (status = 429)))]
+#[utoipa::path(operation_id = "adminConfirmSecondFactor", tag = "admin", security(("bearer" = [])), request_body = Code, responses((status = 200, body = RecoveryCodes), (status = 401), (status = 403, description = "second_factor_invalid: the code is not right or was used"), (status = 409, description = "second_factor_on or second_factor_not_started"), (status = 422), (status = 429)))]
 #[post("/account/second-factor/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,
@@ -71,7 +71,7 @@ pub async fn confirm(
 }
 
 /// Turn the second factor off, with the password and a code.
-#[utoipa::path(operation_id = "adminDisableSecondFactor", tag = "admin", security(("bearer" = [])), request_body = TurnOff, responses((status = 204, description = "off"), (status = 401), (status = 403, description = "reauthentication_required: the password is not right"), (status = 409, description = "second_factor_off"), (status = 422), (status = 429)))]
+#[utoipa::path(operation_id = "adminDisableSecondFactor", tag = "admin", security(("bearer" = [])), request_body = TurnOff, responses((status = 204, description = "off"), (status = 401), (status = 403, description = "reauthentication_required: the password is not right; second_factor_invalid: the code is not"), (status = 409, description = "second_factor_off"), (status = 422), (status = 429)))]
 #[post("/account/second-factor/disable")]
 pub async fn disable(
     state: web::Data<AppState>,

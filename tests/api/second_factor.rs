@@ -69,13 +69,14 @@ async fn a_second_factor_is_set_up_used_once_per_code_and_turned_off() {
         .expect("secret")
         .to_string();
     for bad in ["12345", "not a code", &"9".repeat(40)] {
-        app.admin_post(
-            &token,
-            "/api/v1/admin/account/second-factor/confirm",
-            json!({"code": bad}),
-        )
-        .await
-        .invalid_field("code");
+        let wrong = app
+            .admin_post(
+                &token,
+                "/api/v1/admin/account/second-factor/confirm",
+                json!({"code": bad}),
+            )
+            .await;
+        assert_eq!(wrong.problem(403)["code"], "second_factor_invalid");
     }
     assert!(!secret.is_empty());
     // Nothing changed yet: the password alone still signs in.
@@ -134,13 +135,14 @@ async fn a_second_factor_is_set_up_used_once_per_code_and_turned_off() {
         wrong_password.problem(403)["code"],
         "reauthentication_required"
     );
-    app.admin_post(
-        &token,
-        off,
-        json!({"password": ADMIN_PASSWORD, "code": "ZZZZZ-ZZZZZ"}),
-    )
-    .await
-    .invalid_field("code");
+    let wrong_code = app
+        .admin_post(
+            &token,
+            off,
+            json!({"password": ADMIN_PASSWORD, "code": "ZZZZZ-ZZZZZ"}),
+        )
+        .await;
+    assert_eq!(wrong_code.problem(403)["code"], "second_factor_invalid");
     let done = app
         .admin_post(
             &token,

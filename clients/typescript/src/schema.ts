@@ -2423,6 +2423,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description second_factor_invalid: the code is not right or was used */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description second_factor_on or second_factor_not_started */
             409: {
                 headers: {
@@ -2508,7 +2517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description reauthentication_required: the password is not right */
+            /** @description reauthentication_required: the password is not right; second_factor_invalid: the code is not */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -54,9 +54,11 @@ impl From<AuthError> for crate::error::DomainError {
                 code: "second_factor_enrolment_required",
                 detail: err.to_string(),
             },
-            AuthError::CodeNotRight => crate::error::DomainError::Validation(
-                crate::error::FieldErrors::single("code", err.to_string()),
-            ),
+            // A failed proof, like a wrong current password: the request itself was well formed.
+            AuthError::CodeNotRight => crate::error::DomainError::Forbidden {
+                code: "second_factor_invalid",
+                detail: err.to_string(),
+            },
             AuthError::SecondFactorAlreadyOn => {
                 crate::error::DomainError::conflict("second_factor_on", err.to_string())
             }
