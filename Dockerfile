@@ -6,7 +6,8 @@ RUN cargo build --release --locked --bin hunar
 
 # Runtime stage: just the binary; TLS roots come from rustls' bundled webpki roots.
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --home /data hunar && mkdir -p /data/media && chown -R hunar /data
+# /data/key: the data key's own volume (docker-compose.yml), owned like the rest.
+RUN useradd --system --uid 10001 --home /data hunar && mkdir -p /data/media /data/key && chown -R hunar /data && chmod 700 /data/key
 COPY --from=build /src/target/release/hunar /usr/local/bin/hunar
 USER hunar
 WORKDIR /data

@@ -9,6 +9,7 @@
 pub use hunar_core::{
     audit, auth, backup, catalog, config, country, db, files, ledger, markup, media, money,
     notifications, orders, organisation, pagination, payments, seed, services, storage, validate,
+    vault,
 };
 
 pub mod api;

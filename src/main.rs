@@ -34,6 +34,11 @@ enum Command {
     /// Erase now the personal data of buyers whose orders ended more than BUYER_DATA_DAYS ago
     /// (the server does it every hour).
     EraseExpired,
+    /// Move every sealed value to the key in NEW_KEY_FILE (made, owner-only, when it does not
+    /// exist) while the shop stays open: running servers pick the new key up from the path
+    /// this records, so put the file at the same path on every host first. Afterwards start
+    /// servers with DATA_KEY_FILE=NEW_KEY_FILE.
+    RotateKey { new_key_file: std::path::PathBuf },
     /// Back up the database and every photo into DIR (a folder, or s3:PREFIX in the media
     /// bucket) while the server runs; only photos DIR lacks are copied.
     Backup {
@@ -134,6 +139,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!(
                 "erased the buyers of {erased} orders that ended more than {} days ago",
                 config.buyer_data_days
+            );
+        }
+        Command::RotateKey { new_key_file } => {
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            let settle = hunar::vault::state::FOLLOW_EVERY * 3;
+            let rotated =
+                hunar::vault::rotation::rotate(&db, &config.data_key, &new_key_file, settle)
+                    .await?;
+            println!(
+                "every sealed value is now under key {} (was {}; {} values moved).\n\
+                 Start servers with DATA_KEY_FILE={} from now on, keep that file away from the \
+                 backups, and keep the old key only as long as backups taken before today.",
+                rotated.to,
+                rotated.from,
+                rotated.values,
+                new_key_file.display()
             );
         }
         Command::Backup { dir, keep } => backup(&config, &dir, keep).await?,

@@ -33,7 +33,11 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = db::connect_with(&config.database_url, config.database_max_connections).await?;
         db::migrate(&db).await?;
-        let seeded = seed_demo(&db, &config).await?;
+        // Before anything is written: a server given another key than the database's stops
+        // here, and values from before sealing are sealed before anyone is answered.
+        let vault = crate::vault::open_vault(&db, &config.data_key).await?;
+        crate::vault::spawn_follow(db.clone(), vault.clone());
+        let seeded = seed_demo(&db, &config, &vault).await?;
         let tokens = OrderTokens::load(&db, config.token_secret.as_deref()).await?;
         let listener = TcpListener::bind(config.bind_addr)?;
         let port = listener.local_addr()?.port();
@@ -45,7 +49,7 @@ impl Application {
             &config.media,
             media::store::from_config(&config.media.backend)?,
         );
-        let core = crate::services::Services::start(&db, &config, &media);
+        let core = crate::services::Services::start(&db, &config, &media, vault.clone());
         prepare_cards(&db, (&config, &seeded), &media, &core.cards).await?;
         let mailer = match &config.smtp_url {
             Some(smtp_url) => Some(Mailer::new(
@@ -67,7 +71,7 @@ impl Application {
             payments,
             media,
             catalog_cache: CatalogCache::new(config.catalog_cache_ttl),
-            mail: Arc::new(MailSettings::from_config(&config, tokens)),
+            mail: Arc::new(MailSettings::from_config(&config, tokens, vault)),
             config: Arc::new(config),
         };
         spawn_workers(&state, mailer);
@@ -165,9 +169,10 @@ fn cors(origins: &[String]) -> Cors {
 async fn seed_demo(
     db: &sea_orm::DatabaseConnection,
     config: &Config,
+    vault: &crate::vault::Vault,
 ) -> anyhow::Result<seed::Seeded> {
     let seeded = match config.seed_demo {
-        true => seed::seed_if_empty(db).await?,
+        true => seed::seed_if_empty(db, vault).await?,
         false => seed::Seeded {
             catalog: false,
             login: None,

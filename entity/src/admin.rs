@@ -16,7 +16,7 @@ pub struct Model {
     /// Set when the account was disabled: no sign-in, no session, kept for the audit log.
     pub disabled_at: Option<DateTimeUtc>,
     /// The authenticator's secret (base32); pending until `second_factor_on_at` is set.
-    pub second_factor_secret: Option<String>,
+    pub second_factor_secret: Option<crate::Sealed>,
     pub second_factor_on_at: Option<DateTimeUtc>,
     /// The last time step (unix seconds / 30) a code was accepted for: each code works once.
     pub second_factor_last_step: Option<i64>,

@@ -14,11 +14,11 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub bio_fa: String,
     pub deported_from: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+    pub email: Option<crate::Sealed>,
+    pub phone: Option<crate::Sealed>,
     pub preferred_language: String,
     #[sea_orm(column_type = "Text", nullable)]
-    pub notes: Option<String>,
+    pub notes: Option<crate::Sealed>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,7 +9,7 @@ pub struct Model {
     pub request_hash: String,
     pub response_status: Option<i32>,
     #[sea_orm(column_type = "Text", nullable)]
-    pub response_body: Option<String>,
+    pub response_body: Option<crate::Sealed>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 }

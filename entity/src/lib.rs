@@ -21,8 +21,11 @@ pub mod outbox;
 pub mod payment;
 pub mod payout_terms;
 pub mod read_model;
+pub mod sealed;
 pub mod shipping_zone;
 pub mod size_tier;
 pub mod size_tier_price;
 pub mod stripe_event;
 pub mod zone_country;
+
+pub use sealed::Sealed;

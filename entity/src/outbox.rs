@@ -10,20 +10,20 @@ pub struct Model {
     pub dedupe_key: String,
     pub order_id: Option<String>,
     pub kind: String,
-    pub recipient: String,
+    pub recipient: crate::Sealed,
     pub recipient_role: String,
     pub language: String,
     pub subject: String,
     #[sea_orm(column_type = "Text")]
-    pub body_text: String,
+    pub body_text: crate::Sealed,
     #[sea_orm(column_type = "Text")]
-    pub body_html: String,
+    pub body_html: crate::Sealed,
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub locked_until: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
-    pub last_error: Option<String>,
+    pub last_error: Option<crate::Sealed>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
     /// The daily cap for unconfirmed addresses was applied (or waived) for this email.

@@ -43,7 +43,13 @@ pub async fn start(
     state: web::Data<AppState>,
     identity: web::ReqData<AdminIdentity>,
 ) -> Result<HttpResponse, ApiError> {
-    let enrolment = second_factor::start(&state.db, &identity, &state.config.shop_name).await?;
+    let enrolment = second_factor::start(
+        &state.db,
+        &state.core.vault,
+        &identity,
+        &state.config.shop_name,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(enrolment))
 }
 

@@ -634,6 +634,8 @@ const LAYERS: &[&[&str]] = &[
         "client",
         "audit",
         "orders::reference",
+        // Sealing personal data: below everything that stores it.
+        "vault",
     ],
     &["media"],
     // An artwork's photos (media::images) are the catalog's, stored through media.

@@ -51,6 +51,18 @@ fn serves_seeds_once_and_stops_cleanly_on_sigterm() {
     let port = wait_for_port(&mut child);
     let body = reqwest::blocking_get(port, "/api/v1/artworks?country=SE");
     assert!(body.contains("\"total\":6"), "{body}");
+    // The data key was made beside the database on this first start, the owner's alone.
+    let key = dir.path().join("hunar.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key)
+            .expect("hunar.key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let key_text = std::fs::read_to_string(&key).expect("key");
 
     let status = Command::new("kill")
         .arg("-TERM")
@@ -78,8 +90,25 @@ fn serves_seeds_once_and_stops_cleanly_on_sigterm() {
         .expect("spawn");
     let port = wait_for_port(&mut child);
     assert!(reqwest::blocking_get(port, "/api/v1/artworks").contains("\"total\":6"));
+    assert_eq!(
+        std::fs::read_to_string(&key).expect("key"),
+        key_text,
+        "the same key"
+    );
     child.kill().ok();
     child.wait().ok();
+
+    // Without its key file the database is not given a new one: start-up stops, naming the
+    // key the database needs.
+    let id = hunar::vault::DataKey::from_bytes(&hunar::vault::parse_key(&key_text).expect("key"))
+        .id()
+        .to_string();
+    std::fs::rename(&key, dir.path().join("elsewhere.key")).expect("move");
+    let out = hunar(dir.path()).output().expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&id), "{stderr}");
+    assert!(!key.exists(), "no new key was made");
 }
 
 #[test]
@@ -112,6 +141,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         ("BIND_ADDR", "everywhere"),
         ("LOG_FORMAT", "xml"),
         ("SEED_DEMO", "maybe"),
+        ("DATA_KEY", "not-32-bytes"),
     ] {
         let out = hunar(dir.path()).env(var, value).output().expect("run");
         assert_eq!(out.status.code(), Some(2), "{var}");
@@ -205,6 +235,18 @@ fn backup_and_restore_from_the_command_line_while_the_server_runs() {
             .output()
             .expect("restore")
     };
+    // The other installation lacks the data key: refused, naming the key, nothing written.
+    let out = restore(&[]);
+    let refusal = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        refusal.contains("sealed with key k") && refusal.contains("nothing was changed"),
+        "{refusal}"
+    );
+    assert!(!other.path().join("hunar.key").exists());
+    assert!(!other.path().join("hunar.db").exists());
+    // The key brought over from where it is kept, apart from the backups.
+    std::fs::copy(dir.path().join("hunar.key"), other.path().join("hunar.key")).expect("key");
     let out = restore(&[]);
     assert!(
         out.status.success(),

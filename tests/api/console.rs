@@ -570,6 +570,24 @@ async fn the_order_list_filters_and_finds_by_reference() {
         .await;
     assert!(!later.text.contains(&reference));
 
+    // By the buyer's whole address (sealed in the database, found by its keyed hash), in
+    // any case and with a +tag; the order's page shows the buyer opened.
+    let by_email = browser
+        .get("/admin/orders?buyer_email=Anna%2Bshop%40Example.SE")
+        .await;
+    assert!(by_email.text.contains(&reference), "{}", by_email.text);
+    let other = browser
+        .get("/admin/orders?buyer_email=anne%40example.se")
+        .await;
+    assert!(!other.text.contains(&reference));
+    let page = browser.get(&format!("/admin/orders/{id}")).await;
+    for shown in ["Anna Lind", "anna@example.se", "Storgatan 1", "Tack!"] {
+        assert!(page.text.contains(shown), "{shown}");
+    }
+    let bad = browser.get("/admin/orders?buyer_email=anna").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("id=\"buyer_email-error\""));
+
     let bad = browser.get("/admin/orders?placed_from=yesterday").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text.contains("id=\"placed_from-error\""));

@@ -265,6 +265,7 @@ fn hunar(database_url: &str, media: &std::path::Path) -> Command {
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", database_url)
+        .env("DATA_KEY", crate::helpers::DATA_KEY.as_str())
         .env("MEDIA_DIR", media)
         .env("BIND_ADDR", "127.0.0.1:0")
         .env("SEED_DEMO", "false")

@@ -179,8 +179,16 @@ pub const LIMITS_OFF: [(&str, &str); 4] = [
     ("UNCONFIRMED_EMAILS_PER_DAY", "1000000"),
 ];
 
+/// The data key of this run's apps (one per test binary, so apps sharing a database, a
+/// restore and a restart all read each other's values; tests of another key pass their own).
+pub static DATA_KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(hunar::vault::random_key())
+});
+
 pub fn builder() -> TestAppBuilder {
     let vars = [
+        ("DATA_KEY", DATA_KEY.as_str()),
         ("BIND_ADDR", "127.0.0.1:0"),
         ("SEED_DEMO", "false"),
         ("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
@@ -238,6 +246,7 @@ impl SpareDatabase {
     pub fn config(&self) -> Config {
         let vars: HashMap<&str, String> = [
             ("DATABASE_URL", self.url.clone()),
+            ("DATA_KEY", DATA_KEY.clone()),
             ("MEDIA_DIR", self.media_dir.display().to_string()),
             ("BIND_ADDR", "127.0.0.1:0".into()),
         ]
@@ -641,6 +650,40 @@ pub async fn plan_text(txn: &sea_orm::DatabaseTransaction, explain: sea_orm::Sta
 }
 
 /// A small photo, different in every pixel row (a flat one would compress to nothing).
+/// Every byte the database keeps: the SQLite file and its log, or `pg_dump`'s output.
+pub fn database_bytes(app: &TestApp) -> Vec<u8> {
+    if let Some(rest) = app.database_url.strip_prefix("sqlite://") {
+        let file = rest.split('?').next().expect("path");
+        let mut bytes = std::fs::read(file).expect("database file");
+        if let Ok(wal) = std::fs::read(format!("{file}-wal")) {
+            bytes.extend(wal);
+        }
+        bytes
+    } else {
+        let out = std::process::Command::new("pg_dump")
+            .arg("--data-only")
+            .arg(&app.database_url)
+            .output()
+            .expect("pg_dump");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+}
+
+pub fn holds(bytes: &[u8], marker: &str) -> bool {
+    bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
+}
+
+/// A sealed value as it was written (tests read the outbox and orders straight from the
+/// database).
+pub fn plain(sealed: &entity::Sealed) -> String {
+    hunar::vault::open(sealed).expect("a sealed value opens")
+}
+
 pub fn small_png() -> Vec<u8> {
     let img = image::RgbImage::from_fn(160, 120, |x, y| image::Rgb([x as u8, y as u8 * 2, 90]));
     let mut out = Vec::new();

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Reply, TestApp, TestAppBuilder, all_at_once, artwork_status,
-    builder, new_key, order_body,
+    builder, new_key, order_body, plain,
 };
 use crate::smtp::Sink;
 
@@ -308,11 +308,11 @@ async fn confirm_link(app: &TestApp, order_id: &str, kind: &str) -> String {
         .await
         .expect("q")
         .expect("buyer email");
-    let start = email
-        .body_text
+    let text = plain(&email.body_text);
+    let start = text
         .find("http://127.0.0.1:8080/orders/")
         .expect("link in email");
-    let link = email.body_text[start..]
+    let link = text[start..]
         .split_whitespace()
         .next()
         .expect("link")
@@ -467,12 +467,15 @@ async fn confirming_the_address_gives_the_full_hold_and_a_coordinator_can_too() 
 /// Waits until the worker has dealt with every email to `recipient` (sent or held back).
 async fn settled(app: &TestApp, recipient: &str) {
     for _ in 0..300 {
+        // Recipients are sealed: read and opened, not matched in SQL.
         let waiting = outbox::Entity::find()
-            .filter(outbox::Column::Recipient.eq(recipient))
             .filter(outbox::Column::Status.is_in(["pending", "sending"]))
-            .count(&app.db)
+            .all(&app.db)
             .await
-            .expect("count");
+            .expect("outbox")
+            .iter()
+            .filter(|m| plain(&m.recipient) == recipient)
+            .count();
         if waiting == 0 {
             return;
         }
@@ -530,11 +533,12 @@ async fn a_strangers_address_named_in_ten_orders_gets_at_most_three_emails() {
     // three went out depends on the order the delivery workers took them in, so the order
     // confirmed is one whose email was held back.
     let id = outbox::Entity::find()
-        .filter(outbox::Column::Recipient.eq(STRANGER))
         .filter(outbox::Column::Status.eq("suppressed"))
-        .one(&app.db)
+        .all(&app.db)
         .await
         .expect("held back mail")
+        .into_iter()
+        .find(|email| plain(&email.recipient) == STRANGER)
         .and_then(|email| email.order_id)
         .expect("an order's email held back");
     let link = confirm_link(&app, &id, "order_placed_buyer").await;
@@ -607,14 +611,14 @@ async fn many_failures_on_one_account_tell_the_coordinator_once() {
         .await
         .expect("q");
     assert_eq!(alerts.len(), 1);
-    assert_eq!(alerts[0].recipient, COORDINATOR);
+    assert_eq!(plain(&alerts[0].recipient), COORDINATOR);
     assert!(
         alerts[0].subject.contains("6 failed sign-ins"),
         "{}",
         alerts[0].subject
     );
     for i in 0..4 {
-        assert!(alerts[0].body_text.contains(&format!("203.0.113.{i}")));
+        assert!(plain(&alerts[0].body_text).contains(&format!("203.0.113.{i}")));
     }
     // Slowed down, not locked: the right password still works.
     let ok = send(

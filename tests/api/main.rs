@@ -23,6 +23,7 @@ mod operations;
 mod orders;
 mod payments;
 mod review;
+mod sealing;
 mod second_factor;
 mod shop;
 mod smtp;

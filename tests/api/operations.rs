@@ -218,7 +218,9 @@ async fn seeding_happens_once_and_creates_the_first_admin() {
         1
     );
     // A second run on the same database adds nothing.
-    let again = hunar::seed::seed_if_empty(&app.db).await.expect("seed");
+    let again = hunar::seed::seed_if_empty(&app.db, &app.state.core.vault)
+        .await
+        .expect("seed");
     assert!(again.login.is_none() && !again.catalog);
     assert_eq!(app.get("/api/v1/artworks").await.ok(200)["total"], 6);
 }

@@ -26,3 +26,4 @@ pub mod seed;
 pub mod services;
 pub mod storage;
 pub mod validate;
+pub mod vault;

@@ -115,6 +115,23 @@ where
     ))
 }
 
+/// `fetch`, each row opened into its view (views that show sealed personal data).
+pub async fn fetch_opened<E, C, V>(
+    conn: &C,
+    select: sea_orm::Select<E>,
+    page: Pagination,
+    open: impl Fn(E::Model) -> Result<V, sea_orm::DbErr>,
+) -> Result<Page<V>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+    C: sea_orm::ConnectionTrait,
+{
+    let (rows, total) = fetch(conn, select, page).await?;
+    let views = rows.into_iter().map(open).collect::<Result<_, _>>()?;
+    Ok(Page::new(views, page, total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use crate::media::Media;
 use crate::orders::attempts::OrderAttempts;
 use crate::orders::idempotency::Refusals;
 use crate::orders::turns::Turns;
+use crate::vault::Vault;
 
 #[derive(Clone)]
 pub struct Services {
@@ -27,18 +28,21 @@ pub struct Services {
     pub order_attempts: Arc<OrderAttempts>,
     /// How often one client may try to sign in, and on which account.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Seals personal data before it is written (see `vault`).
+    pub vault: Vault,
 }
 
 impl Services {
     /// Needs a Tokio runtime: refused orders are written by a task of their own.
-    pub fn start(db: &DatabaseConnection, config: &Config, media: &Media) -> Self {
+    pub fn start(db: &DatabaseConnection, config: &Config, media: &Media, vault: Vault) -> Self {
         Self {
             reader: CardReader::new(db, &config.database_url),
             cards: CardKeeper::new(media.clone()),
-            refusals: Refusals::spawn(db.clone()),
+            refusals: Refusals::spawn(db.clone(), vault.clone()),
             turns: Turns::default(),
             order_attempts: Arc::new(OrderAttempts::new(&config.limits)),
             login_limiter: Arc::new(LoginLimiter::new(&config.limits)),
+            vault,
         }
     }
 }

@@ -36,7 +36,13 @@ pub async fn create_artists(
     identity: web::ReqData<AdminIdentity>,
     body: ValidJson<ArtistInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = artists::create(&state.db, &identity.admin_id, body.into_inner()).await?;
+    let created = artists::create(
+        &state.db,
+        &state.core.vault,
+        &identity.admin_id,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -61,6 +67,7 @@ pub async fn update_artists(
 ) -> Result<HttpResponse, ApiError> {
     let updated = artists::update(
         &state.db,
+        &state.core.vault,
         &state.core.cards,
         &identity.admin_id,
         &id,

@@ -18,7 +18,8 @@ pub async fn list_orders(
     state: web::Data<AppState>,
     query: ValidQuery<AdminOrderFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(views::list(&state.db, query.into_inner()).await?))
+    Ok(HttpResponse::Ok()
+        .json(views::list(&state.db, &state.core.vault, query.into_inner()).await?))
 }
 
 /// One order with its status history.

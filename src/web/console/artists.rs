@@ -186,7 +186,13 @@ pub async fn create(posted: Posted<ArtistForm>) -> HttpResponse {
         preferred_language: optional(&form.preferred_language),
         notes: optional(&form.notes),
     };
-    let created = artists::create(&console.state.db, &console.identity.admin_id, input).await;
+    let created = artists::create(
+        &console.state.db,
+        &console.state.core.vault,
+        &console.identity.admin_id,
+        input,
+    )
+    .await;
     match catalog_answer(created, console.lang()) {
         CatalogAnswer::Done(a) => console.done(&format!("/admin/artists/{}", a.id), "created"),
         CatalogAnswer::Refused(status, errors, refusal) => {
@@ -234,6 +240,7 @@ pub async fn update(posted: Posted<ArtistForm>, id: web::Path<String>) -> HttpRe
     let db = &console.state.db;
     let updated = artists::update(
         db,
+        &console.state.core.vault,
         &console.state.core.cards,
         &console.identity.admin_id,
         &id,

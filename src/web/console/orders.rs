@@ -25,6 +25,7 @@ pub struct ListQuery {
     artist: Option<String>,
     payment_method: Option<String>,
     reference: Option<String>,
+    buyer_email: Option<String>,
     placed_from: Option<String>,
     placed_to: Option<String>,
     page: Option<String>,
@@ -60,6 +61,7 @@ impl ListQuery {
             artist: given(&self.artist),
             payment_method: given(&self.payment_method),
             reference: given(&self.reference),
+            buyer_email: given(&self.buyer_email),
             placed_from,
             placed_to,
             page,
@@ -76,6 +78,7 @@ impl ListQuery {
             ("artist", &self.artist),
             ("payment_method", &self.payment_method),
             ("reference", &self.reference),
+            ("buyer_email", &self.buyer_email),
             ("placed_from", &self.placed_from),
             ("placed_to", &self.placed_to),
         ] {
@@ -112,7 +115,7 @@ pub async fn list(console: Console, query: web::Query<ListQuery>) -> HttpRespons
     let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
     let found = async {
         match query.filter(&console) {
-            Ok(filter) => views::list(&console.state.db, filter).await,
+            Ok(filter) => views::list(&console.state.db, &console.state.core.vault, filter).await,
             Err(errors) => Err(OrderError::Invalid(errors)),
         }
     };

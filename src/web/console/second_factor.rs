@@ -67,7 +67,14 @@ pub async fn show(console: Console) -> HttpResponse {
 pub async fn start(posted: Posted<NoFields>) -> HttpResponse {
     let console = posted.console;
     let issuer = &console.state.config.shop_name;
-    match second_factor::start(&console.state.db, &console.identity, issuer).await {
+    match second_factor::start(
+        &console.state.db,
+        &console.state.core.vault,
+        &console.identity,
+        issuer,
+    )
+    .await
+    {
         Ok(_) | Err(AuthError::SecondFactorAlreadyOn) => {
             super::page::see_other("/admin/account/second-factor")
         }

@@ -55,6 +55,7 @@ console-filter-method = Payment
 console-filter-from = Placed from
 console-filter-to = Placed until
 console-filter-reference = Reference
+console-filter-buyer-email = Buyer's email (whole address)
 console-filter-apply = Show orders
 console-filter-show = Show
 console-filter-reset = Clear the filters

@@ -55,6 +55,7 @@ console-filter-method = پرداخت
 console-filter-from = ثبت‌شده از
 console-filter-to = ثبت‌شده تا
 console-filter-reference = شمارهٔ سفارش
+console-filter-buyer-email = ایمیل خریدار (آدرس کامل)
 console-filter-apply = نمایش سفارش‌ها
 console-filter-show = نمایش
 console-filter-reset = پاک کردن فیلترها

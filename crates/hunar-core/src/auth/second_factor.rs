@@ -25,6 +25,7 @@ use super::rate_limit::LoginLimiter;
 use crate::audit;
 use crate::client::Client;
 use crate::db;
+use crate::vault::{Open, Vault};
 
 const DIGITS: usize = 6;
 const STEP_SECONDS: u64 = 30;
@@ -124,9 +125,10 @@ pub(super) async fn use_code(
     code: &str,
 ) -> Result<bool, AuthError> {
     // A secret still waiting for its first code signs nobody in.
-    let (true, Some(secret)) = (is_on(account), account.second_factor_secret.as_deref()) else {
+    let (true, Some(sealed)) = (is_on(account), &account.second_factor_secret) else {
         return Ok(false);
     };
+    let secret = &sealed.open()?;
     let code = normalise(code);
     if code.len() == DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
         let totp = totp(secret, "", &account.email)?;
@@ -190,6 +192,7 @@ async fn account_of(
 /// QR code shown on a screen someone photographed can be made worthless before it is used).
 pub async fn start(
     db: &DatabaseConnection,
+    vault: &Vault,
     identity: &AdminIdentity,
     issuer: &str,
 ) -> Result<Enrolment, AuthError> {
@@ -204,7 +207,7 @@ pub async fn start(
     let started = admin::Entity::update_many()
         .col_expr(
             admin::Column::SecondFactorSecret,
-            Expr::value(secret.as_str()),
+            Expr::value(vault.seal(&secret)),
         )
         .col_expr(
             admin::Column::SecondFactorLastStep,
@@ -228,7 +231,7 @@ pub async fn pending_enrolment(
 ) -> Result<Option<Enrolment>, AuthError> {
     let account = account_of(db, identity).await?;
     match (&account.second_factor_secret, account.second_factor_on_at) {
-        (Some(secret), None) => pending(&account.email, secret, issuer).map(Some),
+        (Some(secret), None) => pending(&account.email, &secret.open()?, issuer).map(Some),
         _ => Ok(None),
     }
 }
@@ -268,9 +271,10 @@ pub async fn confirm(
     if is_on(&account) {
         return Err(AuthError::SecondFactorAlreadyOn);
     }
-    let Some(secret) = account.second_factor_secret.clone() else {
+    let Some(sealed) = account.second_factor_secret.clone() else {
         return Err(AuthError::SecondFactorNotStarted);
     };
+    let secret = sealed.open()?;
     if code.chars().count() > MAX_CODE_CHARS {
         return Err(AuthError::CodeNotRight);
     }
@@ -296,7 +300,7 @@ pub async fn confirm(
         .col_expr(admin::Column::SecondFactorOnAt, Expr::value(Utc::now()))
         .col_expr(admin::Column::SecondFactorLastStep, Expr::value(step))
         .filter(admin::Column::Id.eq(account.id.as_str()))
-        .filter(admin::Column::SecondFactorSecret.eq(secret.as_str()))
+        .filter(admin::Column::SecondFactorSecret.eq(sealed))
         .filter(admin::Column::SecondFactorOnAt.is_null())
         .exec(&txn)
         .await?;

@@ -20,6 +20,7 @@ use super::BackupError;
 /// What a manifest says about the database it holds.
 pub struct Facts {
     pub last_migration: String,
+    pub data_key: Option<String>,
     pub tables: BTreeMap<String, u64>,
     pub media_keys: BTreeSet<String>,
 }
@@ -235,8 +236,10 @@ pub async fn facts(db: &impl ConnectionTrait) -> Result<Facts, BackupError> {
         .flat_map(|variants| crate::media::images::variant_keys(&variants))
         .filter(|key| !key.is_empty())
         .collect();
+    let data_key = crate::vault::state::key_of_database(db).await?;
     Ok(Facts {
         last_migration,
+        data_key,
         tables: counts,
         media_keys,
     })

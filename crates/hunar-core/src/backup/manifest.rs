@@ -27,6 +27,10 @@ pub struct DatabaseInfo {
     pub file: String,
     pub last_migration: String,
     pub tables: BTreeMap<String, u64>,
+    /// The id (never the key) of the data key its personal data is sealed with; none in a
+    /// backup from before values were sealed. Restore refuses another key before writing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -150,6 +150,10 @@ fn check_compatible(config: &Config, manifest: &Manifest) -> Result<(), BackupEr
     } else {
         "postgres"
     };
+    if let Some(key) = &manifest.database.data_key {
+        crate::vault::check_restore_key(key, &config.data_key)
+            .map_err(|err| BackupError::Incompatible(format!("{err}; nothing was changed")))?;
+    }
     if manifest.database.backend != here {
         return Err(BackupError::Incompatible(format!(
             "this backup holds a {} database and DATABASE_URL is {here}",

@@ -135,6 +135,7 @@ async fn attempt(
             file: files[0].path.clone(),
             last_migration: facts.last_migration,
             tables: facts.tables,
+            data_key: facts.data_key,
         },
         files,
     };

@@ -15,6 +15,7 @@ use crate::country::CountryCode;
 use crate::error::FieldErrors;
 use crate::pagination::{self, Page, Pagination};
 use crate::validate::{self, double_option, line_field, optional_line, optional_text, text_field};
+use crate::vault::{Open, Vault};
 use crate::{audit, db};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,22 +88,35 @@ pub struct ArtistAdminView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<artist::Model> for ArtistAdminView {
-    fn from(a: artist::Model) -> Self {
-        Self {
+impl ArtistAdminView {
+    /// The artist as a coordinator sees it, private fields opened.
+    pub fn open(a: artist::Model) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
             id: a.id,
             slug: a.slug,
             display_name: a.display_name,
             bio: a.bio,
             bio_fa: a.bio_fa,
             deported_from: a.deported_from,
-            email: a.email,
-            phone: a.phone,
+            email: a.email.open()?,
+            phone: a.phone.open()?,
             preferred_language: a.preferred_language,
-            notes: a.notes,
+            notes: a.notes.open()?,
             created_at: a.created_at,
             updated_at: a.updated_at,
-        }
+        })
+    }
+}
+
+fn reseal(
+    vault: &Vault,
+    was: &Option<String>,
+    now: Option<String>,
+) -> sea_orm::ActiveValue<Option<entity::Sealed>> {
+    if *was == now {
+        sea_orm::ActiveValue::NotSet
+    } else {
+        Set(vault.seal_opt(now.as_deref()))
     }
 }
 
@@ -237,8 +251,9 @@ pub async fn get(conn: &impl ConnectionTrait, id: &str) -> Result<ArtistAdminVie
     artist::Entity::find_by_id(id.to_string())
         .one(conn)
         .await?
-        .map(Into::into)
-        .ok_or(CatalogError::NotFound("artist"))
+        .map(ArtistAdminView::open)
+        .ok_or(CatalogError::NotFound("artist"))?
+        .map_err(Into::into)
 }
 
 pub async fn list(
@@ -248,7 +263,7 @@ pub async fn list(
     let query = artist::Entity::find()
         .order_by_asc(artist::Column::DisplayName)
         .order_by_asc(artist::Column::Id);
-    Ok(pagination::fetch_views(db, query, page).await?)
+    Ok(pagination::fetch_opened(db, query, page, ArtistAdminView::open).await?)
 }
 
 /// Artists whose name contains `words` (any case), for the console's search.
@@ -267,11 +282,12 @@ pub async fn search(
         .filter(Expr::expr(Func::lower(Expr::col(artist::Column::DisplayName))).like(pattern))
         .order_by_asc(artist::Column::DisplayName)
         .order_by_asc(artist::Column::Id);
-    Ok(pagination::fetch_views(db, query, page).await?)
+    Ok(pagination::fetch_opened(db, query, page, ArtistAdminView::open).await?)
 }
 
 pub async fn create(
     db: &DatabaseConnection,
+    vault: &Vault,
     admin_id: &str,
     input: ArtistInput,
 ) -> Result<ArtistAdminView, CatalogError> {
@@ -287,10 +303,10 @@ pub async fn create(
         bio: Set(artist.bio),
         bio_fa: Set(artist.bio_fa),
         deported_from: Set(artist.deported_from.map(|c| c.to_string())),
-        email: Set(artist.email),
-        phone: Set(artist.phone),
+        email: Set(vault.seal_opt(artist.email.as_deref())),
+        phone: Set(vault.seal_opt(artist.phone.as_deref())),
         preferred_language: Set(artist.language.as_str().to_string()),
-        notes: Set(artist.notes),
+        notes: Set(vault.seal_opt(artist.notes.as_deref())),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -299,7 +315,7 @@ pub async fn create(
     .map_err(slug_race)?;
     audit::record(&txn, admin_id, "artist.create", "artist", &id, &[]).await?;
     txn.commit().await?;
-    Ok(model.into())
+    Ok(ArtistAdminView::open(model)?)
 }
 
 /// An artist's fields the audit log names without their values: how to reach her, what the
@@ -318,6 +334,7 @@ const PERSONAL: &[&str] = &[
 
 pub async fn update(
     db: &DatabaseConnection,
+    vault: &Vault,
     cards: &dyn RefreshCards,
     admin_id: &str,
     id: &str,
@@ -325,6 +342,11 @@ pub async fn update(
 ) -> Result<ArtistAdminView, CatalogError> {
     let txn = db::begin_write(db).await?;
     let current = get(&txn, id).await?;
+    let was = (
+        current.email.clone(),
+        current.phone.clone(),
+        current.notes.clone(),
+    );
     let before = artist::Entity::find_by_id(id.to_string())
         .one(&txn)
         .await?
@@ -353,10 +375,11 @@ pub async fn update(
         bio: Set(artist.bio),
         bio_fa: Set(artist.bio_fa),
         deported_from: Set(artist.deported_from.map(|c| c.to_string())),
-        email: Set(artist.email),
-        phone: Set(artist.phone),
+        // Sealed anew only when changed: a new seal of the same text would read as a change.
+        email: reseal(vault, &was.0, artist.email),
+        phone: reseal(vault, &was.1, artist.phone),
         preferred_language: Set(artist.language.as_str().to_string()),
-        notes: Set(artist.notes),
+        notes: reseal(vault, &was.2, artist.notes),
         updated_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -368,7 +391,7 @@ pub async fn update(
     // Cards name the artist and link to them by slug.
     cards.refresh(&txn, Scope::Artist(id)).await?;
     txn.commit().await?;
-    Ok(model.into())
+    Ok(ArtistAdminView::open(model)?)
 }
 
 /// Returns the portrait deleted with the artist, whose files the caller removes

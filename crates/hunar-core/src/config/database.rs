@@ -1,5 +1,6 @@
 //! The database, how the server's threads share the machine with it, and the demo data.
 use super::{ConfigError, Vars, invalid};
+use crate::vault::KeySource;
 
 /// How the server's threads are scheduled (see `threads`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,30 @@ pub struct Database {
     pub thread_scheduling: ThreadScheduling,
     pub seed_demo: bool,
     pub seed_pictures: bool,
+    /// What seals the personal data in the database.
+    pub data_key: KeySource,
+}
+
+/// `DATA_KEY` (base64 of 32 bytes) or `DATA_KEY_FILE` (default `./hunar.key`), not both: a
+/// server must not guess which one the database was written under.
+fn data_key(vars: &Vars) -> Result<KeySource, ConfigError> {
+    match (vars.get("DATA_KEY"), vars.get("DATA_KEY_FILE")) {
+        (Some(_), Some(_)) => Err(invalid(
+            "DATA_KEY",
+            "set DATA_KEY or DATA_KEY_FILE, not both",
+        )),
+        (Some(key), None) => crate::vault::parse_key(&key)
+            .map(KeySource::Inline)
+            .ok_or_else(|| {
+                invalid(
+                    "DATA_KEY",
+                    "expected base64 of 32 random bytes (e.g. `openssl rand -base64 32`)",
+                )
+            }),
+        (None, file) => Ok(KeySource::File(
+            file.unwrap_or_else(|| "./hunar.key".into()).into(),
+        )),
+    }
 }
 
 pub fn read(vars: &Vars) -> Result<Database, ConfigError> {
@@ -58,5 +83,6 @@ pub fn read(vars: &Vars) -> Result<Database, ConfigError> {
         thread_scheduling,
         seed_demo: vars.flag("SEED_DEMO", "true")?,
         seed_pictures: vars.flag("SEED_PICTURES", "true")?,
+        data_key: data_key(vars)?,
     })
 }

@@ -40,6 +40,8 @@ pub struct Config {
     pub mail_poll: Duration,
     pub mail_retry_base: Duration,
     pub coordinator_email: Option<String>,
+    /// What seals the personal data in the database (`DATA_KEY` or `DATA_KEY_FILE`).
+    pub data_key: crate::vault::KeySource,
     /// Secret for buyers' order tokens; generated and kept in the database when unset.
     pub token_secret: Option<String>,
     /// Where a buyer follows their order; `{id}` and `{token}` are filled in.
@@ -177,6 +179,7 @@ impl Config {
             mail_poll: mail.mail_poll,
             mail_retry_base: mail.mail_retry_base,
             coordinator_email: mail.coordinator_email,
+            data_key: database.data_key,
             token_secret: orders.token_secret,
             order_url: orders.order_url,
             admin_order_url: orders.admin_order_url,

@@ -28,10 +28,12 @@ pub struct MailSettings {
     pub unconfirmed_emails_per_day: u32,
     /// The organisation's name until its contact is kept in the console.
     pub shop_name: String,
+    /// Seals what the outbox keeps (recipients and texts).
+    pub vault: crate::vault::Vault,
 }
 
 impl MailSettings {
-    pub fn from_config(config: &Config, tokens: OrderTokens) -> Self {
+    pub fn from_config(config: &Config, tokens: OrderTokens, vault: crate::vault::Vault) -> Self {
         Self {
             coordinator: config.coordinator_email.clone(),
             public_base_url: config.public_base_url.clone(),
@@ -43,6 +45,7 @@ impl MailSettings {
             tokens,
             unconfirmed_emails_per_day: config.limits.unconfirmed_emails_per_day,
             shop_name: config.shop_name.clone(),
+            vault,
         }
     }
 }

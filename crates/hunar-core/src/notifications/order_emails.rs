@@ -1,5 +1,6 @@
 //! Which emails an order change calls for, to whom, in which language. Called inside the
 //! transaction that makes the change, so the emails exist exactly when the change does.
+use crate::vault::Open;
 use entity::{artist, order};
 use minijinja::{Value, context};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
@@ -29,16 +30,16 @@ fn base_context(
     org: &Organisation,
     o: &order::Model,
     a: Option<&artist::Model>,
-) -> Value {
-    context! {
+) -> Result<Value, DbErr> {
+    Ok(context! {
         shop_name => &org.contact.name,
         contact_line => contact_line(org, &o.language),
         expires_local => super::render::local_time(o.expires_at, o.time_zone.as_deref()),
         reference => reference(&o.id),
         title => &o.artwork_title,
         artist_name => &o.artist_name,
-        artist_email => a.and_then(|a| a.email.clone()),
-        artist_phone => a.and_then(|a| a.phone.clone()),
+        artist_email => a.map(|a| a.email.open()).transpose()?.flatten(),
+        artist_phone => a.map(|a| a.phone.open()).transpose()?.flatten(),
         artist_language => a.map(|a| a.preferred_language.clone()).unwrap_or_else(|| "en".into()),
         tier_name => &o.tier_name,
         amount => crate::money::stored_amount(o.amount_minor, &o.currency).to_string(),
@@ -46,17 +47,17 @@ fn base_context(
         zone => &o.zone_name,
         payment_method => &o.payment_method,
         payment_reference => &o.payment_reference,
-        buyer_name => &o.buyer_name,
-        buyer_email => &o.buyer_email,
-        buyer_phone => &o.buyer_phone,
-        line1 => &o.ship_line1,
-        line2 => &o.ship_line2,
-        city => &o.ship_city,
-        postal_code => &o.ship_postal_code,
-        region => &o.ship_region,
+        buyer_name => o.buyer_name.open()?,
+        buyer_email => o.buyer_email.open()?,
+        buyer_phone => o.buyer_phone.open()?,
+        line1 => o.ship_line1.open()?,
+        line2 => o.ship_line2.open()?,
+        city => o.ship_city.open()?,
+        postal_code => o.ship_postal_code.open()?,
+        region => o.ship_region.open()?,
         country => &o.ship_country,
         country_name => crate::country::name(&o.ship_country, "en"),
-        note => &o.note,
+        note => o.note.open()?,
         carrier => &o.carrier,
         tracking_number => &o.tracking_number,
         tracking_link => o
@@ -67,7 +68,7 @@ fn base_context(
         expires => o.expires_at.format("%Y-%m-%d").to_string(),
         status => &o.status,
         admin_link => mail.admin_order_url.replace("{id}", &o.id),
-    }
+    })
 }
 
 enum To<'a> {
@@ -90,8 +91,8 @@ fn compose(
         let (recipient, role, language) = match &to {
             // An erased buyer is not written to again, and no email names them.
             To::Buyer if o.buyer_erased_at.is_some() => continue,
-            To::Buyer => (Some(o.buyer_email.clone()), "buyer", o.language.clone()),
-            To::Artist(a) => (a.email.clone(), "artist", a.preferred_language.clone()),
+            To::Buyer => (Some(o.buyer_email.open()?), "buyer", o.language.clone()),
+            To::Artist(a) => (a.email.open()?, "artist", a.preferred_language.clone()),
             To::Coordinator => (mail.coordinator.clone(), "coordinator", "en".to_string()),
         };
         let Some(recipient) = recipient else {
@@ -104,14 +105,17 @@ fn compose(
         };
         let rendered = render(kind, &language, ctx)
             .map_err(|e| DbErr::Custom(format!("rendering {kind}: {e}")))?;
-        rows.push(outbox::row(NewEmail {
-            dedupe_key: format!("order:{}:{event}:{role}", o.id),
-            order_id: Some(&o.id),
-            kind,
-            recipient: &recipient,
-            role,
-            rendered,
-        }));
+        rows.push(outbox::row(
+            &mail.vault,
+            NewEmail {
+                dedupe_key: format!("order:{}:{event}:{role}", o.id),
+                order_id: Some(&o.id),
+                kind,
+                recipient: &recipient,
+                role,
+                rendered,
+            },
+        ));
     }
     Ok(rows)
 }
@@ -165,7 +169,7 @@ pub fn on_placed(
 ) -> Result<Vec<entity::outbox::ActiveModel>, DbErr> {
     let order_link = mail.order_link(&o.id);
     let tz = o.time_zone.as_deref();
-    let ctx = context! { ..base_context(mail, org, o, artist), ..context! {
+    let ctx = context! { ..base_context(mail, org, o, artist)?, ..context! {
         order_link => order_link, instructions => instructions,
         confirm_link => full_hold.map(|_| mail.confirm_link(&o.id)),
         confirm_hours => (o.expires_at - o.created_at).num_hours().max(1),
@@ -193,7 +197,7 @@ pub fn on_waiting(
     artist: Option<&artist::Model>,
     hold: chrono::Duration,
 ) -> Result<Vec<entity::outbox::ActiveModel>, DbErr> {
-    let ctx = context! { ..base_context(mail, org, o, artist), ..context! {
+    let ctx = context! { ..base_context(mail, org, o, artist)?, ..context! {
         order_link => mail.order_link(&o.id),
         confirm_link => mail.confirm_link(&o.id),
         confirm_hours => (o.expires_at - o.created_at).num_hours().max(1),
@@ -230,7 +234,7 @@ pub async fn on_transition(
         OrderStatus::Paid => Some(sale_breakdown(conn, o).await?),
         _ => None,
     };
-    let ctx = context! { ..base_context(mail, &org, o, artist.as_ref()), ..context! {
+    let ctx = context! { ..base_context(mail, &org, o, artist.as_ref())?, ..context! {
         reason => reason, status_word => status_word, order_link => mail.order_link(&o.id),
         sale => sale,
     }};
@@ -270,7 +274,7 @@ async fn one_letter(
 ) -> Result<(), DbErr> {
     let artist = artist_of(conn, o).await?;
     let org = crate::organisation::load(conn, &mail.shop_name).await?;
-    let ctx = context! { ..base_context(mail, &org, o, artist.as_ref()), ..context! {
+    let ctx = context! { ..base_context(mail, &org, o, artist.as_ref())?, ..context! {
         order_link => mail.order_link(&o.id),
     }};
     for row in compose(mail, o, event, &ctx, vec![letter])? {

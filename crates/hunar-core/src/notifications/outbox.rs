@@ -17,6 +17,7 @@ use super::render::Rendered;
 use crate::db;
 use crate::error::FieldErrors;
 use crate::pagination::{self, Page, Pagination};
+use crate::vault::{Open, Vault};
 
 pub const PENDING: &str = "pending";
 pub const SENDING: &str = "sending";
@@ -35,19 +36,19 @@ pub struct NewEmail<'a> {
 }
 
 /// The outbox row for `email`, ready to be written with the change it belongs to.
-pub fn row(email: NewEmail<'_>) -> outbox::ActiveModel {
+pub fn row(vault: &Vault, email: NewEmail<'_>) -> outbox::ActiveModel {
     let now = Utc::now();
     outbox::ActiveModel {
         id: Set(db::new_id()),
         dedupe_key: Set(email.dedupe_key),
         order_id: Set(email.order_id.map(str::to_string)),
         kind: Set(email.kind.to_string()),
-        recipient: Set(email.recipient.to_string()),
+        recipient: Set(vault.seal(email.recipient)),
         recipient_role: Set(email.role.to_string()),
         language: Set(email.rendered.language),
         subject: Set(email.rendered.subject),
-        body_text: Set(email.rendered.text),
-        body_html: Set(email.rendered.html),
+        body_text: Set(vault.seal(&email.rendered.text)),
+        body_html: Set(vault.seal(&email.rendered.html)),
         status: Set(PENDING.into()),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -79,7 +80,7 @@ pub async fn enqueue(
     mail: &MailSettings,
     email: NewEmail<'_>,
 ) -> Result<(), DbErr> {
-    insert(conn, mail, row(email)).await
+    insert(conn, mail, row(&mail.vault, email)).await
 }
 
 /// Writes a row made by [`row`], unless one with the same dedupe key exists.
@@ -197,7 +198,10 @@ pub async fn mark_failed(
             outbox::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(outbox::Column::LastError, Expr::value(error))
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value(mail.vault.seal(&error)),
+        )
         .filter(outbox::Column::Id.eq(row.id.as_str()))
         .exec(db)
         .await?;
@@ -221,23 +225,23 @@ pub struct OutboxView {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-impl From<outbox::Model> for OutboxView {
-    fn from(r: outbox::Model) -> Self {
-        Self {
+impl OutboxView {
+    pub fn open(r: outbox::Model) -> Result<Self, DbErr> {
+        Ok(Self {
             id: r.id,
             order_id: r.order_id,
             kind: r.kind,
-            recipient: r.recipient,
+            recipient: r.recipient.open()?,
             recipient_role: r.recipient_role,
             language: r.language,
             subject: r.subject,
             status: r.status,
             attempts: r.attempts,
             next_attempt_at: r.next_attempt_at,
-            last_error: r.last_error,
+            last_error: r.last_error.open()?,
             created_at: r.created_at,
             sent_at: r.sent_at,
-        }
+        })
     }
 }
 
@@ -279,18 +283,18 @@ pub async fn list(
     if let Some(order_id) = filter.order_id {
         query = query.filter(outbox::Column::OrderId.eq(order_id));
     }
-    Ok(pagination::fetch_views(db, query, page).await?)
+    Ok(pagination::fetch_opened(db, query, page, OutboxView::open).await?)
 }
 
 pub async fn for_order(db: &DatabaseConnection, order_id: &str) -> Result<Vec<OutboxView>, DbErr> {
-    Ok(outbox::Entity::find()
+    outbox::Entity::find()
         .filter(outbox::Column::OrderId.eq(order_id))
         .order_by_asc(outbox::Column::CreatedAt)
         .all(db)
         .await?
         .into_iter()
-        .map(Into::into)
-        .collect())
+        .map(OutboxView::open)
+        .collect()
 }
 
 /// Puts a failed (or pending) email back in the queue now, in the coordinator's name (audit
@@ -328,7 +332,7 @@ pub async fn retry(
         .one(db)
         .await?
         .ok_or(crate::error::DomainError::NotFound("email"))?;
-    Ok(row.into())
+    Ok(OutboxView::open(row)?)
 }
 
 #[cfg(test)]

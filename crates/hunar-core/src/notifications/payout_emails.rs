@@ -8,6 +8,7 @@ use super::MailSettings;
 use super::outbox::{self, NewEmail};
 use super::render::render;
 use crate::money::stored_amount;
+use crate::vault::Open;
 
 fn method_words(method: &str, language: &str) -> &'static str {
     match (method, language) {
@@ -30,7 +31,7 @@ pub async fn on_payout(
     a: &artist::Model,
     payout: &ledger_entry::Model,
 ) -> Result<(), DbErr> {
-    let Some(recipient) = a.email.as_deref() else {
+    let Some(recipient) = a.email.open()? else {
         return Ok(());
     };
     let language = a.preferred_language.as_str();
@@ -49,13 +50,16 @@ pub async fn on_payout(
     };
     let rendered = render("payout_recorded_artist", language, ctx)
         .map_err(|e| DbErr::Custom(format!("rendering payout_recorded_artist: {e}")))?;
-    let row = outbox::row(NewEmail {
-        dedupe_key: format!("payout:{}:artist", payout.id),
-        order_id: None,
-        kind: "payout_recorded_artist",
-        recipient,
-        role: "artist",
-        rendered,
-    });
+    let row = outbox::row(
+        &mail.vault,
+        NewEmail {
+            dedupe_key: format!("payout:{}:artist", payout.id),
+            order_id: None,
+            kind: "payout_recorded_artist",
+            recipient: &recipient,
+            role: "artist",
+            rendered,
+        },
+    );
     outbox::insert(conn, mail, row).await
 }

@@ -25,8 +25,10 @@ pub async fn allow(
     if email.quota_checked || email.recipient_role != "buyer" {
         return Ok(true);
     }
-    let address = crate::validate::email_key(&email.recipient);
-    let confirmed = email_confirmation::Entity::find_by_id(address.clone())
+    let recipient = crate::vault::open(&email.recipient)?;
+    let address = mail.vault.email_hash(&recipient);
+    let confirmed = email_confirmation::Entity::find()
+        .filter(email_confirmation::Column::Email.is_in(mail.vault.email_hashes(&recipient)))
         .one(db)
         .await?
         .is_some();
@@ -43,7 +45,10 @@ pub async fn allow(
             )
             .col_expr(
                 row::Column::LastError,
-                Expr::value("held back: the daily cap for an unconfirmed address was reached"),
+                Expr::value(
+                    mail.vault
+                        .seal("held back: the daily cap for an unconfirmed address was reached"),
+                ),
             )
     };
     update.exec(db).await?;

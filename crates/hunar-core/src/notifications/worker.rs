@@ -45,7 +45,10 @@ impl Mailer {
     ) -> anyhow::Result<Message> {
         let mut builder = Message::builder()
             .from(self.from.clone())
-            .to(Mailbox::new(None, row.recipient.parse()?))
+            .to(Mailbox::new(
+                None,
+                crate::vault::open(&row.recipient)?.parse()?,
+            ))
             .subject(header_safe(&row.subject))
             .message_id(None)
             .date_now();
@@ -57,12 +60,12 @@ impl Mailer {
                 .singlepart(
                     lettre::message::SinglePart::builder()
                         .header(ContentType::TEXT_PLAIN)
-                        .body(row.body_text.clone()),
+                        .body(crate::vault::open(&row.body_text)?),
                 )
                 .singlepart(
                     lettre::message::SinglePart::builder()
                         .header(ContentType::TEXT_HTML)
-                        .body(row.body_html.clone()),
+                        .body(crate::vault::open(&row.body_html)?),
                 ),
         )?)
     }

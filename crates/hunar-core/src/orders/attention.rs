@@ -82,7 +82,10 @@ async fn orders(
             .limit(SHOWN)
             .all(db),
     )?;
-    let items = rows.into_iter().map(AdminOrderView::from).collect();
+    let items = rows
+        .into_iter()
+        .map(AdminOrderView::open)
+        .collect::<Result<_, _>>()?;
     Ok(Waiting { items, total })
 }
 
@@ -180,8 +183,8 @@ async fn failed(db: &DatabaseConnection) -> Result<Waiting<OutboxView>, OrderErr
             .all(db)
             .await?
             .into_iter()
-            .map(OutboxView::from)
-            .collect(),
+            .map(OutboxView::open)
+            .collect::<Result<_, _>>()?,
         total: failed_total,
     };
     Ok(failed_emails)

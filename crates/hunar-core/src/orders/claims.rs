@@ -13,6 +13,7 @@ use super::place::PaymentMethod;
 use super::state::{OrderStatus, status_of};
 use crate::auth::token;
 use crate::notifications::{MailSettings, order_emails};
+use crate::vault::Open;
 use crate::{config::Config, db};
 
 /// How long a hold lasts at least once the buyer said they paid: long enough for an
@@ -76,7 +77,12 @@ pub async fn claim_paid(
         txn.rollback().await?;
         return Ok(());
     }
-    super::holds::remember_address(&txn, &found.buyer_email, now).await?;
+    super::holds::remember_address(
+        &txn,
+        &mail.vault.email_hash(&found.buyer_email.open()?),
+        now,
+    )
+    .await?;
     let current = order::Entity::find_by_id(id.to_string())
         .one(&txn)
         .await?

@@ -9,6 +9,7 @@ use super::state::OrderStatus;
 use crate::catalog::zones::ZoneRef;
 use crate::config::Config;
 use crate::money::Money;
+use crate::vault::Vault;
 
 /// How a new order holds its painting: its status, the hold slots it takes, and when it ends.
 pub(super) struct HoldPlan {
@@ -70,6 +71,7 @@ impl HoldPlan {
 /// quoted now, and the hold.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn order_row(
+    vault: &Vault,
     id: &str,
     access_token_hash: String,
     new: &NewOrder,
@@ -85,16 +87,16 @@ pub(super) fn order_row(
         status: hold.status.as_str().into(),
         payment_method: new.method.as_str().into(),
         access_token_hash,
-        buyer_name: new.buyer_name.clone(),
-        buyer_email: new.buyer_email.clone(),
-        buyer_phone: new.buyer_phone.clone(),
-        ship_line1: new.line1.clone(),
-        ship_line2: new.line2.clone(),
-        ship_city: new.city.clone(),
-        ship_postal_code: new.postal_code.clone(),
-        ship_region: new.region.clone(),
+        buyer_name: vault.seal(&new.buyer_name),
+        buyer_email: vault.seal(&new.buyer_email),
+        buyer_phone: vault.seal_opt(new.buyer_phone.as_deref()),
+        ship_line1: vault.seal(&new.line1),
+        ship_line2: vault.seal_opt(new.line2.as_deref()),
+        ship_city: vault.seal(&new.city),
+        ship_postal_code: vault.seal_opt(new.postal_code.as_deref()),
+        ship_region: vault.seal_opt(new.region.as_deref()),
         ship_country: new.country.to_string(),
-        note: new.note.clone(),
+        note: vault.seal_opt(new.note.as_deref()),
         amount_minor: price.minor(),
         currency: price.currency().code().into(),
         zone_id: zone.id.clone(),

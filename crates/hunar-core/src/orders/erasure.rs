@@ -1,12 +1,11 @@
 //! A buyer's personal data is kept only while it is needed: `BUYER_DATA_DAYS` after an order
 //! ended (delivered, cancelled, expired, refunded) an hourly sweep erases the buyer's name,
 //! email, phone, address and note from the order, from the emails kept in the outbox for it,
-//! from the answer kept under its Idempotency-Key, and the address's confirmation unless
-//! another order still needs it. A coordinator can do the same at once (a person's request
-//! under the GDPR). The order keeps its reference, painting, amounts, country and dates, so
+//! and the address's confirmation unless another order still needs it. A coordinator can do
+//! the same at once (a person's request under the GDPR). The order keeps its reference, painting, amounts, country and dates, so
 //! the ledger and the accounts stay whole.
 use chrono::{DateTime, Duration, Utc};
-use entity::{email_confirmation, idempotency_key, order, order_history, outbox};
+use entity::{email_confirmation, order, order_history, outbox};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
@@ -15,7 +14,6 @@ use sea_orm::{
 
 use super::{OrderError, OrderStatus};
 use crate::notifications::outbox::{FAILED, PENDING, SUPPRESSED};
-use crate::validate::email_key;
 use crate::{audit, db};
 
 /// What an erased email says instead of what it said.
@@ -194,28 +192,26 @@ async fn erase(
         .filter(outbox::Column::RecipientRole.eq("buyer"))
         .exec(conn)
         .await?;
-    // The answer kept under the order's Idempotency-Key repeats what the buyer sent.
-    idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::ResponseBody.like(format!("%{}%", o.id)))
-        .exec(conn)
-        .await?;
-    forget_confirmation(conn, &o.buyer_email).await?;
+    // The answer kept under the order's Idempotency-Key holds no buyer data (the order's
+    // summary, its access token, sealed), and goes within a day with its key.
+    if let Some(hash) = &o.email_key {
+        forget_confirmation(conn, hash).await?;
+    }
     Ok(true)
 }
 
-/// The address's confirmation (kept as a hash) goes too, unless an order not yet erased
-/// still has that address.
-async fn forget_confirmation(conn: &impl ConnectionTrait, email: &str) -> Result<(), OrderError> {
-    let key = email_key(email);
+/// The address's confirmation (kept as a keyed hash) goes too, unless an order not yet
+/// erased still has that address.
+async fn forget_confirmation(conn: &impl ConnectionTrait, key: &str) -> Result<(), OrderError> {
     let still_used = order::Entity::find()
         .filter(order::Column::BuyerErasedAt.is_null())
-        .filter(order::Column::EmailKey.eq(key.as_str()))
+        .filter(order::Column::EmailKey.eq(key))
         .one(conn)
         .await?
         .is_some();
     if !still_used {
         email_confirmation::Entity::delete_many()
-            .filter(email_confirmation::Column::Email.eq(key.as_str()))
+            .filter(email_confirmation::Column::Email.eq(key))
             .exec(conn)
             .await?;
     }

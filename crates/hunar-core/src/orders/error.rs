@@ -108,7 +108,7 @@ impl From<OrderError> for DomainError {
             OrderError::Payment(err @ PaymentError::Provider(_)) => {
                 DomainError::BadGateway(err.to_string())
             }
-            OrderError::Db(e) => e.into(),
+            OrderError::Payment(PaymentError::Db(e)) | OrderError::Db(e) => e.into(),
         }
     }
 }

@@ -31,7 +31,7 @@ use crate::config::{Config, Limits};
 use crate::db;
 use crate::ledger::entries::Ledger;
 use crate::notifications::{MailSettings, order_emails};
-use crate::validate::email_key;
+use crate::vault::Open;
 
 /// Who is placing an order, as the caps count them: never the address itself, a keyed hash
 /// of the client's address (of its /64 for IPv6), and the buyer's email address.
@@ -44,7 +44,7 @@ impl Holder {
     pub fn new(mail: &MailSettings, client: Client, buyer_email: &str) -> Self {
         Self {
             client_key: mail.tokens.token(&format!("client:{}", client.key())),
-            email_key: email_key(buyer_email),
+            email_key: mail.vault.email_hash(buyer_email),
         }
     }
 }
@@ -260,7 +260,12 @@ pub async fn confirm(
     } else {
         let now = Utc::now();
         let txn = db::begin_write(db).await?;
-        remember_address(&txn, &found.buyer_email, now).await?;
+        remember_address(
+            &txn,
+            &mail.vault.email_hash(&found.buyer_email.open()?),
+            now,
+        )
+        .await?;
         if found.payment_method == "manual" && found.hold_confirmed_at.is_none() {
             let full = found.created_at
                 + chrono::Duration::days(i64::from(config.manual_reservation_days));
@@ -282,14 +287,15 @@ pub async fn confirm(
     })
 }
 
-/// The buyer showed the address is theirs: later emails to it are not capped.
+/// The buyer showed the address is theirs (`email_hash`, its keyed hash): later emails to it
+/// are not capped.
 pub(super) async fn remember_address(
     conn: &impl ConnectionTrait,
-    email: &str,
+    email_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     email_confirmation::Entity::insert(email_confirmation::ActiveModel {
-        email: Set(email_key(email)),
+        email: Set(email_hash.to_string()),
         confirmed_at: Set(now),
     })
     .on_conflict(
@@ -318,9 +324,10 @@ async fn hold_when_confirmed(
     if found.expires_at <= Utc::now() {
         return end_unheld(db, found, Reason::NotConfirmed).await;
     }
+    let buyer_email = found.buyer_email.open()?;
     let holder = Holder {
         client_key: found.client_key.clone().unwrap_or_default(),
-        email_key: email_key(&found.buyer_email),
+        email_key: mail.vault.email_hash(&buyer_email),
     };
     let org = crate::organisation::load(db, &config.shop_name).await?;
     let artist = entity::artist::Entity::find_by_id(found.artist_id.clone())
@@ -333,7 +340,7 @@ async fn hold_when_confirmed(
         let now = Utc::now();
         let until = now + chrono::Duration::days(i64::from(config.manual_reservation_days));
         let txn = db::begin_write(db).await?;
-        remember_address(&txn, &found.buyer_email, now).await?;
+        remember_address(&txn, &holder.email_key, now).await?;
         let mut change = Change::new(OrderStatus::PendingPayment, Actor::Buyer)
             .reason(Reason::EmailConfirmed)
             .set(order::Column::ExpiresAt, until)

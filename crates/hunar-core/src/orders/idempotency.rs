@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::OrderError;
 use crate::error::FieldErrors;
+use crate::vault::Vault;
 
 pub const MAX_KEY_LEN: usize = 255;
 /// Keys are remembered this long; after that the same key starts afresh.
@@ -49,6 +50,7 @@ pub struct KeptAnswer {
 /// The key's row, with its answer when it is known (`None` while a card payment is still
 /// being set up).
 pub fn new_row(
+    vault: &Vault,
     key: &str,
     request_hash: &str,
     response: Option<(u16, &str)>,
@@ -58,7 +60,8 @@ pub fn new_row(
         key: Set(key.to_string()),
         request_hash: Set(request_hash.to_string()),
         response_status: Set(response.map(|(status, _)| i32::from(status))),
-        response_body: Set(response.map(|(_, body)| body.to_string())),
+        // The answer carries the buyer's access token.
+        response_body: Set(response.map(|(_, body)| vault.seal(body))),
         created_at: Set(now),
         expires_at: Set(now + chrono::Duration::hours(KEY_LIFETIME_HOURS)),
     }
@@ -127,7 +130,7 @@ pub fn answer_in(
     Ok(match (row.response_status, row.response_body) {
         (Some(status), Some(body)) => Some(KeptAnswer {
             status: u16::try_from(status).unwrap_or(500),
-            body,
+            body: crate::vault::open(&body)?,
         }),
         _ => None,
     })
@@ -144,6 +147,7 @@ pub fn answer_in(
 pub struct Refusals {
     queue: tokio::sync::mpsc::Sender<idempotency_key::ActiveModel>,
     db: DatabaseConnection,
+    vault: Vault,
 }
 
 impl Refusals {
@@ -153,7 +157,7 @@ impl Refusals {
 
     /// Starts the writer; it ends when the last `Refusals` is dropped, after writing what
     /// is queued.
-    pub fn spawn(db: DatabaseConnection) -> Self {
+    pub fn spawn(db: DatabaseConnection, vault: Vault) -> Self {
         let (queue, mut rows) = tokio::sync::mpsc::channel(Self::QUEUE);
         let writer_db = db.clone();
         tokio::spawn(async move {
@@ -166,7 +170,7 @@ impl Refusals {
                 }
             }
         });
-        Self { queue, db }
+        Self { queue, db, vault }
     }
 
     /// Queues `status` and `body` as the answer for `key`. If a retry got there first, or
@@ -178,7 +182,7 @@ impl Refusals {
         status: u16,
         body: &str,
     ) -> Result<(), OrderError> {
-        let row = new_row(key, request_hash, Some((status, body)));
+        let row = new_row(&self.vault, key, request_hash, Some((status, body)));
         match self.queue.try_send(row) {
             Ok(()) => Ok(()),
             Err(
@@ -210,6 +214,7 @@ async fn insert_all(
 /// Stores the answer for `key`; pass the order's transaction so both commit together.
 pub async fn store(
     conn: &impl ConnectionTrait,
+    vault: &Vault,
     key: &str,
     status: u16,
     body: &str,
@@ -219,7 +224,10 @@ pub async fn store(
             idempotency_key::Column::ResponseStatus,
             Expr::value(i32::from(status)),
         )
-        .col_expr(idempotency_key::Column::ResponseBody, Expr::value(body))
+        .col_expr(
+            idempotency_key::Column::ResponseBody,
+            Expr::value(vault.seal(body)),
+        )
         .filter(idempotency_key::Column::Key.eq(key))
         .exec(conn)
         .await?;

@@ -236,6 +236,7 @@ async fn prepare(
     let id = db::new_id();
     let access_token = mail.tokens.token(&id);
     let model = draft::order_row(
+        &mail.vault,
         &id,
         token::digest(&access_token),
         new,
@@ -288,6 +289,7 @@ async fn prepare(
     // The key last; while a card payment is set up it is stored without an answer, and a
     // concurrent retry gets "in progress".
     rows.push(Row::new(idempotency::new_row(
+        &mail.vault,
         idempotency_key,
         request_hash,
         body.as_deref().map(|b| (201, b)),
@@ -394,7 +396,7 @@ async fn finish(
     let body = to_json(&placed)?;
     let txn = db::begin_write(db).await?;
     checkout::opened(&txn, &attempt, &session).await?;
-    idempotency::store(&txn, idempotency_key, 201, &body).await?;
+    idempotency::store(&txn, &mail.vault, idempotency_key, 201, &body).await?;
     txn.commit().await?;
     tracing::info!(order_id = %model.id, artwork_id = %model.artwork_id, "card order placed");
     Ok(Placement::Created {

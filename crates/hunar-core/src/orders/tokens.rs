@@ -6,11 +6,8 @@ use std::sync::Arc;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::Engine;
-use chrono::Utc;
-use entity::app_secret;
 use hmac::{Hmac, Mac};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use sha2::Sha256;
 
 const SECRET_NAME: &str = "order_token_key";
@@ -40,23 +37,8 @@ impl OrderTokens {
         OsRng.fill_bytes(&mut bytes);
         let fresh = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
         // Two processes starting together: the first insert wins, both read it back.
-        app_secret::Entity::insert(app_secret::ActiveModel {
-            name: Set(SECRET_NAME.into()),
-            value: Set(fresh),
-            created_at: Set(Utc::now()),
-        })
-        .on_conflict(
-            OnConflict::column(app_secret::Column::Name)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-        let stored = app_secret::Entity::find_by_id(SECRET_NAME.to_string())
-            .one(db)
-            .await?
-            .ok_or_else(|| DbErr::Custom("order token secret missing".into()))?;
-        Ok(Self::new(stored.value.into_bytes()))
+        let stored = crate::vault::state::record_once(db, SECRET_NAME, &fresh).await?;
+        Ok(Self::new(stored.into_bytes()))
     }
 
     /// The access token of `order_id`: 256 bits, URL-safe.

@@ -17,6 +17,8 @@ use crate::notifications::outbox;
 use crate::organisation::Organisation;
 use crate::pagination::{self, Page, Pagination};
 use crate::payments::records;
+use crate::vault::Open;
+use sea_orm::DbErr;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderSummary {
@@ -159,28 +161,36 @@ pub struct AdminOrderView {
     pub late_payment_at: Option<DateTime<Utc>>,
 }
 
-impl From<order::Model> for AdminOrderView {
-    fn from(o: order::Model) -> Self {
-        Self {
+impl AdminOrderView {
+    /// The order as a coordinator sees it, the buyer's data opened (none once erased).
+    pub fn open(o: order::Model) -> Result<Self, DbErr> {
+        let erased = o.buyer_erased_at.is_some();
+        Ok(Self {
             order: summary(&o),
             reference: reference(&o.id),
             payment_method: o.payment_method,
             payment_reference: o.payment_reference,
-            buyer: o.buyer_erased_at.is_none().then_some(BuyerView {
-                name: o.buyer_name,
-                email: o.buyer_email,
-                phone: o.buyer_phone,
-            }),
-            shipping_address: o.buyer_erased_at.is_none().then_some(AddressView {
-                line1: o.ship_line1,
-                line2: o.ship_line2,
-                city: o.ship_city,
-                postal_code: o.ship_postal_code,
-                region: o.ship_region,
-                country: o.ship_country.clone(),
-            }),
+            buyer: match erased {
+                true => None,
+                false => Some(BuyerView {
+                    name: o.buyer_name.open()?,
+                    email: o.buyer_email.open()?,
+                    phone: o.buyer_phone.open()?,
+                }),
+            },
+            shipping_address: match erased {
+                true => None,
+                false => Some(AddressView {
+                    line1: o.ship_line1.open()?,
+                    line2: o.ship_line2.open()?,
+                    city: o.ship_city.open()?,
+                    postal_code: o.ship_postal_code.open()?,
+                    region: o.ship_region.open()?,
+                    country: o.ship_country.clone(),
+                }),
+            },
             country: o.ship_country,
-            note: o.note,
+            note: o.note.open()?,
             buyer_erased_at: o.buyer_erased_at,
             artwork_title: o.artwork_title,
             artist_id: o.artist_id,
@@ -203,7 +213,7 @@ impl From<order::Model> for AdminOrderView {
             paid_claimed_at: o.paid_claimed_at,
             late_payment_reference: o.late_payment_reference,
             late_payment_at: o.late_payment_at,
-        }
+        })
     }
 }
 
@@ -242,6 +252,10 @@ pub struct AdminOrderFilter {
     /// The order's reference (`HN-789ABCDE`, or its last characters).
     #[param(schema_with = reference_schema)]
     pub reference: Option<String>,
+    /// The buyer's email address, whole (any case; a `+tag` is ignored). Found by its keyed
+    /// hash: the database holds no address it could be matched against in the clear.
+    #[param(max_length = 254)]
+    pub buyer_email: Option<String>,
     /// Placed on or after this day (`YYYY-MM-DD`).
     #[param(value_type = Option<String>, format = Date)]
     pub placed_from: Option<chrono::NaiveDate>,
@@ -316,6 +330,7 @@ fn reference_tail(reference: &str) -> Option<String> {
 
 pub async fn list(
     db: &DatabaseConnection,
+    vault: &crate::vault::Vault,
     filter: AdminOrderFilter,
 ) -> Result<Page<AdminOrderView>, OrderError> {
     let mut errors = FieldErrors::new();
@@ -337,6 +352,14 @@ pub async fn list(
     if reference.is_some() && tail.is_none() {
         errors.add("reference", "expected a reference such as HN-789ABCDE");
     }
+    let buyer_email = filter
+        .buyer_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    if let Some(email) = buyer_email {
+        crate::validate::email(&mut errors, "buyer_email", email);
+    }
     errors.into_result()?;
     let page = page.ok_or_else(|| FieldErrors::single("page", "invalid"))?;
     let zone = filter.time_zone.unwrap_or(chrono_tz::UTC);
@@ -351,6 +374,9 @@ pub async fn list(
     }
     if let Some(tail) = tail {
         query = query.filter(order::Column::Id.ends_with(tail.as_str()));
+    }
+    if let Some(email) = buyer_email {
+        query = query.filter(order::Column::EmailKey.is_in(vault.email_hashes(email)));
     }
     if let Some(day) = filter.placed_from {
         query = query.filter(order::Column::CreatedAt.gte(start_of(day, zone)));
@@ -370,7 +396,7 @@ pub async fn list(
                 .or(order::Column::ArtistId.in_subquery(by_slug)),
         );
     }
-    Ok(pagination::fetch_views(db, query, page).await?)
+    Ok(pagination::fetch_opened(db, query, page, AdminOrderView::open).await?)
 }
 
 pub(super) async fn find(
@@ -401,7 +427,7 @@ pub async fn detail(db: &DatabaseConnection, id: &str) -> Result<AdminOrderDetai
         })
         .collect();
     Ok(AdminOrderDetail {
-        order: o.into(),
+        order: AdminOrderView::open(o)?,
         history,
         emails: outbox::for_order(db, id)
             .await?

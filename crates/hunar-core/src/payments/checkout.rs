@@ -64,7 +64,7 @@ pub async fn create_session(
             image_url,
             unit_amount: unit_amount(o)?,
             currency: &o.currency,
-            buyer_email: &o.buyer_email,
+            buyer_email: &crate::vault::open(&o.buyer_email)?,
             expires_at: o.expires_at,
         })
         .await

@@ -18,4 +18,6 @@ pub enum PaymentError {
     Provider(String),
     #[error("{0}")]
     Amount(String),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
 }

@@ -1,6 +1,7 @@
 //! Demo data for a fresh database: the seed campaign's zones and size tiers, two invented
 //! artists (one priced in USD on the shop-wide tiers, one in SEK on their own tier), a few
 //! available paintings, and a first admin whose password is printed once.
+use crate::vault::Vault;
 use chrono::Utc;
 use entity::{artist, artwork, shipping_zone, size_tier, size_tier_price, zone_country};
 use sea_orm::{
@@ -111,7 +112,11 @@ struct DemoArtist<'a> {
     language: &'a str,
 }
 
-async fn demo_artist(conn: &impl ConnectionTrait, a: DemoArtist<'_>) -> Result<String, DbErr> {
+async fn demo_artist(
+    conn: &impl ConnectionTrait,
+    vault: &Vault,
+    a: DemoArtist<'_>,
+) -> Result<String, DbErr> {
     let id = db::new_id();
     let now = Utc::now();
     artist::ActiveModel {
@@ -121,10 +126,10 @@ async fn demo_artist(conn: &impl ConnectionTrait, a: DemoArtist<'_>) -> Result<S
         bio: Set(a.bio.into()),
         bio_fa: Set(a.bio_fa.into()),
         deported_from: Set(Some(a.deported_from.into())),
-        email: Set(Some(a.email.into())),
+        email: Set(Some(vault.seal(a.email))),
         phone: Set(None),
         preferred_language: Set(a.language.into()),
-        notes: Set(Some("Invented demo artist.".into())),
+        notes: Set(Some(vault.seal("Invented demo artist."))),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -239,7 +244,7 @@ fn demo_organisation() -> crate::organisation::Organisation {
     }
 }
 
-pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
+pub async fn seed_if_empty(db: &DatabaseConnection, vault: &Vault) -> anyhow::Result<Seeded> {
     if artist::Entity::find().count(db).await? > 0 {
         return Ok(Seeded {
             catalog: false,
@@ -248,8 +253,8 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<Seeded> {
     }
     let txn = db::begin_write(db).await?;
     let (af, intl, sizes) = demo_zones_and_tiers(&txn).await?;
-    demo_shabnam(&txn, &sizes).await?;
-    demo_farid(&txn, (&intl, &af)).await?;
+    demo_shabnam(&txn, vault, &sizes).await?;
+    demo_farid(&txn, vault, (&intl, &af)).await?;
     crate::organisation::seed(&txn, demo_organisation())
         .await
         .map_err(|e| anyhow::anyhow!("the demo organisation: {e}"))?;
@@ -310,9 +315,14 @@ async fn demo_zones_and_tiers(txn: &WriteTxn) -> anyhow::Result<(String, String,
     Ok((af, intl, [small, medium, large]))
 }
 
-async fn demo_shabnam(txn: &WriteTxn, [small, medium, large]: &[String; 3]) -> anyhow::Result<()> {
+async fn demo_shabnam(
+    txn: &WriteTxn,
+    vault: &Vault,
+    [small, medium, large]: &[String; 3],
+) -> anyhow::Result<()> {
     let shabnam = demo_artist(
         txn,
+        vault,
         DemoArtist {
             slug: "shabnam-r",
             display_name: "Shabnam R.",
@@ -365,9 +375,10 @@ async fn demo_shabnam(txn: &WriteTxn, [small, medium, large]: &[String; 3]) -> a
 }
 
 /// Farid has a size of his own, priced in kronor abroad as the campaign priced him.
-async fn demo_farid(txn: &WriteTxn, (intl, af): (&str, &str)) -> anyhow::Result<()> {
+async fn demo_farid(txn: &WriteTxn, vault: &Vault, (intl, af): (&str, &str)) -> anyhow::Result<()> {
     let farid = demo_artist(
         txn,
+        vault,
         DemoArtist {
             slug: "farid-n",
             display_name: "Farid N.",
