@@ -11,6 +11,7 @@ RUN useradd --system --uid 10001 --home /data hunar && mkdir -p /data/media /dat
 COPY --from=build /src/target/release/hunar /usr/local/bin/hunar
 USER hunar
 WORKDIR /data
-ENV BIND_ADDR=0.0.0.0:8080 MEDIA_DIR=/data/media LOG_FORMAT=json
+# The data key in its own volume, never beside the database or the backups (README).
+ENV BIND_ADDR=0.0.0.0:8080 MEDIA_DIR=/data/media DATA_KEY_FILE=/data/key/hunar.key LOG_FORMAT=json
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/hunar"]

@@ -9,6 +9,7 @@
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres PAINTINGS=2000 CLIENTS=64 bash scripts/bench-orders.sh
 #   ONLY=postgresql BURSTS=10 bash scripts/bench-orders.sh   # one database; more contention bursts
 #   TIMELINE=/tmp/orders.csv bash scripts/bench-orders.sh     # each request's start,latency (ms) per run
+#   HUNAR_BIN=/tmp/hunar-before SKIP_BUILD=1 bash scripts/bench-orders.sh  # another build (scripts/bench-sealing.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,8 @@ PORT=${PORT:-18090}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 ONLY=${ONLY:-}
 
-cargo build --release --quiet -p hunar -p bench-load
+HUNAR_BIN=$(realpath "${HUNAR_BIN:-target/release/hunar}")
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet -p hunar -p bench-load
 work=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
@@ -28,7 +30,7 @@ run() { # label database_url [command after the warm-up]
   local label=$1 url=$2 after=${3:-}
   start() {
     (cd "$work" && exec env TRUSTED_PROXIES=127.0.0.1 DATABASE_URL="$url" BIND_ADDR="127.0.0.1:$PORT" MEDIA_DIR="$work/media" \
-        SEED_DEMO=true RUST_LOG=warn ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS} "$OLDPWD/target/release/hunar" >>"$work/$label.log" 2>&1) &
+        SEED_DEMO=true RUST_LOG=warn ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS} "$HUNAR_BIN" >>"$work/$label.log" 2>&1) &
     pid=$!
     for _ in $(seq 1 400); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health/ready" && break; sleep 0.05; done
   }

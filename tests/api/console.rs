@@ -950,10 +950,13 @@ async fn emails_can_be_read_and_a_failed_one_sent_again() {
         hunar::orders::reference::reference(&id)
     )));
     // An email that failed for good is listed on Today and can be queued again.
+    // As the worker records it: the server's reply sealed (it may quote the address).
+    let reply = app.state.core.vault.seal("mailbox unavailable");
     app.db
-        .execute_unprepared(
-            "UPDATE outbox SET status = 'failed', attempts = 8, last_error = 'mailbox unavailable'",
-        )
+        .execute_unprepared(&format!(
+            "UPDATE outbox SET status = 'failed', attempts = 8, last_error = '{}'",
+            reply.stored()
+        ))
         .await
         .expect("fail them");
     let today = browser.get("/admin").await;

@@ -1113,6 +1113,7 @@ async fn open_holds_plan(app: &TestApp, setup: &str) -> String {
     let holder = Holder {
         client_key: "a-client".into(),
         email_key: "an-address".into(),
+        email_key_before: None,
     };
     let query = open_holds_statement(backend, &holder);
     let name = format!("open_holds_{}", uuid::Uuid::new_v4().simple());

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use base64::Engine;
 use hunar::backup::{self, BackupError, RestoreOptions};
 use hunar::vault::KeySource;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 
 use crate::backups::{backup_of, repo_at};
@@ -219,21 +219,27 @@ async fn a_restore_under_another_key_refuses_before_writing_and_names_the_key() 
     assert_eq!(list.ok(200)["items"][0]["buyer"]["name"], NAME);
 }
 
+/// Every sealed column's values: (how many under `key_id`, how many under anything else).
 async fn stored_under(db: &sea_orm::DatabaseConnection, key_id: &str) -> (i64, i64) {
-    let sql = format!(
-        "SELECT \
-           (SELECT COUNT(*) FROM orders WHERE buyer_name LIKE 'hv1:{key_id}:%'), \
-           (SELECT COUNT(*) FROM orders WHERE buyer_name NOT LIKE 'hv1:{key_id}:%')"
-    );
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .expect("query")
-        .expect("row");
-    (
-        row.try_get_by_index(0).expect("n"),
-        row.try_get_by_index(1).expect("n"),
-    )
+    let (mut under, mut other) = (0, 0);
+    for (table, _, columns) in hunar::vault::SEALED {
+        for column in columns {
+            let sql = format!(
+                "SELECT \
+                   (SELECT COUNT(*) FROM {table} WHERE {column} LIKE 'hv1:{key_id}:%'), \
+                   (SELECT COUNT(*) FROM {table} WHERE {column} <> '' \
+                      AND {column} NOT LIKE 'hv1:{key_id}:%')"
+            );
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .expect("query")
+                .expect("row");
+            under += row.try_get_by_index::<i64>(0).expect("n");
+            other += row.try_get_by_index::<i64>(1).expect("n");
+        }
+    }
+    (under, other)
 }
 
 #[tokio::test]
@@ -303,7 +309,18 @@ async fn a_key_rotation_while_orders_are_placed_keeps_every_value_readable() {
     late.ok(201);
     let (new, other) = stored_under(&app.db, rotated.to.as_str()).await;
     assert_eq!(other, 0, "values left under another key");
-    assert!(new >= 3, "{new}");
+    assert!(new >= 20, "{new}");
+    // The lookup hashes moved too: the address is found under the new key's hash alone.
+    let new_bytes = hunar::vault::parse_key(&std::fs::read_to_string(&new_file).expect("key"))
+        .expect("new key");
+    let hash =
+        hunar::vault::Vault::new(hunar::vault::DataKey::from_bytes(&new_bytes)).email_hash(EMAIL);
+    let under_new = entity::order::Entity::find()
+        .filter(entity::order::Column::EmailKey.eq(hash.as_str()))
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(under_new as usize, placed.len() + 2);
     for order in placed.iter().chain([&id]) {
         let view = app
             .admin_get(&token, &format!("/api/v1/admin/orders/{order}"))
@@ -346,4 +363,114 @@ async fn a_key_rotation_while_orders_are_placed_keeps_every_value_readable() {
         .admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
         .await;
     assert_eq!(view.ok(200)["shipping_address"]["line1"], LINE1);
+}
+
+#[tokio::test]
+async fn a_rotation_cut_short_is_finished_by_running_it_again() {
+    let app = builder().spawn().await;
+    let token = app.admin_token().await;
+    let (catalog, id) = marked_shop(&app, &token).await;
+    let old_key = hunar::vault::parse_key(&DATA_KEY).expect("key");
+    let dir = tempfile::tempdir().expect("tmp");
+    let new_file = dir.path().join("new.key");
+    let new_id = hunar::vault::new_key_file(&new_file)
+        .expect("new key")
+        .id()
+        .to_string();
+    // As a rotation leaves it when stopped after naming its key: the running server follows.
+    let next = json!({"id": new_id, "file": new_file.canonicalize().expect("path")});
+    hunar::vault::state::record_once(&app.db, "data_key_next", &next.to_string())
+        .await
+        .expect("record");
+    tokio::time::sleep(hunar::vault::state::FOLLOW_EVERY * 2).await;
+    let artwork = app
+        .create_artwork(&token, &catalog.artist, &catalog.tier, "available")
+        .await;
+    app.place_order(&new_key(), &marked_order(&artwork))
+        .await
+        .ok(201);
+    let (under_new, _) = stored_under(&app.db, &new_id).await;
+    assert!(
+        under_new > 0,
+        "the server seals with the new key once it is named"
+    );
+
+    // Another file while that rotation is unfinished: refused.
+    let refused = hunar::vault::rotation::rotate(
+        &app.db,
+        &KeySource::Inline(old_key),
+        &dir.path().join("third.key"),
+        std::time::Duration::ZERO,
+    )
+    .await
+    .expect_err("refused");
+    assert!(refused.to_string().contains(&new_id), "{refused}");
+    // The same file: finished.
+    let rotated = hunar::vault::rotation::rotate(
+        &app.db,
+        &KeySource::Inline(old_key),
+        &new_file,
+        std::time::Duration::ZERO,
+    )
+    .await
+    .expect("finished");
+    assert_eq!(rotated.to.as_str(), new_id);
+    assert_eq!(stored_under(&app.db, &new_id).await.1, 0);
+    let view = app
+        .admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
+        .await;
+    assert_eq!(view.ok(200)["buyer"]["email"], EMAIL);
+}
+
+#[tokio::test]
+async fn a_database_from_before_sealing_is_sealed_at_its_first_start_under_a_key() {
+    let app = builder().spawn().await;
+    let token = app.admin_token().await;
+    let (_, id) = marked_shop(&app, &token).await;
+    // As a database from before this release held them: in the clear, no key named.
+    let backend = app.db.get_database_backend();
+    for sql in [
+        format!(
+            "UPDATE orders SET buyer_name = '{NAME}', buyer_email = '{EMAIL}', email_key = 'unkeyed-sha'"
+        ),
+        format!("UPDATE artists SET notes = '{ARTIST_NOTES}' WHERE email IS NOT NULL"),
+        "DELETE FROM app_secrets WHERE name = 'data_key'".to_string(),
+    ] {
+        app.db
+            .execute_raw(Statement::from_string(backend, sql))
+            .await
+            .expect("older data");
+    }
+    let upgraded = builder().database(&app.database_url).spawn().await;
+    let (under, other) = stored_under(
+        &upgraded.db,
+        &hunar::vault::DataKey::from_bytes(&hunar::vault::parse_key(&DATA_KEY).expect("key"))
+            .id()
+            .to_string(),
+    )
+    .await;
+    assert_eq!(other, 0, "values left in the clear");
+    assert!(under > 0);
+    let token = upgraded.admin_token().await;
+    let view = upgraded
+        .admin_get(&token, &format!("/api/v1/admin/orders/{id}"))
+        .await;
+    assert_eq!(view.ok(200)["buyer"]["name"], NAME);
+    let found = upgraded
+        .admin_get(&token, &format!("/api/v1/admin/orders?buyer_email={EMAIL}"))
+        .await;
+    assert_eq!(
+        found.ok(200)["total"],
+        1,
+        "the lookup hash was made under the key"
+    );
+    if app.database_url.starts_with("sqlite:") {
+        let bytes = database_bytes(&upgraded);
+        for marker in [NAME, EMAIL, ARTIST_NOTES] {
+            assert!(
+                !holds(&bytes, marker),
+                "{marker} left in the file or its log"
+            );
+        }
+    }
 }

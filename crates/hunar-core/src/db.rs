@@ -181,6 +181,13 @@ impl WriteTxn {
     pub async fn rollback(self) -> Result<(), DbErr> {
         self.txn.rollback().await
     }
+
+    /// A savepoint: a statement refused inside it (a unique index) is undone alone, where on
+    /// PostgreSQL it would otherwise end the whole transaction.
+    pub async fn savepoint(&self) -> Result<DatabaseTransaction, DbErr> {
+        use sea_orm::TransactionTrait;
+        self.txn.begin().await
+    }
 }
 
 #[async_trait::async_trait]
@@ -257,6 +264,28 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 /// A fresh random id: UUIDv7, so ids sort by creation time and index well.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// On SQLite, copies the write-ahead log's pages back into the file and empties the log, so
+/// old frames (values since erased or sealed) do not stay in it; whether it did (readers can
+/// keep a checkpoint from finishing, and the next one will). Nothing to do on PostgreSQL.
+pub async fn empty_log(db: &DatabaseConnection) -> bool {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return true;
+    }
+    // SQLite answers a checkpoint readers kept from finishing with a row (busy = 1), not an
+    // error.
+    let result = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        ))
+        .await;
+    match &result {
+        Ok(Some(row)) => row.try_get_by_index::<i64>(0).unwrap_or(1) == 0,
+        Ok(None) => true,
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]

@@ -8,16 +8,15 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{email_confirmation, order, order_history, outbox};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 
 use super::{OrderError, OrderStatus};
 use crate::notifications::outbox::{FAILED, PENDING, SUPPRESSED};
+use crate::vault::ERASED;
 use crate::{audit, db};
 
-/// What an erased email says instead of what it said.
-const ERASED: &str = "[erased]";
 /// Orders erased per transaction by the sweep: short write turns beside the shop.
 const BATCH: u64 = 100;
 
@@ -221,23 +220,7 @@ async fn forget_confirmation(conn: &impl ConnectionTrait, key: &str) -> Result<(
 /// On SQLite, the pages that held the erased values are copied back into the file and the
 /// write-ahead log is emptied, so its old frames do not keep them.
 async fn checkpoint(db: &DatabaseConnection) {
-    if db.get_database_backend() != DbBackend::Sqlite {
-        return;
-    }
-    // SQLite answers a checkpoint readers kept from finishing with a row (busy = 1), not an
-    // error.
-    let result = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "PRAGMA wal_checkpoint(TRUNCATE)",
-        ))
-        .await;
-    let busy = match &result {
-        Ok(Some(row)) => row.try_get_by_index::<i64>(0).unwrap_or(1) != 0,
-        Ok(None) => false,
-        Err(_) => true,
-    };
-    if busy {
+    if !db::empty_log(db).await {
         tracing::warn!("the log was not emptied after erasing buyers; the next checkpoint will");
     }
 }

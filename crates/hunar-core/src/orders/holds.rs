@@ -37,15 +37,32 @@ use crate::vault::Open;
 /// of the client's address (of its /64 for IPv6), and the buyer's email address.
 pub struct Holder {
     pub client_key: String,
+    /// The address's keyed hash new orders are written with.
     pub email_key: String,
+    /// While a key rotation runs: the hash its older orders may still be under, counted too.
+    pub email_key_before: Option<String>,
 }
 
 impl Holder {
     pub fn new(mail: &MailSettings, client: Client, buyer_email: &str) -> Self {
+        Self::with_email(
+            mail.tokens.token(&format!("client:{}", client.key())),
+            mail,
+            buyer_email,
+        )
+    }
+
+    fn with_email(client_key: String, mail: &MailSettings, buyer_email: &str) -> Self {
+        let mut hashes = mail.vault.email_hashes(buyer_email).into_iter();
         Self {
-            client_key: mail.tokens.token(&format!("client:{}", client.key())),
-            email_key: mail.vault.email_hash(buyer_email),
+            client_key,
+            email_key: hashes.next().unwrap_or_default(),
+            email_key_before: hashes.next(),
         }
+    }
+
+    fn is_email(&self, key: &str) -> bool {
+        key == self.email_key || self.email_key_before.as_deref() == Some(key)
     }
 }
 
@@ -82,25 +99,31 @@ pub fn open_holds_statement(backend: DbBackend, holder: &Holder) -> Statement {
     let pending = OrderStatus::PendingPayment.as_str();
     let waiting = OrderStatus::AwaitingConfirmation.as_str();
     if backend == DbBackend::Sqlite {
-        return Statement::from_sql_and_values(
-            backend,
-            "SELECT client_key, client_slot, expires_at, status FROM orders \
+        let mut sql = "SELECT client_key, client_slot, expires_at, status FROM orders \
              INDEXED BY orders_client_open WHERE client_key = ? AND status = ? \
              UNION ALL \
              SELECT client_key, client_slot, expires_at, status FROM orders \
              INDEXED BY orders_client_open WHERE client_key = ? AND status = ? \
              UNION ALL \
              SELECT email_key, email_slot, expires_at, status FROM orders \
-             INDEXED BY orders_email_open WHERE email_key = ? AND status = ?",
-            [
-                holder.client_key.as_str().into(),
-                pending.into(),
-                holder.client_key.as_str().into(),
-                waiting.into(),
-                holder.email_key.as_str().into(),
-                pending.into(),
-            ],
-        );
+             INDEXED BY orders_email_open WHERE email_key = ? AND status = ?"
+            .to_string();
+        let mut values: Vec<sea_orm::Value> = vec![
+            holder.client_key.as_str().into(),
+            pending.into(),
+            holder.client_key.as_str().into(),
+            waiting.into(),
+            holder.email_key.as_str().into(),
+            pending.into(),
+        ];
+        if let Some(before) = &holder.email_key_before {
+            sql.push_str(
+                " UNION ALL SELECT email_key, email_slot, expires_at, status FROM orders \
+                 INDEXED BY orders_email_open WHERE email_key = ? AND status = ?",
+            );
+            values.extend([before.as_str().into(), pending.into()]);
+        }
+        return Statement::from_sql_and_values(backend, sql, values);
     }
     let of = |key: order::Column, slot: order::Column, value: &str, status: &str| {
         let mut query = Query::select();
@@ -124,15 +147,17 @@ pub fn open_holds_statement(backend: DbBackend, holder: &Holder) -> Statement {
     };
     let mut query = client(pending);
     query.union(UnionType::All, client(waiting));
-    query.union(
-        UnionType::All,
-        of(
-            order::Column::EmailKey,
-            order::Column::EmailSlot,
-            &holder.email_key,
-            pending,
-        ),
-    );
+    for email_key in std::iter::once(&holder.email_key).chain(&holder.email_key_before) {
+        query.union(
+            UnionType::All,
+            of(
+                order::Column::EmailKey,
+                order::Column::EmailSlot,
+                email_key,
+                pending,
+            ),
+        );
+    }
     backend.build(&query)
 }
 
@@ -160,7 +185,7 @@ pub async fn read(db: &impl ConnectionTrait, holder: &Holder) -> Result<OpenHold
         if key.as_deref() == Some(holder.client_key.as_str()) {
             holds.client.push((slot, expires_at));
         }
-        if key.as_deref() == Some(holder.email_key.as_str()) {
+        if key.as_deref().is_some_and(|k| holder.is_email(k)) {
             holds.email.push((slot, expires_at));
         }
     }
@@ -325,10 +350,11 @@ async fn hold_when_confirmed(
         return end_unheld(db, found, Reason::NotConfirmed).await;
     }
     let buyer_email = found.buyer_email.open()?;
-    let holder = Holder {
-        client_key: found.client_key.clone().unwrap_or_default(),
-        email_key: mail.vault.email_hash(&buyer_email),
-    };
+    let holder = Holder::with_email(
+        found.client_key.clone().unwrap_or_default(),
+        mail,
+        &buyer_email,
+    );
     let org = crate::organisation::load(db, &config.shop_name).await?;
     let artist = entity::artist::Entity::find_by_id(found.artist_id.clone())
         .one(db)

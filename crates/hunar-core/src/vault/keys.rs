@@ -100,6 +100,14 @@ pub fn new_key_file(path: &Path) -> Result<DataKey, KeyError> {
     })?;
     writeln!(file, "{}", STANDARD.encode(bytes)).map_err(failed)?;
     file.sync_all().map_err(failed)?;
+    // The file's name too: the database records this key's id next, and a crash must not
+    // leave a database naming a key whose file never reached the disk.
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(failed)?;
+    }
     Ok(DataKey::from_bytes(&bytes))
 }
 

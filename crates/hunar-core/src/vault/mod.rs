@@ -184,9 +184,26 @@ pub fn key_of(sealed: &Sealed) -> Option<&str> {
     }
 }
 
-/// Opens a stored value with whichever key it names. Empty stays empty (an erased value);
-/// text from before values were sealed is read as it is, until the start-up sweep seals it.
+/// What an erased value says instead of what it said (an erased email's text and address).
+pub const ERASED: &str = "[erased]";
+
+/// Opens a stored value with whichever key it names. Empty and [`ERASED`] stay as they are;
+/// anything else not sealed is refused: a value in the clear where a sealed one belongs is a
+/// bug or a planted value, never something to show.
 pub fn open(sealed: &Sealed) -> Result<String, DbErr> {
+    match sealed.stored() {
+        stored @ ("" | ERASED) => Ok(stored.to_string()),
+        stored if key_of(sealed).is_none() => Err(DbErr::Custom(format!(
+            "a value in the clear ({} characters) where a sealed one belongs",
+            stored.chars().count()
+        ))),
+        _ => open_any(sealed),
+    }
+}
+
+/// Opens a sealed value, or reads one from before values were sealed as it is: only for the
+/// sweep that seals those.
+pub(crate) fn open_any(sealed: &Sealed) -> Result<String, DbErr> {
     let stored = sealed.stored();
     let mut parts = stored.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
@@ -363,15 +380,14 @@ mod tests {
     }
 
     #[test]
-    fn erased_and_older_values_read_as_they_are() {
-        assert_eq!(
-            open(&Sealed::from_stored(String::new())).expect("as made"),
-            ""
-        );
-        assert_eq!(
-            open(&Sealed::from_stored("plain".into())).expect("as made"),
-            "plain"
-        );
+    fn erased_values_read_as_they_are_and_clear_text_is_refused() {
+        let read = |text: &str| open(&Sealed::from_stored(text.to_string()));
+        assert_eq!(read("").expect("empty"), "");
+        assert_eq!(read(ERASED).expect("erased"), ERASED);
+        let err = read("Kabul, Taimani").expect_err("refused").to_string();
+        assert!(!err.contains("Kabul"), "{err}");
+        let older = Sealed::from_stored("plain".into());
+        assert_eq!(open_any(&older).expect("read by the sweep"), "plain");
     }
 
     #[test]

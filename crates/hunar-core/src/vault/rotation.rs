@@ -27,7 +27,25 @@ pub async fn rotate(
     new_file: &Path,
     settle: std::time::Duration,
 ) -> Result<Rotated, VaultError> {
-    let vault = super::start::open_vault(db, current).await?;
+    // Not `open_vault`: that follows a rotation under way, and a rotation cut short is
+    // finished by running it again with the database's (old) key.
+    let Some(database) = state::key_of_database(db).await? else {
+        return Err(VaultError::Rotation(
+            "this database has no data key yet: start the server once first".into(),
+        ));
+    };
+    let key = load_key(current, false).map_err(|problem| VaultError::KeyMissing {
+        database: database.clone(),
+        problem,
+    })?;
+    if key.id().as_str() != database {
+        return Err(VaultError::WrongKey {
+            database,
+            given: key.id().to_string(),
+            given_by: current.clone(),
+        });
+    }
+    let vault = super::Vault::new(key);
     let from = vault.write_key();
     let new_key = load_key(&KeySource::File(new_file.to_path_buf()), true)?;
     let to = new_key.id().clone();

@@ -28,7 +28,9 @@ pub async fn open_vault(db: &DatabaseConnection, source: &KeySource) -> Result<V
         let vault = Vault::new(key);
         let sealed = super::sweep::reseal_all(db, &vault).await?;
         if sealed > 0 {
-            tracing::info!(values = sealed, key = %vault.write_key(), "sealed the private data written before");
+            // The log's old frames still hold the values as they were.
+            crate::db::empty_log(db).await;
+            tracing::info!(values = sealed, key = %vault.write_key(), "sealed the private data written before; backups taken before still hold it in the clear");
         }
         return Ok(vault);
     };
@@ -52,7 +54,9 @@ pub async fn open_vault(db: &DatabaseConnection, source: &KeySource) -> Result<V
         });
     }
     let vault = Vault::new(key);
-    follow_once(db, &vault).await?;
+    if let Follow::Stop(why) = follow_once(db, &vault).await? {
+        return Err(VaultError::Rotation(why));
+    }
     Ok(vault)
 }
 
@@ -86,15 +90,30 @@ fn load_next(next: &Next) -> Result<DataKey, VaultError> {
     Ok(key)
 }
 
+/// What a look at the database found that this server cannot go on with.
+enum Follow {
+    Fine,
+    /// It would write values under a key the database no longer uses (or cannot follow a
+    /// rotation to its new key): values no restarted server could read.
+    Stop(String),
+}
+
 /// Follows a rotation: seals with its new key once it is named, and hashes lookups under one
 /// key again once it is done.
-async fn follow_once(db: &impl ConnectionTrait, vault: &Vault) -> Result<(), VaultError> {
+async fn follow_once(db: &impl ConnectionTrait, vault: &Vault) -> Result<Follow, VaultError> {
     match read_next(db).await? {
-        Some(next) if next.id != vault.write_key().as_str() => {
-            let key = load_next(&next)?;
-            tracing::info!(from = %vault.write_key(), to = %key.id(), "a key rotation is under way; sealing with its new key");
-            vault.switch_to(key);
-        }
+        Some(next) if next.id != vault.write_key().as_str() => match load_next(&next) {
+            Ok(key) => {
+                tracing::info!(from = %vault.write_key(), to = %key.id(), "a key rotation is under way; sealing with its new key");
+                vault.switch_to(key);
+            }
+            Err(err) => {
+                return Ok(Follow::Stop(format!(
+                    "a key rotation to {} is under way and this server cannot read its key: {err}",
+                    next.id
+                )));
+            }
+        },
         Some(_) => {}
         None => {
             let current = key_of_database(db).await?;
@@ -103,23 +122,35 @@ async fn follow_once(db: &impl ConnectionTrait, vault: &Vault) -> Result<(), Vau
             } else if let Some(current) = current
                 && KeyId::parse(&current).is_some()
             {
-                tracing::error!(database = %current, ours = %vault.write_key(),
-                    "the database names another key than this server seals with; restart it with that key");
+                return Ok(Follow::Stop(format!(
+                    "the database's data key is now {current}, not {} that this server seals with",
+                    vault.write_key()
+                )));
             }
         }
     }
-    Ok(())
+    Ok(Follow::Fine)
 }
 
-/// Looks for a rotation every [`FOLLOW_EVERY`] for as long as the server runs.
+/// Looks for a rotation every [`FOLLOW_EVERY`] for as long as the server runs. A server that
+/// cannot follow one stops (exit code 78) rather than go on sealing with a key the database
+/// is leaving: restarted, it refuses to start and names the key it needs.
 pub fn spawn_follow(db: DatabaseConnection, vault: Vault) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(FOLLOW_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(err) = follow_once(&db, &vault).await {
-                tracing::error!(error = %err, "could not follow the key rotation");
+            match follow_once(&db, &vault).await {
+                Ok(Follow::Fine) => {}
+                Ok(Follow::Stop(why)) => {
+                    tracing::error!("{why}; stopping");
+                    eprintln!("error: {why}; stopping");
+                    std::process::exit(78);
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not look for a key rotation; will retry")
+                }
             }
         }
     })

@@ -109,12 +109,12 @@ async fn reseal_table(
                 update.and_where(Expr::col(Alias::new(*column)).eq(stored.as_str()));
                 let stored = Sealed::from_stored(stored);
                 if orders && *column == "buyer_email" {
-                    buyer_email = Some(super::open(&stored)?);
+                    buyer_email = Some(super::open_any(&stored)?);
                 }
                 if stored.is_empty() || key_of(&stored) == Some(write.as_str()) {
                     continue;
                 }
-                let plain = super::open(&stored)?;
+                let plain = super::open_any(&stored)?;
                 update.value(Alias::new(*column), vault.seal(&plain).stored().to_string());
                 changed += 1;
             }
@@ -134,16 +134,51 @@ async fn reseal_table(
             if changed == 0 {
                 continue;
             }
-            if txn.execute(&update).await?.rows_affected() == 1 {
-                moved += changed;
-                if let Some((old, new)) = new_hash {
-                    carry_confirmation(&txn, &old, &new).await?;
+            match rewrite(&txn, &update, new_hash.as_ref()).await {
+                Ok(true) => moved += changed,
+                Ok(false) => missed += 1,
+                // An open order whose new hash meets a hold slot another order of the same
+                // address took under that hash while servers switched keys: it keeps its
+                // hold but gives up its slot number (the cap counts it no more), rather than
+                // stopping the rotation.
+                Err(err) if orders && db::is_unique_violation(&err) => {
+                    update.value(Alias::new("email_slot"), Option::<i32>::None);
+                    match rewrite(&txn, &update, new_hash.as_ref()).await? {
+                        true => moved += changed,
+                        false => missed += 1,
+                    }
                 }
-            } else {
-                missed += 1;
+                Err(err) => return Err(err),
             }
         }
         txn.commit().await?;
+    }
+}
+
+/// One row's update in a savepoint (a refused statement must not end the batch's
+/// transaction on PostgreSQL); whether the row was still as read.
+async fn rewrite(
+    txn: &db::WriteTxn,
+    update: &sea_orm::sea_query::UpdateStatement,
+    new_hash: Option<&(String, String)>,
+) -> Result<bool, DbErr> {
+    let row = txn.savepoint().await?;
+    match row.execute(update).await {
+        Ok(done) if done.rows_affected() == 1 => {
+            if let Some((old, new)) = new_hash {
+                carry_confirmation(&row, old, new).await?;
+            }
+            row.commit().await?;
+            Ok(true)
+        }
+        Ok(_) => {
+            row.rollback().await?;
+            Ok(false)
+        }
+        Err(err) => {
+            row.rollback().await?;
+            Err(err)
+        }
     }
 }
 
