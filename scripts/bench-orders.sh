@@ -23,6 +23,17 @@ HUNAR_BIN=$(realpath "${HUNAR_BIN:-target/release/hunar}")
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet -p hunar -p bench-load
 work=$(mktemp -d)
 pid=""
+# The photo every benchmark painting goes on sale with (a 160×120 PNG gradient).
+python3 - "$work/photo.png" <<'PY'
+import struct, sys, zlib
+w, h = 160, 120
+rows = b"".join(b"\x00" + bytes(v for x in range(w) for v in (x, y * 2, 90)) for y in range(h))
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+PY
+export PHOTO="$work/photo.png"
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 

@@ -60,6 +60,17 @@ async fn create_paintings(
     )
     .await?;
     let t = &template["items"][0];
+    // A painting goes on sale with a photo: each is made a draft, given the photo in PHOTO
+    // (a small PNG the script draws), and made available, as a coordinator does.
+    let photo = std::fs::read(std::env::var("PHOTO").map_err(|_| "PHOTO: a PNG file to upload")?)?;
+    let boundary = "bench-load-photo";
+    let mut body = format!(
+        "--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n\
+         content-type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&photo);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let created = admin_json(
@@ -69,11 +80,33 @@ async fn create_paintings(
             token,
             Some(json!({
                 "artist_id": t["artist_id"], "title": format!("Bench {i}"), "width_cm": t["width_cm"],
-                "height_cm": t["height_cm"], "size_tier_id": t["size_tier_id"], "status": "available"
+                "height_cm": t["height_cm"], "size_tier_id": t["size_tier_id"], "status": "draft"
             })),
         )
         .await?;
-        ids.push(created["id"].as_str().ok_or("no id")?.to_string());
+        let id = created["id"].as_str().ok_or("no id")?.to_string();
+        let uploaded = client
+            .post(format!("{base}/api/v1/admin/artworks/{id}/images"))
+            .bearer_auth(token)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body.clone())
+            .send()
+            .await?;
+        if !uploaded.status().is_success() {
+            return Err(format!("photo upload: {}", uploaded.status()).into());
+        }
+        admin_json(
+            client,
+            reqwest::Method::PATCH,
+            format!("{base}/api/v1/admin/artworks/{id}"),
+            token,
+            Some(json!({"status": "available"})),
+        )
+        .await?;
+        ids.push(id);
     }
     Ok(ids)
 }
