@@ -145,6 +145,13 @@ async fn private_fields_are_sealed_in_the_database_its_log_and_backups_and_shown
     app.admin_get(&token, "/api/v1/admin/orders?buyer_email=not-an-address")
         .await
         .invalid_field("buyer_email");
+    let long = format!(
+        "/api/v1/admin/orders?buyer_email=a%40{}.se",
+        "b".repeat(260)
+    );
+    app.admin_get(&token, &long)
+        .await
+        .invalid_field("buyer_email");
 
     // A copy of the database: its file and log, or pg_dump. The scan sees what is in the
     // clear (the painting's title), and none of the markers.

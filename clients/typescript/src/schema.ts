@@ -4426,11 +4426,7 @@ export interface operations {
                 artist?: string;
                 payment_method?: "stripe" | "manual";
                 reference?: string;
-                /**
-                 * @description The buyer's email address, whole (any case; a `+tag` is ignored). Found by its keyed
-                 *     hash: the database holds no address it could be matched against in the clear.
-                 */
-                buyer_email?: string;
+                buyer_email?: string | null;
                 /** @description Placed on or after this day (`YYYY-MM-DD`). */
                 placed_from?: string;
                 /** @description Placed on or before this day (`YYYY-MM-DD`). */

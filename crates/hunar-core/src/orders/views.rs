@@ -254,7 +254,7 @@ pub struct AdminOrderFilter {
     pub reference: Option<String>,
     /// The buyer's email address, whole (any case; a `+tag` is ignored). Found by its keyed
     /// hash: the database holds no address it could be matched against in the clear.
-    #[param(max_length = 254)]
+    #[param(schema_with = crate::validate::schema::optional_email)]
     pub buyer_email: Option<String>,
     /// Placed on or after this day (`YYYY-MM-DD`).
     #[param(value_type = Option<String>, format = Date)]
@@ -358,7 +358,11 @@ pub async fn list(
         .map(str::trim)
         .filter(|e| !e.is_empty());
     if let Some(email) = buyer_email {
-        crate::validate::email(&mut errors, "buyer_email", email);
+        if email.chars().count() > 254 {
+            errors.refuse("buyer_email", crate::error::Rule::TooLong { max: 254 });
+        } else {
+            crate::validate::email(&mut errors, "buyer_email", email);
+        }
     }
     errors.into_result()?;
     let page = page.ok_or_else(|| FieldErrors::single("page", "invalid"))?;
