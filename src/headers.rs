@@ -7,13 +7,14 @@ use actix_web::middleware::Next;
 
 /// Paths whose answers carry personal data or secrets: the admin API (and its login token),
 /// the buyer's order view and the answer to placing an order (the access token), and the
-/// buyer's confirmation page, and the console.
+/// buyer's confirmation page, the console, and an artist's own page.
 fn is_private(path: &str) -> bool {
     path == "/admin"
         || path.starts_with("/admin/")
         || path.starts_with("/api/v1/admin")
         || path.starts_with("/api/v1/orders")
         || path.starts_with("/orders/")
+        || path == "/page"
 }
 
 /// What a page may load: only this site, and photos from where media is served (a CDN or

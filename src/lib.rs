@@ -7,9 +7,9 @@
 //! HTTP; they are re-exported here under their own names so a path reads the same from
 //! either side.
 pub use hunar_core::{
-    audit, auth, backup, catalog, config, country, db, files, ledger, markup, media, money,
-    notifications, orders, organisation, pagination, payments, seed, services, storage, validate,
-    vault,
+    artist_page, audit, auth, backup, catalog, config, country, db, files, ledger, markup, media,
+    money, notifications, orders, organisation, pagination, payments, seed, services, storage,
+    validate, vault,
 };
 
 pub mod api;

@@ -15,7 +15,7 @@ use crate::web::console::{
     account, artists, ledger as accounts, orders as console_orders, paintings, prices, records,
     second_factor, settings, signin, today, zones,
 };
-use crate::web::shop::{buy, order, pages, prefs};
+use crate::web::shop::{artist_page, buy, order, pages, prefs};
 
 /// `/api/v1`: what anyone may ask (the catalog, placing and following an order, the
 /// organisation's contact, the transparency report, Stripe's webhook).
@@ -80,6 +80,7 @@ pub fn admin_api(
         .service(catalog::admin::get_artists)
         .service(catalog::admin::update_artists)
         .service(catalog::admin::delete_artists)
+        .service(catalog::admin::make_page_link)
         .service(catalog::admin::list_zones)
         .service(catalog::admin::create_zones)
         .service(catalog::admin::get_zones)
@@ -137,7 +138,8 @@ pub fn shop(cfg: &mut web::ServiceConfig) {
         .service(order::confirm_page)
         .service(order::confirm)
         .service(order::claim_paid)
-        .service(order::show);
+        .service(order::show)
+        .service(artist_page::show);
 }
 
 /// The console's pages (HTML; a coordinator's, each behind a session).
@@ -149,6 +151,7 @@ pub fn console(cfg: &mut web::ServiceConfig) {
         .service(today::today)
         .service(settings::show)
         .service(settings::save_contact)
+        .service(settings::save_artist_messages)
         .service(settings::new_option)
         .service(settings::edit_option)
         .service(settings::delete_option)

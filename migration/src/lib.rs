@@ -25,6 +25,7 @@ mod m20261207_000021_price_currency;
 mod m20261207_000022_admin_lifecycle;
 mod m20261207_000023_second_factor;
 mod m20261207_000024_buyer_erasure;
+mod m20261207_000025_artist_channel;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_admin_lifecycle::Migration),
             Box::new(m20261207_000023_second_factor::Migration),
             Box::new(m20261207_000024_buyer_erasure::Migration),
+            Box::new(m20261207_000025_artist_channel::Migration),
         ]
     }
 }

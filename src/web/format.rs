@@ -21,8 +21,9 @@ fn number(amount: Decimal, lang: Lang) -> String {
     let (group, point) = match lang {
         Lang::En => (",", "."),
         // A no-break space, so "1 000 kr" never breaks across lines.
-        Lang::Sv => ("\u{a0}", ","),
-        Lang::Fa => ("٬", "٫"),
+        Lang::Sv | Lang::Nb => ("\u{a0}", ","),
+        Lang::De => (".", ","),
+        Lang::Fa | Lang::Ps => ("٬", "٫"),
     };
     let text = amount.abs().to_string();
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
@@ -47,7 +48,7 @@ pub fn money(amount: Decimal, currency: &str, lang: Lang) -> String {
     // A true minus before the whole amount ("−$100"); in Dari a left-to-right mark keeps
     // it on the number's side instead of after it.
     match lang {
-        Lang::Fa => format!("\u{200e}\u{2212}{formatted}"),
+        Lang::Fa | Lang::Ps => format!("\u{200e}\u{2212}{formatted}"),
         _ => format!("\u{2212}{formatted}"),
     }
 }
@@ -61,6 +62,21 @@ fn money_of(amount: Decimal, currency: &str, lang: Lang) -> String {
         (Lang::Sv, "SEK") => format!("{n}\u{a0}kr"),
         (Lang::Sv, "USD") => format!("{n}\u{a0}US$"),
         (Lang::Sv, "EUR") => format!("{n}\u{a0}€"),
+        (Lang::De, "EUR") => format!("{n}\u{a0}€"),
+        (Lang::De, "USD") => format!("{n}\u{a0}$"),
+        (Lang::Nb, "NOK") => format!("{n}\u{a0}kr"),
+        (Lang::Nb, "EUR") => format!("{n}\u{a0}€"),
+        (Lang::Ps, code) => {
+            let name = match code {
+                "USD" => "ډالر",
+                "EUR" => "یورو",
+                "SEK" => "سویډني کرون",
+                "AFN" => "افغانۍ",
+                "GBP" => "پونډ",
+                other => other,
+            };
+            format!("{n} {name}")
+        }
         (Lang::Fa, code) => {
             let name = match code {
                 "USD" => "دالر",
@@ -88,17 +104,36 @@ const UNINHABITED: [&str; 6] = ["AQ", "BV", "HM", "TF", "UM", "GS"];
 pub const COMMON: [&str; 10] = ["SE", "DE", "US", "GB", "NO", "DK", "FI", "AF", "IR", "PK"];
 
 /// A sort key in the order a reader of `lang` looks names up in: case and the common Latin
-/// accents ignored ("Åland" by A, "Côte" by C) in English; Å, Ä and Ö after Z in Swedish;
+/// accents ignored ("Åland" by A, "Côte" by C) in English and German; Å, Ä and Ö after Z in
+/// Swedish, Æ, Ø and Å in Norwegian; Pashto's alphabet in Pashto;
 /// the Persian alphabet in Dari (پ after ب, چ after ج, ژ after ز, گ after ک, which Unicode's
 /// order puts after ی).
 fn sort_key(name: &str, lang: Lang) -> Vec<u32> {
     const PERSIAN: &str = "آاأإبپتثجچحخدذرزژسشصضطظعغفقکگلمنوؤهةیئ";
+    // Pashto's own letters where its alphabet puts them (ټ after ت, ځ and څ after چ …).
+    const PASHTO: &str = "آاأإبپتټثجچځڅحخدډذرړزژږسشښصضطظعغفقکګگلمنڼوؤهةیېۍئ";
     name.to_lowercase()
         .chars()
         .map(|c| match (lang, c) {
             (Lang::Sv, 'å') => u32::from('z') + 1,
             (Lang::Sv, 'ä' | 'æ') => u32::from('z') + 2,
             (Lang::Sv, 'ö' | 'ø') => u32::from('z') + 3,
+            // Norwegian: Æ, Ø, Å after Z, in that order.
+            (Lang::Nb, 'æ' | 'ä') => u32::from('z') + 1,
+            (Lang::Nb, 'ø' | 'ö') => u32::from('z') + 2,
+            (Lang::Nb, 'å') => u32::from('z') + 3,
+            (Lang::Ps, c) => {
+                let c = match c {
+                    'ك' => 'ک',
+                    'ي' | 'ى' => 'ی',
+                    'گ' => 'ګ',
+                    other => other,
+                };
+                PASHTO
+                    .chars()
+                    .position(|p| p == c)
+                    .map_or(u32::from(c) + 0x1_0000, |i| 0x600 + i as u32)
+            }
             (Lang::Fa, c) => {
                 let c = match c {
                     'ك' => 'ک',

@@ -1,5 +1,5 @@
-//! The pages' languages: English, Swedish (most buyers are in Sweden) and Dari (right to
-//! left). Every string a page shows comes from `locales/*.ftl` (Project Fluent), compiled
+//! The pages' languages: the supporters' English, Swedish, German and Norwegian Bokmål, and
+//! the artists' and coordinators' Dari and Pashto (right to left). Every string a page shows comes from `locales/*.ftl` (Project Fluent), compiled
 //! into the binary; a message missing in one language falls back to English.
 use std::sync::OnceLock;
 
@@ -13,17 +13,26 @@ use unic_langid::LanguageIdentifier;
 pub enum Lang {
     En,
     Sv,
+    De,
+    Nb,
     Fa,
+    Ps,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::En, Lang::Sv, Lang::Fa];
+    /// The shop's languages, in the order of the switch.
+    pub const ALL: [Lang; 6] = [Lang::En, Lang::Sv, Lang::De, Lang::Nb, Lang::Fa, Lang::Ps];
+    /// The coordinators' and artists' languages: the console and the artist's own page.
+    pub const AFGHAN: [Lang; 3] = [Lang::En, Lang::Fa, Lang::Ps];
 
     pub fn code(self) -> &'static str {
         match self {
             Self::En => "en",
             Self::Sv => "sv",
+            Self::De => "de",
+            Self::Nb => "nb",
             Self::Fa => "fa",
+            Self::Ps => "ps",
         }
     }
 
@@ -36,19 +45,24 @@ impl Lang {
         match self {
             Self::En => "English",
             Self::Sv => "Svenska",
+            Self::De => "Deutsch",
+            Self::Nb => "Norsk bokmål",
             Self::Fa => "دری",
+            Self::Ps => "پښتو",
         }
     }
 
     pub fn dir(self) -> &'static str {
-        match self {
-            Self::Fa => "rtl",
-            _ => "ltr",
-        }
+        if self.is_rtl() { "rtl" } else { "ltr" }
+    }
+
+    pub fn is_rtl(self) -> bool {
+        matches!(self, Self::Fa | Self::Ps)
     }
 
     /// The first supported language in an `Accept-Language` header, by its q-values.
-    /// Persian (`fa`, `fa-AF`) and Dari's own tag (`prs`) both mean Dari here.
+    /// Persian (`fa`, `fa-AF`) and Dari's own tag (`prs`) both mean Dari here; Norwegian in
+    /// general (`no`) and Nynorsk readers get Bokmål.
     pub fn from_accept_language(header: &str) -> Option<Self> {
         let mut choices: Vec<(f32, Lang)> = header
             .split(',')
@@ -63,7 +77,10 @@ impl Lang {
                 let lang = match primary {
                     "en" => Lang::En,
                     "sv" => Lang::Sv,
+                    "de" => Lang::De,
+                    "nb" | "no" | "nn" => Lang::Nb,
                     "fa" | "prs" => Lang::Fa,
+                    "ps" | "pbt" | "pus" => Lang::Ps,
                     _ => return None,
                 };
                 (q > 0.0).then_some((q, lang))
@@ -78,39 +95,58 @@ impl Lang {
         match self {
             Self::En => 0,
             Self::Sv => 1,
-            Self::Fa => 2,
+            Self::De => 2,
+            Self::Nb => 3,
+            Self::Fa => 4,
+            Self::Ps => 5,
         }
     }
 }
 
 /// The shop's messages, in every language.
-const SHOP: [(&str, &str); 3] = [
+const SHOP: [(&str, &str); 6] = [
     ("en", include_str!("locales/en.ftl")),
     ("sv", include_str!("locales/sv.ftl")),
+    ("de", include_str!("locales/de.ftl")),
+    ("nb", include_str!("locales/nb.ftl")),
     ("fa", include_str!("locales/fa.ftl")),
+    ("ps", include_str!("locales/ps.ftl")),
 ];
 
-/// The console's messages: English and Dari, the coordinators' languages (Swedish falls back
-/// to English).
-const CONSOLE: [(&str, &str); 3] = [
-    ("en", include_str!("locales/console.en.ftl")),
-    ("sv", ""),
-    ("fa", include_str!("locales/console.fa.ftl")),
+/// The console's messages: English, Dari and Pashto, the coordinators' languages (the
+/// supporters' other languages fall back to English).
+const CONSOLE: [&str; 6] = [
+    include_str!("locales/console.en.ftl"),
+    "",
+    "",
+    "",
+    include_str!("locales/console.fa.ftl"),
+    include_str!("locales/console.ps.ftl"),
 ];
 
-fn bundles() -> &'static [FluentBundle<FluentResource>; 3] {
-    static BUNDLES: OnceLock<[FluentBundle<FluentResource>; 3]> = OnceLock::new();
+/// The artist's own page: in the artists' languages.
+const ARTIST: [&str; 6] = [
+    include_str!("locales/artist.en.ftl"),
+    "",
+    "",
+    "",
+    include_str!("locales/artist.fa.ftl"),
+    include_str!("locales/artist.ps.ftl"),
+];
+
+fn bundles() -> &'static [FluentBundle<FluentResource>; 6] {
+    static BUNDLES: OnceLock<[FluentBundle<FluentResource>; 6]> = OnceLock::new();
     BUNDLES.get_or_init(|| {
-        [0, 1, 2].map(|i| {
-            let (code, shop) = SHOP[i];
+        Lang::ALL.map(|l| {
+            let (code, shop) = SHOP[l.index()];
             let lang: LanguageIdentifier = code.parse().unwrap_or_default();
             let mut bundle = FluentBundle::new_concurrent(vec![lang]);
-            // In Dari, names and numbers put into a sentence are isolated (invisible FSI/PDI
-            // marks), so "Farid N." stays "Farid N." inside right-to-left text.
-            bundle.set_use_isolating(code == "fa");
+            // Right to left, names and numbers put into a sentence are isolated (invisible
+            // FSI/PDI marks), so "Farid N." stays "Farid N." inside Dari or Pashto text.
+            bundle.set_use_isolating(l.is_rtl());
             // A broken file is caught by the tests (every key in every language renders);
             // what parses is still used.
-            for source in [shop, CONSOLE[i].1] {
+            for source in [shop, CONSOLE[l.index()], ARTIST[l.index()]] {
                 let resource =
                     FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, _)| r);
                 let _ = bundle.add_resource(resource);
@@ -146,7 +182,12 @@ pub fn keys(lang: Lang) -> Vec<String> {
 
 /// Every message key of a language's console file.
 pub fn console_keys(lang: Lang) -> Vec<String> {
-    keys_of(CONSOLE[lang.index()].1)
+    keys_of(CONSOLE[lang.index()])
+}
+
+/// Every message key of a language's file for the artist's own page.
+pub fn artist_keys(lang: Lang) -> Vec<String> {
+    keys_of(ARTIST[lang.index()])
 }
 
 fn keys_of(source: &str) -> Vec<String> {
@@ -244,35 +285,76 @@ mod tests {
         }
     }
 
+    /// A message one language has and another lacks fails here: a German buyer must not
+    /// meet an English sentence, nor a Pashto coordinator a Dari one.
     #[test]
     fn every_language_has_every_message() {
-        let english = keys(Lang::En);
-        assert!(english.len() > 40, "{}", english.len());
-        for lang in [Lang::Sv, Lang::Fa] {
-            let theirs = keys(lang);
-            let missing: Vec<_> = english.iter().filter(|k| !theirs.contains(k)).collect();
-            assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
-            for key in &theirs {
+        type Keys = fn(Lang) -> Vec<String>;
+        let files: [(&str, Keys, &[Lang]); 3] = [
+            ("shop", keys, &Lang::ALL),
+            ("console", console_keys, &Lang::AFGHAN),
+            ("artist page", artist_keys, &Lang::AFGHAN),
+        ];
+        for (file, keys_in, langs) in files {
+            let english = keys_in(Lang::En);
+            assert!(english.len() > 10, "{file}: {}", english.len());
+            for &lang in langs {
+                let theirs = keys_in(lang);
+                let missing: Vec<_> = english.iter().filter(|k| !theirs.contains(k)).collect();
+                assert!(missing.is_empty(), "{file}: {lang:?} lacks {missing:?}");
+                let extra: Vec<_> = theirs.iter().filter(|k| !english.contains(k)).collect();
                 assert!(
-                    english.contains(key),
-                    "{lang:?} has {key} that English lacks"
+                    extra.is_empty(),
+                    "{file}: {lang:?} has {extra:?} that English lacks"
                 );
+                // Every message renders in its own language, not the English fallback.
+                for key in &theirs {
+                    let bundle = &bundles()[lang.index()];
+                    assert!(
+                        bundle.has_message(key),
+                        "{file}: {lang:?} {key} did not parse"
+                    );
+                }
             }
         }
     }
 
+    /// The three files share one bundle per language: one key must mean one thing.
     #[test]
-    fn the_console_speaks_english_and_dari_alike() {
-        let english = console_keys(Lang::En);
-        let dari = console_keys(Lang::Fa);
-        assert!(english.len() > 40, "{}", english.len());
-        let missing: Vec<_> = english.iter().filter(|k| !dari.contains(k)).collect();
-        assert!(missing.is_empty(), "Dari lacks {missing:?}");
-        let extra: Vec<_> = dari.iter().filter(|k| !english.contains(k)).collect();
-        assert!(extra.is_empty(), "Dari has {extra:?} that English lacks");
+    fn no_key_is_in_two_files() {
         let shop = keys(Lang::En);
-        let clash: Vec<_> = english.iter().filter(|k| shop.contains(k)).collect();
-        assert!(clash.is_empty(), "one key, two meanings: {clash:?}");
+        let console = console_keys(Lang::En);
+        let artist = artist_keys(Lang::En);
+        for (a, b, names) in [
+            (&shop, &console, "shop/console"),
+            (&shop, &artist, "shop/artist"),
+            (&console, &artist, "console/artist"),
+        ] {
+            let clash: Vec<_> = a.iter().filter(|k| b.contains(k)).collect();
+            assert!(
+                clash.is_empty(),
+                "{names}: one key, two meanings: {clash:?}"
+            );
+        }
+    }
+
+    /// Every machine-made translation says so in its first line, until someone who reads the
+    /// language has gone through it (and removes the line).
+    #[test]
+    fn machine_made_translations_say_so() {
+        for (name, source) in [
+            ("de.ftl", SHOP[2].1),
+            ("nb.ftl", SHOP[3].1),
+            ("ps.ftl", SHOP[5].1),
+            ("console.ps.ftl", CONSOLE[5]),
+            ("artist.ps.ftl", ARTIST[5]),
+        ] {
+            let first = source.lines().next().unwrap_or("");
+            assert!(
+                first.starts_with('#') && first.contains("Machine-made"),
+                "{name} starts {first:?}"
+            );
+        }
     }
 
     #[test]
@@ -282,11 +364,17 @@ mod tests {
             Some(Lang::Sv)
         );
         assert_eq!(
-            Lang::from_accept_language("de-DE, en;q=0.5, fa;q=0.7"),
+            Lang::from_accept_language("fr-FR, en;q=0.5, fa;q=0.7"),
             Some(Lang::Fa)
         );
         assert_eq!(Lang::from_accept_language("prs-AF"), Some(Lang::Fa));
-        assert_eq!(Lang::from_accept_language("de, fr"), None);
+        assert_eq!(Lang::from_accept_language("de, fr"), Some(Lang::De));
+        assert_eq!(Lang::from_accept_language("fr, it"), None);
+        assert_eq!(
+            Lang::from_accept_language("no-NO, en;q=0.5"),
+            Some(Lang::Nb)
+        );
+        assert_eq!(Lang::from_accept_language("ps-AF"), Some(Lang::Ps));
         assert_eq!(Lang::from_accept_language(""), None);
     }
 

@@ -31,6 +31,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "country.html",
     "message.html",
     "transparency.html",
+    "artist-page.html",
     "console/base.html",
     "console/macros.html",
     "console/message.html",

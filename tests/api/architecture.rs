@@ -651,10 +651,12 @@ const LAYERS: &[&[&str]] = &[
         "orders::turns",
         "orders::reservation",
         "orders::carriers",
+        // Messages to an artist carry their page's link.
+        "artist_page::link",
     ],
     &["payments", "notifications", "ledger"],
     // The use cases: placing and running orders, signing in (which may alert by email).
-    &["orders", "auth::service", "auth::accounts"],
+    &["orders", "auth::service", "auth::accounts", "artist_page"],
     &["seed", "backup", "storage", "services"],
 ];
 

@@ -424,10 +424,30 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
         placed["access_token"].as_str().expect("token")
     );
     let other = list["items"][1]["id"].as_str().expect("id").to_string();
+    // The artist's own page, as its link opens it.
+    let token = app.admin_token().await;
+    let first_artist =
+        app.admin_get(&token, "/api/v1/admin/artists").await.ok(200)["items"][0]["id"]
+            .as_str()
+            .expect("an artist")
+            .to_string();
+    let own_page = app
+        .admin_post(
+            &token,
+            &format!("/api/v1/admin/artists/{first_artist}/page-link"),
+            serde_json::json!({}),
+        )
+        .await
+        .ok(201)["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    let own_page = own_page[own_page.find("/page?").expect("path")..].to_string();
     let c = browser(&driver, true).await;
     let mut found = Vec::new();
     let mut rtl = Vec::new();
-    for lang in ["en", "fa"] {
+    // The supporters' languages, and the artists' (right to left).
+    for lang in ["en", "de", "nb", "fa", "ps"] {
         c.goto(&app.url(&format!("/lang/{lang}?next=/")))
             .await
             .expect("language");
@@ -448,11 +468,18 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
                 "/orders/{}/confirm?token=x",
                 placed["order"]["id"].as_str().unwrap_or("")
             ),
+            own_page.clone(),
         ] {
             c.goto(&app.url(&path)).await.expect("page");
             match (lang, path.as_str()) {
                 ("en", "/") => screenshot(&c, "shop-desktop-en", 1280, 900).await,
-                ("fa", "/artworks") => screenshot(&c, "shop-phone-fa", 390, 844).await,
+                ("de", "/") => screenshot(&c, "shop-desktop-de", 1280, 900).await,
+                ("fa" | "nb" | "ps", "/artworks") => {
+                    screenshot(&c, &format!("shop-phone-{lang}"), 390, 844).await;
+                }
+                ("fa" | "ps", p) if p == own_page => {
+                    screenshot(&c, &format!("artist-page-phone-{lang}"), 390, 844).await;
+                }
                 _ => {}
             }
             for v in axe(&c, &axe_source).await {
@@ -461,7 +488,7 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
                     v["id"], v["help"], v["nodes"]
                 ));
             }
-            if lang == "fa" {
+            if lang == "fa" || lang == "ps" {
                 let dir = c
                     .execute("return document.documentElement.dir", vec![])
                     .await
@@ -480,7 +507,7 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
     assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
     assert!(
         rtl.is_empty(),
-        "the Dari shop on a 390 px phone:\n{}",
+        "the Dari and Pashto shop on a 390 px phone:\n{}",
         rtl.join("\n")
     );
     for path in ["/".to_string(), format!("/artworks/{other}/buy")] {

@@ -1032,11 +1032,12 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
     let form = browser.get("/admin/artists/new").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.text.contains("Private: never shown publicly"));
-    // Languages are offered only with their emails written: Dari, not Pashto yet.
+    // Languages are offered only with their emails written: Dari and Pashto, not Swedish.
     assert!(form.text.contains("<option value=\"fa\""));
+    assert!(form.text.contains("<option value=\"ps\""));
     assert!(
-        !form.text.contains("<option value=\"ps\""),
-        "Pashto has no emails yet"
+        !form.text.contains("<option value=\"sv\""),
+        "Swedish is for buyers"
     );
     let bad = browser
         .post(

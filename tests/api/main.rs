@@ -1,5 +1,6 @@
 //! One test binary (linking is the slow part of a build): a module per domain.
 mod architecture;
+mod artist_page;
 mod auth;
 mod backups;
 mod browser;

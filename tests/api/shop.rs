@@ -131,7 +131,9 @@ async fn the_browser_language_and_region_pick_the_first_visit() {
     assert!(swedish.text.contains("<html lang=\"sv\""));
     // Sweden is the destination: a price, with shipping said plainly.
     assert!(swedish.text.contains("frakt ingår"), "{}", swedish.text);
-    let unknown = page(&app, "/", "", "de").await;
+    let german = page(&app, "/", "", "de").await;
+    assert!(german.text.contains("<html lang=\"de\""));
+    let unknown = page(&app, "/", "", "fr").await;
     assert!(unknown.text.contains("<html lang=\"en\""));
     // No region: the price to most countries, and the switch beside it.
     assert!(

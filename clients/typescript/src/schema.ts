@@ -184,6 +184,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/artists/{id}/page-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a new link to the artist's own page (their paintings, sales, what to hand over and
+         *     their account). The artist's previous link stops working at once.
+         */
+        post: operations["adminMakeArtistPageLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/artists/{id}/payout-terms": {
         parameters: {
             query?: never;
@@ -1148,7 +1168,15 @@ export interface components {
             email: string | null;
             id: string;
             notes: string | null;
+            /** @description email, whatsapp or both. */
+            notify_by: string;
+            /**
+             * Format: date-time
+             * @description Until when the artist's current page link works; none when there is no link.
+             */
+            page_link_expires_at: string | null;
             phone: string | null;
+            plain_messages: boolean;
             preferred_language: string;
             slug: string;
             /** Format: date-time */
@@ -1165,7 +1193,11 @@ export interface components {
             display_name: string;
             email?: string | null;
             notes?: string | null;
+            /** @enum {string|null} */
+            notify_by?: "email" | "whatsapp" | "both" | null;
             phone?: string | null;
+            /** @description Messages say only that there is news; the rest is on the artist's own page. */
+            plain_messages?: boolean | null;
             /** @enum {string|null} */
             preferred_language?: "en" | "fa" | "ps" | null;
             slug?: string | null;
@@ -1181,6 +1213,16 @@ export interface components {
             opening: components["schemas"]["BalanceView"][];
             terms: components["schemas"]["TermsView"];
         };
+        /**
+         * @description How every message to an artist presents itself. A phone in Kabul may be looked at by
+         *     anyone, at a checkpoint or at home: the sender's name and the subject say nothing of a
+         *     sale, money or where it comes from. Empty: "Messages", and the subject "A new message" in
+         *     the artist's language.
+         */
+        ArtistMessages: {
+            sender_name?: string | null;
+            subject?: string | null;
+        };
         ArtistPatch: {
             bio?: string | null;
             bio_fa?: string | null;
@@ -1189,7 +1231,10 @@ export interface components {
             display_name?: string | null;
             email?: string | null;
             notes?: string | null;
+            /** @enum {string|null} */
+            notify_by?: "email" | "whatsapp" | "both" | null;
             phone?: string | null;
+            plain_messages?: boolean | null;
             /** @enum {string|null} */
             preferred_language?: "en" | "fa" | "ps" | null;
             slug?: string | null;
@@ -1653,7 +1698,7 @@ export interface components {
             artwork_id: string;
             buyer: components["schemas"]["BuyerInput"];
             /** @enum {string|null} */
-            language?: "en" | "sv" | "fa" | null;
+            language?: "en" | "sv" | "de" | "nb" | "fa" | "ps" | null;
             note?: string | null;
             /** @enum {string} */
             payment_method: "stripe" | "manual";
@@ -1676,8 +1721,9 @@ export interface components {
             status: components["schemas"]["OrderStatus"];
             zone: string;
         };
-        /** @description Everything a buyer needs from the NGO. */
+        /** @description Everything a buyer needs from the NGO, and how it writes to artists. */
         Organisation: {
+            artist_messages?: components["schemas"]["ArtistMessages"];
             contact: components["schemas"]["Contact"];
             payment_options: components["schemas"]["PaymentOption"][];
         };
@@ -1699,6 +1745,16 @@ export interface components {
             sent_at: string | null;
             status: string;
             subject: string;
+        };
+        /** @description A link to the artist's own page, returned once. */
+        PageLinkView: {
+            /** Format: date-time */
+            expires_at: string;
+            /**
+             * @description Open in a browser; give it to the artist only. It works until `expires_at`, or until
+             *     the next link is made.
+             */
+            url: string;
         };
         Page_AdminOrderView: {
             items: (components["schemas"]["OrderSummary"] & {
@@ -1769,7 +1825,15 @@ export interface components {
                 email?: string | null;
                 id: string;
                 notes?: string | null;
+                /** @description email, whatsapp or both. */
+                notify_by: string;
+                /**
+                 * Format: date-time
+                 * @description Until when the artist's current page link works; none when there is no link.
+                 */
+                page_link_expires_at?: string | null;
                 phone?: string | null;
+                plain_messages: boolean;
                 preferred_language: string;
                 slug: string;
                 /** Format: date-time */
@@ -3334,6 +3398,54 @@ export interface operations {
             };
             /** @description invalid fields; `errors` names each one */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminMakeArtistPageLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageLinkView"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, expired or revoked bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@
 //! money, validation). No HTTP here: the binary crate is the edge that speaks it (the JSON API,
 //! the shop, the console) and maps this crate's typed results to answers. That the core does
 //! not depend on actix is what keeps the layers apart: the compiler refuses the other way.
+pub mod artist_page;
 pub mod audit;
 pub mod auth;
 pub mod backup;

@@ -217,6 +217,19 @@ pub mod schema {
         "]*$"
     );
 
+    /// One line with no digit (Western, Persian or Arabic) and no currency sign: a subject
+    /// that must name no amount.
+    pub const NO_AMOUNT_LINE: &str = concat!(
+        "^[^",
+        line_breaking!(),
+        "0-9\\u06F0-\\u06F9\\u0660-\\u0669$€£]*$"
+    );
+
+    /// `optional_line(.., MAX)` that names no amount.
+    pub fn optional_neutral_line<const MAX: usize>() -> Object {
+        string(MAX, NO_AMOUNT_LINE, true)
+    }
+
     /// `line_field(.., required: true, MAX)`.
     pub fn required_line<const MAX: usize>() -> Object {
         string(MAX, ONE_LINE_NOT_BLANK, false)

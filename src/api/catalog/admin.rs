@@ -90,6 +90,38 @@ pub async fn delete_artists(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// A link to the artist's own page, returned once.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PageLinkView {
+    /// Open in a browser; give it to the artist only. It works until `expires_at`, or until
+    /// the next link is made.
+    pub url: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Make a new link to the artist's own page (their paintings, sales, what to hand over and
+/// their account). The artist's previous link stops working at once.
+#[utoipa::path(operation_id = "adminMakeArtistPageLink", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 201, body = PageLinkView), (status = 401), (status = 404)))]
+#[post("/artists/{id}/page-link")]
+pub async fn make_page_link(
+    state: web::Data<AppState>,
+    identity: web::ReqData<AdminIdentity>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let link = crate::artist_page::make_link(
+        &state.db,
+        &state.mail.tokens,
+        &state.config.public_base_url,
+        &identity.admin_id,
+        &id,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(PageLinkView {
+        url: link.url,
+        expires_at: link.expires_at,
+    }))
+}
+
 /// List shipping zones (admin view).
 #[utoipa::path(operation_id = "adminListShippingZones", tag = "admin", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<ZoneView>), (status = 401), (status = 422)))]
 #[get("/shipping-zones")]

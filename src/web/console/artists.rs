@@ -185,6 +185,8 @@ pub async fn create(posted: Posted<ArtistForm>) -> HttpResponse {
         phone: optional(&form.phone),
         preferred_language: optional(&form.preferred_language),
         notes: optional(&form.notes),
+        notify_by: None,
+        plain_messages: None,
     };
     let created = artists::create(
         &console.state.db,
@@ -236,6 +238,8 @@ pub async fn update(posted: Posted<ArtistForm>, id: web::Path<String>) -> HttpRe
         phone: Some(optional(&form.phone)),
         preferred_language: optional(&form.preferred_language),
         notes: Some(optional(&form.notes)),
+        notify_by: None,
+        plain_messages: None,
     };
     let db = &console.state.db;
     let updated = artists::update(

@@ -99,7 +99,7 @@ impl Console {
                 csrf => &self.csrf,
                 tz => &self.account.time_zone,
                 done => self.done.as_ref().map(|d| format!("console-done-{d}")),
-                console_langs => [Lang::En, Lang::Fa].map(|l| context! {
+                console_langs => Lang::AFGHAN.map(|l| context! {
                     code => l.code(), name => l.native_name(), current => l == self.lang(),
                 }),
             }

@@ -79,10 +79,11 @@ fn same_secret(a: &str, b: &str) -> bool {
         == 0
 }
 
-/// The console speaks English and Dari; a visitor who chose Swedish in the shop reads English.
+/// The console speaks English, Dari and Pashto; a visitor who chose Swedish in the shop
+/// reads English.
 pub fn console_lang(req: &HttpRequest) -> Lang {
     match Visitor::of(req).lang {
-        Lang::Fa => Lang::Fa,
+        lang @ (Lang::Fa | Lang::Ps) => lang,
         _ => Lang::En,
     }
 }
@@ -186,7 +187,7 @@ impl ResponseError for Refusal {
             minijinja::context! {
                 title_key => title,
                 text => i18n::text(lang, text, &[]),
-                console_langs => [Lang::En, Lang::Fa].map(|l| minijinja::context! {
+                console_langs => Lang::AFGHAN.map(|l| minijinja::context! {
                     code => l.code(), name => l.native_name(), current => l == lang,
                 }),
             },

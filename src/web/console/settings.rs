@@ -203,6 +203,52 @@ fn option_page(
     )
 }
 
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ArtistMessagesForm {
+    am_sender_name: String,
+    am_subject: String,
+}
+
+/// The sender's name and subject of every message to an artist.
+#[post("/admin/settings/artist-messages")]
+pub async fn save_artist_messages(posted: Posted<ArtistMessagesForm>) -> HttpResponse {
+    let Posted { console, form } = posted;
+    let mut org = match kept(&console).await {
+        Ok(org) => org,
+        Err(res) => return res,
+    };
+    let before = org.clone();
+    org.artist_messages = organisation::ArtistMessages {
+        sender_name: blank_is_none(&form.am_sender_name),
+        subject: blank_is_none(&form.am_subject),
+    };
+    let c = &before.contact;
+    let contact = ContactForm {
+        name: c.name.clone(),
+        email: c.email.clone().unwrap_or_default(),
+        whatsapp: c.whatsapp.clone().unwrap_or_default(),
+        phone: c.phone.clone().unwrap_or_default(),
+    };
+    saved_or_page(&console, org, "saved", |errors| {
+        let errors = errors
+            .into_iter()
+            .map(|(field, message)| {
+                let field = field.trim_start_matches("artist_messages.").to_string();
+                (format!("am_{field}"), message)
+            })
+            .collect();
+        settings_page(
+            &console,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &before,
+            &contact,
+            errors,
+        )
+    })
+    .await
+}
+
 #[get("/admin/settings/payment-options/new")]
 pub async fn new_option(console: Console) -> HttpResponse {
     let form = OptionForm {

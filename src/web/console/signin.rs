@@ -68,7 +68,7 @@ fn signed_out_page(
         context! {
             ..ctx,
             ..context! {
-                console_langs => [Lang::En, Lang::Fa].map(|l| context! {
+                console_langs => Lang::AFGHAN.map(|l| context! {
                     code => l.code(), name => l.native_name(), current => l == lang,
                 }),
             }

@@ -591,3 +591,7 @@ console-did-order-erase-buyer = erased an order's buyer details
 console-2fa-same-phone = Reading this on the phone itself?
 console-2fa-open-app = Open the key in the authenticator app
 console-2fa-codes-once = They are shown only this once.
+console-settings-artist-messages = How messages to artists look
+console-settings-artist-messages-hint = An artist's phone may be seen by others. Every message to an artist carries this sender's name and subject and says nothing of a sale or of money; the details are on the artist's own page. Left empty: "Messages", and "A new message" in the artist's language.
+console-settings-artist-sender = Sender's name
+console-settings-artist-subject = Subject

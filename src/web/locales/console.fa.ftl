@@ -588,3 +588,7 @@ console-did-order-erase-buyer = اطلاعات خریدار یک سفارش را
 console-2fa-same-phone = این صفحه را روی همان تلفن می‌خوانید؟
 console-2fa-open-app = کلید را در برنامهٔ تصدیق هویت باز کنید
 console-2fa-codes-once = این کدها تنها همین یک بار نشان داده می‌شوند.
+console-settings-artist-messages = پیام‌ها به هنرمندان چگونه دیده می‌شوند
+console-settings-artist-messages-hint = شاید دیگران تلفن هنرمند را ببینند. هر پیام به هنرمند همین نام فرستنده و همین موضوع را دارد و از فروش یا پول چیزی نمی‌گوید؛ جزئیات در صفحهٔ خود هنرمند است. اگر خالی بماند: «⁦Messages⁩» و «پیام تازه» به زبان هنرمند.
+console-settings-artist-sender = نام فرستنده
+console-settings-artist-subject = موضوع

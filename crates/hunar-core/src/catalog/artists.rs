@@ -42,6 +42,12 @@ pub struct ArtistInput {
     pub preferred_language: Option<String>,
     #[schema(schema_with = crate::validate::schema::optional_text::<10000>)]
     pub notes: Option<String>,
+    /// How the artist hears of a sale or a payout: email (default), whatsapp or both.
+    /// WhatsApp needs a phone number.
+    #[schema(schema_with = notify_by_schema)]
+    pub notify_by: Option<String>,
+    /// Messages say only that there is news; the rest is on the artist's own page.
+    pub plain_messages: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,6 +75,16 @@ pub struct ArtistPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(schema_with = crate::validate::schema::optional_text::<10000>)]
     pub notes: Option<Option<String>>,
+    #[schema(schema_with = notify_by_schema)]
+    pub notify_by: Option<String>,
+    pub plain_messages: Option<bool>,
+}
+
+/// How an artist is told.
+pub const NOTIFY_BY: [&str; 3] = ["email", "whatsapp", "both"];
+
+fn notify_by_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(NOTIFY_BY, true)
 }
 
 /// Admin-only: carries contact details and notes.
@@ -84,6 +100,11 @@ pub struct ArtistAdminView {
     pub phone: Option<String>,
     pub preferred_language: String,
     pub notes: Option<String>,
+    /// email, whatsapp or both.
+    pub notify_by: String,
+    pub plain_messages: bool,
+    /// Until when the artist's current page link works; none when there is no link.
+    pub page_link_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -102,6 +123,9 @@ impl ArtistAdminView {
             phone: a.phone.open()?,
             preferred_language: a.preferred_language,
             notes: a.notes.open()?,
+            notify_by: a.notify_by,
+            plain_messages: a.plain_messages,
+            page_link_expires_at: a.page_token_hash.and(a.page_expires_at),
             created_at: a.created_at,
             updated_at: a.updated_at,
         })
@@ -130,6 +154,8 @@ struct ValidArtist {
     phone: Option<String>,
     language: Language,
     notes: Option<String>,
+    notify_by: &'static str,
+    plain_messages: bool,
 }
 
 /// `is_valid_slug` as an OpenAPI schema; absent or null derives it from the display name.
@@ -210,6 +236,22 @@ fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
         }
     };
     let notes = optional_text(&mut errors, "notes", input.notes.as_deref(), 10_000);
+    let notify_by = match input.notify_by.as_deref() {
+        None => "email",
+        Some(way) => match NOTIFY_BY.into_iter().find(|w| *w == way) {
+            Some(way) => way,
+            None => {
+                errors.add("notify_by", "expected email, whatsapp or both");
+                "email"
+            }
+        },
+    };
+    if notify_by != "email" && phone.is_none() {
+        errors.add(
+            "notify_by",
+            "WhatsApp needs the artist's phone number (with its country code)",
+        );
+    }
     errors.into_result()?;
     Ok(ValidArtist {
         slug,
@@ -221,6 +263,8 @@ fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
         phone,
         language: language.unwrap_or(Language::En),
         notes,
+        notify_by,
+        plain_messages: input.plain_messages.unwrap_or(false),
     })
 }
 
@@ -307,6 +351,11 @@ pub async fn create(
         phone: Set(vault.seal_opt(artist.phone.as_deref())),
         preferred_language: Set(artist.language.as_str().to_string()),
         notes: Set(vault.seal_opt(artist.notes.as_deref())),
+        notify_by: Set(artist.notify_by.to_string()),
+        plain_messages: Set(artist.plain_messages),
+        page_generation: Set(0),
+        page_token_hash: Set(None),
+        page_expires_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -366,6 +415,8 @@ pub async fn update(
                 .unwrap_or(current.preferred_language),
         ),
         notes: patch.notes.unwrap_or(current.notes),
+        notify_by: Some(patch.notify_by.unwrap_or(current.notify_by)),
+        plain_messages: Some(patch.plain_messages.unwrap_or(current.plain_messages)),
     })?;
     check_slug_free(&txn, &artist.slug, Some(id)).await?;
     let model = artist::ActiveModel {
@@ -380,6 +431,8 @@ pub async fn update(
         phone: reseal(vault, &was.1, artist.phone),
         preferred_language: Set(artist.language.as_str().to_string()),
         notes: reseal(vault, &was.2, artist.notes),
+        notify_by: Set(artist.notify_by.to_string()),
+        plain_messages: Set(artist.plain_messages),
         updated_at: Set(Utc::now()),
         ..Default::default()
     }

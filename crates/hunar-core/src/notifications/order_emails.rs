@@ -71,6 +71,38 @@ fn base_context(
     })
 }
 
+/// What every message to an artist adds: the link to their own page (made if they have
+/// none), whether they asked for plainer messages, and the neutral sender and subject.
+pub(crate) async fn artist_context(
+    conn: &impl ConnectionTrait,
+    mail: &MailSettings,
+    org: &Organisation,
+    a: &artist::Model,
+) -> Result<Value, DbErr> {
+    let link =
+        crate::artist_page::link::current(conn, &mail.tokens, &mail.public_base_url, &a.id).await?;
+    Ok(context! {
+        page_link => link.url,
+        plain => a.plain_messages,
+        artist_subject => artist_subject(org, &a.preferred_language),
+        artist_sender => org.artist_messages.sender(),
+    })
+}
+
+/// The subject of every message to an artist: the NGO's, else "A new message" in their
+/// language. Never a word about a sale, money or an amount.
+pub fn artist_subject(org: &Organisation, language: &str) -> String {
+    if let Some(subject) = &org.artist_messages.subject {
+        return subject.clone();
+    }
+    match language {
+        "fa" => "پیام تازه",
+        "ps" => "نوی پیغام",
+        _ => "A new message",
+    }
+    .to_string()
+}
+
 enum To<'a> {
     Buyer,
     Artist(&'a artist::Model),
@@ -234,10 +266,20 @@ pub async fn on_transition(
         OrderStatus::Paid => Some(sale_breakdown(conn, o).await?),
         _ => None,
     };
+    let for_artist = match (&artist, to) {
+        (Some(a), OrderStatus::Paid | OrderStatus::Shipped) => {
+            Some(artist_context(conn, mail, &org, a).await?)
+        }
+        _ => None,
+    };
     let ctx = context! { ..base_context(mail, &org, o, artist.as_ref())?, ..context! {
         reason => reason, status_word => status_word, order_link => mail.order_link(&o.id),
         sale => sale,
     }};
+    let ctx = match for_artist {
+        Some(extra) => context! { ..extra, ..ctx },
+        None => ctx,
+    };
     let to_artist = |kind| artist.as_ref().map(|a| (kind, To::Artist(a)));
     let letters: Vec<(&str, To<'_>)> = match to {
         OrderStatus::Paid => to_artist("order_paid_artist")

@@ -1,5 +1,6 @@
-//! The artist hears of every payout recorded for them, in their language: the amount, how
-//! it was sent and its reference, so they can collect it. Written with the payout.
+//! The artist hears of every payout recorded for them, in their language: that something was
+//! sent and how. The amount and the code or reference to collect it are on their own page,
+//! never in a message a stranger could read on their phone. Written with the payout.
 use entity::{artist, ledger_entry};
 use minijinja::context;
 use sea_orm::{ConnectionTrait, DbErr};
@@ -7,7 +8,6 @@ use sea_orm::{ConnectionTrait, DbErr};
 use super::MailSettings;
 use super::outbox::{self, NewEmail};
 use super::render::render;
-use crate::money::stored_amount;
 use crate::vault::Open;
 
 fn method_words(method: &str, language: &str) -> &'static str {
@@ -17,6 +17,11 @@ fn method_words(method: &str, language: &str) -> &'static str {
         ("remittance", "fa") => "انتقال پول (وسترن یونیون و مانند آن)",
         ("cash", "fa") => "پول نقد",
         (_, "fa") => "راه دیگر",
+        ("bank_transfer", "ps") => "بانکي حواله",
+        ("hawala", "ps") => "حواله",
+        ("remittance", "ps") => "د پیسو لېږد (وسټرن یونین او داسې نور)",
+        ("cash", "ps") => "نغدې",
+        (_, "ps") => "بله لاره",
         ("bank_transfer", _) => "bank transfer",
         ("hawala", _) => "hawala",
         ("remittance", _) => "money transfer service (Western Union or similar)",
@@ -35,18 +40,12 @@ pub async fn on_payout(
         return Ok(());
     };
     let language = a.preferred_language.as_str();
-    let amount = stored_amount(-payout.amount_minor, &payout.currency);
-    let paid = payout
-        .paid_amount_minor
-        .zip(payout.paid_currency.as_deref())
-        .map(|(minor, currency)| format!("{} {currency}", stored_amount(minor, currency)));
+    let org = crate::organisation::load(conn, &mail.shop_name).await?;
     let ctx = context! {
         artist_name => &a.display_name,
-        amount => format!("{amount} {}", payout.currency),
-        paid_amount => paid,
         method => method_words(payout.method.as_deref().unwrap_or("other"), language),
-        reference => &payout.reference,
         paid_on => payout.paid_on.map(|d| d.format("%Y-%m-%d").to_string()),
+        ..super::order_emails::artist_context(conn, mail, &org, a).await?
     };
     let rendered = render("payout_recorded_artist", language, ctx)
         .map_err(|e| DbErr::Custom(format!("rendering payout_recorded_artist: {e}")))?;

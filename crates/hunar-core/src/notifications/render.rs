@@ -32,6 +32,9 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "backup_failed_coordinator.en.txt",
     "payout_recorded_artist.en.txt",
     "payout_recorded_artist.fa.txt",
+    "order_paid_artist.ps.txt",
+    "order_shipped_artist.ps.txt",
+    "payout_recorded_artist.ps.txt",
     "payment_instructions.en.txt",
     "payment_instructions.sv.txt",
     "payment_instructions.fa.txt",
@@ -56,6 +59,24 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "order_waiting_buyer.en.txt",
     "order_waiting_buyer.sv.txt",
     "order_waiting_buyer.fa.txt",
+    "contact.de.txt",
+    "contact.nb.txt",
+    "payment_instructions.de.txt",
+    "payment_instructions.nb.txt",
+    "order_placed_buyer.de.txt",
+    "order_placed_buyer.nb.txt",
+    "order_paid_buyer.de.txt",
+    "order_paid_buyer.nb.txt",
+    "order_shipped_buyer.de.txt",
+    "order_shipped_buyer.nb.txt",
+    "order_closed_buyer.de.txt",
+    "order_closed_buyer.nb.txt",
+    "order_delivered_buyer.de.txt",
+    "order_delivered_buyer.nb.txt",
+    "order_hold_ending_buyer.de.txt",
+    "order_hold_ending_buyer.nb.txt",
+    "order_waiting_buyer.de.txt",
+    "order_waiting_buyer.nb.txt",
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -126,12 +147,18 @@ pub fn render(kind: &str, language: &str, ctx: Value) -> Result<Rendered, miniji
     let text = collapse_blank_lines(rest.trim());
     // Links Hunar itself made for this email; nothing a buyer or coordinator typed becomes
     // a link, so a name or a note cannot put a clickable address into the NGO's words.
-    let links: Vec<String> = ["order_link", "confirm_link", "admin_link", "tracking_link"]
-        .into_iter()
-        .filter_map(|key| ctx.get_attr(key).ok())
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
-        .collect();
+    let links: Vec<String> = [
+        "order_link",
+        "confirm_link",
+        "admin_link",
+        "tracking_link",
+        "page_link",
+    ]
+    .into_iter()
+    .filter_map(|key| ctx.get_attr(key).ok())
+    .filter_map(|v| v.as_str().map(str::to_string))
+    .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+    .collect();
     let paragraphs: Vec<Paragraph> = text
         .split("\n\n")
         .map(|p| Paragraph::of(p, &links))
@@ -381,14 +408,15 @@ mod tests {
         assert!(fa.html.contains("dir=\"rtl\""));
         assert_eq!(fa.language, "fa");
         let ps = render("order_paid_artist", "ps", ctx).expect("render");
-        assert_eq!(ps.language, "en", "no Pashto template yet: English");
+        assert_eq!(ps.language, "ps");
+        assert!(ps.html.contains("dir=\"rtl\""));
     }
 
     #[test]
     fn a_language_has_artist_texts_only_when_every_artist_email_is_written_in_it() {
         assert!(super::artist_texts_in("en"));
         assert!(super::artist_texts_in("fa"));
-        assert!(!super::artist_texts_in("ps"), "no Pashto templates yet");
+        assert!(super::artist_texts_in("ps"));
         assert!(
             !super::artist_texts_in("sv"),
             "Swedish is for buyers, not artists"

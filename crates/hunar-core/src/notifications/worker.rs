@@ -37,14 +37,21 @@ impl Mailer {
 
     /// The message for an outbox row. Replies go to `reply_to` (the organisation's contact
     /// address) when there is one, else to `MAIL_REPLY_TO`: an artist told to reply if the
-    /// money does not arrive must reach a person, not `no-reply@`.
+    /// money does not arrive must reach a person, not `no-reply@`. An artist's email comes
+    /// from the NGO's neutral sender name, not the shop's.
     pub fn message(
         &self,
         row: &outbox::Model,
         reply_to: Option<&Mailbox>,
+        artist_sender: &str,
     ) -> anyhow::Result<Message> {
+        let from = if row.recipient_role == "artist" {
+            Mailbox::new(Some(header_safe(artist_sender)), self.from.email.clone())
+        } else {
+            self.from.clone()
+        };
         let mut builder = Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(Mailbox::new(
                 None,
                 crate::vault::open(&row.recipient)?.parse()?,
@@ -89,8 +96,13 @@ impl Mailer {
         Ok(())
     }
 
-    async fn deliver(&self, row: &outbox::Model, reply_to: Option<&Mailbox>) -> anyhow::Result<()> {
-        let message = self.message(row, reply_to)?;
+    async fn deliver(
+        &self,
+        row: &outbox::Model,
+        reply_to: Option<&Mailbox>,
+        artist_sender: &str,
+    ) -> anyhow::Result<()> {
+        let message = self.message(row, reply_to, artist_sender)?;
         self.transport.send(message).await?;
         Ok(())
     }
@@ -113,19 +125,24 @@ pub async fn run_once(
                 "email held back: daily cap for an unconfirmed address");
         }
     }
-    let reply_to: Option<Mailbox> = if rows.is_empty() {
+    let org = if rows.is_empty() {
         None
     } else {
-        crate::organisation::load(db, &mail.shop_name)
-            .await?
-            .contact
-            .email
-            .and_then(|email| email.parse().ok())
+        Some(crate::organisation::load(db, &mail.shop_name).await?)
     };
+    let reply_to: Option<Mailbox> = org
+        .as_ref()
+        .and_then(|org| org.contact.email.as_deref())
+        .and_then(|email| email.parse().ok());
     let reply_to = reply_to.as_ref();
+    let artist_sender = org
+        .as_ref()
+        .map_or(crate::organisation::ArtistMessages::DEFAULT_SENDER, |org| {
+            org.artist_messages.sender()
+        });
     let sends = rows
         .iter()
-        .map(|row| async move { (row, mailer.deliver(row, reply_to).await) });
+        .map(|row| async move { (row, mailer.deliver(row, reply_to, artist_sender).await) });
     for (row, result) in futures_util::future::join_all(sends).await {
         match result {
             Ok(()) => queue::mark_sent(db, &row.id).await?,

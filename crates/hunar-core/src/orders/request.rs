@@ -73,7 +73,8 @@ pub struct OrderRequest {
 pub const CONFIRM_WAITING_WITHIN_HOURS: i64 = 24;
 
 /// The languages a buyer's emails and order page can be in.
-pub const BUYER_LANGUAGES: [&str; 3] = ["en", "sv", "fa"];
+/// Pashto's buyer emails are English for now: Pashto is here for the artists and coordinators.
+pub const BUYER_LANGUAGES: [&str; 6] = ["en", "sv", "de", "nb", "fa", "ps"];
 
 fn buyer_language_schema() -> utoipa::openapi::Object {
     crate::validate::schema::one_of(BUYER_LANGUAGES, true)
@@ -241,7 +242,7 @@ fn language(errors: &mut FieldErrors, code: Option<&str>) -> Option<&'static str
         Some(code) => {
             let known = BUYER_LANGUAGES.into_iter().find(|l| *l == code);
             if known.is_none() {
-                errors.add("language", "expected en, sv or fa");
+                errors.add("language", "expected en, sv, de, nb, fa or ps");
             }
             known
         }

@@ -43,10 +43,15 @@ impl OrderTokens {
 
     /// The access token of `order_id`: 256 bits, URL-safe.
     pub fn token(&self, order_id: &str) -> String {
+        self.derive(b"hunar order access\0", order_id)
+    }
+
+    /// A token for `subject` under this secret, kept apart from other uses by `purpose`.
+    pub fn derive(&self, purpose: &[u8], subject: &str) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(b"hunar order access\0");
-        mac.update(order_id.as_bytes());
+        mac.update(purpose);
+        mac.update(subject.as_bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 }

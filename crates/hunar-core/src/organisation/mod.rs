@@ -16,6 +16,10 @@ use crate::validate::{self, line_field, optional_line};
 
 const CONTACT: &str = "contact";
 const PAYMENT_OPTIONS: &str = "payment_options";
+const ARTIST_MESSAGES: &str = "artist_messages";
+
+mod artist_messages;
+pub use artist_messages::ArtistMessages;
 /// The languages a note may be written in: those buyers order in.
 pub const NOTE_LANGUAGES: [&str; 3] = ["en", "sv", "fa"];
 
@@ -244,12 +248,26 @@ impl PaymentOption {
     }
 }
 
-/// Everything a buyer needs from the NGO.
+/// Everything a buyer needs from the NGO, and how it writes to artists.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Organisation {
     pub contact: Contact,
     pub payment_options: Vec<PaymentOption>,
+    #[serde(default, deserialize_with = "object_only")]
+    pub artist_messages: ArtistMessages,
+}
+
+/// A JSON object and nothing else: serde would also fill a struct from an array of its
+/// fields in order, which the API's schema does not allow.
+fn object_only<'de, D, T>(de: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    let map = serde_json::Map::<String, serde_json::Value>::deserialize(de)?;
+    T::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)
 }
 
 impl Organisation {
@@ -282,10 +300,21 @@ impl Organisation {
             .enumerate()
             .map(|(at, option)| errors.check_fields(option.validated(at)))
             .collect();
+        let artist_messages = errors.check_fields(self.artist_messages.validated().map_err(|e| {
+            FieldErrors(
+                e.0.into_iter()
+                    .map(|mut f| {
+                        f.field = format!("artist_messages.{}", f.field);
+                        f
+                    })
+                    .collect(),
+            )
+        }));
         errors.into_result()?;
         Ok(Self {
             contact: contact.unwrap_or_default(),
             payment_options: options.into_iter().flatten().collect(),
+            artist_messages: artist_messages.unwrap_or_default(),
         })
     }
 }
@@ -298,6 +327,7 @@ fn fallback(name: &str) -> Organisation {
             ..Contact::default()
         },
         payment_options: Vec::new(),
+        artist_messages: ArtistMessages::default(),
     }
 }
 
@@ -315,6 +345,11 @@ pub async fn load(conn: &impl ConnectionTrait, default_name: &str) -> Result<Org
             PAYMENT_OPTIONS => {
                 if let Ok(options) = serde_json::from_str(&row.value) {
                     org.payment_options = options;
+                }
+            }
+            ARTIST_MESSAGES => {
+                if let Ok(messages) = serde_json::from_str(&row.value) {
+                    org.artist_messages = messages;
                 }
             }
             _ => {}
@@ -379,6 +414,11 @@ async fn store(
             PAYMENT_OPTIONS,
             serde_json::to_string(&org.payment_options),
             before.payment_options != org.payment_options,
+        ),
+        (
+            ARTIST_MESSAGES,
+            serde_json::to_string(&org.artist_messages),
+            before.artist_messages != org.artist_messages,
         ),
     ] {
         let value = value.map_err(|e| DbErr::Custom(e.to_string()))?;

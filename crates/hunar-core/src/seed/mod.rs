@@ -130,6 +130,11 @@ async fn demo_artist(
         phone: Set(None),
         preferred_language: Set(a.language.into()),
         notes: Set(Some(vault.seal("Invented demo artist."))),
+        notify_by: Set("email".into()),
+        plain_messages: Set(false),
+        page_generation: Set(0),
+        page_token_hash: Set(None),
+        page_expires_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -241,6 +246,7 @@ fn demo_organisation() -> crate::organisation::Organisation {
             phone: None,
         },
         payment_options: vec![bank, swish, cash],
+        artist_messages: Default::default(),
     }
 }
 
