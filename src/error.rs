@@ -97,6 +97,7 @@ fn status_of(err: &DomainError) -> StatusCode {
         DomainError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         DomainError::BadGateway(_) => StatusCode::BAD_GATEWAY,
         DomainError::InvalidWebhook(_) => StatusCode::BAD_REQUEST,
+        DomainError::UnsignedWebhook(_) => StatusCode::UNAUTHORIZED,
         DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -15,6 +15,7 @@ fn is_private(path: &str) -> bool {
         || path.starts_with("/api/v1/orders")
         || path.starts_with("/orders/")
         || path == "/page"
+        || path.starts_with("/lang/")
 }
 
 /// What a page may load: only this site, and photos from where media is served (a CDN or

@@ -42,6 +42,8 @@ pub fn public_api() -> Scope<
         .service(organisation::contact)
         .service(ledger::public_report)
         .service(api::payments::stripe_webhook)
+        .service(api::whatsapp::verify)
+        .service(api::whatsapp::receive)
 }
 
 /// `/api/v1/admin`: a coordinator's bearer token first; every successful change empties the
@@ -185,6 +187,7 @@ pub fn console(cfg: &mut web::ServiceConfig) {
         .service(artists::create)
         .service(artists::edit)
         .service(artists::update)
+        .service(artists::make_page_link)
         .service(artists::upload_portrait)
         .service(artists::delete_page)
         .service(artists::delete)

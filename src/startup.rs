@@ -251,6 +251,19 @@ fn spawn_workers(state: &AppState, mailer: Option<Mailer>) {
             state.config.fee_retry_base,
         );
     }
+    if let Some(config) = &state.config.whatsapp {
+        match notifications::whatsapp::WhatsApp::new(config.clone()) {
+            Ok(wa) => {
+                notifications::whatsapp::spawn(
+                    state.db.clone(),
+                    wa,
+                    (*state.mail).clone(),
+                    state.config.mail_poll,
+                );
+            }
+            Err(err) => tracing::error!(error = %err, "WhatsApp cannot be reached from here"),
+        }
+    }
     if let Some(mailer) = mailer {
         notifications::worker::spawn(
             state.db.clone(),

@@ -28,6 +28,13 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     /// The daily cap for unconfirmed addresses was applied (or waived) for this email.
     pub quota_checked: bool,
+    /// `email` or `whatsapp`.
+    pub channel: String,
+    /// The id the provider gave the message (WhatsApp's `wamid.…`).
+    #[sea_orm(unique)]
+    pub provider_message_id: Option<String>,
+    /// An email held back: it goes out only if this WhatsApp message fails for good.
+    pub fallback_for: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

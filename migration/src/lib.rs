@@ -26,6 +26,7 @@ mod m20261207_000022_admin_lifecycle;
 mod m20261207_000023_second_factor;
 mod m20261207_000024_buyer_erasure;
 mod m20261207_000025_artist_channel;
+mod m20261207_000026_outbox_channels;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_second_factor::Migration),
             Box::new(m20261207_000024_buyer_erasure::Migration),
             Box::new(m20261207_000025_artist_channel::Migration),
+            Box::new(m20261207_000026_outbox_channels::Migration),
         ]
     }
 }

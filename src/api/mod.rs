@@ -11,3 +11,4 @@ pub mod notifications;
 pub mod orders;
 pub mod organisation;
 pub mod payments;
+pub mod whatsapp;

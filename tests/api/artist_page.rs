@@ -357,6 +357,14 @@ async fn how_an_artist_is_told_is_checked() {
     app.admin_patch(&token, &path, json!({"notify_by": "whatsapp"}))
         .await
         .invalid_field("notify_by");
+    // A number without its country code would reach someone else's phone.
+    app.admin_patch(
+        &token,
+        &path,
+        json!({"notify_by": "whatsapp", "phone": "0799 123 456"}),
+    )
+    .await
+    .invalid_field("notify_by");
     let told = app
         .admin_patch(
             &token,

@@ -1090,6 +1090,47 @@ async fn a_coordinator_adds_an_artist_and_a_painting_with_photos_and_the_shop_sh
             new_painting.text
         );
     }
+    // How the artist is told, and their own page's link, shown once and working.
+    let told = browser
+        .post(
+            &format!("/admin/artists/{artist}"),
+            &[
+                ("display_name", "Marjan Q."),
+                ("bio", "Paints kites."),
+                ("bio_fa", "کاغذپران می‌کشد."),
+                ("deported_from", "DE"),
+                ("phone", "+93 700 123 456"),
+                ("email", "PRIVATE-MARKER-EMAIL@example.org"),
+                ("preferred_language", "fa"),
+                ("notes", "PRIVATE-MARKER-NOTE lives near the bazaar"),
+                ("notify_by", "both"),
+                ("plain_messages", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(told.status, StatusCode::SEE_OTHER, "{}", told.text);
+    let stored = app
+        .admin_get(&token, &format!("/api/v1/admin/artists/{artist}"))
+        .await;
+    assert_eq!(stored.ok(200)["notify_by"], "both");
+    assert_eq!(stored.ok(200)["plain_messages"], true);
+    let made = browser
+        .post(&format!("/admin/artists/{artist}/page-link"), &[])
+        .await;
+    assert_eq!(made.status, StatusCode::OK);
+    let link = made
+        .text
+        .split(['<', '>', '"'])
+        .find(|part| part.contains("/page?token="))
+        .expect("the new link, shown once")
+        .to_string();
+    let own = app.get(&link[link.find("/page").expect("path")..]).await;
+    assert_eq!(own.status, StatusCode::OK);
+    let again = browser.get(&format!("/admin/artists/{artist}")).await;
+    assert!(
+        !again.text.contains("/page?token="),
+        "the link is shown only once"
+    );
     let page = browser.get(&format!("/admin/artists/{artist}")).await;
     assert!(page.text.contains("PRIVATE-MARKER-NOTE"));
     assert!(page.text.contains("selected>Germany") || page.text.contains("value=\"DE\" selected"));

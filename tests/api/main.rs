@@ -29,3 +29,4 @@ mod second_factor;
 mod shop;
 mod smtp;
 mod stripe_mock;
+mod whatsapp;

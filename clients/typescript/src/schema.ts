@@ -1010,6 +1010,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/whatsapp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Meta's check that this server owns the webhook: the challenge, as text, when the verify
+         *     token matches `WHATSAPP_VERIFY_TOKEN`.
+         */
+        get: operations["verifyWhatsAppWebhook"];
+        put?: never;
+        /**
+         * Status updates of WhatsApp messages (sent, delivered, read, failed). The raw body must
+         *     carry `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 under WHATSAPP_APP_SECRET>`.
+         */
+        post: operations["receiveWhatsAppWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -1730,6 +1754,8 @@ export interface components {
         OutboxView: {
             /** Format: int32 */
             attempts: number;
+            /** @description email or whatsapp. */
+            channel: string;
             /** Format: date-time */
             created_at: string;
             id: string;
@@ -1956,6 +1982,8 @@ export interface components {
             items: {
                 /** Format: int32 */
                 attempts: number;
+                /** @description email or whatsapp. */
+                channel: string;
                 /** Format: date-time */
                 created_at: string;
                 id: string;
@@ -5453,7 +5481,8 @@ export interface operations {
     adminListOutbox: {
         parameters: {
             query?: {
-                status?: "pending" | "sending" | "sent" | "failed" | "suppressed";
+                status?: "pending" | "sending" | "sent" | "delivered" | "read" | "failed" | "suppressed" | "held" | "unneeded";
+                channel?: "email" | "whatsapp";
                 order_id?: string;
                 page?: number;
                 per_page?: number;
@@ -6774,6 +6803,109 @@ export interface operations {
             };
             /** @description missing, malformed or wrong signature, stale timestamp, or not an event */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyWhatsAppWebhook: {
+        parameters: {
+            query?: {
+                "hub.mode"?: string;
+                "hub.verify_token"?: string;
+                "hub.challenge"?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the challenge, as sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description wrong verify token, or WhatsApp is not configured */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a query parameter is invalid; `errors` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receiveWhatsAppWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Hub-Signature-256": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description a WhatsApp notification, exactly as Meta sent it */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description received */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description signed, but not a WhatsApp notification */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or wrong signature, or WhatsApp is not configured */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

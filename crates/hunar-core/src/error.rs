@@ -256,6 +256,9 @@ pub enum DomainError {
     /// A webhook that is not provably from its sender.
     #[error("{0}")]
     InvalidWebhook(String),
+    /// A webhook whose signature is missing or wrong (WhatsApp's `X-Hub-Signature-256`).
+    #[error("{0}")]
+    UnsignedWebhook(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -287,6 +290,7 @@ impl DomainError {
             Self::DatabaseUnavailable => "database_unavailable",
             Self::BadGateway(_) => "payment_provider_failed",
             Self::InvalidWebhook(_) => "invalid_webhook",
+            Self::UnsignedWebhook(_) => "invalid_signature",
             Self::Internal(_) => "internal",
         }
     }
@@ -308,6 +312,7 @@ impl DomainError {
             Self::StorageFull => "Insufficient storage",
             Self::BadGateway(_) => "Payment provider failed",
             Self::InvalidWebhook(_) => "Invalid webhook",
+            Self::UnsignedWebhook(_) => "Invalid signature",
             Self::Internal(_) => "Internal server error",
         }
     }

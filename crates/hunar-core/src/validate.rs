@@ -195,6 +195,10 @@ pub mod schema {
 
     pub const WHITE_SPACE: &str = white_space!();
 
+    /// White space that keeps to one line (no break, no control character): what a blank
+    /// one-line field may hold.
+    pub const INLINE_SPACE: &str = " \\u00A0\\u1680\\u2000-\\u200A\\u202F\\u205F\\u3000";
+
     /// What `is_line_breaking` refuses, as the body of a regex class.
     macro_rules! line_breaking {
         () => {
@@ -244,7 +248,7 @@ pub mod schema {
     pub fn optional_email() -> utoipa::openapi::Schema {
         let blank = ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::String))
-            .pattern(Some(format!("^[{WHITE_SPACE}]*$")))
+            .pattern(Some(format!("^[{INLINE_SPACE}]*$")))
             .build();
         let mut address = string(254, NOT_BLANK, false);
         address.format = Some(utoipa::openapi::SchemaFormat::Custom("email".into()));

@@ -82,6 +82,11 @@ pub struct ArtistForm {
     preferred_language: String,
     #[serde(default)]
     notes: String,
+    #[serde(default)]
+    notify_by: String,
+    /// A checkbox: present ("yes") when ticked.
+    #[serde(default)]
+    plain_messages: Option<String>,
 }
 
 fn optional(v: &str) -> Option<String> {
@@ -99,6 +104,8 @@ fn form_of(a: &ArtistAdminView) -> ArtistForm {
         phone: a.phone.clone().unwrap_or_default(),
         preferred_language: a.preferred_language.clone(),
         notes: a.notes.clone().unwrap_or_default(),
+        notify_by: a.notify_by.clone(),
+        plain_messages: a.plain_messages.then(|| "yes".to_string()),
     }
 }
 
@@ -109,6 +116,20 @@ async fn form_page(
     form: &ArtistForm,
     errors: BTreeMap<String, String>,
     refusal: Option<String>,
+) -> HttpResponse {
+    form_page_with_link(console, status, artist, form, errors, refusal, None).await
+}
+
+/// The artist's page, showing `new_link` once when one was just made (never in a URL: it
+/// would stay in the browser's history and the request log).
+async fn form_page_with_link(
+    console: &Console,
+    status: StatusCode,
+    artist: Option<&ArtistAdminView>,
+    form: &ArtistForm,
+    errors: BTreeMap<String, String>,
+    refusal: Option<String>,
+    new_link: Option<&str>,
 ) -> HttpResponse {
     let db = &console.state.db;
     let (portrait, paintings) = match artist {
@@ -136,8 +157,46 @@ async fn form_page(
             refusal => refusal,
             countries => countries,
             languages => languages(&form.preferred_language),
+            new_link => new_link,
         },
     )
+}
+
+/// A new link to the artist's own page; the old one stops working.
+#[post("/admin/artists/{id}/page-link")]
+pub async fn make_page_link(posted: Posted<NoFields>, id: web::Path<String>) -> HttpResponse {
+    let Posted { console, .. } = posted;
+    let state = &console.state;
+    let made = crate::artist_page::make_link(
+        &state.db,
+        &state.mail.tokens,
+        &state.config.public_base_url,
+        &console.identity.admin_id,
+        &id,
+    )
+    .await;
+    let link = match made {
+        Ok(link) => link,
+        Err(crate::error::DomainError::NotFound(_)) => return console.not_found(),
+        Err(err) => return console.failed(&err),
+    };
+    match artists::get(&state.db, &id).await {
+        Ok(a) => {
+            let form = form_of(&a);
+            form_page_with_link(
+                &console,
+                StatusCode::OK,
+                Some(&a),
+                &form,
+                BTreeMap::new(),
+                None,
+                Some(&link.url),
+            )
+            .await
+        }
+        Err(CatalogError::NotFound(_)) => console.not_found(),
+        Err(err) => console.failed(&err),
+    }
 }
 
 /// The languages an artist's emails are written in, and the artist's own when it is not one
@@ -185,8 +244,8 @@ pub async fn create(posted: Posted<ArtistForm>) -> HttpResponse {
         phone: optional(&form.phone),
         preferred_language: optional(&form.preferred_language),
         notes: optional(&form.notes),
-        notify_by: None,
-        plain_messages: None,
+        notify_by: optional(&form.notify_by),
+        plain_messages: Some(form.plain_messages.is_some()),
     };
     let created = artists::create(
         &console.state.db,
@@ -238,8 +297,8 @@ pub async fn update(posted: Posted<ArtistForm>, id: web::Path<String>) -> HttpRe
         phone: Some(optional(&form.phone)),
         preferred_language: optional(&form.preferred_language),
         notes: Some(optional(&form.notes)),
-        notify_by: None,
-        plain_messages: None,
+        notify_by: optional(&form.notify_by),
+        plain_messages: Some(form.plain_messages.is_some()),
     };
     let db = &console.state.db;
     let updated = artists::update(

@@ -17,13 +17,7 @@ pub struct EmailQuery {
     page: Option<String>,
 }
 
-const STATUSES: [&str; 5] = [
-    outbox::PENDING,
-    outbox::SENDING,
-    outbox::SENT,
-    outbox::FAILED,
-    outbox::SUPPRESSED,
-];
+const STATUSES: [&str; 9] = outbox::STATUSES;
 
 #[get("/admin/emails")]
 pub async fn emails(console: Console, query: web::Query<EmailQuery>) -> HttpResponse {
@@ -37,6 +31,7 @@ pub async fn emails(console: Console, query: web::Query<EmailQuery>) -> HttpResp
         .filter(|s| STATUSES.contains(&s.as_str()));
     let filter = OutboxFilter {
         status: status.clone(),
+        channel: None,
         order_id: None,
         page: Some(pagination.page),
         per_page: Some(pagination.per_page),

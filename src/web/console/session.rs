@@ -70,14 +70,7 @@ pub fn form_token(session_token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Compares in time independent of where the strings differ.
-fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
-}
+use crate::auth::token::same_secret;
 
 /// The console speaks English, Dari and Pashto; a visitor who chose Swedish in the shop
 /// reads English.

@@ -1,5 +1,5 @@
 ap-title = Your page
-ap-hello = Hello { $name }.
+ap-hello = Hello { $name }
 ap-private = This page is only for you. Do not share its link: anyone who has it can see this page.
 ap-handover-heading = Paintings to give to the coordinator
 ap-handover-text = These paintings have been bought. Please keep them safe and dry; the coordinator will contact you to agree when and where you give them over.
@@ -17,7 +17,7 @@ ap-payouts-heading = Payments to you
 ap-payout-line = { $date }: { $amount }
 ap-payout-paid-as = paid as { $amount }
 ap-payout-method = How it was sent: { $method }
-ap-payout-code = Code or reference to collect it: { $reference }
+ap-payout-code-label = Code or reference to collect it:
 ap-method-bank_transfer = bank transfer
 ap-method-hawala = hawala
 ap-method-remittance = money transfer service (Western Union or similar)

@@ -1,5 +1,5 @@
 ap-title = صفحهٔ شما
-ap-hello = سلام { $name }.
+ap-hello = سلام { $name }
 ap-private = این صفحه تنها برای شماست. پیوند آن را با کسی شریک نسازید: هر کسی که آن را داشته باشد، این صفحه را می‌بیند.
 ap-handover-heading = نقاشی‌هایی که باید به هماهنگ‌کننده بدهید
 ap-handover-text = این نقاشی‌ها خریده شده‌اند. لطفاً آن‌ها را محفوظ و خشک نگه دارید؛ هماهنگ‌کننده با شما به تماس می‌شود تا وقت و جای سپردن آن‌ها را تعیین کنید.
@@ -17,8 +17,8 @@ ap-payouts-heading = پرداخت‌ها به شما
 ap-payout-line = { $date }: { $amount }
 ap-payout-paid-as = پرداخت‌شده به صورت { $amount }
 ap-payout-method = راه فرستادن: { $method }
-ap-payout-code = کد یا شمارهٔ رسید برای گرفتن آن: { $reference }
-ap-method-bank_transfer = حوالهٔ بانکی
+ap-payout-code-label = کد یا شمارهٔ رسید برای گرفتن آن:
+ap-method-bank_transfer = انتقال بانکی
 ap-method-hawala = حواله
 ap-method-remittance = انتقال پول (وسترن یونیون و مانند آن)
 ap-method-cash = پول نقد

@@ -6,7 +6,7 @@ nav-main = Hauptmenü
 nav-paintings = Bilder
 nav-artists = Künstler
 lang-label = Sprache
-ship-to = Die Preise enthalten den Versand nach { $country }.
+ship-to = Die Preise enthalten den Versand (Zielland: { $country }).
 ship-to-none = Wählen Sie, wohin das Bild gehen soll, um den Preis zu sehen.
 change-country = Ändern
 choose-country = Land wählen
@@ -17,7 +17,7 @@ home-intro = Jedes Bild hier ist ein Einzelstück, gemalt von einem Künstler, d
 home-artists = Die Künstler
 home-available = Bilder, die Sie jetzt kaufen können
 see-all = Alle Bilder ansehen
-artist-from = Abgeschoben aus { $country }
+artist-from = Abgeschoben aus: { $country }
 artist-paintings = { $count ->
     [one] Ein Bild
    *[other] { $count } Bilder
@@ -26,7 +26,7 @@ status-available = Verfügbar
 status-reserved = Reserviert
 status-sold = Verkauft
 shipping-included = Versand inklusive
-price-none = Noch kein Versand nach { $country }
+price-none = Noch kein Versand in dieses Land: { $country }
 price-choose = Wählen Sie ein Zielland, um den Preis zu sehen
 price-usual = Versand inklusive, in die meisten Länder
 price-elsewhere = Ein anderes Land?

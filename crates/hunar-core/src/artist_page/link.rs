@@ -36,9 +36,13 @@ pub fn url(public_base_url: &str, token: &str) -> String {
     )
 }
 
-fn live(a: &artist::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+/// Until when the artist's link works, if it does: not expired, and made under this
+/// installation's secret (after the secret changed, the stored hash names a dead link).
+fn live(tokens: &OrderTokens, a: &artist::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let current = digest(&token(tokens, &a.id, a.page_generation));
     a.page_token_hash
         .as_ref()
+        .filter(|hash| **hash == current)
         .and(a.page_expires_at)
         .filter(|expires| *expires > now)
 }
@@ -119,7 +123,7 @@ pub async fn current(
     let now = Utc::now();
     for _ in 0..3 {
         let a = reread(conn, artist_id).await?;
-        if let Some(expires) = live(&a, now) {
+        if let Some(expires) = live(tokens, &a, now) {
             return Ok(link_of(tokens, public_base_url, &a, expires));
         }
         advance(conn, tokens, artist_id, a.page_generation, now).await?;

@@ -246,10 +246,15 @@ fn validate(input: ArtistInput) -> Result<ValidArtist, FieldErrors> {
             }
         },
     };
-    if notify_by != "email" && phone.is_none() {
+    let international = phone
+        .as_deref()
+        .is_some_and(|p| p.starts_with('+') || p.starts_with("00"));
+    if notify_by != "email" && !international {
+        // A number without its country code would be dialled in the business's own country:
+        // someone else's phone, and the link to the artist's page with it.
         errors.add(
             "notify_by",
-            "WhatsApp needs the artist's phone number (with its country code)",
+            "WhatsApp needs the artist's phone number with its country code, starting with + (+93 …)",
         );
     }
     errors.into_result()?;

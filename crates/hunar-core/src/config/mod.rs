@@ -10,6 +10,7 @@ mod media;
 mod orders;
 mod server;
 mod stripe;
+mod whatsapp;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub use media::{MediaBackend, MediaConfig};
 pub use orders::DEFAULT_MANUAL_INSTRUCTIONS;
 pub use server::LogFormat;
 pub use stripe::StripeConfig;
+pub use whatsapp::WhatsAppConfig;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -50,6 +52,8 @@ pub struct Config {
     pub admin_order_url: String,
     /// Card payments; None when STRIPE_SECRET_KEY is unset.
     pub stripe: Option<StripeConfig>,
+    /// WhatsApp notices to artists; None when WHATSAPP_PHONE_NUMBER_ID is unset.
+    pub whatsapp: Option<WhatsAppConfig>,
     pub cors_origins: Vec<String>,
     /// The interactive API viewer at `/docs` (`API_DOCS=off` removes it; the document at
     /// `/api/openapi.json` stays).
@@ -162,6 +166,7 @@ impl Config {
         let orders = orders::read(&vars, &server.public_base_url)?;
         let limits = Limits::read(&vars)?;
         let stripe = stripe::read(&vars, &orders.order_url)?;
+        let whatsapp = whatsapp::read(&vars)?;
         let fee_retry_base = vars.millis("STRIPE_FEE_RETRY_MS", "60000", 10, 3_600_000)?;
         let backup = backup::read(&vars, &media.backend)?;
         Ok(Self {
@@ -184,6 +189,7 @@ impl Config {
             order_url: orders.order_url,
             admin_order_url: orders.admin_order_url,
             stripe,
+            whatsapp,
             cors_origins: server.cors_origins,
             api_docs: server.api_docs,
             log_format: server.log_format,

@@ -1,11 +1,14 @@
 //! Email: rendered from templates in the repository into a durable outbox, in the same
 //! transaction as the order change that calls for it, and delivered by a worker over SMTP.
 pub mod alerts;
+pub mod artist_messages;
 pub mod order_emails;
 pub mod outbox;
 pub mod payout_emails;
 pub mod quota;
 pub mod render;
+pub mod whatsapp;
+pub mod whatsapp_status;
 pub mod worker;
 
 use crate::config::Config;
@@ -19,6 +22,8 @@ pub struct MailSettings {
     pub order_url: String,
     pub admin_order_url: String,
     pub smtp_configured: bool,
+    /// Artists who asked for WhatsApp get it; otherwise their email says why not.
+    pub whatsapp_configured: bool,
     pub max_attempts: u32,
     /// First retry delay; each later one doubles (capped at 1 h), with ±50 % jitter.
     pub retry_base: std::time::Duration,
@@ -40,6 +45,7 @@ impl MailSettings {
             order_url: config.order_url.clone(),
             admin_order_url: config.admin_order_url.clone(),
             smtp_configured: config.smtp_url.is_some(),
+            whatsapp_configured: config.whatsapp.is_some(),
             max_attempts: config.mail_max_attempts,
             retry_base: config.mail_retry_base,
             tokens,

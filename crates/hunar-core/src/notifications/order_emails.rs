@@ -6,6 +6,7 @@ use minijinja::{Value, context};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
 use super::MailSettings;
+use super::artist_messages::ArtistLetter;
 use super::outbox::{self, NewEmail};
 use super::render::render;
 use crate::orders::reference;
@@ -127,16 +128,37 @@ fn compose(
             To::Artist(a) => (a.email.open()?, "artist", a.preferred_language.clone()),
             To::Coordinator => (mail.coordinator.clone(), "coordinator", "en".to_string()),
         };
-        let Some(recipient) = recipient else {
-            continue;
-        };
         // The destination named in the reader's language ("Sverige" in a Swedish email).
         let ctx = context! {
             country_name => crate::country::name(&o.ship_country, &language),
             ..ctx.clone()
         };
-        let rendered = render(kind, &language, ctx)
-            .map_err(|e| DbErr::Custom(format!("rendering {kind}: {e}")))?;
+        let render_it = || {
+            render(kind, &language, ctx.clone())
+                .map_err(|e| DbErr::Custom(format!("rendering {kind}: {e}")))
+        };
+        if let To::Artist(a) = &to {
+            // Email, WhatsApp or both, as the artist is told.
+            let page_link = ctx
+                .get_attr("page_link")
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let letter = ArtistLetter {
+                kind,
+                dedupe_key: format!("order:{}:{event}:{role}", o.id),
+                order_id: Some(&o.id),
+                title: Some(&o.artwork_title),
+                page_link: &page_link,
+                email: recipient.as_ref().map(|_| render_it()).transpose()?,
+            };
+            rows.extend(super::artist_messages::rows(mail, a, letter)?);
+            continue;
+        }
+        let Some(recipient) = recipient else {
+            continue;
+        };
+        let rendered = render_it()?;
         rows.push(outbox::row(
             &mail.vault,
             NewEmail {

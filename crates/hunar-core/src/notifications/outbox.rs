@@ -25,6 +25,20 @@ pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 /// Held back by the daily cap for an address that has not shown it is the buyer's.
 pub const SUPPRESSED: &str = "suppressed";
+/// WhatsApp: the message reached the phone, then was opened.
+pub const DELIVERED: &str = "delivered";
+pub const READ: &str = "read";
+/// An email kept back while a WhatsApp message stands in for it: sent if that fails for good.
+pub const HELD: &str = "held";
+/// A held email whose WhatsApp message was delivered.
+pub const UNNEEDED: &str = "unneeded";
+
+/// Every status a row can have, for the API's filter.
+pub const STATUSES: [&str; 9] = [
+    PENDING, SENDING, SENT, DELIVERED, READ, FAILED, SUPPRESSED, HELD, UNNEEDED,
+];
+/// The channels a message goes through.
+pub const CHANNELS: [&str; 2] = ["email", "whatsapp"];
 
 pub struct NewEmail<'a> {
     pub dedupe_key: String,
@@ -57,6 +71,9 @@ pub fn row(vault: &Vault, email: NewEmail<'_>) -> outbox::ActiveModel {
         created_at: Set(now),
         sent_at: Set(None),
         quota_checked: Set(false),
+        channel: Set("email".into()),
+        provider_message_id: Set(None),
+        fallback_for: Set(None),
     }
 }
 
@@ -108,6 +125,7 @@ pub async fn insert(
 /// conditional UPDATE atomic on its own.
 pub async fn claim(
     db: &DatabaseConnection,
+    channel: &str,
     limit: u64,
     lease: Duration,
 ) -> Result<Vec<outbox::Model>, DbErr> {
@@ -128,19 +146,26 @@ pub async fn claim(
     let statement = format!(
         "UPDATE outbox SET status = '{SENDING}', locked_until = {}, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM outbox \
-           WHERE (status = '{PENDING}' AND next_attempt_at <= {}) \
-              OR (status = '{SENDING}' AND locked_until < {}) \
+           WHERE channel = {} AND ((status = '{PENDING}' AND next_attempt_at <= {}) \
+              OR (status = '{SENDING}' AND locked_until < {})) \
            ORDER BY next_attempt_at LIMIT {}{lock}) \
          RETURNING *",
         p(1),
         p(2),
         p(3),
-        p(4)
+        p(4),
+        p(5)
     );
     let stmt = Statement::from_sql_and_values(
         backend,
         statement,
-        [until.into(), now.into(), now.into(), (limit as i64).into()],
+        [
+            until.into(),
+            channel.into(),
+            now.into(),
+            now.into(),
+            (limit as i64).into(),
+        ],
     );
     let txn = db::begin_write(db).await?;
     let rows = outbox::Entity::find().from_raw_sql(stmt).all(&txn).await?;
@@ -148,8 +173,27 @@ pub async fn claim(
     Ok(rows)
 }
 
-pub async fn mark_sent(db: &DatabaseConnection, id: &str) -> Result<(), DbErr> {
-    outbox::Entity::update_many()
+pub async fn mark_sent(db: &DatabaseConnection, row: &outbox::Model) -> Result<(), DbErr> {
+    mark_sent_as(db, row, None).await
+}
+
+/// Records a send that went through, with the provider's id for the message. Only while the
+/// row is still this sender's (being sent, at this attempt): a status update that came first
+/// (the answer was slow) stands, and a sender whose lease ran out writes nothing.
+pub async fn mark_sent_as(
+    db: &DatabaseConnection,
+    row: &outbox::Model,
+    provider_message_id: Option<&str>,
+) -> Result<(), DbErr> {
+    let id = row.id.as_str();
+    let mut update = outbox::Entity::update_many();
+    if let Some(message_id) = provider_message_id {
+        update = update.col_expr(
+            outbox::Column::ProviderMessageId,
+            Expr::value(Some(message_id.to_string())),
+        );
+    }
+    update
         .col_expr(outbox::Column::Status, Expr::value(SENT))
         .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
         .col_expr(
@@ -161,6 +205,8 @@ pub async fn mark_sent(db: &DatabaseConnection, id: &str) -> Result<(), DbErr> {
             Expr::value(Option::<String>::None),
         )
         .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(SENDING))
+        .filter(outbox::Column::Attempts.eq(row.attempts))
         .exec(db)
         .await?;
     Ok(())
@@ -177,15 +223,17 @@ pub fn backoff(attempts: i32, base: Duration) -> chrono::Duration {
     chrono::Duration::milliseconds((delay * jitter) as i64)
 }
 
+/// Records a send that failed: tried again later with backoff, or given up after the last
+/// attempt. Returns whether it was given up. Only while the row is still being sent.
 pub async fn mark_failed(
     db: &DatabaseConnection,
     row: &outbox::Model,
     error: &str,
     mail: &MailSettings,
-) -> Result<(), DbErr> {
+) -> Result<bool, DbErr> {
     let give_up = row.attempts >= i32::try_from(mail.max_attempts).unwrap_or(i32::MAX);
     let error: String = error.chars().take(1000).collect();
-    outbox::Entity::update_many()
+    let changed = outbox::Entity::update_many()
         .col_expr(
             outbox::Column::Status,
             Expr::value(if give_up { FAILED } else { PENDING }),
@@ -203,9 +251,40 @@ pub async fn mark_failed(
             Expr::value(mail.vault.seal(&error)),
         )
         .filter(outbox::Column::Id.eq(row.id.as_str()))
+        .filter(outbox::Column::Status.eq(SENDING))
+        .filter(outbox::Column::Attempts.eq(row.attempts))
         .exec(db)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected;
+    Ok(give_up && changed == 1)
+}
+
+/// A send refused for good (the provider will refuse it again): no more attempts. Returns
+/// whether this sender still held the row (and so marked it).
+pub async fn mark_failed_for_good(
+    db: &DatabaseConnection,
+    row: &outbox::Model,
+    error: &str,
+    mail: &MailSettings,
+) -> Result<bool, DbErr> {
+    let error: String = error.chars().take(1000).collect();
+    let changed = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(FAILED))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value(mail.vault.seal(&error)),
+        )
+        .filter(outbox::Column::Id.eq(row.id.as_str()))
+        .filter(outbox::Column::Status.eq(SENDING))
+        .filter(outbox::Column::Attempts.eq(row.attempts))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(changed == 1)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -213,6 +292,8 @@ pub struct OutboxView {
     pub id: String,
     pub order_id: Option<String>,
     pub kind: String,
+    /// email or whatsapp.
+    pub channel: String,
     pub recipient: String,
     pub recipient_role: String,
     pub language: String,
@@ -231,6 +312,7 @@ impl OutboxView {
             id: r.id,
             order_id: r.order_id,
             kind: r.kind,
+            channel: r.channel,
             recipient: r.recipient.open()?,
             recipient_role: r.recipient_role,
             language: r.language,
@@ -246,15 +328,22 @@ impl OutboxView {
 }
 
 fn status_schema() -> utoipa::openapi::Object {
-    crate::validate::schema::one_of([PENDING, SENDING, SENT, FAILED, SUPPRESSED], false)
+    crate::validate::schema::one_of(STATUSES, false)
+}
+
+fn channel_schema() -> utoipa::openapi::Object {
+    crate::validate::schema::one_of(CHANNELS, false)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxFilter {
-    /// pending, sending, sent, failed or suppressed.
+    /// pending, sending, sent, delivered, read, failed, suppressed, held or unneeded.
     #[param(schema_with = status_schema)]
     pub status: Option<String>,
+    /// email or whatsapp.
+    #[param(schema_with = channel_schema)]
+    pub channel: Option<String>,
     pub order_id: Option<String>,
     #[param(schema_with = crate::pagination::page_schema)]
     pub page: Option<u64>,
@@ -271,14 +360,20 @@ pub async fn list(
         .order_by_desc(outbox::Column::CreatedAt)
         .order_by_desc(outbox::Column::Id);
     if let Some(status) = filter.status {
-        if ![PENDING, SENDING, SENT, FAILED, SUPPRESSED].contains(&status.as_str()) {
+        if !STATUSES.contains(&status.as_str()) {
             return Err(FieldErrors::single(
                 "status",
-                "expected pending, sending, sent, failed or suppressed",
+                "expected pending, sending, sent, delivered, read, failed, suppressed, held or unneeded",
             )
             .into());
         }
         query = query.filter(outbox::Column::Status.eq(status));
+    }
+    if let Some(channel) = filter.channel {
+        if !CHANNELS.contains(&channel.as_str()) {
+            return Err(FieldErrors::single("channel", "expected email or whatsapp").into());
+        }
+        query = query.filter(outbox::Column::Channel.eq(channel));
     }
     if let Some(order_id) = filter.order_id {
         query = query.filter(outbox::Column::OrderId.eq(order_id));
@@ -308,11 +403,11 @@ pub async fn retry(
         .one(db)
         .await?
         .ok_or(crate::error::DomainError::NotFound("email"))?;
-    if row.status == SENT || row.status == SENDING {
+    if ![PENDING, FAILED, SUPPRESSED].contains(&row.status.as_str()) {
         return Err(crate::error::DomainError::conflict(
             "illegal_state",
             format!(
-                "this email is {}; only pending, failed or suppressed emails can be retried",
+                "this message is {}; only pending, failed or suppressed messages can be retried",
                 row.status
             ),
         ));

@@ -6,13 +6,14 @@ use minijinja::context;
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::MailSettings;
-use super::outbox::{self, NewEmail};
+use super::artist_messages::ArtistLetter;
+use super::outbox;
 use super::render::render;
 use crate::vault::Open;
 
 fn method_words(method: &str, language: &str) -> &'static str {
     match (method, language) {
-        ("bank_transfer", "fa") => "حوالهٔ بانکی",
+        ("bank_transfer", "fa") => "انتقال بانکی",
         ("hawala", "fa") => "حواله",
         ("remittance", "fa") => "انتقال پول (وسترن یونیون و مانند آن)",
         ("cash", "fa") => "پول نقد",
@@ -36,29 +37,37 @@ pub async fn on_payout(
     a: &artist::Model,
     payout: &ledger_entry::Model,
 ) -> Result<(), DbErr> {
-    let Some(recipient) = a.email.open()? else {
-        return Ok(());
-    };
     let language = a.preferred_language.as_str();
     let org = crate::organisation::load(conn, &mail.shop_name).await?;
+    let for_artist = super::order_emails::artist_context(conn, mail, &org, a).await?;
+    let page_link = for_artist
+        .get_attr("page_link")
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     let ctx = context! {
         artist_name => &a.display_name,
         method => method_words(payout.method.as_deref().unwrap_or("other"), language),
         paid_on => payout.paid_on.map(|d| d.format("%Y-%m-%d").to_string()),
-        ..super::order_emails::artist_context(conn, mail, &org, a).await?
+        ..for_artist
     };
-    let rendered = render("payout_recorded_artist", language, ctx)
-        .map_err(|e| DbErr::Custom(format!("rendering payout_recorded_artist: {e}")))?;
-    let row = outbox::row(
-        &mail.vault,
-        NewEmail {
-            dedupe_key: format!("payout:{}:artist", payout.id),
-            order_id: None,
-            kind: "payout_recorded_artist",
-            recipient: &recipient,
-            role: "artist",
-            rendered,
-        },
-    );
-    outbox::insert(conn, mail, row).await
+    let email = match a.email.open()? {
+        Some(_) => Some(
+            render("payout_recorded_artist", language, ctx)
+                .map_err(|e| DbErr::Custom(format!("rendering payout_recorded_artist: {e}")))?,
+        ),
+        None => None,
+    };
+    let letter = ArtistLetter {
+        kind: "payout_recorded_artist",
+        dedupe_key: format!("payout:{}:artist", payout.id),
+        order_id: None,
+        title: None,
+        page_link: &page_link,
+        email,
+    };
+    for row in super::artist_messages::rows(mail, a, letter)? {
+        outbox::insert(conn, mail, row).await?;
+    }
+    Ok(())
 }

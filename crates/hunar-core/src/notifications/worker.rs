@@ -114,7 +114,16 @@ pub async fn run_once(
     mailer: &Mailer,
     mail: &MailSettings,
 ) -> anyhow::Result<usize> {
-    let claimed = queue::claim(db, BATCH, LEASE).await?;
+    // An email held for a WhatsApp message Meta never reported delivered goes out after a
+    // day, also when WhatsApp has since been switched off.
+    let released = super::whatsapp::release_stale(db).await?;
+    if released > 0 {
+        tracing::info!(
+            released,
+            "emails held for undelivered WhatsApp messages sent"
+        );
+    }
+    let claimed = queue::claim(db, "email", BATCH, LEASE).await?;
     let count = claimed.len();
     let mut rows = Vec::with_capacity(count);
     for row in claimed {
@@ -145,7 +154,7 @@ pub async fn run_once(
         .map(|row| async move { (row, mailer.deliver(row, reply_to, artist_sender).await) });
     for (row, result) in futures_util::future::join_all(sends).await {
         match result {
-            Ok(()) => queue::mark_sent(db, &row.id).await?,
+            Ok(()) => queue::mark_sent(db, row).await?,
             Err(err) => {
                 // The SMTP server's reply may quote the recipient's address: it goes to the
                 // outbox row (admin-only), not to the log.
