@@ -117,11 +117,13 @@ pub(crate) fn axe_source() -> Option<String> {
 /// Saves what the browser shows as `target/screenshots/{name}.png`, at `width`×`height`: the
 /// The pictures in the README and docs/GUIDE.md come from here (`scripts/screenshots.sh` copies them to docs/).
 pub(crate) async fn screenshot(c: &Client, name: &str, width: u32, height: u32) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/screenshots")
+        .join(format!("{name}.png"));
+    std::fs::create_dir_all(file.parent().expect("folder")).expect("screenshot folder");
     c.set_window_size(width, height).await.expect("window size");
     let png = c.screenshot().await.expect("screenshot");
-    std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    std::fs::write(file, png).expect("write screenshot");
     c.set_window_size(390, 844).await.expect("window size");
 }
 
@@ -424,13 +426,51 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
         placed["access_token"].as_str().expect("token")
     );
     let other = list["items"][1]["id"].as_str().expect("id").to_string();
-    // The artist's own page, as its link opens it.
+    // The artist's own page, as its link opens it: the artist of the ordered painting, with
+    // that sale paid and a payment sent by hawala (its pickup code shown only there).
     let token = app.admin_token().await;
-    let first_artist =
-        app.admin_get(&token, "/api/v1/admin/artists").await.ok(200)["items"][0]["id"]
-            .as_str()
-            .expect("an artist")
-            .to_string();
+    let artists = app
+        .admin_get(&token, "/api/v1/admin/artists")
+        .await
+        .ok(200)
+        .clone();
+    let first_artist = artists["items"]
+        .as_array()
+        .expect("artists")
+        .iter()
+        .find(|a| a["slug"] == list["items"][0]["artist"]["slug"])
+        .expect("the ordered painting's artist")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    app.admin_post(
+        &token,
+        &format!(
+            "/api/v1/admin/orders/{}/confirm-payment",
+            placed["order"]["id"].as_str().expect("id")
+        ),
+        serde_json::json!({"reference": "BANK-42"}),
+    )
+    .await
+    .ok(200);
+    // Part of what the sale earned, in the currency it is owed in (the demo has a SEK artist).
+    let ledger = app
+        .admin_get(
+            &token,
+            &format!("/api/v1/admin/artists/{first_artist}/ledger"),
+        )
+        .await
+        .ok(200)
+        .clone();
+    let owed = &ledger["balances"][0];
+    app.admin_post(
+        &token,
+        &format!("/api/v1/admin/artists/{first_artist}/payouts"),
+        serde_json::json!({"amount": "10.00", "currency": owed["currency"], "method": "hawala",
+               "reference": "K-7781", "paid_on": "2026-11-20", "before_shipping": true}),
+    )
+    .await
+    .ok(201);
     let own_page = app
         .admin_post(
             &token,
@@ -454,7 +494,7 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
         c.goto(&app.url("/country?code=SE&next=/"))
             .await
             .expect("destination");
-        for path in [
+        for (page, path) in [
             "/".to_string(),
             "/artworks".into(),
             format!("/artworks/{other}"),
@@ -469,8 +509,25 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
                 placed["order"]["id"].as_str().unwrap_or("")
             ),
             own_page.clone(),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             c.goto(&app.url(&path)).await.expect("page");
+            // Each page type at phone width in the new languages, for a reader to look at.
+            let kind = [
+                "home",
+                "list",
+                "painting",
+                "buy",
+                "artist",
+                "order",
+                "country",
+                "transparency",
+                "not-found",
+                "confirm",
+                "artist-page",
+            ][page];
             match (lang, path.as_str()) {
                 ("en", "/") => screenshot(&c, "shop-desktop-en", 1280, 900).await,
                 ("de", "/") => screenshot(&c, "shop-desktop-de", 1280, 900).await,
@@ -481,6 +538,11 @@ async fn every_page_type_passes_axe_and_works_by_keyboard() {
                     screenshot(&c, &format!("artist-page-phone-{lang}"), 390, 844).await;
                 }
                 _ => {}
+            }
+            // Every page type at phone width in the languages added last, for a reader of
+            // each to look at (kept apart from the pictures docs/ shows).
+            if lang != "en" {
+                screenshot(&c, &format!("languages/{kind}-phone-{lang}"), 390, 1600).await;
             }
             for v in axe(&c, &axe_source).await {
                 found.push(format!(

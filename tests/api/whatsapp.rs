@@ -11,6 +11,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{Reply, TestApp, builder, new_key, order_body, plain};
+use crate::smtp::Sink;
 
 const PHONE_NUMBER_ID: &str = "106540352242922";
 const TOKEN: &str = "EAAG-test-token";
@@ -356,6 +357,39 @@ async fn a_refused_template_sends_the_email_at_once() {
     );
     // Released just after the row is marked (a moment later than the mark itself).
     wait_for_status(&app, "email", "pending").await;
+}
+
+#[tokio::test]
+async fn an_email_held_for_a_message_never_reported_delivered_goes_after_a_day() {
+    let meta = meta().await;
+    Mock::given(method("POST"))
+        .and(path(MESSAGES))
+        .respond_with(accepted("wamid.SILENT"))
+        .mount(&meta)
+        .await;
+    let sink = Sink::start().await;
+    let app = whatsapp_app(&meta)
+        .env("SMTP_URL", &sink.url())
+        .env("COORDINATOR_EMAIL", "coordinator@hunar.test")
+        .spawn()
+        .await;
+    sold_to_whatsapp_artist(&app, "whatsapp").await;
+    wait_for_status(&app, "whatsapp", "sent").await;
+    let held = row_of(&app, "email").await;
+    assert_eq!(held.status, "held");
+    // Meta never reports on it (a phone off for weeks): a day on, the email goes anyway.
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::hours(25)),
+        )
+        .filter(outbox::Column::Id.eq(held.id.as_str()))
+        .exec(&app.db)
+        .await
+        .expect("a day ago");
+    wait_for_status(&app, "email", "sent").await;
+    sink.wait_for(1).await;
+    assert_eq!(row_of(&app, "whatsapp").await.status, "sent");
 }
 
 #[tokio::test]

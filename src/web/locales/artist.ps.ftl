@@ -1,7 +1,7 @@
 # Pashto artist page. Machine-made translation (2026-12), not yet reviewed by a native speaker: please review before launch.
 ap-title = ستاسو پاڼه
 ap-hello = سلام { $name }
-ap-private = دا پاڼه یوازې ستاسو لپاره ده. د دې لینک له بل چا سره مه شریکوئ: هر څوک چې دا لینک ولري، دا پاڼه لیدلی شي.
+ap-private = دا پاڼه یوازې ستاسو لپاره ده. دا لینک له بل چا سره مه شریکوئ: هر څوک چې دا لینک ولري، دا پاڼه لیدلی شي.
 ap-handover-heading = هغه انځورونه چې باید همغږي کوونکي ته یې ورکړئ
 ap-handover-text = دا انځورونه اخیستل شوي دي. مهرباني وکړئ هغه خوندي او وچ وساتئ؛ همغږي کوونکی به له تاسو سره اړیکه ونیسي، څو سره موافقه وکړئ چې کله او چېرته یې ورته وسپارئ.
 ap-sold-on = په { $date } اخیستل شوی
@@ -15,13 +15,13 @@ ap-paid = هغه څه چې تر اوسه تاسو ته درکړل شوي
 ap-owed = هغه څه چې لا باید تاسو ته درکړل شي
 ap-owed-advance = دا اندازه تاسو ته مخکې له مخکې درکړل شوې ده
 ap-payouts-heading = تاسو ته ورکړې
-ap-payout-line = { $date }: { $amount }
+ap-payout-line = { $amount }، په { $date }
 ap-payout-paid-as = د { $amount } په توګه ورکړل شوه
 ap-payout-method = د لېږلو لاره: { $method }
 ap-payout-code-label = د ترلاسه کولو لپاره کوډ یا د رسید شمېره:
 ap-method-bank_transfer = بانکي لېږد
 ap-method-hawala = حواله
-ap-method-remittance = د پیسو د لېږد خدمت (وېسټرن یونین یا ورته)
+ap-method-remittance = د پیسو د لېږد دفتر
 ap-method-cash = نغدې پیسې
 ap-method-other = بله لاره
 ap-sales-heading = ستاسو هغه انځورونه چې اخیستل شوي دي

@@ -49,9 +49,9 @@ browse-empty = نقاشی‌ای پیدا نشد.
 artwork-by = اثر { $artist }
 artwork-medium = تکنیک
 artwork-size = اندازه
-# The two numbers and × in one left-to-right isolate: otherwise right-to-left text shows
-# 30 × 20 for a painting 20 wide and 30 high.
-artwork-size-value = ⁦{ $width } × { $height }⁩ سانتی‌متر
+# Width and height named in words: "W × H", even in a left-to-right isolate, showed as
+# "H × W" in Chromium on a phone (a painting 30 wide and 40 high read 40 × 30).
+artwork-size-value = عرض { $width }، ارتفاع { $height } سانتی‌متر
 artwork-year = سال
 artwork-price = قیمت
 buy-button = خرید این نقاشی

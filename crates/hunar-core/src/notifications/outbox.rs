@@ -226,50 +226,41 @@ pub fn backoff(attempts: i32, base: Duration) -> chrono::Duration {
 /// Records a send that failed: tried again later with backoff, or given up after the last
 /// attempt. Returns whether it was given up. Only while the row is still being sent.
 pub async fn mark_failed(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     row: &outbox::Model,
     error: &str,
     mail: &MailSettings,
 ) -> Result<bool, DbErr> {
     let give_up = row.attempts >= i32::try_from(mail.max_attempts).unwrap_or(i32::MAX);
-    let error: String = error.chars().take(1000).collect();
-    let changed = outbox::Entity::update_many()
-        .col_expr(
-            outbox::Column::Status,
-            Expr::value(if give_up { FAILED } else { PENDING }),
-        )
-        .col_expr(
-            outbox::Column::NextAttemptAt,
-            Expr::value(Utc::now() + backoff(row.attempts, mail.retry_base)),
-        )
-        .col_expr(
-            outbox::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            outbox::Column::LastError,
-            Expr::value(mail.vault.seal(&error)),
-        )
-        .filter(outbox::Column::Id.eq(row.id.as_str()))
-        .filter(outbox::Column::Status.eq(SENDING))
-        .filter(outbox::Column::Attempts.eq(row.attempts))
-        .exec(db)
-        .await?
-        .rows_affected;
-    Ok(give_up && changed == 1)
+    Ok(mark(db, row, error, mail, give_up).await? && give_up)
 }
 
 /// A send refused for good (the provider will refuse it again): no more attempts. Returns
 /// whether this sender still held the row (and so marked it).
 pub async fn mark_failed_for_good(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     row: &outbox::Model,
     error: &str,
     mail: &MailSettings,
 ) -> Result<bool, DbErr> {
+    mark(db, row, error, mail, true).await
+}
+
+/// Fenced by status and attempt count: a sender whose lease ran out (and whose row another
+/// worker has since claimed) changes nothing.
+async fn mark(
+    db: &impl ConnectionTrait,
+    row: &outbox::Model,
+    error: &str,
+    mail: &MailSettings,
+    give_up: bool,
+) -> Result<bool, DbErr> {
     let error: String = error.chars().take(1000).collect();
-    let changed = outbox::Entity::update_many()
-        .col_expr(outbox::Column::Status, Expr::value(FAILED))
+    let mut update = outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Status,
+            Expr::value(if give_up { FAILED } else { PENDING }),
+        )
         .col_expr(
             outbox::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -277,7 +268,14 @@ pub async fn mark_failed_for_good(
         .col_expr(
             outbox::Column::LastError,
             Expr::value(mail.vault.seal(&error)),
-        )
+        );
+    if !give_up {
+        update = update.col_expr(
+            outbox::Column::NextAttemptAt,
+            Expr::value(Utc::now() + backoff(row.attempts, mail.retry_base)),
+        );
+    }
+    let changed = update
         .filter(outbox::Column::Id.eq(row.id.as_str()))
         .filter(outbox::Column::Status.eq(SENDING))
         .filter(outbox::Column::Attempts.eq(row.attempts))

@@ -255,20 +255,37 @@ pub async fn run_once(
             Err(SendError::Retry(why)) => {
                 tracing::warn!(outbox_id = %row.id, kind = %row.kind, attempts = row.attempts,
                     "WhatsApp message not sent; will retry (the outbox row has the error)");
-                if queue::mark_failed(db, &row, &why, mail).await? {
-                    fall_back(db, mail, &row.id, &why).await?;
-                }
+                give_up(db, mail, &row, &why, false).await?;
             }
             Err(SendError::Permanent(why)) => {
                 tracing::warn!(outbox_id = %row.id, kind = %row.kind,
                     "WhatsApp refused a message; the artist is emailed instead");
-                if queue::mark_failed_for_good(db, &row, &why, mail).await? {
-                    fall_back(db, mail, &row.id, &why).await?;
-                }
+                give_up(db, mail, &row, &why, true).await?;
             }
         }
     }
     Ok(count)
+}
+
+/// Marks a failed send and, when it was the last try, releases the email held for it, in one
+/// transaction: a crash between the two must not leave the artist waiting a day for the email.
+async fn give_up(
+    db: &DatabaseConnection,
+    mail: &MailSettings,
+    row: &outbox::Model,
+    why: &str,
+    for_good: bool,
+) -> Result<(), DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let given_up = if for_good {
+        queue::mark_failed_for_good(&txn, row, why, mail).await?
+    } else {
+        queue::mark_failed(&txn, row, why, mail).await?
+    };
+    if given_up {
+        fall_back(&txn, mail, &row.id, why).await?;
+    }
+    txn.commit().await
 }
 
 /// The WhatsApp message `id` failed for good: the email held back for it goes out, and the

@@ -114,15 +114,6 @@ pub async fn run_once(
     mailer: &Mailer,
     mail: &MailSettings,
 ) -> anyhow::Result<usize> {
-    // An email held for a WhatsApp message Meta never reported delivered goes out after a
-    // day, also when WhatsApp has since been switched off.
-    let released = super::whatsapp::release_stale(db).await?;
-    if released > 0 {
-        tracing::info!(
-            released,
-            "emails held for undelivered WhatsApp messages sent"
-        );
-    }
     let claimed = queue::claim(db, "email", BATCH, LEASE).await?;
     let count = claimed.len();
     let mut rows = Vec::with_capacity(count);
@@ -174,8 +165,24 @@ pub fn spawn(
     mail: MailSettings,
     poll: Duration,
 ) -> tokio::task::JoinHandle<()> {
+    // An email held for a WhatsApp message Meta never reported delivered goes out after a
+    // day, also when WhatsApp has since been switched off. A day's deadline needs no check
+    // every poll: every 120 polls (two minutes by default) keeps the query off the hot loop.
+    let release_every = poll * 120;
     tokio::spawn(async move {
+        let mut released_at: Option<std::time::Instant> = None;
         loop {
+            if released_at.is_none_or(|at| at.elapsed() >= release_every) {
+                released_at = Some(std::time::Instant::now());
+                match super::whatsapp::release_stale(&db).await {
+                    Ok(0) => {}
+                    Ok(released) => tracing::info!(
+                        released,
+                        "emails held for undelivered WhatsApp messages sent"
+                    ),
+                    Err(err) => tracing::warn!(error = %err, "held emails not checked; will retry"),
+                }
+            }
             match run_once(&db, &mailer, &mail).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
