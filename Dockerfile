@@ -6,8 +6,9 @@ RUN cargo build --release --locked --bin hunar
 
 # Runtime stage: just the binary; TLS roots come from rustls' bundled webpki roots.
 FROM debian:bookworm-slim
-# /data/key: the data key's own volume (docker-compose.yml), owned like the rest.
-RUN useradd --system --uid 10001 --home /data hunar && mkdir -p /data/media /data/key && chown -R hunar /data && chmod 700 /data/key
+# /data/key: the data key's own volume (docker-compose.yml), owned like the rest; /data/backups
+# is the backups' volume, which never holds the key.
+RUN useradd --system --uid 10001 --home /data hunar && mkdir -p /data/media /data/key /data/backups && chown -R hunar /data && chmod 700 /data/key
 COPY --from=build /src/target/release/hunar /usr/local/bin/hunar
 USER hunar
 WORKDIR /data

@@ -19,6 +19,7 @@ pub mod extract;
 pub mod headers;
 pub mod health;
 pub mod log_writer;
+pub mod metrics;
 pub mod openapi;
 pub mod router;
 pub mod safety;

@@ -25,6 +25,8 @@ use crate::{catalog, db, health, openapi, orders, router, seed};
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener and its port, when `METRICS_ADDR` is set.
+    metrics: Option<(u16, Server)>,
     state: AppState,
 }
 
@@ -75,10 +77,21 @@ impl Application {
             config: Arc::new(config),
         };
         spawn_workers(&state, mailer);
-        let server = serve(listener, state.clone())?;
+        let (metrics, metrics_server) = match state.config.metrics_addr {
+            Some(addr) => {
+                let metrics = crate::metrics::Metrics::new()?;
+                let listener = TcpListener::bind(addr)?;
+                let port = listener.local_addr()?.port();
+                let server = crate::metrics::serve(listener, state.clone(), metrics.clone())?;
+                (Some(metrics), Some((port, server)))
+            }
+            None => (None, None),
+        };
+        let server = serve(listener, state.clone(), metrics)?;
         Ok(Self {
             port,
             server,
+            metrics: metrics_server,
             state,
         })
     }
@@ -87,13 +100,25 @@ impl Application {
         self.port
     }
 
+    /// The metrics listener's port, when `METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
 
     /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            // Both stop on the same signal; the shop's answer is the one that counts.
+            Some((_, metrics)) => {
+                let (served, _) = tokio::join!(self.server, metrics);
+                served
+            }
+            None => self.server.await,
+        }
     }
 }
 
@@ -284,7 +309,11 @@ fn spawn_workers(state: &AppState, mailer: Option<Mailer>) {
     }
 }
 
-fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    state: AppState,
+    metrics: Option<crate::metrics::Metrics>,
+) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         let (app, api) = App::new()
             .into_utoipa_app()
@@ -331,6 +360,11 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                 move |req, next| crate::client::identify(trusted.clone(), req, next)
             }))
             .wrap(from_fn(request_id_header))
+            // Outside the panic net and the error handlers: it counts the status sent.
+            .wrap(from_fn({
+                let metrics = metrics.clone();
+                move |req, next| crate::metrics::record(metrics.clone(), req, next)
+            }))
             .wrap(TracingLogger::<HunarRootSpan>::new())
     })
     .shutdown_timeout(15)

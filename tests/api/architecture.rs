@@ -657,7 +657,7 @@ const LAYERS: &[&[&str]] = &[
     &["payments", "notifications", "ledger"],
     // The use cases: placing and running orders, signing in (which may alert by email).
     &["orders", "auth::service", "auth::accounts", "artist_page"],
-    &["seed", "backup", "storage", "services"],
+    &["seed", "backup", "storage", "services", "gauges"],
 ];
 
 fn layer_of(module: &ModPath) -> Option<usize> {

@@ -19,20 +19,24 @@ pub fn repo_at(dir: &Path) -> Repo {
     Repo::open(&BackupTarget::Dir(dir.to_path_buf()), &local).expect("repo")
 }
 
-/// How many files a photo is stored as: its variants' distinct addresses.
-fn files_of(photo: &Value) -> usize {
-    let mut urls: Vec<&str> = ["variants", "webp"]
+/// A photo's variants' distinct addresses: the files it is stored as.
+pub(crate) fn urls_of(photo: &Value) -> Vec<String> {
+    let mut urls: Vec<String> = ["variants", "webp"]
         .iter()
         .filter_map(|set| photo[set].as_object())
-        .flat_map(|set| set.values().filter_map(Value::as_str))
+        .flat_map(|set| set.values().filter_map(Value::as_str).map(str::to_string))
         .collect();
     urls.sort_unstable();
     urls.dedup();
     assert!(!urls.is_empty(), "a photo is some files: {photo}");
-    urls.len()
+    urls
 }
 
-async fn add_photo(app: &TestApp, token: &str, artwork: &str, shade: u8) -> Value {
+fn files_of(photo: &Value) -> usize {
+    urls_of(photo).len()
+}
+
+pub(crate) async fn add_photo(app: &TestApp, token: &str, artwork: &str, shade: u8) -> Value {
     let img = RgbImage::from_fn(160, 120, |x, y| Rgb([shade, (x * 2) as u8, (y * 2) as u8]));
     let path = format!("/api/v1/admin/artworks/{artwork}/images");
     upload(app, token, &path, "photo.png", png(&img), Some("A photo"))
@@ -41,7 +45,7 @@ async fn add_photo(app: &TestApp, token: &str, artwork: &str, shade: u8) -> Valu
         .clone()
 }
 
-async fn media_bytes(app: &TestApp, url: &str) -> (u16, Vec<u8>) {
+pub(crate) async fn media_bytes(app: &TestApp, url: &str) -> (u16, Vec<u8>) {
     let path = url.split("/media/").nth(1).expect("a media url");
     let res = app
         .client

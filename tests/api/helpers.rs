@@ -22,6 +22,8 @@ pub struct TestApp {
     pub state: hunar::state::AppState,
     /// Where this app stores image variants.
     pub media_dir: PathBuf,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when `METRICS_ADDR` was given.
+    pub metrics_address: Option<String>,
     _dir: Option<tempfile::TempDir>,
     pg_database: Option<(String, String)>,
 }
@@ -147,6 +149,9 @@ impl TestAppBuilder {
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
         let app = Application::build(config).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let db = app.state().db.clone();
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
@@ -164,6 +169,7 @@ impl TestAppBuilder {
             db,
             state,
             media_dir,
+            metrics_address,
             _dir: Some(tmp),
             pg_database,
         }

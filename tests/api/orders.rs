@@ -161,7 +161,27 @@ async fn race(app: &TestApp, artwork_id: &str, n: usize) -> Vec<Reply> {
     all_at_once(requests).await
 }
 
-fn tally(replies: &[Reply]) -> (usize, usize, usize) {
+/// `n` buyers for one painting at once, every other one on the second instance.
+pub(crate) async fn race_across(
+    first: &TestApp,
+    second: &TestApp,
+    artwork_id: &str,
+    n: usize,
+) -> Vec<Reply> {
+    let requests = (0..n)
+        .map(|i| {
+            let app = if i % 2 == 0 { first } else { second };
+            app.client
+                .post(app.url("/api/v1/orders"))
+                .header("Idempotency-Key", new_key())
+                .json(&order_body(artwork_id))
+        })
+        .collect();
+    all_at_once(requests).await
+}
+
+/// (created, refused as sold, server errors).
+pub(crate) fn tally(replies: &[Reply]) -> (usize, usize, usize) {
     let created = replies.iter().filter(|r| r.status == 201).count();
     let conflicts = replies
         .iter()
@@ -219,16 +239,7 @@ async fn two_app_instances_on_one_database_still_sell_once() {
     let second = builder().database(&first.database_url).spawn().await;
     let token = first.admin_token().await;
     let catalog = first.small_catalog(&token).await;
-    let requests = (0..40)
-        .map(|i| {
-            let app = if i % 2 == 0 { &first } else { &second };
-            app.client
-                .post(app.url("/api/v1/orders"))
-                .header("Idempotency-Key", new_key())
-                .json(&order_body(&catalog.artwork))
-        })
-        .collect();
-    let replies = all_at_once(requests).await;
+    let replies = race_across(&first, &second, &catalog.artwork, 40).await;
     assert_eq!(tally(&replies), (1, 39, 0));
     assert_eq!(orders_for(&first, &catalog.artwork).await, 1);
 }

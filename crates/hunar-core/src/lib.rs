@@ -14,6 +14,7 @@ pub mod country;
 pub mod db;
 pub mod error;
 pub mod files;
+pub mod gauges;
 pub mod ledger;
 pub mod markup;
 pub mod media;

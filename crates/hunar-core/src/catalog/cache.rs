@@ -6,6 +6,7 @@
 //! (`CATALOG_CACHE_MS`, default 1 s). That staleness is harmless: placing an order always
 //! checks the painting in the database, never in this cache.
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,6 +21,14 @@ const MAX_BYTES: u64 = 16 * 1024 * 1024;
 #[derive(Clone)]
 pub struct CatalogCache {
     pages: Option<moka::future::Cache<String, Bytes>>,
+    counts: Arc<Counts>,
+}
+
+/// Pages served from memory and pages built, for the operator's metrics.
+#[derive(Default)]
+struct Counts {
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl CatalogCache {
@@ -34,7 +43,18 @@ impl CatalogCache {
                 .max_capacity(MAX_BYTES)
                 .build()
         });
-        Self { pages }
+        Self {
+            pages,
+            counts: Arc::default(),
+        }
+    }
+
+    /// Pages served from memory, and pages built (every page when the cache is off).
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        (
+            self.counts.hits.load(Ordering::Relaxed),
+            self.counts.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// The JSON body for `key`, built by `build` on a miss. Concurrent misses for one key
@@ -65,18 +85,40 @@ impl CatalogCache {
         E: Send + Sync + 'static,
         F: Future<Output = Result<Bytes, E>>,
     {
-        match &self.pages {
-            None => build.await.map_err(Arc::new),
-            Some(pages) => pages.try_get_with(key, build).await,
-        }
+        let built = AtomicBool::new(false);
+        let result = match &self.pages {
+            None => {
+                built.store(true, Ordering::Relaxed);
+                build.await.map_err(Arc::new)
+            }
+            Some(pages) => {
+                // A request that waited for another's build shares it: a hit.
+                let build = async {
+                    built.store(true, Ordering::Relaxed);
+                    build.await
+                };
+                pages.try_get_with(key, build).await
+            }
+        };
+        let count = match built.load(Ordering::Relaxed) {
+            true => &self.counts.misses,
+            false => &self.counts.hits,
+        };
+        count.fetch_add(1, Ordering::Relaxed);
+        result
     }
 
     /// The body kept for `key`, without building it on a miss.
     pub async fn get(&self, key: &str) -> Option<Bytes> {
-        match &self.pages {
+        let body = match &self.pages {
             None => None,
             Some(pages) => pages.get(key).await,
+        };
+        // A miss here is counted where the page is then built.
+        if body.is_some() {
+            self.counts.hits.fetch_add(1, Ordering::Relaxed);
         }
+        body
     }
 
     /// Keeps `body` under `key` as well (another spelling of a URL already built).

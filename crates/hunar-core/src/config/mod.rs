@@ -27,6 +27,8 @@ pub use whatsapp::WhatsAppConfig;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind_addr: SocketAddr,
+    /// `METRICS_ADDR`: where Prometheus reads the metrics; None serves none.
+    pub metrics_addr: Option<SocketAddr>,
     pub database_url: String,
     /// Pool size; None picks 8 for SQLite and 32 for PostgreSQL.
     pub database_max_connections: Option<u32>,
@@ -171,6 +173,7 @@ impl Config {
         let backup = backup::read(&vars, &media.backend)?;
         Ok(Self {
             bind_addr: server.bind_addr,
+            metrics_addr: server.metrics_addr,
             database_url: database.url,
             database_max_connections: database.max_connections,
             public_base_url: server.public_base_url,
@@ -342,6 +345,8 @@ mod tests {
     fn each_bad_value_names_its_variable() {
         for (var, value) in [
             ("BIND_ADDR", "nowhere"),
+            ("METRICS_ADDR", "9100"),
+            ("METRICS_ADDR", "127.0.0.1:8080"),
             ("DATABASE_URL", "mysql://x"),
             ("PUBLIC_BASE_URL", "example.org"),
             ("SEED_DEMO", "perhaps"),

@@ -13,6 +13,7 @@ pub enum LogFormat {
 
 pub struct Server {
     pub bind_addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
     pub public_base_url: String,
     pub shop_name: String,
     pub api_docs: bool,
@@ -61,6 +62,7 @@ pub fn read(vars: &Vars) -> Result<Server, ConfigError> {
     let admin_session_hours = vars.number("ADMIN_SESSION_HOURS", "12", 1, 24 * 30)?;
     Ok(Server {
         bind_addr,
+        metrics_addr: metrics_addr(vars, bind_addr)?,
         public_base_url: public_base_url.trim_end_matches('/').to_string(),
         shop_name,
         api_docs: vars.flag("API_DOCS", "on")?,
@@ -73,6 +75,28 @@ pub fn read(vars: &Vars) -> Result<Server, ConfigError> {
             .unwrap_or(10),
         warnings,
     })
+}
+
+/// Prometheus's own listener. Never the public one: what the metrics say (how busy the shop
+/// is, how many emails wait) is for the operator, not for anyone who finds the shop.
+fn metrics_addr(vars: &Vars, bind_addr: SocketAddr) -> Result<Option<SocketAddr>, ConfigError> {
+    let Some(value) = vars.get("METRICS_ADDR") else {
+        return Ok(None);
+    };
+    let addr: SocketAddr = value.parse().map_err(|_| {
+        invalid(
+            "METRICS_ADDR",
+            "expected host:port such as 127.0.0.1:9100 (unset: no metrics)",
+        )
+    })?;
+    if addr.port() != 0 && addr.port() == bind_addr.port() {
+        return Err(invalid(
+            "METRICS_ADDR",
+            "must be another port than BIND_ADDR: the metrics are never served on the public \
+             listener",
+        ));
+    }
+    Ok(Some(addr))
 }
 
 fn cors_origins(vars: &Vars) -> Result<Vec<String>, ConfigError> {
