@@ -79,11 +79,16 @@ for name, path in pages.items():
     assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
     for asset in assets:
         weight += len(call("GET", asset, headers={"accept-encoding": "gzip"})[1])
-    elsewhere = [u for u in re.findall(r'(?:src|href|srcset)="([^"]+)"', html)
-                 if u.startswith(("http://", "https://", "//")) and not u.startswith(base)]
+    # What the browser fetches by itself (src, srcset, <link href>), apart from the links a
+    # visitor may follow (<a href>, e.g. the NGO's WhatsApp), which load nothing on a visit.
+    outside = lambda u: u.startswith(("http://", "https://", "//")) and not u.startswith(base)
+    loads = re.findall(r'(?:src|srcset)="([^"]+)"', html) + re.findall(r'<link[^>]*href="([^"]+)"', html)
+    elsewhere = [u for u in loads if outside(u)]
+    links_out = [u for u in re.findall(r'<a[^>]*href="([^"]+)"', html) if outside(u)]
     print(f"{name:9} server time median {statistics.median(times):.2f} ms, "
           f"p90 {times[int(len(times) * 0.9)]:.2f} ms ({runs} requests); "
-          f"HTML+CSS+JS {weight / 1024:.1f} kB gzip; other origins: {len(elsewhere)}")
+          f"HTML+CSS+JS {weight / 1024:.1f} kB gzip; loaded from other origins: {len(elsewhere)}; "
+          f"links out: {', '.join(links_out) or 'none'}")
 with open("/dev/fd/3", "w") as out:
     out.write(f"{base}/ {base}/artworks/{painting}\n")
 PY
