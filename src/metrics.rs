@@ -30,8 +30,13 @@ pub struct Metrics {
     cache_hits: IntCounter,
     cache_misses: IntCounter,
     connections: IntGaugeVec,
+    max_connections: IntGauge,
     database_up: IntGauge,
 }
+
+/// How long a scrape waits for the database: less than Prometheus's own 10 s, so a database
+/// that does not answer shows as `hunar_database_up 0` rather than as a failed scrape.
+const DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
@@ -85,6 +90,10 @@ impl Metrics {
                 ),
                 &["state"],
             )?,
+            max_connections: IntGauge::new(
+                "hunar_db_pool_max_connections",
+                "The most connections the pool opens",
+            )?,
             database_up: IntGauge::new(
                 "hunar_database_up",
                 "Whether the database answered this scrape (the gauges above are from it)",
@@ -100,6 +109,7 @@ impl Metrics {
         m.registry.register(Box::new(m.cache_hits.clone()))?;
         m.registry.register(Box::new(m.cache_misses.clone()))?;
         m.registry.register(Box::new(m.connections.clone()))?;
+        m.registry.register(Box::new(m.max_connections.clone()))?;
         m.registry.register(Box::new(m.database_up.clone()))?;
         Ok(metrics)
     }
@@ -113,8 +123,17 @@ impl Metrics {
 
     /// The figures read when Prometheus asks, then all of them as text.
     async fn render(&self, state: &AppState) -> String {
-        match hunar_core::gauges::read(&state.db).await {
-            Ok(readings) => {
+        // From the pool's own counts, first: known also when the database does not answer.
+        let pool = hunar_core::gauges::pool(&state.db);
+        self.connections
+            .with_label_values(&["in_use"])
+            .set(i64::from(pool.in_use));
+        self.connections
+            .with_label_values(&["idle"])
+            .set(i64::from(pool.idle));
+        self.max_connections.set(i64::from(pool.max));
+        match tokio::time::timeout(DATABASE_WAIT, hunar_core::gauges::read(&state.db)).await {
+            Ok(Ok(readings)) => {
                 for (channel, status, rows) in readings.outbox {
                     self.outbox.with_label_values(&[channel, status]).set(rows);
                 }
@@ -123,17 +142,14 @@ impl Metrics {
                 }
                 self.last_backup
                     .set(readings.last_backup.map_or(0.0, |at| at.timestamp() as f64));
-                let pool = &readings.pool;
-                self.connections
-                    .with_label_values(&["in_use"])
-                    .set(i64::from(pool.in_use));
-                self.connections
-                    .with_label_values(&["idle"])
-                    .set(i64::from(pool.idle));
                 self.database_up.set(1);
             }
-            Err(err) => {
+            Ok(Err(err)) => {
                 tracing::warn!(error = %err, "metrics: the database did not answer");
+                self.database_up.set(0);
+            }
+            Err(_) => {
+                tracing::warn!("metrics: the database did not answer within 3 s");
                 self.database_up.set(0);
             }
         }
@@ -162,16 +178,19 @@ pub async fn record(
     let Some(metrics) = metrics else {
         return next.call(req).await;
     };
+    // Taken before the call: a panic's 500 comes back without its request.
+    let route = req.match_pattern();
     let started = Instant::now();
     let res = next.call(req).await;
-    let seconds = started.elapsed().as_secs_f64();
-    match &res {
-        Ok(res) => {
-            let route = res.request().match_pattern();
-            metrics.observe(route.as_deref().unwrap_or(UNMATCHED), res.status(), seconds);
-        }
-        Err(err) => metrics.observe(UNMATCHED, err.as_response_error().status_code(), seconds),
-    }
+    let status = match &res {
+        Ok(res) => res.status(),
+        Err(err) => err.as_response_error().status_code(),
+    };
+    metrics.observe(
+        route.as_deref().unwrap_or(UNMATCHED),
+        status,
+        started.elapsed().as_secs_f64(),
+    );
     res
 }
 
@@ -193,6 +212,9 @@ pub fn serve(listener: TcpListener, state: AppState, metrics: Metrics) -> std::i
     // Prometheus asks every few seconds; one thread is plenty and keeps the scrape's reset
     // and add of the cache counters from interleaving.
     .workers(1)
+    // Stopped by the application after the shop has drained (startup.rs), so the metrics are
+    // there to watch the drain and the pool's connections outlive every shop request.
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

@@ -112,9 +112,14 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         match self.metrics {
-            // Both stop on the same signal; the shop's answer is the one that counts.
+            // The shop stops on the signal and drains; the metrics listener (which ignores
+            // signals) is stopped after it.
             Some((_, metrics)) => {
-                let (served, _) = tokio::join!(self.server, metrics);
+                let handle = metrics.handle();
+                let metrics = tokio::spawn(metrics);
+                let served = self.server.await;
+                handle.stop(true).await;
+                let _ = metrics.await;
                 served
             }
             None => self.server.await,

@@ -58,6 +58,7 @@ async fn metrics_are_served_on_their_own_listener_and_follow_the_shop() {
         "hunar_catalog_cache_hits_total",
         "hunar_catalog_cache_misses_total",
         "hunar_db_pool_connections",
+        "hunar_db_pool_max_connections",
         "hunar_database_up",
     ] {
         assert!(
@@ -72,6 +73,7 @@ async fn metrics_are_served_on_their_own_listener_and_follow_the_shop() {
         "no backup yet"
     );
     assert!(value(&before, "hunar_db_pool_connections{state=\"idle\"}").is_some());
+    assert!(value(&before, "hunar_db_pool_max_connections").expect("max") >= 1.0);
     let orders_before = sum(&before, "hunar_orders_total{");
     let emails_before = sum(&before, "hunar_outbox_messages{channel=\"email\"");
 

@@ -1,7 +1,7 @@
 //! What an operator's metrics read from the database when Prometheus asks: messages waiting
-//! or failed by channel, orders by status, the last good backup, the connection pool. Read
-//! then, not counted in memory, so every instance reports the same figures and a restart
-//! loses none of them.
+//! or failed by channel, orders by status, the last good backup. Read then, not counted in
+//! memory, so every instance reports the same figures and a restart loses none of them. The
+//! connection pool is read from memory, so it is known also when the database is not.
 use chrono::{DateTime, Utc};
 use entity::{order, outbox};
 use sea_orm::{
@@ -18,13 +18,14 @@ pub struct Readings {
     pub orders: Vec<(&'static str, i64)>,
     /// When the newest good backup finished, wherever it was written.
     pub last_backup: Option<DateTime<Utc>>,
-    pub pool: Pool,
 }
 
-/// Connections held by requests and workers, and those ready for the next.
+/// Connections held by requests and workers, those ready for the next, and the most the
+/// pool opens (all in use: requests queue for the database).
 pub struct Pool {
     pub in_use: u32,
     pub idle: u32,
+    pub max: u32,
 }
 
 #[derive(FromQueryResult)]
@@ -91,25 +92,33 @@ pub async fn read(db: &DatabaseConnection) -> Result<Readings, DbErr> {
         outbox,
         orders,
         last_backup,
-        pool: pool(db),
     })
 }
 
-fn pool(db: &DatabaseConnection) -> Pool {
-    let (size, idle) = match db.get_database_backend() {
+pub fn pool(db: &DatabaseConnection) -> Pool {
+    let (size, idle, max) = match db.get_database_backend() {
         DbBackend::Sqlite => {
             let pool = db.get_sqlite_connection_pool();
-            (pool.size(), pool.num_idle())
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
         }
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
-            (pool.size(), pool.num_idle())
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
         }
-        _ => (0, 0),
+        _ => (0, 0, 0),
     };
     let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
     Pool {
         in_use: size - idle,
         idle,
+        max,
     }
 }
